@@ -1,0 +1,14 @@
+"""constriction: impedance of 3D metal | solid-electrolyte interfaces, resolved down to
+their contact spots, gaps and pores.
+
+    from constriction import load_spec, run
+    result = run(load_spec("meshes/single_spot.toml"))
+    result.spectrum.Z_ohm
+"""
+
+from .spec import Spec, SpecError, load_spec, spec_from_dict
+from .spectrum import Spectrum
+from .run import Result, run, write_result
+
+__all__ = ["Spec", "SpecError", "load_spec", "spec_from_dict", "Spectrum", "Result", "run",
+           "write_result"]

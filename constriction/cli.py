@@ -1,0 +1,52 @@
+"""The `constriction` command.
+
+    constriction run SPEC.toml [--out DIR] [--backend NAME]
+
+Exit status 2 for a spec that cannot be built; then nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .linalg import BACKENDS
+from .spec import SpecError, load_spec
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="constriction",
+                                     description="Impedance of 3D metal | solid-electrolyte interfaces.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_cmd = commands.add_parser("run", help="mesh, solve and sweep one cell spec")
+    run_cmd.add_argument("spec", type=Path, help="TOML spec file (see meshes/)")
+    run_cmd.add_argument("--out", type=Path, default=None,
+                         help="output folder (default: results/<spec name>)")
+    run_cmd.add_argument("--backend", choices=BACKENDS, default="auto",
+                         help="sparse solver for the real (DC) solves")
+    args = parser.parse_args(argv)
+    return _run(args)
+
+
+def _run(args) -> int:
+    from .run import run, write_result  # heavy imports only once the spec is read
+
+    try:
+        spec = load_spec(args.spec)
+    except SpecError as err:
+        print(f"error: {args.spec}: {err}", file=sys.stderr)
+        return 2
+    out = args.out or Path("results") / spec.name
+    result = run(spec, backend=args.backend, progress=sys.stderr.isatty())
+    paths = write_result(result, out)
+    s = result.summary
+    r_dc = "blocking (no DC path)" if s["R_dc_ohm"] is None else f"{s['R_dc_ohm']:.6g} ohm"
+    print(f"{spec.name}: R_dc = {r_dc}, R_inf = {s['R_inf_ohm']:.6g} ohm, {s['dofs']} dofs (P{s['order']})")
+    for kind, path in zip(("spectrum", "summary", "nyquist plot"), paths.values()):
+        print(f"{kind:>12}: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Bad input is refused before meshing, with the key and the reason in one line."""
+
+import pytest
+
+from constriction import SpecError
+
+from conftest import make_spec
+
+SPOT = {"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0}
+
+
+@pytest.mark.parametrize("tables, key, reason", [
+    ({"cell": {"shape": "cylinder", "thickness_um": 100.0}}, "cell.radius_um", "missing"),
+    ({"cell": {"shape": "cylinder", "radius_um": 50.0, "thickness_um": 100.0, "colour": 1}},
+     "cell.colour", "unknown key"),
+    ({"cell": {"shape": "sphere", "radius_um": 50.0, "thickness_um": 100.0}}, "cell.shape", "one of"),
+    ({"cell": {"shape": "cylinder", "radius_um": 50.0, "thickness_um": 0.0}}, "cell.thickness_um", "> 0"),
+    ({"cell": {"shape": "box", "side_um": -3.0, "thickness_um": 10.0}}, "cell.side_um", "> 0"),
+    ({"contacts": [{"x_um": 0.0, "y_um": 0.0, "radius_um": -1.0}]}, "contacts[0].radius_um", "> 0"),
+    ({"contacts": [{"x_um": 0.0, "y_um": 0.0}]}, "contacts[0].radius_um", "missing"),
+    ({"contacts": [{"x_um": 48.0, "y_um": 0.0, "radius_um": 5.0}]}, "contacts[0]", "edge of the electrode"),
+    ({"contacts": [SPOT, {"x_um": 8.0, "y_um": 0.0, "radius_um": 5.0}]}, "contacts[1]",
+     "overlaps or touches contacts[0]"),
+    ({"electrode": {"radius_um": 20.0, "offset_um": [10.0, 0.0]},
+      "contacts": [{"x_um": -8.0, "y_um": 0.0, "radius_um": 3.0}]}, "contacts[0]", "edge of the electrode"),
+    ({"electrode": {"radius_um": 60.0}}, "electrode.radius_um", "larger than the cell"),
+    ({"electrode": {"radius_um": 40.0, "offset_um": [15.0, 0.0]}}, "electrode.radius_um",
+     "larger than the cell"),
+    ({"electrode": {"radius_um": 40.0, "offset_um": [1.0]}}, "electrode.offset_um", "pair"),
+    ({"gap": {"height_um": -0.5}}, "gap.height_um", ">= 0"),
+    ({"gap": {"height_um": 0.5, "eps_r": 0.0}}, "gap.eps_r", "> 0"),
+    ({"contacts": []}, "contacts", "nothing connects"),
+    ({"sweep": {"f_min_Hz": 1e6, "f_max_Hz": 1e3}}, "sweep.f_min_Hz", "below sweep.f_max_Hz"),
+    ({"sweep": {"f_min_Hz": 1e3, "f_max_Hz": 1e3}}, "sweep.f_min_Hz", "below sweep.f_max_Hz"),
+    ({"sweep": {"f_min_Hz": 0.0, "f_max_Hz": 1e3}}, "sweep.f_min_Hz", "> 0"),
+    ({"sweep": {"f_max_Hz": 1e3}}, "sweep.f_min_Hz", "missing"),
+    ({"mesh": {"order": 3}}, "mesh.order", "1 or 2"),
+    ({"mesh": {"size_um": "fine"}}, "mesh.size_um", "finite number"),
+    ({"materials": {"electrolyte": {"eps_r": 10.0}}}, "materials.electrolyte.sigma_S_per_m", "missing"),
+    ({"materials": {}}, "materials.electrolyte", "missing"),
+    ({"pores": {}}, "pores", "unknown key"),
+])
+def test_bad_spec_names_key_and_reason(tables, key, reason):
+    with pytest.raises(SpecError) as err:
+        make_spec(**tables)
+    assert err.value.key == key
+    assert reason in err.value.reason
+    assert "\n" not in str(err.value)
+
+
+def test_good_spec_reads_back():
+    spec = make_spec(contacts=[SPOT], gap={"height_um": 0.5})
+    assert spec.contacts[0].radius_um == 5.0
+    assert spec.has_gap and not spec.full_contact
+    assert spec.frequencies_Hz()[0] == 1.0 and spec.frequencies_Hz()[-1] == pytest.approx(1e9)
+    assert len(spec.frequencies_Hz()) == 9 * 2 + 1
+
+
+def test_no_contacts_table_is_full_contact():
+    spec = make_spec()
+    assert spec.full_contact and spec.contact_area_um2 == pytest.approx(spec.electrode_area_um2)
