@@ -1,6 +1,6 @@
 """The `constriction` command.
 
-    constriction run SPEC.toml [--out DIR] [--backend NAME]
+    constriction run SPEC.toml [--out DIR] [--sweep reduced|direct] [--backend NAME]
 
 Exit status 2 for a spec that cannot be built; then nothing is written.
 """
@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from .linalg import BACKENDS
+from .run import SWEEPS
 from .spec import SpecError, load_spec
 
 
@@ -23,14 +24,16 @@ def main(argv: list[str] | None = None) -> int:
     run_cmd.add_argument("spec", type=Path, help="TOML spec file (see meshes/)")
     run_cmd.add_argument("--out", type=Path, default=None,
                          help="output folder (default: results/<spec name>)")
+    run_cmd.add_argument("--sweep", choices=SWEEPS, default="reduced",
+                         help="reduced-order model (default) or the direct reference sweep")
     run_cmd.add_argument("--backend", choices=BACKENDS, default="auto",
-                         help="sparse solver for the real (DC) solves")
+                         help="sparse solver for the real solves (DC and reduced-model shifts)")
     args = parser.parse_args(argv)
     return _run(args)
 
 
 def _run(args) -> int:
-    from .run import run, write_result  # heavy imports only once the spec is read
+    from .run import run, write_result
 
     try:
         spec = load_spec(args.spec)
@@ -38,7 +41,7 @@ def _run(args) -> int:
         print(f"error: {args.spec}: {err}", file=sys.stderr)
         return 2
     out = args.out or Path("results") / spec.name
-    result = run(spec, backend=args.backend, progress=sys.stderr.isatty())
+    result = run(spec, sweep=args.sweep, backend=args.backend, progress=sys.stderr.isatty())
     paths = write_result(result, out)
     s = result.summary
     r_dc = "blocking (no DC path)" if s["R_dc_ohm"] is None else f"{s['R_dc_ohm']:.6g} ohm"

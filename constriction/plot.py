@@ -21,23 +21,30 @@ def nyquist(spectrum: Spectrum, path: str | Path, title: str = "") -> None:
     Z = spectrum.Z_ohm
     finite = np.isfinite(Z)
     scale, unit = _ohm_unit(np.abs(Z[finite]).max() if finite.any() else 1.0)
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    ax.plot(Z.real / scale, -Z.imag / scale, "-", color="C0", lw=1.5, label="simulated")
+    x, y = Z.real / scale, -Z.imag / scale
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    ax.plot(x, y, ".-", color="C0", lw=1.2, ms=3, label="simulated")
+    span = max(np.ptp(x[finite]), np.ptp(y[finite]), 1e-300)
+    last = None
     for f_dec in _decades(spectrum.frequency_Hz):
-        z = np.interp(np.log10(f_dec), np.log10(spectrum.frequency_Hz), Z.real) \
-            + 1j * np.interp(np.log10(f_dec), np.log10(spectrum.frequency_Hz), Z.imag)
-        ax.plot(z.real / scale, -z.imag / scale, "o", color="C1", ms=4)
-        ax.annotate(f"$10^{{{int(round(math.log10(f_dec)))}}}$ Hz", (z.real / scale, -z.imag / scale),
-                    textcoords="offset points", xytext=(4, 4), fontsize=7)
-    ax.set_aspect("equal", adjustable="datalim")
+        at = np.log10(f_dec)
+        logf = np.log10(spectrum.frequency_Hz)
+        point = np.array([np.interp(at, logf, x), np.interp(at, logf, y)])
+        if last is not None and np.hypot(*(point - last)) < 0.04 * span:
+            continue  # too close to the last labelled decade to read
+        ax.plot(*point, "o", color="C1", ms=4)
+        ax.annotate(f"$10^{{{int(round(at))}}}$ Hz", point, textcoords="offset points",
+                    xytext=(4, 4), fontsize=7)
+        last = point
+    ax.set_xlim(min(0.0, x[finite].min()), 1.05 * x[finite].max())
+    ax.set_ylim(min(0.0, y[finite].min()), 1.15 * max(y[finite].max(), 1e-300))
+    ax.set_aspect("equal", adjustable="box")
     ax.set_xlabel(f"Re Z / {unit}")
     ax.set_ylabel(f"−Im Z / {unit}")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.set_xlim(left=min(0.0, ax.get_xlim()[0]))
-    ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
     fig.tight_layout()
-    fig.savefig(path, dpi=150)
+    fig.savefig(path, dpi=150, bbox_inches="tight")
     plt.close(fig)
 
 
