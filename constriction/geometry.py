@@ -62,7 +62,7 @@ def _build_model(spec: Spec) -> tuple[dict[str, list[int]], list[int]]:
         electrolyte = occ.addCylinder(0, 0, 0, 0, 0, L, cell.radius_um)
     else:
         electrolyte = occ.addBox(-cell.side_um / 2, -cell.side_um / 2, 0, cell.side_um, cell.side_um, L)
-    bottom = _top_face(cell, 0.0)
+    bottom = _cross_section(cell, 0.0)
 
     electrode = _electrode_face(spec, L)
     spots = [occ.addDisk(c.x_um, c.y_um, L, c.radius_um, c.radius_um) for c in spec.contacts or ()]
@@ -109,13 +109,13 @@ def _electrode_face(spec: Spec, z: float) -> int:
     """The electrode footprint at height z: a disk, or the whole top face of the cell."""
     r = spec.electrode.radius_um
     if r is None:
-        return _top_face(spec.cell, z)
+        return _cross_section(spec.cell, z)
     x, y = spec.electrode.offset_um
     return gmsh.model.occ.addDisk(x, y, z, r, r)
 
 
-def _top_face(cell, z: float) -> int:
-    """A face covering the whole cross-section of the cell at height z."""
+def _cross_section(cell, z: float) -> int:
+    """A face covering the whole cross-section of the cell at height z (µm)."""
     occ = gmsh.model.occ
     if cell.shape == "cylinder":
         return occ.addDisk(0, 0, z, cell.radius_um, cell.radius_um)

@@ -10,10 +10,14 @@ A is symmetric: real positive definite (real shifts s > 0, DC) or complex symmet
              beside sigma entries of the electrolyte, and partial pivoting would wreck the
              fill-reducing ordering (DESIGN.md). Symmetric matrices with positive
              semi-definite real and imaginary parts factorise stably without pivoting.
-    pardiso  MKL Pardiso (pypardiso): nested-dissection ordering, real matrices only.
-    amg      pyamg smoothed aggregation preconditioned CG, real SPD only, for large meshes.
+    pardiso  MKL Pardiso (pypardiso) in symmetric positive definite mode (upper triangle),
+             nested-dissection ordering; real matrices only.
+    amg      pyamg smoothed-aggregation preconditioned CG, real SPD only. Should CG miss its
+             tolerance, the solve falls back to a direct factorisation.
 
-`auto` picks pardiso for real matrices where it is installed, SuperLU otherwise.
+`auto`: complex matrices go to SuperLU. Real ones go to AMG from AMG_MIN_UNKNOWNS up
+(benchmarks/README.md: at 1e5 unknowns its setup and solve take a seventh of a Pardiso
+factorisation), below that to Pardiso where installed, else SuperLU.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import scipy.sparse.linalg as spla
 
 BACKENDS = ("auto", "superlu", "pardiso", "amg")
 AMG_RTOL = 1e-12
+AMG_MIN_UNKNOWNS = 20_000
 
 
 def available_backends() -> list[str]:
@@ -40,13 +45,18 @@ def available_backends() -> list[str]:
     return names
 
 
-def choose_backend(backend: str, complex_valued: bool) -> str:
-    """Resolve 'auto' and reject a backend that cannot handle the matrix."""
+def choose_backend(backend: str, complex_valued: bool, n: int) -> str:
+    """Resolve 'auto' for an n x n matrix and reject a backend that cannot handle it."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
+    here = available_backends()
     if backend == "auto":
-        return "pardiso" if not complex_valued and "pardiso" in available_backends() else "superlu"
-    if backend not in available_backends():
+        if complex_valued:
+            return "superlu"
+        if n >= AMG_MIN_UNKNOWNS and "amg" in here:
+            return "amg"
+        return "pardiso" if "pardiso" in here else "superlu"
+    if backend not in here:
         raise ValueError(f"backend {backend!r} is not installed here")
     if complex_valued and backend != "superlu":
         raise ValueError(f"backend {backend!r} handles real matrices only; use superlu")
@@ -55,7 +65,7 @@ def choose_backend(backend: str, complex_valued: bool) -> str:
 
 def factorize(A: sp.spmatrix, backend: str = "auto") -> Callable[[np.ndarray], np.ndarray]:
     """Factorise the symmetric matrix A once; return a function solving A x = b."""
-    backend = choose_backend(backend, np.iscomplexobj(A.data))
+    backend = choose_backend(backend, np.iscomplexobj(A.data), A.shape[0])
     if backend == "superlu":
         return _superlu(A)
     if backend == "pardiso":
@@ -95,11 +105,13 @@ def nested_dissection(A: sp.spmatrix) -> np.ndarray | None:
 def _pardiso(A: sp.csr_matrix):
     import pypardiso
 
-    solver = pypardiso.PyPardisoSolver()
-    solver.factorize(A)  # reused by every solve with this same A
+    upper = sp.triu(A, format="csr")
+    upper.sort_indices()
+    solver = pypardiso.PyPardisoSolver(mtype=2)  # real symmetric positive definite
+    solver.factorize(upper)  # reused by every solve with this same matrix
 
     def solve(b):
-        return solver.solve(A, np.asarray(b, dtype=np.float64))
+        return solver.solve(upper, np.asarray(b, dtype=np.float64))
     return solve
 
 
@@ -107,7 +119,13 @@ def _amg(A: sp.csr_matrix):
     import pyamg
 
     ml = pyamg.smoothed_aggregation_solver(A, symmetry="symmetric")
+    direct = []
 
     def solve(b):
-        return ml.solve(b, tol=AMG_RTOL, accel="cg", maxiter=500)
+        x = ml.solve(b, tol=AMG_RTOL, accel="cg", maxiter=500)
+        if np.linalg.norm(A @ x - b) <= 100 * AMG_RTOL * np.linalg.norm(b):
+            return x
+        if not direct:  # CG stalled: factorise once, keep it for the next solves
+            direct.append(factorize(A, "pardiso" if "pardiso" in available_backends() else "superlu"))
+        return direct[0](b)
     return solve

@@ -39,6 +39,7 @@ class ReducedModel:
     residues: np.ndarray      # r_k (ohm/s), >= 0
     shifts_Hz: np.ndarray     # real shifts used, as f = s / 2 pi
     estimated_error: float    # max relative change of Y over the band at the last step
+                              # (0 when the last shift's solutions already lay in the basis)
     order: int                # size of the reduced basis
     conservation: float       # max relative WE/CE current mismatch of the shift solves
 
@@ -46,6 +47,11 @@ class ReducedModel:
         """Z (ohm) at the given frequencies (Hz)."""
         s = 2j * np.pi * np.asarray(frequency_Hz, float)[:, None]
         return (self.residues / (s + self.mu)).sum(axis=1)
+
+    @property
+    def poles_per_s(self) -> np.ndarray:
+        """Poles of Z(s) on the negative real axis (rad/s)."""
+        return -self.mu
 
     @property
     def relaxation_times_s(self) -> np.ndarray:

@@ -72,7 +72,8 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
     if sweep == "reduced":
         model = reduce(system, f[0], f[-1], tol=tol, backend=backend, progress=progress)
         Z, mismatch = model.impedance(f), model.conservation
-        sweep_info = {"kind": "reduced", "backend": choose_backend(backend, False),
+        sweep_info = {"kind": "reduced",
+                      "backend": choose_backend(backend, False, len(system.interior)),
                       "n_shifts": len(model.shifts_Hz), "order": model.order,
                       "estimated_error": model.estimated_error, "tolerance": tol}
     else:

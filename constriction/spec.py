@@ -99,10 +99,6 @@ class Spec:
     name: str = "cell"
 
     @property
-    def electrode_radius_um(self) -> float | None:
-        return self.electrode.radius_um
-
-    @property
     def full_contact(self) -> bool:
         return self.contacts is None
 
@@ -160,6 +156,10 @@ def spec_from_dict(data: dict, name: str = "cell") -> Spec:
     mesh = _mesh(_table(data, "mesh"))
     if contacts is not None and not contacts and not gap.height_um > 0:
         raise SpecError("contacts", "no contact spots and no gap: nothing connects the electrode")
+    if contacts is None and gap.height_um > 0:
+        raise SpecError("gap.height_um", "a gap needs [[contacts]] spots (or `contacts = []` for "
+                                         "a gap over the whole electrode); without them the "
+                                         "electrode is in full contact")
     return Spec(cell=cell, electrolyte=electrolyte, sweep=sweep, electrode=electrode,
                 contacts=contacts, gap=gap, mesh=mesh, name=name)
 

@@ -30,6 +30,7 @@ SPOT = {"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0}
     ({"gap": {"height_um": -0.5}}, "gap.height_um", ">= 0"),
     ({"gap": {"height_um": 0.5, "eps_r": 0.0}}, "gap.eps_r", "> 0"),
     ({"contacts": []}, "contacts", "nothing connects"),
+    ({"gap": {"height_um": 0.5}}, "gap.height_um", "a gap needs [[contacts]]"),
     ({"sweep": {"f_min_Hz": 1e6, "f_max_Hz": 1e3}}, "sweep.f_min_Hz", "below sweep.f_max_Hz"),
     ({"sweep": {"f_min_Hz": 1e3, "f_max_Hz": 1e3}}, "sweep.f_min_Hz", "below sweep.f_max_Hz"),
     ({"sweep": {"f_min_Hz": 0.0, "f_max_Hz": 1e3}}, "sweep.f_min_Hz", "> 0"),
