@@ -41,7 +41,7 @@ def _run(args) -> int:
         print(f"error: {args.spec}: {err}", file=sys.stderr)
         return 2
     out = args.out or Path("results") / spec.name
-    result = run(spec, sweep=args.sweep, backend=args.backend, progress=sys.stderr.isatty())
+    result = run(spec, sweep=args.sweep, backend=args.backend)  # bars only on a terminal
     paths = write_result(result, out)
     s = result.summary
     r_dc = "blocking (no DC path)" if s["R_dc_ohm"] is None else f"{s['R_dc_ohm']:.6g} ohm"

@@ -16,8 +16,9 @@ A is symmetric: real positive definite (real shifts s > 0, DC) or complex symmet
              tolerance, the solve falls back to a direct factorisation.
 
 `auto`: complex matrices go to SuperLU. Real ones go to AMG from AMG_MIN_UNKNOWNS up
-(benchmarks/README.md: at 1e5 unknowns its setup and solve take a seventh of a Pardiso
-factorisation), below that to Pardiso where installed, else SuperLU.
+(benchmarks/README.md: from 1e4 to 1e5 unknowns its setup and solve take a fifth to a
+tenth of a Pardiso factorisation, whose start-up dominates small problems), to Pardiso
+there if pyamg is missing, and to SuperLU below.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import scipy.sparse.linalg as spla
 
 BACKENDS = ("auto", "superlu", "pardiso", "amg")
 AMG_RTOL = 1e-12
-AMG_MIN_UNKNOWNS = 20_000
+AMG_MIN_UNKNOWNS = 5_000
 
 
 def available_backends() -> list[str]:
@@ -53,9 +54,9 @@ def choose_backend(backend: str, complex_valued: bool, n: int) -> str:
     if backend == "auto":
         if complex_valued:
             return "superlu"
-        if n >= AMG_MIN_UNKNOWNS and "amg" in here:
-            return "amg"
-        return "pardiso" if "pardiso" in here else "superlu"
+        if n < AMG_MIN_UNKNOWNS:
+            return "superlu"
+        return "amg" if "amg" in here else "pardiso" if "pardiso" in here else "superlu"
     if backend not in here:
         raise ValueError(f"backend {backend!r} is not installed here")
     if complex_valued and backend != "superlu":

@@ -110,7 +110,8 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     shifts = list(np.geomspace(f_min_Hz, f_max_Hz, 3))
     V = np.zeros((len(I), 0))
     Y_old, error, mismatch = None, np.inf, 0.0
-    bar = tqdm(total=MAX_SHIFTS, desc="reduced model", unit="shift", disable=not progress, leave=False)
+    bar = tqdm(total=MAX_SHIFTS, desc="reduced model", unit="shift", leave=False,
+               disable=None if progress else True)  # None: shown on a terminal only
     for n_done in range(MAX_SHIFTS):
         s = 2 * np.pi * shifts[n_done]
         solve = factorize((G_II + s * C_II).tocsr(), backend)

@@ -9,6 +9,7 @@ import json
 import math
 import os
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -53,15 +54,19 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
     backend: sparse solver for the real solves (see linalg.py)."""
     if sweep not in SWEEPS:
         raise ValueError(f"unknown sweep {sweep!r} (choose from {', '.join(SWEEPS)})")
+    say = (lambda message: print(message, file=sys.stderr, flush=True)) if progress else (lambda _: None)
     clock = {}
+    say(f"{spec.name}: meshing (Gmsh)")
     t0 = time.perf_counter()
     tm = tagged_mesh(build_mesh(spec))
     clock["mesh"] = time.perf_counter() - t0
 
+    say(f"{spec.name}: assembling P{spec.mesh.order} on {tm.n_elements} elements")
     t0 = time.perf_counter()
     system = assemble(tm, materials_of(spec), spec.mesh.order)
     clock["assemble"] = time.perf_counter() - t0
 
+    say(f"{spec.name}: DC solves, {system.n_dofs} unknowns")
     t0 = time.perf_counter()
     R_dc, dc_check = dc_resistance(system, backend=backend)
     R_inf, _ = dc_resistance(system, short_gaps=True, backend=backend)

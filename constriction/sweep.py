@@ -58,7 +58,8 @@ def sweep_direct(system: System, frequency_Hz: np.ndarray, progress: bool = True
     """Reference sweep: one complex sparse factorisation (SuperLU, no pivoting) per frequency."""
     free = system.interior
     Y, check = [], []
-    for f in tqdm(frequency_Hz, desc="direct sweep", unit="f", disable=not progress, leave=False):
+    for f in tqdm(frequency_Hz, desc="direct sweep", unit="f", leave=False,
+                  disable=None if progress else True):
         y, mismatch, _ = driven_solve(system.pencil(2j * np.pi * f), system.we, system.ce, free,
                                       backend="superlu")
         Y.append(y)

@@ -5,6 +5,7 @@ import pytest
 
 from constriction.fem import EPS0
 from constriction.mesh import UM
+from constriction.reduced import reduce
 from constriction.sweep import dc_resistance, sweep_direct
 
 from conftest import EPS_R, SIGMA, make_spec, slab_impedance, system_of
@@ -28,6 +29,12 @@ def test_slab_resistance_and_semicircle(order):
     Z_apex = 1 / sweep_direct(system, np.array([f_apex]), progress=False).Y_S[0]
     assert Z_apex == pytest.approx(L / (SIGMA * A) * (1 - 1j) / 2, rel=1e-8)
     assert Y.conservation.max() < 1e-10
+    assert_reduced_model_matches(system, slab_impedance(F, L, A, SIGMA, EPS_R))
+
+
+def assert_reduced_model_matches(system, Z_expected):
+    model = reduce(system, F[0], F[-1], progress=False)
+    assert np.abs(model.impedance(F) / Z_expected - 1).max() < 1e-6
 
 
 def test_slab_on_a_cylinder_uses_the_meshed_area():
@@ -47,5 +54,6 @@ def test_gap_over_whole_electrode_is_a_series_capacitor(height_um, gap_eps_r):
     Z_expected = slab_impedance(F, L, A, SIGMA, EPS_R) + 1 / (2j * np.pi * F * C_gap)
     Y = sweep_direct(system, F, progress=False)
     assert np.abs(1 / Y.Y_S / Z_expected - 1).max() < 1e-6
+    assert_reduced_model_matches(system, Z_expected)
     assert dc_resistance(system)[0] == np.inf  # blocking: no DC path
     assert dc_resistance(system, short_gaps=True)[0] == pytest.approx(L / (SIGMA * A), rel=1e-8)
