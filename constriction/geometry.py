@@ -38,7 +38,7 @@ def build_mesh(spec: Spec, verbose: bool = False) -> meshio.Mesh:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "cell.msh"
             gmsh.write(str(path))
-            return meshio.read(path)
+            return meshio.read(path, file_format="gmsh")
 
 
 @contextmanager
