@@ -38,8 +38,8 @@ class ReducedModel:
     mu: np.ndarray            # relaxation rates (1/s), >= 0
     residues: np.ndarray      # r_k (ohm/s), >= 0
     shifts_Hz: np.ndarray     # real shifts used, as f = s / 2 pi
-    estimated_error: float    # max relative change of Y over the band at the last step
-                              # (0 when the last shift's solutions already lay in the basis)
+    estimated_error: float    # max relative change of Y over the band at the last step, or
+                              # the part of the last snapshots outside the basis if larger
     order: int                # size of the reduced basis
     conservation: float       # max relative WE/CE current mismatch of the shift solves
 
@@ -121,13 +121,13 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
         full[I] = x
         y_we, y_ce = g0 + s * c0 + (g + s * c) @ x, -(ce_G + s * ce_C) @ full
         mismatch = max(mismatch, abs(y_we - y_ce) / abs(y_we))
-        V = _orthonormal_extend(V, np.column_stack([x, dx]))
+        V, outside = _orthonormal_extend(V, np.column_stack([x, dx]))
         proj = _Projection(G=V.T @ (G_II @ V), C=V.T @ (C_II @ V), g=V.T @ g, c=V.T @ c, g0=g0, c0=c0)
         Y = proj.admittance(s_band)
         bar.update(1)
         if Y_old is not None:
             change = np.abs(Y - Y_old) / np.abs(Y)
-            error = change.max()
+            error = max(change.max(), outside)
             bar.set_postfix(error=f"{error:.1e}")
             if error < tol:
                 break
@@ -140,13 +140,17 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
                         estimated_error=float(error), order=V.shape[1], conservation=mismatch)
 
 
-def _orthonormal_extend(V: np.ndarray, X: np.ndarray, drop: float = 1e-10) -> np.ndarray:
+def _orthonormal_extend(V: np.ndarray, X: np.ndarray, drop: float = 1e-10) -> tuple[np.ndarray, float]:
     """Append the columns of X to the orthonormal V (Gram-Schmidt, twice), dropping
-    directions already in the span."""
+    directions already in the span. Also returns the largest relative part of a dropped
+    column that lay outside the span (0 if none was dropped)."""
+    outside = 0.0
     for x in X.T:
         norm = np.linalg.norm(x)
         for _ in range(2):
             x = x - V @ (V.T @ x)
         if np.linalg.norm(x) > drop * norm:
             V = np.column_stack([V, x / np.linalg.norm(x)])
-    return V
+        else:
+            outside = max(outside, np.linalg.norm(x) / norm)
+    return V, outside
