@@ -71,3 +71,15 @@ def test_gap_is_an_insulator_at_dc_and_a_short_before_the_bulk_arc():
     Z = 1 / sweep_direct(system, np.array([1.0, 1e8]), progress=False).Y_S
     assert Z[0].real == pytest.approx(R_gap, rel=1e-6)   # 1 Hz: DC
     assert Z[1].real == pytest.approx(R_tube, rel=0.01)  # gap shorted, electrolyte resistive
+
+
+def test_square_unit_cell_matches_the_flux_tube_of_equal_area():
+    """One centred spot in a square cell with mirror walls = an infinite square array;
+    the flux tube of the same cross-section is within 2 % (REFERENCE.md, issue 4)."""
+    side, thickness = 40.0, 40.0
+    spec = make_spec(cell={"shape": "box", "side_um": side, "thickness_um": thickness}, contacts=SPOT)
+    _, system = system_of(spec)
+    R, _ = dc_resistance(system)
+    b_equal_area = side / np.sqrt(np.pi)
+    expected = flux_tube_resistance(A_UM * UM, b_equal_area * UM, thickness * UM, SIGMA)
+    assert R == pytest.approx(expected, rel=0.02)
