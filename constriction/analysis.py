@@ -1,0 +1,100 @@
+"""Reading a spectrum: its arcs as parallel R || C elements (ohm, F, s).
+
+Apex method: each local maximum of -Im Z over frequency is an arc. For one parallel RC,
+-Im Z = R w tau / (1 + (w tau)^2), so 1 / (-Im Z) = (tau/R) w + (1/(R tau)) / w is linear
+in (w, 1/w): a least-squares fit on the apex and its two neighbours gives R and tau
+exactly for an isolated arc. Overlapping arcs are then refined together by fitting
+R0 - p(R1,C1) - p(R2,C2) - ... with impedance.py, starting from the apex values.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .spectrum import Spectrum
+
+
+@dataclass(frozen=True)
+class Arc:
+    """One parallel R || C arc."""
+    R_ohm: float
+    C_F: float
+
+    @property
+    def tau_s(self) -> float:
+        return self.R_ohm * self.C_F
+
+    @property
+    def f_apex_Hz(self) -> float:
+        return 1.0 / (2 * np.pi * self.tau_s)
+
+
+@dataclass(frozen=True)
+class ArcFit:
+    """R_inf (ohm) in series with arcs ordered from high to low frequency."""
+    R_inf_ohm: float
+    arcs: tuple[Arc, ...]
+
+    def impedance(self, frequency_Hz: np.ndarray) -> np.ndarray:
+        w = 2 * np.pi * np.asarray(frequency_Hz, float)
+        return self.R_inf_ohm + sum(a.R_ohm / (1 + 1j * w * a.tau_s) for a in self.arcs)
+
+
+def apex_arcs(spectrum: Spectrum, min_height: float = 0.01) -> tuple[Arc, ...]:
+    """Arcs at the local maxima of -Im Z higher than min_height of the tallest, from high
+    to low frequency."""
+    f, y = _by_frequency(spectrum)
+    w = 2 * np.pi * f
+    peaks = [i for i in range(1, len(y) - 1)
+             if y[i] > y[i - 1] and y[i] >= y[i + 1] and y[i] > min_height * y.max()]
+    arcs = []
+    for i in peaks:
+        near = slice(i - 1, i + 2)
+        u = w[near] / w[i]  # scaled so that both columns are of order one
+        (a, b), *_ = np.linalg.lstsq(np.column_stack([u, 1 / u]), 1 / y[near], rcond=None)
+        if a <= 0 or b <= 0:  # not an RC shape here: plain apex, R = 2 max(-Im Z)
+            a = b = 1 / (2 * y[i])
+        R, tau = 1 / np.sqrt(a * b), np.sqrt(a / b) / w[i]
+        arcs.append(Arc(R_ohm=R, C_F=tau / R))
+    return tuple(sorted(arcs, key=lambda arc: arc.tau_s))
+
+
+def fit_arcs(spectrum: Spectrum, n_arcs: int | None = None) -> ArcFit:
+    """Fit R_inf - p(R1,C1) - ... to the spectrum, started from the apex estimates
+    (the n_arcs largest, if given)."""
+    from impedance.models.circuits import CustomCircuit
+
+    arcs = apex_arcs(spectrum)
+    if n_arcs is not None:
+        arcs = tuple(sorted(sorted(arcs, key=lambda a: -a.R_ohm)[:n_arcs], key=lambda a: a.tau_s))
+    if not arcs:
+        raise ValueError("no arc in the spectrum: -Im Z has no maximum inside the frequency range")
+    f, Z = spectrum.frequency_Hz, spectrum.Z_ohm
+    R_inf_guess = max(Z.real[np.argmax(f)], 1e-6 * Z.real.max())  # > 0: it scales the fit
+    guess = [R_inf_guess] + [v for a in arcs for v in (a.R_ohm, a.C_F)]
+    circuit = "R0" + "".join(f"-p(R{k},C{k})" for k in range(1, len(arcs) + 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # impedance.py warns about its own plotting back-ends
+        model = CustomCircuit(circuit, initial_guess=guess).fit(
+            f, Z, weight_by_modulus=True, x_scale=np.array(guess), xtol=1e-14, gtol=1e-14)
+    start, fitted = (_arc_fit(p) for p in (guess, model.parameters_))
+    return min((fitted, start), key=lambda fit: _misfit(fit, spectrum))  # never worse than the start
+
+
+def _arc_fit(p) -> ArcFit:
+    arcs = tuple(Arc(R_ohm=p[k], C_F=p[k + 1]) for k in range(1, len(p), 2))
+    return ArcFit(R_inf_ohm=p[0], arcs=tuple(sorted(arcs, key=lambda a: a.tau_s)))
+
+
+def _misfit(fit: ArcFit, spectrum: Spectrum) -> float:
+    """Relative misfit, each point weighted by |Z| as in the fit."""
+    misfit = np.abs(fit.impedance(spectrum.frequency_Hz) / spectrum.Z_ohm - 1).max()
+    return misfit if np.isfinite(misfit) else np.inf
+
+
+def _by_frequency(spectrum: Spectrum) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(spectrum.frequency_Hz)
+    return spectrum.frequency_Hz[order], -spectrum.Z_ohm.imag[order]
