@@ -98,3 +98,29 @@ def _misfit(fit: ArcFit, spectrum: Spectrum) -> float:
 def _by_frequency(spectrum: Spectrum) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(spectrum.frequency_Hz)
     return spectrum.frequency_Hz[order], -spectrum.Z_ohm.imag[order]
+
+
+def constriction_arc(spectrum: Spectrum, tau_electrolyte_s: float) -> Arc | None:
+    """The largest arc relaxing at least 3x slower than the electrolyte itself
+    (tau = eps0 eps_r / sigma), or None: without gaps there is no such arc."""
+    slower = [a for a in apex_arcs(spectrum) if a.tau_s > 3 * tau_electrolyte_s]
+    return max(slower, key=lambda a: a.R_ohm, default=None)
+
+
+def normalisation_factors(thickness_m: float, electrode_area_m2: float, contact_area_m2: float,
+                          sigma_S_per_m: float, R_series_ohm: float) -> dict[str, float]:
+    """Factors that turn Z in ohm into the normalised forms electrochemists report:
+
+    ohm_cm2_geometric     Z A_electrode (ohm cm2)
+    ohm_cm2_contact       Z A_contact (ohm cm2)
+    ohm_cm_cell_constant  Z A_electrode / d (ohm cm), i.e. Z divided by the cell constant
+    ohm_cm2_calibrated    Z A_El,cal with A_El,cal = d / (sigma R_ser) (thesis L2116), R_ser
+                          the series (bulk) resistance: corrects for static constriction
+    """
+    cm2 = 1e4  # cm2 per m2
+    return {
+        "ohm_cm2_geometric": electrode_area_m2 * cm2,
+        "ohm_cm2_contact": contact_area_m2 * cm2,
+        "ohm_cm_cell_constant": electrode_area_m2 / thickness_m * 1e2,
+        "ohm_cm2_calibrated": thickness_m / (sigma_S_per_m * R_series_ohm) * cm2,
+    }

@@ -8,6 +8,7 @@ Exit status 2 for a spec that cannot be built; then nothing is written.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -44,10 +45,10 @@ def _run(args) -> int:
     result = run(spec, sweep=args.sweep, backend=args.backend)  # bars only on a terminal
     paths = write_result(result, out)
     s = result.summary
-    r_dc = "blocking (no DC path)" if s["R_dc_ohm"] is None else f"{s['R_dc_ohm']:.6g} ohm"
+    r_dc = f"{s['R_dc_ohm']:.6g} ohm" if math.isfinite(s["R_dc_ohm"]) else "blocking (no DC path)"
     print(f"{spec.name}: R_dc = {r_dc}, R_inf = {s['R_inf_ohm']:.6g} ohm, {s['dofs']} dofs (P{s['order']})")
-    for kind, path in zip(("spectrum", "summary", "nyquist plot"), paths.values()):
-        print(f"{kind:>12}: {path}")
+    for what, path in paths.items():
+        print(f"{what:>12}: {path}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Figures: the Nyquist plot (equal axes, decade markers)."""
+"""Figures: Nyquist (equal axes, decade markers), Bode, and the distribution of relaxation times."""
 
 from __future__ import annotations
 
@@ -58,3 +58,42 @@ def _ohm_unit(magnitude: float) -> tuple[float, str]:
 def _decades(f: np.ndarray) -> np.ndarray:
     lo, hi = math.ceil(math.log10(f.min()) - 1e-9), math.floor(math.log10(f.max()) + 1e-9)
     return 10.0 ** np.arange(lo, hi + 1)
+
+
+def bode(spectrum: Spectrum, path: str | Path, title: str = "") -> None:
+    """|Z| and phase against frequency."""
+    f, Z = spectrum.frequency_Hz, spectrum.Z_ohm
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(6.4, 5.2))
+    top.loglog(f, np.abs(Z), ".-", color="C0", lw=1.2, ms=3)
+    top.set_ylabel("|Z| / Ω")
+    bottom.semilogx(f, -np.degrees(np.angle(Z)), ".-", color="C1", lw=1.2, ms=3)
+    bottom.set_ylabel("−phase / °")
+    bottom.set_xlabel("frequency / Hz")
+    top.set_title(title)
+    for ax in (top, bottom):
+        ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    fig.savefig(path, dpi=150, bbox_inches="tight")
+    plt.close(fig)
+
+
+def drt(relaxation_times_s: np.ndarray, resistances_ohm: np.ndarray, path: str | Path,
+        title: str = "") -> None:
+    """Discrete distribution of relaxation times: each parallel-RC term R_k at tau_k."""
+    finite = np.isfinite(relaxation_times_s) & np.isfinite(resistances_ohm) & (resistances_ohm > 0)
+    tau, R = relaxation_times_s[finite], resistances_ohm[finite]
+    keep = R > 1e-6 * R.max() if R.size else finite[finite]  # terms too small to see
+    tau, R = tau[keep], R[keep]
+    scale, unit = _ohm_unit(R.max() if R.size else 1.0)
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    ax.vlines(tau, 0, R / scale, color="C0", lw=2)
+    ax.plot(tau, R / scale, "o", color="C0", ms=4)
+    ax.set_xscale("log")
+    ax.set_xlabel("relaxation time τ / s")
+    ax.set_ylabel(f"R_k / {unit}")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title or "distribution of relaxation times (reduced model)")
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    fig.savefig(path, dpi=150, bbox_inches="tight")
+    plt.close(fig)

@@ -17,14 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .fem import assemble
-from .geometry import build_mesh
-from .mesh import UM, tagged_mesh
-from .plot import nyquist
-from .spec import Material, Spec
+from .cell import system_of
+from .mesh import UM
+from .plot import bode, drt, nyquist
+from .spec import Spec
 from .spectrum import Spectrum
 from .linalg import choose_backend
-from .reduced import reduce
+from .analysis import constriction_arc, normalisation_factors
+from .fem import EPS0
+from .reduced import ReducedModel, reduce
+from .split import constriction_split
 from .sweep import dc_resistance, sweep_direct
 
 SWEEPS = ("reduced", "direct")
@@ -35,14 +37,7 @@ class Result:
     spec: Spec
     spectrum: Spectrum
     summary: dict = field(default_factory=dict)
-
-
-def materials_of(spec: Spec) -> dict[str, Material]:
-    """Region name -> Material: the electrolyte, and the gap (sigma = 0) if there is one."""
-    materials = {"electrolyte": spec.electrolyte}
-    if spec.has_gap:
-        materials["gap"] = Material(sigma_S_per_m=0.0, eps_r=spec.gap.eps_r)
-    return materials
+    model: ReducedModel | None = None  # the reduced sweep's pole-residue form (its DRT)
 
 
 def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6,
@@ -56,15 +51,10 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
         raise ValueError(f"unknown sweep {sweep!r} (choose from {', '.join(SWEEPS)})")
     say = (lambda message: print(message, file=sys.stderr, flush=True)) if progress else (lambda _: None)
     clock = {}
-    say(f"{spec.name}: meshing (Gmsh)")
+    say(f"{spec.name}: meshing (Gmsh) and assembling P{spec.mesh.order}")
     t0 = time.perf_counter()
-    tm = tagged_mesh(build_mesh(spec))
-    clock["mesh"] = time.perf_counter() - t0
-
-    say(f"{spec.name}: assembling P{spec.mesh.order} on {tm.n_elements} elements")
-    t0 = time.perf_counter()
-    system = assemble(tm, materials_of(spec), spec.mesh.order)
-    clock["assemble"] = time.perf_counter() - t0
+    tm, system = system_of(spec)
+    clock["mesh_and_assemble"] = time.perf_counter() - t0
 
     say(f"{spec.name}: DC solves, {system.n_dofs} unknowns")
     t0 = time.perf_counter()
@@ -72,9 +62,15 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
     R_inf, _ = dc_resistance(system, short_gaps=True, backend=backend)
     clock["dc"] = time.perf_counter() - t0
 
+    say(f"{spec.name}: reference cells for the static/dynamic split")
+    t0 = time.perf_counter()
+    split = constriction_split(spec, R_dc, backend=backend)
+    clock["split"] = time.perf_counter() - t0
+
     t0 = time.perf_counter()
     f = spec.frequencies_Hz()
     if sweep == "reduced":
+        say(f"{spec.name}: reduced-order sweep")
         model = reduce(system, f[0], f[-1], tol=tol, backend=backend, progress=progress)
         Z, mismatch = model.impedance(f), model.conservation
         sweep_info = {"kind": "reduced",
@@ -82,16 +78,32 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
                       "n_shifts": len(model.shifts_Hz), "order": model.order,
                       "estimated_error": model.estimated_error, "tolerance": tol}
     else:
+        say(f"{spec.name}: direct sweep, {len(f)} complex factorisations")
+        model = None
         admittance = sweep_direct(system, f, progress=progress)
         Z, mismatch = 1.0 / admittance.Y_S, float(admittance.conservation.max())
         sweep_info = {"kind": "direct", "backend": "superlu"}
     spectrum = Spectrum(frequency_Hz=f, Z_ohm=Z)
     clock["sweep"] = time.perf_counter() - t0
 
+    tau_electrolyte = EPS0 * spec.electrolyte.eps_r / spec.electrolyte.sigma_S_per_m
+    if model is not None:  # read the arc off a dense evaluation, not the requested points
+        dense = np.logspace(np.log10(f[0]), np.log10(f[-1]), int(40 * np.log10(f[-1] / f[0])) + 1)
+        arc = constriction_arc(Spectrum(dense, model.impedance(dense)), tau_electrolyte)
+    else:
+        arc = constriction_arc(spectrum, tau_electrolyte)
+    constriction = {**split.as_dict(), "arc": None if arc is None else {
+        "R_ohm": arc.R_ohm, "C_F": arc.C_F, "tau_s": arc.tau_s, "f_apex_Hz": arc.f_apex_Hz}}
+    normalisation = normalisation_factors(
+        spec.cell.thickness_um * UM, spec.electrode_area_um2 * UM**2, spec.contact_area_um2 * UM**2,
+        spec.electrolyte.sigma_S_per_m, R_inf)
+
     summary = {
         "name": spec.name,
-        "R_dc_ohm": R_dc if math.isfinite(R_dc) else None,
+        "R_dc_ohm": R_dc,
         "R_inf_ohm": R_inf,
+        "constriction": constriction,
+        "normalisation": normalisation,
         "area_um2": spec.electrode_area_um2,
         "contact_area_um2": spec.contact_area_um2,
         "meshed_ce_area_um2": tm.facet_area_m2("ce") / UM**2,
@@ -107,24 +119,41 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
                   "f_min_Hz": float(f[0]), "f_max_Hz": float(f[-1])},
         "seconds": clock,
     }
-    return Result(spec=spec, spectrum=spectrum, summary=summary)
+    return Result(spec=spec, spectrum=spectrum, summary=summary, model=model)
 
 
 def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
-    """Write spectrum.csv, summary.json and nyquist.png into `out_dir`, all or nothing:
-    files go to a temporary folder beside it that is renamed into place at the end."""
+    """Write spectrum.csv, summary.json, nyquist.png, bode.png (and drt.png after a reduced
+    sweep) into `out_dir`, all or nothing: files go to a temporary folder beside it that
+    is renamed into place at the end. Returns {what: path}."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        result.spectrum.to_csv(tmp / "spectrum.csv")
-        (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
-        nyquist(result.spectrum, tmp / "nyquist.png", title=result.spec.name)
+        written = {"spectrum": "spectrum.csv", "summary": "summary.json",
+                   "nyquist plot": "nyquist.png", "bode plot": "bode.png"}
+        result.spectrum.to_csv(tmp / written["spectrum"])
+        summary = json.dumps(_finite_or_null(result.summary), indent=2, allow_nan=False)
+        (tmp / written["summary"]).write_text(summary + "\n")
+        nyquist(result.spectrum, tmp / written["nyquist plot"], title=result.spec.name)
+        bode(result.spectrum, tmp / written["bode plot"], title=result.spec.name)
+        if result.model is not None:
+            written["DRT plot"] = "drt.png"
+            drt(result.model.relaxation_times_s, result.model.resistances_ohm, tmp / written["DRT plot"])
         _replace_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return {name: out_dir / name for name in ("spectrum.csv", "summary.json", "nyquist.png")}
+    return {what: out_dir / name for what, name in written.items()}
+
+
+def _finite_or_null(value):
+    """The summary with inf and nan as None, so that it is valid JSON."""
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _replace_dir(new: Path, target: Path) -> None:

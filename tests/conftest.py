@@ -6,10 +6,8 @@ import numpy as np
 import pytest
 
 from constriction import spec_from_dict
-from constriction.fem import EPS0, assemble
-from constriction.geometry import build_mesh
-from constriction.mesh import tagged_mesh
-from constriction.run import materials_of
+from constriction.cell import system_of  # noqa: F401  (tests import it from here)
+from constriction.fem import EPS0
 
 SIGMA, EPS_R = 0.1, 10.0  # S/m, electrolyte
 
@@ -23,12 +21,6 @@ def make_spec(**tables):
     }
     data.update(tables)
     return spec_from_dict(data)
-
-
-def system_of(spec):
-    """Mesh and assemble a spec; returns (TaggedMesh, System)."""
-    tm = tagged_mesh(build_mesh(spec))
-    return tm, assemble(tm, materials_of(spec), spec.mesh.order)
 
 
 def flux_tube_resistance(a, b, L, sigma):

@@ -1,0 +1,65 @@
+"""Static and dynamic constriction (ohm), from DC solves of the cell and of two reference
+cells built from the same spec:
+
+    full face        the whole top face in full contact        R_bulk
+    full electrode   the given electrode in full contact       R_electrode
+    the cell         the given contacts and gaps               R_dc
+
+    R_static  = R_electrode - R_bulk   electrode smaller than the pellet, or off-centre
+    R_dynamic = R_dc - R_electrode     contact spots and gaps under the electrode
+    R_cstr    = R_static + R_dynamic = R_dc - R_bulk
+
+The references use the same mesh options, so their discretisation errors largely cancel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .cell import system_of
+from .spec import Electrode, Gap, Spec
+from .sweep import dc_resistance
+
+
+@dataclass(frozen=True)
+class ConstrictionSplit:
+    R_dc_ohm: float
+    R_electrode_ohm: float
+    R_bulk_ohm: float
+
+    @property
+    def R_static_ohm(self) -> float:
+        return self.R_electrode_ohm - self.R_bulk_ohm
+
+    @property
+    def R_dynamic_ohm(self) -> float:
+        return self.R_dc_ohm - self.R_electrode_ohm
+
+    @property
+    def R_cstr_ohm(self) -> float:
+        return self.R_dc_ohm - self.R_bulk_ohm
+
+    def as_dict(self) -> dict[str, float]:
+        return {"R_bulk_ohm": self.R_bulk_ohm, "R_static_ohm": self.R_static_ohm,
+                "R_dynamic_ohm": self.R_dynamic_ohm, "R_cstr_ohm": self.R_cstr_ohm}
+
+
+def full_electrode(spec: Spec) -> Spec:
+    """The same cell and electrode, in full contact, without a gap."""
+    return replace(spec, contacts=None, gap=Gap())
+
+
+def full_face(spec: Spec) -> Spec:
+    """The same cell with the whole top face in full contact: the slab."""
+    return replace(spec, electrode=Electrode(), contacts=None, gap=Gap())
+
+
+def constriction_split(spec: Spec, R_dc: float, backend: str = "auto") -> ConstrictionSplit:
+    """Solve the reference cells that differ from `spec` and split its R_dc (ohm)."""
+    R_electrode = R_dc if full_electrode(spec) == spec else _dc(full_electrode(spec), backend)
+    R_bulk = R_electrode if full_face(spec) == full_electrode(spec) else _dc(full_face(spec), backend)
+    return ConstrictionSplit(R_dc_ohm=R_dc, R_electrode_ohm=R_electrode, R_bulk_ohm=R_bulk)
+
+
+def _dc(spec: Spec, backend: str) -> float:
+    return dc_resistance(system_of(spec)[1], backend=backend)[0]
