@@ -1,4 +1,5 @@
-"""Figures: Nyquist (equal axes, decade markers), Bode, and the distribution of relaxation times."""
+"""Figures: Nyquist (equal axes, decade markers), Bode, the distribution of relaxation
+times, and equipotential lines on a vertical section."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from .spectrum import Spectrum  # noqa: E402
 _PREFIXES = [(1e9, "GΩ"), (1e6, "MΩ"), (1e3, "kΩ"), (1.0, "Ω")]
 
 
-def nyquist(spectrum: Spectrum, path: str | Path, title: str = "") -> None:
+def nyquist(spectrum: Spectrum, path: str | Path, title: str = "") -> plt.Figure:
     """Nyquist plot, -Im Z against Re Z on equal axes, each decade of frequency marked."""
     Z = spectrum.Z_ohm
     finite = np.isfinite(Z)
@@ -46,6 +47,7 @@ def nyquist(spectrum: Spectrum, path: str | Path, title: str = "") -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=150, bbox_inches="tight")
     plt.close(fig)
+    return fig
 
 
 def _ohm_unit(magnitude: float) -> tuple[float, str]:
@@ -60,7 +62,7 @@ def _decades(f: np.ndarray) -> np.ndarray:
     return 10.0 ** np.arange(lo, hi + 1)
 
 
-def bode(spectrum: Spectrum, path: str | Path, title: str = "") -> None:
+def bode(spectrum: Spectrum, path: str | Path, title: str = "") -> plt.Figure:
     """|Z| and phase against frequency."""
     f, Z = spectrum.frequency_Hz, spectrum.Z_ohm
     fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(6.4, 5.2))
@@ -75,10 +77,11 @@ def bode(spectrum: Spectrum, path: str | Path, title: str = "") -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=150, bbox_inches="tight")
     plt.close(fig)
+    return fig
 
 
 def drt(relaxation_times_s: np.ndarray, resistances_ohm: np.ndarray, path: str | Path,
-        title: str = "") -> None:
+        title: str = "") -> plt.Figure:
     """Discrete distribution of relaxation times: each parallel-RC term R_k at tau_k."""
     finite = np.isfinite(relaxation_times_s) & np.isfinite(resistances_ohm) & (resistances_ohm > 0)
     tau, R = relaxation_times_s[finite], resistances_ohm[finite]
@@ -97,3 +100,26 @@ def drt(relaxation_times_s: np.ndarray, resistances_ohm: np.ndarray, path: str |
     fig.tight_layout()
     fig.savefig(path, dpi=150, bbox_inches="tight")
     plt.close(fig)
+    return fig
+
+
+def equipotentials(fields, path: str | Path, title: str = "") -> plt.Figure:
+    """Equipotential lines (Re phi, WE at 1 V) on the vertical section through the cell
+    axis, one panel per frequency: the picture of thesis Fig. 2a."""
+    n = len(fields.frequency_Hz)
+    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 4.2), sharey=True, squeeze=False)
+    levels = np.linspace(0.05, 0.95, 19)
+    for ax, f, section in zip(axes[0], fields.frequency_Hz, fields.section):
+        shown = ax.contourf(fields.section_x_um, fields.section_z_um, np.abs(section),
+                            levels=np.linspace(0, 1, 21), cmap="viridis")
+        ax.contour(fields.section_x_um, fields.section_z_um, section.real, levels=levels,
+                   colors="k", linewidths=0.6)
+        ax.set_aspect("equal")
+        ax.set_title(f"f = {f:.3g} Hz")
+        ax.set_xlabel("x / µm")
+    axes[0][0].set_ylabel("z / µm (counter electrode at 0)")
+    fig.colorbar(shown, ax=axes[0].tolist(), label="|φ| / V", shrink=0.8)
+    fig.suptitle(title or "equipotential lines (Re φ, 0.05 V apart)")
+    fig.savefig(path, dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    return fig

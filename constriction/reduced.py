@@ -19,7 +19,7 @@ capacitor with tau_k = 1 / mu_k (mu_k = 0: a blocking capacitor 1 / r_k).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg as la
@@ -42,6 +42,22 @@ class ReducedModel:
                               # the part of the last snapshots outside the basis if larger
     order: int                # size of the reduced basis
     conservation: float       # max relative WE/CE current mismatch of the shift solves
+    # for fields: the basis V of interior vectors, the projected pencil, and the dof sets
+    basis: np.ndarray = field(repr=False, default=None)
+    projection: "_Projection" = field(repr=False, default=None)
+    interior: np.ndarray = field(repr=False, default=None)
+    we: np.ndarray = field(repr=False, default=None)
+    n_dofs: int = 0
+
+    def potential(self, frequency_Hz: float) -> np.ndarray:
+        """Complex potential (V) at every dof at one frequency, reconstructed from the
+        reduced basis: x_I = V y with (G_r + s C_r) y = -(g_r + s c_r); WE 1 V, CE 0 V."""
+        s, p = 2j * np.pi * frequency_Hz, self.projection
+        y = np.linalg.solve(p.G + s * p.C, -(p.g + s * p.c))
+        x = np.zeros(self.n_dofs, complex)
+        x[self.we] = 1.0
+        x[self.interior] = self.basis @ y
+        return x
 
     def impedance(self, frequency_Hz: np.ndarray) -> np.ndarray:
         """Z (ohm) at the given frequencies (Hz)."""
@@ -137,7 +153,8 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     bar.close()
     mu, r = proj.pole_residue()
     return ReducedModel(mu=mu, residues=r, shifts_Hz=np.array(shifts[:n_done + 1]),
-                        estimated_error=float(error), order=V.shape[1], conservation=mismatch)
+                        estimated_error=float(error), order=V.shape[1], conservation=mismatch,
+                        basis=V, projection=proj, interior=I, we=system.we, n_dofs=system.n_dofs)
 
 
 def _orthonormal_extend(V: np.ndarray, X: np.ndarray, drop: float = 1e-10) -> tuple[np.ndarray, float]:

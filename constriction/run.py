@@ -19,15 +19,16 @@ import numpy as np
 
 from .cell import system_of
 from .mesh import UM
-from .plot import bode, drt, nyquist
+from .plot import bode, drt, equipotentials, nyquist
 from .spec import Spec
 from .spectrum import Spectrum
 from .linalg import choose_backend
 from .analysis import constriction_arc, normalisation_factors
 from .fem import EPS0
+from .fields import Fields, fields_of, write_vtu
 from .reduced import ReducedModel, reduce
 from .split import constriction_split
-from .sweep import dc_resistance, sweep_direct
+from .sweep import dc_resistance, driven_solve, sweep_direct
 
 SWEEPS = ("reduced", "direct")
 
@@ -38,6 +39,7 @@ class Result:
     spectrum: Spectrum
     summary: dict = field(default_factory=dict)
     model: ReducedModel | None = None  # the reduced sweep's pole-residue form (its DRT)
+    fields: Fields | None = None       # potentials at a low and a high frequency
 
 
 def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6,
@@ -94,6 +96,14 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
         arc = constriction_arc(spectrum, tau_electrolyte)
     constriction = {**split.as_dict(), "arc": None if arc is None else {
         "R_ohm": arc.R_ohm, "C_F": arc.C_F, "tau_s": arc.tau_s, "f_apex_Hz": arc.f_apex_Hz}}
+    say(f"{spec.name}: fields")
+    f_pair = field_frequencies(f[0], f[-1], arc, tau_electrolyte)
+    if model is not None:
+        potentials = {fi: model.potential(fi) for fi in f_pair}
+    else:
+        potentials = {fi: driven_solve(system.pencil(2j * np.pi * fi), system.we, system.ce,
+                                       system.interior, "superlu")[2] for fi in f_pair}
+    fields = fields_of(system, potentials, spec.cell.thickness_um * UM)
     normalisation = normalisation_factors(
         spec.cell.thickness_um * UM, spec.electrode_area_um2 * UM**2, spec.contact_area_um2 * UM**2,
         spec.electrolyte.sigma_S_per_m, R_inf)
@@ -119,7 +129,17 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
                   "f_min_Hz": float(f[0]), "f_max_Hz": float(f[-1])},
         "seconds": clock,
     }
-    return Result(spec=spec, spectrum=spectrum, summary=summary, model=model)
+    return Result(spec=spec, spectrum=spectrum, summary=summary, model=model, fields=fields)
+
+
+def field_frequencies(f_min: float, f_max: float, arc, tau_electrolyte_s: float) -> tuple[float, float]:
+    """The lowest frequency, and one where the gaps are shorted while the electrolyte is
+    still resistive: the geometric mean of the constriction arc's apex and the
+    electrolyte's own relaxation frequency (or the highest frequency, without an arc)."""
+    if arc is None:
+        return f_min, f_max
+    f_electrolyte = 1 / (2 * np.pi * tau_electrolyte_s)
+    return f_min, float(np.clip(np.sqrt(arc.f_apex_Hz * f_electrolyte), f_min, f_max))
 
 
 def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
@@ -140,6 +160,10 @@ def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
         if result.model is not None:
             written["DRT plot"] = "drt.png"
             drt(result.model.relaxation_times_s, result.model.resistances_ohm, tmp / written["DRT plot"])
+        if result.fields is not None:
+            written |= {"equipotentials": "equipotentials.png", "fields (VTK)": "fields.vtu"}
+            equipotentials(result.fields, tmp / written["equipotentials"], title=result.spec.name)
+            write_vtu(result.fields, tmp / written["fields (VTK)"])
         _replace_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,61 @@
+"""Potential fields: exact where the closed form is known, the reduced model's against the
+direct solve, and the VTK file ParaView reads."""
+
+import meshio
+import numpy as np
+import pytest
+
+from constriction.fields import fields_of, write_vtu
+from constriction.mesh import UM
+from constriction.reduced import reduce
+from constriction.sweep import driven_solve
+
+from conftest import make_spec, system_of
+
+SPOT_GAP = {"contacts": [{"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0}], "gap": {"height_um": 0.5},
+            "mesh": {"order": 1, "size_um": 10.0}}
+
+
+def test_slab_section_is_the_linear_field():
+    spec = make_spec(cell={"shape": "box", "side_um": 40.0, "thickness_um": 60.0},
+                     mesh={"order": 2, "size_um": 15.0})
+    _, system = system_of(spec)
+    x = driven_solve(system.G, system.we, system.ce, system.interior)[2]
+    fields = fields_of(system, {0.0: x}, 60 * UM)
+    section = fields.section[0]
+    assert np.isfinite(section).all()  # every section point found in the mesh
+    expected = np.broadcast_to(fields.section_z_um[:, None] / 60.0, section.shape)
+    assert np.abs(section - expected).max() < 1e-9
+    assert np.abs(fields.potential[0] - fields.points_um[2] / 60.0).max() < 1e-9
+
+
+def test_reduced_model_fields_match_direct_solves():
+    _, system = system_of(make_spec(**SPOT_GAP))
+    model = reduce(system, 1.0, 1e9, progress=False)
+    for f in (1.0, 2e7):
+        direct = driven_solve(system.pencil(2j * np.pi * f), system.we, system.ce, system.interior, "superlu")[2]
+        assert np.abs(model.potential(f) - direct).max() < 1e-4
+
+
+def test_constriction_shows_in_the_low_frequency_section_only():
+    """At DC the potential drops mostly near the spot; once the gap is shorted, the top of
+    the electrolyte is nearly equipotential (thesis Fig. 2a)."""
+    _, system = system_of(make_spec(**SPOT_GAP))
+    model = reduce(system, 1.0, 1e9, progress=False)
+    fields = fields_of(system, {f: model.potential(f) for f in (1.0, 2e7)}, 100 * UM)
+    top = fields.section[:, -3, :]  # just below the electrolyte surface, across the cell
+    low, high = np.abs(top[0]), np.abs(top[1])
+    assert low.max() - low.min() > 0.3       # strong lateral variation: constriction
+    assert high.max() - high.min() < 0.5 * (low.max() - low.min())
+
+
+def test_vtu_holds_the_mesh_and_potentials(tmp_path):
+    _, system = system_of(make_spec(**SPOT_GAP))
+    model = reduce(system, 1.0, 1e9, progress=False)
+    fields = fields_of(system, {1.0: model.potential(1.0)}, 100 * UM)
+    write_vtu(fields, tmp_path / "fields.vtu")
+    back = meshio.read(tmp_path / "fields.vtu")
+    assert back.points.shape == (fields.points_um.shape[1], 3)
+    assert back.points[:, 2].max() == pytest.approx(100.5)  # µm: electrolyte + gap
+    assert set(back.point_data) == {"phi_re_1Hz", "phi_im_1Hz", "phi_abs_1Hz"}
+    assert np.allclose(back.point_data["phi_re_1Hz"], fields.potential[0].real)

@@ -1,0 +1,51 @@
+"""Every plot kind is drawn and checked for content: axes, labels, data."""
+
+import numpy as np
+
+from constriction import plot
+from constriction.fields import fields_of
+from constriction.mesh import UM
+from constriction.reduced import reduce
+from constriction.spectrum import Spectrum
+
+from conftest import make_spec, system_of
+
+SPEC = make_spec(contacts=[{"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0}], gap={"height_um": 0.5},
+                 mesh={"order": 1, "size_um": 12.0})
+
+
+def solved():
+    _, system = system_of(SPEC)
+    model = reduce(system, 1.0, 1e9, progress=False)
+    f = np.logspace(0, 9, 91)
+    return system, model, Spectrum(f, model.impedance(f))
+
+
+def test_every_plot_kind(tmp_path):
+    system, model, spectrum = solved()
+
+    fig = plot.nyquist(spectrum, tmp_path / "n.png", title="cell")
+    (ax,) = fig.axes
+    assert ax.get_xlabel().startswith("Re Z /") and ax.get_ylabel().startswith("−Im Z /")
+    assert ax.get_aspect() == 1.0
+    x, y = ax.lines[0].get_data()
+    assert len(x) == len(spectrum.frequency_Hz) and np.all(y >= -1e-9)
+    assert any("Hz" in t.get_text() for t in ax.texts)  # decade markers
+
+    fig = plot.bode(spectrum, tmp_path / "b.png")
+    assert [a.get_ylabel() for a in fig.axes] == ["|Z| / Ω", "−phase / °"]
+    assert fig.axes[0].get_xscale() == "log" and len(fig.axes[1].lines[0].get_xdata()) == 91
+
+    fig = plot.drt(model.relaxation_times_s, model.resistances_ohm, tmp_path / "d.png")
+    (ax,) = fig.axes
+    assert ax.get_xlabel() == "relaxation time τ / s" and ax.get_xscale() == "log"
+    assert len(ax.lines[0].get_xdata()) >= 2  # the bulk and the constriction terms
+
+    fields = fields_of(system, {f: model.potential(f) for f in (1.0, 2e7)}, 100 * UM)
+    fig = plot.equipotentials(fields, tmp_path / "e.png")
+    panels = [a for a in fig.axes if a.get_title().startswith("f =")]
+    assert len(panels) == 2 and panels[0].get_xlabel() == "x / µm"
+    assert all(len(a.collections) > 0 for a in panels)
+
+    for name in ("n", "b", "d", "e"):
+        assert (tmp_path / f"{name}.png").stat().st_size > 10_000
