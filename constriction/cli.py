@@ -1,6 +1,7 @@
 """The `constriction` command.
 
     constriction run SPEC.toml [--out DIR] [--sweep reduced|direct] [--backend NAME]
+    constriction plot RESULT_DIR [--kind all|nyquist|bode|drt|equipotentials]
 
 Exit status 2 for a spec that cannot be built; then nothing is written.
 """
@@ -13,7 +14,7 @@ import sys
 from pathlib import Path
 
 from .linalg import BACKENDS
-from .run import SWEEPS
+from .run import PLOTS, SWEEPS, draw_plots
 from .spec import SpecError, load_spec
 
 
@@ -29,8 +30,22 @@ def main(argv: list[str] | None = None) -> int:
                          help="reduced-order model (default) or the direct reference sweep")
     run_cmd.add_argument("--backend", choices=BACKENDS, default="auto",
                          help="sparse solver for the real solves (DC and reduced-model shifts)")
+    plot_cmd = commands.add_parser("plot", help="(re)draw the plots of a result folder")
+    plot_cmd.add_argument("result", type=Path, help="folder written by `constriction run`")
+    plot_cmd.add_argument("--kind", choices=("all", *PLOTS), default="all")
     args = parser.parse_args(argv)
-    return _run(args)
+    return _run(args) if args.command == "run" else _plot(args)
+
+
+def _plot(args) -> int:
+    if not (args.result / "summary.json").is_file():
+        print(f"error: {args.result}: not a result folder (no summary.json)", file=sys.stderr)
+        return 2
+    kinds = tuple(PLOTS) if args.kind == "all" else (args.kind,)
+    drawn = draw_plots(args.result, kinds)
+    for kind in kinds:
+        print(f"{kind:>14}: {drawn.get(kind, 'no data for this plot in the folder')}")
+    return 0
 
 
 def _run(args) -> int:
@@ -48,7 +63,7 @@ def _run(args) -> int:
     r_dc = f"{s['R_dc_ohm']:.6g} ohm" if math.isfinite(s["R_dc_ohm"]) else "blocking (no DC path)"
     print(f"{spec.name}: R_dc = {r_dc}, R_inf = {s['R_inf_ohm']:.6g} ohm, {s['dofs']} dofs (P{s['order']})")
     for what, path in paths.items():
-        print(f"{what:>12}: {path}")
+        print(f"{what:>20}: {path}")
     return 0
 
 

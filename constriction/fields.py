@@ -27,20 +27,35 @@ class Fields:
 
 
 def fields_of(system: System, potentials: dict[float, np.ndarray], thickness_m: float) -> Fields:
-    """Vertex values, and the y = 0 section through the electrolyte (0 < z < thickness),
-    of complex potentials given per dof and keyed by frequency (Hz)."""
+    """Fields of complex potentials given per dof and keyed by frequency (Hz); the section
+    spans the electrolyte, 0 < z < thickness."""
     mesh = system.basis.mesh
     vertices = mesh.p.shape[1]  # scikit-fem numbers the vertex dofs first
-    x = np.linspace(mesh.p[0].min(), mesh.p[0].max(), SECTION_POINTS)[1:-1]
-    z = np.linspace(0.0, thickness_m, SECTION_POINTS)[1:-1]
-    X, Z = np.meshgrid(x, z)
-    element, weights = locate(mesh.p, mesh.t, np.vstack([X.ravel(), np.zeros(X.size), Z.ravel()]))
     at_vertices = np.array([phi[:vertices] for phi in potentials.values()])
-    sections = (at_vertices[:, mesh.t[:, element]] * weights).sum(axis=1)  # linear in each element
+    return _with_section(tuple(potentials), mesh.p / UM, mesh.t, at_vertices, thickness_m / UM)
+
+
+def read_vtu(path, thickness_um: float) -> Fields:
+    """Fields back from a file written by `write_vtu`."""
+    m = meshio.read(path)
+    frequencies = [float(k[len("phi_re_"):-len("Hz")]) for k in m.point_data if k.startswith("phi_re_")]
+    labels = [k[len("phi_re_"):] for k in m.point_data if k.startswith("phi_re_")]
+    potential = np.array([m.point_data[f"phi_re_{lab}"] + 1j * m.point_data[f"phi_im_{lab}"]
+                          for lab in labels])
+    return _with_section(tuple(frequencies), m.points.T, m.cells_dict["tetra"].T, potential, thickness_um)
+
+
+def _with_section(frequency_Hz, points_um, tetrahedra, potential, thickness_um) -> Fields:
+    """Fields with the section y = 0 through the electrolyte, linear in each element."""
+    x = np.linspace(points_um[0].min(), points_um[0].max(), SECTION_POINTS)[1:-1]
+    z = np.linspace(0.0, thickness_um, SECTION_POINTS)[1:-1]
+    X, Z = np.meshgrid(x, z)
+    element, weights = locate(points_um, tetrahedra, np.vstack([X.ravel(), np.zeros(X.size), Z.ravel()]))
+    sections = (potential[:, tetrahedra[:, element]] * weights).sum(axis=1)
     sections[:, element < 0] = np.nan
-    return Fields(frequency_Hz=tuple(potentials), points_um=mesh.p / UM, tetrahedra=mesh.t,
-                  potential=at_vertices, section_x_um=x / UM, section_z_um=z / UM,
-                  section=sections.reshape(len(potentials), *X.shape))
+    return Fields(frequency_Hz=frequency_Hz, points_um=points_um, tetrahedra=tetrahedra,
+                  potential=potential, section_x_um=x, section_z_um=z,
+                  section=sections.reshape(len(frequency_Hz), *X.shape))
 
 
 def locate(p: np.ndarray, t: np.ndarray, points: np.ndarray, candidates: int = 64):
@@ -70,6 +85,6 @@ def write_vtu(fields: Fields, path) -> None:
     """The mesh (µm) with Re, Im and |phi| at each frequency as point data."""
     data = {}
     for f, phi in zip(fields.frequency_Hz, fields.potential):
-        label = f"{f:.3g}Hz"
+        label = f"{f:.6g}Hz"
         data |= {f"phi_re_{label}": phi.real, f"phi_im_{label}": phi.imag, f"phi_abs_{label}": np.abs(phi)}
     meshio.Mesh(fields.points_um.T, [("tetra", fields.tetrahedra.T)], point_data=data).write(path)

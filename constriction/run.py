@@ -25,7 +25,7 @@ from .spectrum import Spectrum
 from .linalg import choose_backend
 from .analysis import constriction_arc, normalisation_factors
 from .fem import EPS0
-from .fields import Fields, fields_of, write_vtu
+from .fields import Fields, fields_of, read_vtu, write_vtu
 from .reduced import ReducedModel, reduce
 from .split import constriction_split
 from .sweep import dc_resistance, driven_solve, sweep_direct
@@ -115,6 +115,7 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
         "constriction": constriction,
         "normalisation": normalisation,
         "area_um2": spec.electrode_area_um2,
+        "thickness_um": spec.cell.thickness_um,
         "contact_area_um2": spec.contact_area_um2,
         "meshed_ce_area_um2": tm.facet_area_m2("ce") / UM**2,
         "dofs": int(system.n_dofs),
@@ -142,33 +143,61 @@ def field_frequencies(f_min: float, f_max: float, arc, tau_electrolyte_s: float)
     return f_min, float(np.clip(np.sqrt(arc.f_apex_Hz * f_electrolyte), f_min, f_max))
 
 
+PLOTS = {"nyquist": "nyquist.png", "bode": "bode.png", "drt": "drt.png",
+         "equipotentials": "equipotentials.png"}
+
+
 def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
-    """Write spectrum.csv, summary.json, nyquist.png, bode.png (and drt.png after a reduced
-    sweep) into `out_dir`, all or nothing: files go to a temporary folder beside it that
-    is renamed into place at the end. Returns {what: path}."""
+    """Write the result into `out_dir`, all or nothing: files go to a temporary folder
+    beside it that is renamed into place at the end. Data: spectrum.csv, summary.json,
+    drt.csv (reduced sweep), fields.vtu; plots drawn from those files. Returns {what: path}."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        written = {"spectrum": "spectrum.csv", "summary": "summary.json",
-                   "nyquist plot": "nyquist.png", "bode plot": "bode.png"}
+        written = {"spectrum": "spectrum.csv", "summary": "summary.json"}
         result.spectrum.to_csv(tmp / written["spectrum"])
         summary = json.dumps(_finite_or_null(result.summary), indent=2, allow_nan=False)
         (tmp / written["summary"]).write_text(summary + "\n")
-        nyquist(result.spectrum, tmp / written["nyquist plot"], title=result.spec.name)
-        bode(result.spectrum, tmp / written["bode plot"], title=result.spec.name)
         if result.model is not None:
-            written["DRT plot"] = "drt.png"
-            drt(result.model.relaxation_times_s, result.model.resistances_ohm, tmp / written["DRT plot"])
+            written["DRT"] = "drt.csv"
+            np.savetxt(tmp / written["DRT"], np.column_stack([result.model.relaxation_times_s,
+                                                              result.model.resistances_ohm]),
+                       delimiter=",", header="tau_s,R_ohm", comments="", fmt="%.12e")
         if result.fields is not None:
-            written |= {"equipotentials": "equipotentials.png", "fields (VTK)": "fields.vtu"}
-            equipotentials(result.fields, tmp / written["equipotentials"], title=result.spec.name)
+            written["fields (VTK)"] = "fields.vtu"
             write_vtu(result.fields, tmp / written["fields (VTK)"])
+        plots = draw_plots(tmp)
         _replace_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return {what: out_dir / name for what, name in written.items()}
+    return {what: out_dir / name for what, name in written.items()} | \
+           {f"{kind} plot": out_dir / path.name for kind, path in plots.items()}
+
+
+def draw_plots(result_dir: str | Path, kinds=tuple(PLOTS)) -> dict[str, Path]:
+    """Draw the plots of a result folder from its data files; a kind whose data the
+    folder lacks (drt after a direct sweep) is skipped. Returns {kind: path}."""
+    folder = Path(result_dir)
+    summary = json.loads((folder / "summary.json").read_text())
+    title, drawn = summary["name"], {}
+    if {"nyquist", "bode"} & set(kinds):
+        spectrum = Spectrum.from_csv(folder / "spectrum.csv")
+    if "nyquist" in kinds:
+        nyquist(spectrum, folder / PLOTS["nyquist"], title=title)
+    if "bode" in kinds:
+        bode(spectrum, folder / PLOTS["bode"], title=title)
+    if "drt" in kinds and (folder / "drt.csv").exists():
+        tau, R = np.loadtxt(folder / "drt.csv", delimiter=",", skiprows=1, ndmin=2).T
+        drt(tau, R, folder / PLOTS["drt"])
+    if "equipotentials" in kinds and (folder / "fields.vtu").exists():
+        fields = read_vtu(folder / "fields.vtu", summary["thickness_um"])
+        equipotentials(fields, folder / PLOTS["equipotentials"], title=title)
+    for kind in kinds:
+        if (folder / PLOTS[kind]).exists():
+            drawn[kind] = folder / PLOTS[kind]
+    return drawn
 
 
 def _finite_or_null(value):

@@ -102,3 +102,18 @@ def test_full_contact_example_is_one_semicircle(tmp_path):
     L, A, sigma, eps_r = 100e-6, 1e-8, 0.1, 10.0
     expected = 1 / (sigma * A / L + 2j * np.pi * spectrum.frequency_Hz * EPS0 * eps_r * A / L)
     assert np.abs(spectrum.Z_ohm / expected - 1).max() < 1e-6
+
+
+def test_plot_redraws_a_result_folder(tmp_path, capsys):
+    spec = tmp_path / "small.toml"
+    spec.write_text(SMALL_SPEC)
+    out = tmp_path / "result"
+    main(["run", str(spec), "--out", str(out)])
+    for png in out.glob("*.png"):
+        png.unlink()
+    assert main(["plot", str(out)]) == 0
+    for name in ("nyquist.png", "bode.png", "drt.png", "equipotentials.png"):
+        assert (out / name).stat().st_size > 10_000
+    assert main(["plot", str(out), "--kind", "bode"]) == 0
+    assert main(["plot", str(tmp_path)]) == 2
+    assert "not a result folder" in capsys.readouterr().err

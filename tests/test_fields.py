@@ -5,7 +5,7 @@ import meshio
 import numpy as np
 import pytest
 
-from constriction.fields import fields_of, write_vtu
+from constriction.fields import fields_of, read_vtu, write_vtu
 from constriction.mesh import UM
 from constriction.reduced import reduce
 from constriction.sweep import driven_solve
@@ -59,3 +59,6 @@ def test_vtu_holds_the_mesh_and_potentials(tmp_path):
     assert back.points[:, 2].max() == pytest.approx(100.5)  # µm: electrolyte + gap
     assert set(back.point_data) == {"phi_re_1Hz", "phi_im_1Hz", "phi_abs_1Hz"}
     assert np.allclose(back.point_data["phi_re_1Hz"], fields.potential[0].real)
+    again = read_vtu(tmp_path / "fields.vtu", 100.0)
+    assert again.frequency_Hz == (1.0,)
+    assert np.allclose(again.section, fields.section, equal_nan=True)

@@ -63,8 +63,9 @@ def test_run_reports_split_arc_and_normalisations(tmp_path):
     assert n["ohm_cm_cell_constant"] == pytest.approx(np.pi * 50**2 * 1e-8 / 1e-2)
     # A_El,cal = d / (sigma R_ser) recovers the electrode area when R_ser is the bulk resistance
     assert n["ohm_cm2_calibrated"] == pytest.approx(n["ohm_cm2_geometric"], rel=0.01)
-    for plot in ("nyquist plot", "bode plot", "DRT plot"):
+    for plot in ("nyquist plot", "bode plot", "drt plot", "equipotentials plot"):
         assert paths[plot].stat().st_size > 10_000
+    assert paths["fields (VTK)"].is_file() and paths["DRT"].is_file()
 
 
 def test_blocking_cell_writes_valid_json_with_null_resistance(tmp_path):
