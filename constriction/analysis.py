@@ -124,3 +124,35 @@ def normalisation_factors(thickness_m: float, electrode_area_m2: float, contact_
         "ohm_cm_cell_constant": electrode_area_m2 / thickness_m * 1e2,
         "ohm_cm2_calibrated": thickness_m / (sigma_S_per_m * R_series_ohm) * cm2,
     }
+
+
+@dataclass(frozen=True)
+class DRT:
+    """Distribution of relaxation times: Z(w) = R_inf + sum_k R_k / (1 + j w tau_k)."""
+    tau_s: np.ndarray
+    R_ohm: np.ndarray
+    R_inf_ohm: float
+
+    def impedance(self, frequency_Hz: np.ndarray) -> np.ndarray:
+        w = 2 * np.pi * np.asarray(frequency_Hz, float)[:, None]
+        return self.R_inf_ohm + (self.R_ohm / (1 + 1j * w * self.tau_s)).sum(axis=1)
+
+
+def regularised_drt(spectrum: Spectrum, per_decade: int = 10, smoothing: float = 1e-3) -> DRT:
+    """DRT of a measured spectrum: non-negative R_k on a log grid of tau extending a decade
+    beyond the measured frequencies, fitted with weights 1/|Z| and a Tikhonov penalty
+    `smoothing` on the second differences of R_k (non-negative least squares)."""
+    from scipy.optimize import nnls
+
+    f, Z = spectrum.frequency_Hz, spectrum.Z_ohm
+    w = 2 * np.pi * f[:, None]
+    lo, hi = np.log10(1 / (2 * np.pi * f.max())) - 1, np.log10(1 / (2 * np.pi * f.min())) + 1
+    tau = np.logspace(lo, hi, int(round((hi - lo) * per_decade)) + 1)
+    kernel = 1 / (1 + 1j * w * tau)
+    weight = 1 / np.abs(Z)[:, None]
+    A = np.vstack([np.hstack([weight, kernel.real * weight]), np.hstack([0 * weight, kernel.imag * weight])])
+    b = np.concatenate([Z.real, Z.imag]) * np.concatenate([weight[:, 0], weight[:, 0]])
+    second = np.diff(np.eye(len(tau)), 2, axis=0) / np.abs(Z).max()
+    penalty = np.hstack([np.zeros((len(second), 1)), np.sqrt(smoothing) * second])
+    x, _ = nnls(np.vstack([A, penalty]), np.concatenate([b, np.zeros(len(second))]), maxiter=50 * len(tau))
+    return DRT(tau_s=tau, R_ohm=x[1:], R_inf_ohm=x[0])

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from constriction.analysis import Arc, ArcFit, apex_arcs, fit_arcs
+from constriction.analysis import Arc, ArcFit, apex_arcs, fit_arcs, regularised_drt
 from constriction.fem import EPS0
 from constriction.reduced import reduce
 from constriction.spectrum import Spectrum
@@ -62,3 +62,16 @@ def test_constriction_arc_of_a_spot_under_a_gap():
     assert constriction.C_F == pytest.approx(EPS0 * np.pi * (50e-6) ** 2 / 0.5e-6, rel=0.05)
     fit = fit_arcs(Spectrum(f, Z), n_arcs=2)
     assert np.abs(fit.impedance(f) / Z - 1).max() < 0.15  # fitted or, failing that, the apex start
+
+
+def test_regularised_drt_finds_both_arcs_of_a_noisy_spectrum():
+    rng = np.random.default_rng(1)
+    Z = TRUE.impedance(F) * (1 + 0.002 * rng.standard_normal(F.size))  # 0.2 % noise
+    drt = regularised_drt(Spectrum(F, Z))
+    assert drt.R_inf_ohm == pytest.approx(TRUE.R_inf_ohm, rel=0.05)
+    assert np.abs(drt.impedance(F) / TRUE.impedance(F) - 1).max() < 0.01
+    for arc in TRUE.arcs:  # the mass of each peak, and where it sits
+        near = np.abs(np.log10(drt.tau_s / arc.tau_s)) < 1.0
+        assert drt.R_ohm[near].sum() == pytest.approx(arc.R_ohm, rel=0.02)
+        peak = drt.tau_s[near][np.argmax(drt.R_ohm[near])]
+        assert abs(np.log10(peak / arc.tau_s)) < 0.15
