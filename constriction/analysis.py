@@ -156,3 +156,40 @@ def regularised_drt(spectrum: Spectrum, per_decade: int = 10, smoothing: float =
     penalty = np.hstack([np.zeros((len(second), 1)), np.sqrt(smoothing) * second])
     x, _ = nnls(np.vstack([A, penalty]), np.concatenate([b, np.zeros(len(second))]), maxiter=50 * len(tau))
     return DRT(tau_s=tau, R_ohm=x[1:], R_inf_ohm=x[0])
+
+
+@dataclass(frozen=True)
+class CPEArc:
+    """R || CPE arc, Z = R / (1 + R Q (j w)^alpha); C_F is the effective capacitance
+    (Q R)^(1/alpha) / R (Hsu-Mansfeld), tau_s = (R Q)^(1/alpha)."""
+    R_ohm: float
+    Q: float        # F s^(alpha - 1)
+    alpha: float
+
+    @property
+    def tau_s(self) -> float:
+        return (self.R_ohm * self.Q) ** (1 / self.alpha)
+
+    @property
+    def C_F(self) -> float:
+        return self.tau_s / self.R_ohm
+
+
+def fit_cpe_arc(spectrum: Spectrum, start: Arc, R_inf_ohm: float,
+                f_max_Hz: float = np.inf) -> tuple[float, CPEArc]:
+    """Fit R0 - p(R1, CPE1) with impedance.py to the part of the spectrum within three
+    decades of the apex of `start` (an apex estimate) and below f_max_Hz (where the next
+    arc begins); returns (R0, the arc). Slow (tens of seconds) when alpha is close to its
+    bound 1, as for the nearly ideal arcs of simulated cells: impedance.py's trf fit then
+    creeps along the correlated (Q, alpha) valley."""
+    from impedance.models.circuits import CustomCircuit
+
+    f, Z = spectrum.frequency_Hz, spectrum.Z_ohm
+    near = (np.abs(np.log10(f / start.f_apex_Hz)) <= 3) & (f <= f_max_Hz)
+    guess = [max(R_inf_ohm, 1e-6 * start.R_ohm), start.R_ohm, start.C_F, 0.95]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = CustomCircuit("R0-p(R1,CPE1)", initial_guess=guess).fit(
+            f[near], Z[near], weight_by_modulus=True, x_scale=np.array(guess), xtol=1e-14, gtol=1e-14)
+    R0, R, Q, alpha = model.parameters_
+    return R0, CPEArc(R_ohm=R, Q=Q, alpha=alpha)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from constriction.analysis import Arc, ArcFit, apex_arcs, fit_arcs, regularised_drt
+from constriction.analysis import Arc, ArcFit, apex_arcs, fit_arcs, fit_cpe_arc, regularised_drt
 from constriction.fem import EPS0
 from constriction.reduced import reduce
 from constriction.spectrum import Spectrum
@@ -75,3 +75,15 @@ def test_regularised_drt_finds_both_arcs_of_a_noisy_spectrum():
         assert drt.R_ohm[near].sum() == pytest.approx(arc.R_ohm, rel=0.02)
         peak = drt.tau_s[near][np.argmax(drt.R_ohm[near])]
         assert abs(np.log10(peak / arc.tau_s)) < 0.15
+
+
+def test_cpe_fit_recovers_a_depressed_arc_and_an_ideal_one():
+    R0, R, Q, alpha = 20.0, 500.0, 2e-7, 0.8
+    Z = R0 + R / (1 + R * Q * (2j * np.pi * F) ** alpha)
+    (start,) = apex_arcs(Spectrum(F, Z))
+    r0, arc = fit_cpe_arc(Spectrum(F, Z), start, R_inf_ohm=0.0)
+    assert (r0, arc.R_ohm, arc.Q, arc.alpha) == pytest.approx((R0, R, Q, alpha), rel=1e-3)
+    ideal = ArcFit(R_inf_ohm=5.0, arcs=(Arc(R_ohm=300.0, C_F=1e-8),))
+    _, arc = fit_cpe_arc(Spectrum(F, ideal.impedance(F)), Arc(R_ohm=200.0, C_F=3e-8), 1.0)
+    # alpha = 1 is the upper bound of the fit: it stops just short of it
+    assert arc.alpha == pytest.approx(1.0, abs=1e-4) and arc.C_F == pytest.approx(1e-8, rel=1e-3)
