@@ -1,7 +1,7 @@
 """The `constriction` command.
 
     constriction run SPEC.toml [--out DIR] [--sweep reduced|direct] [--backend NAME]
-    constriction plot RESULT_DIR [--kind all|nyquist|bode|drt|equipotentials]
+    constriction plot RESULT_DIR [--kind all|nyquist|bode|drt|equipotentials|current]
 
 Exit status 2 for a spec that cannot be built; then nothing is written.
 """

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import meshio
 import numpy as np
+from scipy.sparse.linalg import spsolve
+from skfem import BilinearForm, FacetBasis
 
 from .fem import System
 from .mesh import UM
@@ -88,3 +90,62 @@ def write_vtu(fields: Fields, path) -> None:
         label = f"{f:.6g}Hz"
         data |= {f"phi_re_{label}": phi.real, f"phi_im_{label}": phi.imag, f"phi_abs_{label}": np.abs(phi)}
     meshio.Mesh(fields.points_um.T, [("tetra", fields.tetrahedra.T)], point_data=data).write(path)
+
+
+@dataclass(frozen=True)
+class ContactCurrent:
+    """Normal current density on the metal contacts (A/m² per volt applied), at vertices
+    of the contact facets; triangles index into points_um."""
+    frequency_Hz: float
+    points_um: np.ndarray     # (2, vertices) x, y of the contact-facet vertices
+    triangles: np.ndarray     # (3, facets)
+    j: np.ndarray             # (vertices,), complex
+    current_A: complex        # total current through the contacts (A per V)
+    area_m2: float
+
+    @property
+    def mean(self) -> complex:
+        return self.current_A / self.area_m2
+
+
+def contact_current(system: System, x: np.ndarray, frequency_Hz: float) -> ContactCurrent:
+    """Consistent-flux current density on the contacts (or the whole WE without spots):
+    with the residual r = A(s) x, solve M j = r on the contact dofs, M the facet mass
+    matrix. Then the integral of j over the contacts is exactly the current through them."""
+    mesh = system.basis.mesh
+    facets = mesh.boundaries["contacts"] if "contacts" in mesh.boundaries else mesh.boundaries["we"]
+    surface = FacetBasis(mesh, system.basis.elem, facets=facets)
+    M = BilinearForm(lambda u, v, w: u * v).assemble(surface).tocsr()
+    dofs = system.basis.get_dofs(facets).all()
+    r = system.pencil(2j * np.pi * frequency_Hz) @ x
+    j = np.zeros(system.n_dofs, complex)
+    j[dofs] = spsolve(M[dofs][:, dofs].tocsc(), r[dofs])
+    triangles = mesh.facets[:, facets]
+    vertices = np.unique(triangles)
+    renumber = np.full(mesh.p.shape[1], -1)
+    renumber[vertices] = np.arange(vertices.size)
+    return ContactCurrent(frequency_Hz=frequency_Hz, points_um=mesh.p[:2, vertices] / UM,
+                          triangles=renumber[triangles], j=j[vertices], current_A=r[dofs].sum(),
+                          area_m2=float(np.ones(len(dofs)) @ (M[dofs][:, dofs] @ np.ones(len(dofs)))))
+
+
+def write_contact_vtu(current: ContactCurrent, path) -> None:
+    """The contact facets (µm, z = 0) with Re, Im and |j| (A/m² per V) as point data."""
+    points = np.vstack([current.points_um, np.zeros(current.points_um.shape[1])]).T
+    meshio.Mesh(points, [("triangle", current.triangles.T)],
+                point_data={"j_re": current.j.real, "j_im": current.j.imag, "j_abs": np.abs(current.j)}
+                ).write(path)
+
+
+def read_contact_vtu(path, frequency_Hz: float) -> ContactCurrent:
+    """A ContactCurrent back from `write_contact_vtu`; its total current and area are
+    integrated over the triangles with j linear in each (exact for P1 only)."""
+    m = meshio.read(path)
+    triangles = m.cells_dict["triangle"].T
+    j = m.point_data["j_re"] + 1j * m.point_data["j_im"]
+    a, b, c = (m.points[triangles[k], :2] for k in range(3))
+    u, v = b - a, c - a
+    areas = 0.5 * np.abs(u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]) * UM**2
+    return ContactCurrent(frequency_Hz=frequency_Hz, points_um=m.points[:, :2].T, triangles=triangles,
+                          j=j, current_A=complex((areas * j[triangles].mean(axis=0)).sum()),
+                          area_m2=float(areas.sum()))

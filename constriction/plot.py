@@ -123,3 +123,19 @@ def equipotentials(fields, path: str | Path, title: str = "") -> plt.Figure:
     fig.savefig(path, dpi=150, bbox_inches="tight")
     plt.close(fig)
     return fig
+
+
+def current_map(current, path: str | Path, title: str = "") -> plt.Figure:
+    """Normal current density on the contacts, relative to its mean, seen from above."""
+    fig, ax = plt.subplots(figsize=(5.6, 4.6))
+    ratio = np.abs(current.j) / abs(current.mean)
+    shown = ax.tripcolor(current.points_um[0], current.points_um[1], current.triangles.T, ratio,
+                         shading="gouraud", cmap="inferno", vmin=0, vmax=min(ratio.max(), 3.0))
+    fig.colorbar(shown, ax=ax, label="|j| / mean (clipped at 3)")
+    ax.set_aspect("equal")
+    ax.set_xlabel("x / µm")
+    ax.set_ylabel("y / µm")
+    ax.set_title(title or f"current density on the contacts, f = {current.frequency_Hz:.3g} Hz")
+    fig.savefig(path, dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    return fig

@@ -19,13 +19,14 @@ import numpy as np
 
 from .cell import system_of
 from .mesh import UM
-from .plot import bode, drt, equipotentials, nyquist
+from .plot import bode, current_map, drt, equipotentials, nyquist
 from .spec import Spec
 from .spectrum import Spectrum
 from .linalg import choose_backend
 from .analysis import constriction_arc, normalisation_factors
 from .fem import EPS0
-from .fields import Fields, fields_of, read_vtu, write_vtu
+from .fields import (ContactCurrent, Fields, contact_current, fields_of, read_contact_vtu, read_vtu,
+                     write_contact_vtu, write_vtu)
 from .reduced import ReducedModel, reduce
 from .split import constriction_split
 from .sweep import dc_resistance, driven_solve, sweep_direct
@@ -40,6 +41,7 @@ class Result:
     summary: dict = field(default_factory=dict)
     model: ReducedModel | None = None  # the reduced sweep's pole-residue form (its DRT)
     fields: Fields | None = None       # potentials at a low and a high frequency
+    current: ContactCurrent | None = None  # current density on the contacts, lowest frequency
 
 
 def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6,
@@ -104,6 +106,8 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
         potentials = {fi: driven_solve(system.pencil(2j * np.pi * fi), system.we, system.ce,
                                        system.interior, "superlu")[2] for fi in f_pair}
     fields = fields_of(system, potentials, spec.cell.thickness_um * UM)
+    current = contact_current(system, potentials[f_pair[0]], f_pair[0])
+    peak = np.abs(current.j).max() / abs(current.mean)
     normalisation = normalisation_factors(
         spec.cell.thickness_um * UM, spec.electrode_area_um2 * UM**2, spec.contact_area_um2 * UM**2,
         spec.electrolyte.sigma_S_per_m, R_inf)
@@ -113,6 +117,11 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
         "R_dc_ohm": R_dc,
         "R_inf_ohm": R_inf,
         "constriction": constriction,
+        "contact_current_density": {
+            "frequency_Hz": current.frequency_Hz,
+            "mean_A_per_m2_per_V": abs(current.mean),
+            "peak_over_mean": peak,  # at a sharp contact edge this grows under mesh refinement
+        },
         "normalisation": normalisation,
         "area_um2": spec.electrode_area_um2,
         "thickness_um": spec.cell.thickness_um,
@@ -130,7 +139,8 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
                   "f_min_Hz": float(f[0]), "f_max_Hz": float(f[-1])},
         "seconds": clock,
     }
-    return Result(spec=spec, spectrum=spectrum, summary=summary, model=model, fields=fields)
+    return Result(spec=spec, spectrum=spectrum, summary=summary, model=model, fields=fields,
+                  current=current)
 
 
 def field_frequencies(f_min: float, f_max: float, arc, tau_electrolyte_s: float) -> tuple[float, float]:
@@ -144,13 +154,14 @@ def field_frequencies(f_min: float, f_max: float, arc, tau_electrolyte_s: float)
 
 
 PLOTS = {"nyquist": "nyquist.png", "bode": "bode.png", "drt": "drt.png",
-         "equipotentials": "equipotentials.png"}
+         "equipotentials": "equipotentials.png", "current": "current.png"}
 
 
 def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
     """Write the result into `out_dir`, all or nothing: files go to a temporary folder
     beside it that is renamed into place at the end. Data: spectrum.csv, summary.json,
-    drt.csv (reduced sweep), fields.vtu; plots drawn from those files. Returns {what: path}."""
+    drt.csv (reduced sweep), fields.vtu, contacts.vtu; plots drawn from those files.
+    Returns {what: path}."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
@@ -167,6 +178,9 @@ def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
         if result.fields is not None:
             written["fields (VTK)"] = "fields.vtu"
             write_vtu(result.fields, tmp / written["fields (VTK)"])
+        if result.current is not None:
+            written["contact current (VTK)"] = "contacts.vtu"
+            write_contact_vtu(result.current, tmp / written["contact current (VTK)"])
         plots = draw_plots(tmp)
         _replace_dir(tmp, out_dir)
     except BaseException:
@@ -194,6 +208,9 @@ def draw_plots(result_dir: str | Path, kinds=tuple(PLOTS)) -> dict[str, Path]:
     if "equipotentials" in kinds and (folder / "fields.vtu").exists():
         fields = read_vtu(folder / "fields.vtu", summary["thickness_um"])
         equipotentials(fields, folder / PLOTS["equipotentials"], title=title)
+    if "current" in kinds and (folder / "contacts.vtu").exists():
+        f_current = summary["contact_current_density"]["frequency_Hz"]
+        current_map(read_contact_vtu(folder / "contacts.vtu", f_current), folder / PLOTS["current"])
     for kind in kinds:
         if (folder / PLOTS[kind]).exists():
             drawn[kind] = folder / PLOTS[kind]

@@ -112,7 +112,7 @@ def test_plot_redraws_a_result_folder(tmp_path, capsys):
     for png in out.glob("*.png"):
         png.unlink()
     assert main(["plot", str(out)]) == 0
-    for name in ("nyquist.png", "bode.png", "drt.png", "equipotentials.png"):
+    for name in ("nyquist.png", "bode.png", "drt.png", "equipotentials.png", "current.png"):
         assert (out / name).stat().st_size > 10_000
     assert main(["plot", str(out), "--kind", "bode"]) == 0
     assert main(["plot", str(tmp_path)]) == 2

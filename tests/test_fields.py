@@ -5,10 +5,10 @@ import meshio
 import numpy as np
 import pytest
 
-from constriction.fields import fields_of, read_vtu, write_vtu
+from constriction.fields import contact_current, fields_of, read_vtu, write_vtu
 from constriction.mesh import UM
 from constriction.reduced import reduce
-from constriction.sweep import driven_solve
+from constriction.sweep import dc_resistance, driven_solve
 
 from conftest import make_spec, system_of
 
@@ -62,3 +62,29 @@ def test_vtu_holds_the_mesh_and_potentials(tmp_path):
     again = read_vtu(tmp_path / "fields.vtu", 100.0)
     assert again.frequency_Hz == (1.0,)
     assert np.allclose(again.section, fields.section, equal_nan=True)
+
+
+def test_contact_current_is_uniform_on_a_slab():
+    spec = make_spec(cell={"shape": "box", "side_um": 40.0, "thickness_um": 60.0},
+                     mesh={"order": 2, "size_um": 15.0})
+    _, system = system_of(spec)
+    x = driven_solve(system.G, system.we, system.ce, system.interior)[2]
+    current = contact_current(system, x, 0.0)
+    sigma_over_L = 0.1 / (60 * UM)  # A/m² per volt
+    assert np.abs(current.j - sigma_over_L).max() < 1e-8 * sigma_over_L
+    assert current.area_m2 == pytest.approx((40 * UM) ** 2, rel=1e-12)
+
+
+def test_spot_current_peaks_at_the_edge_and_is_half_the_mean_at_the_centre():
+    """A disk contact carries j(r) = I / (2 pi a sqrt(a^2 - r^2)): half the mean at the
+    centre, singular at the edge. The integral of j is the spot's current exactly."""
+    spec = make_spec(contacts=[{"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0}], mesh={"order": 2})
+    _, system = system_of(spec)
+    x = driven_solve(system.G, system.we, system.ce, system.interior)[2]
+    current = contact_current(system, x, 0.0)
+    R, _ = dc_resistance(system)
+    assert current.current_A.real == pytest.approx(1 / R, rel=1e-9)
+    r = np.hypot(*current.points_um)
+    centre = np.abs(current.j[np.argmin(r)]) / abs(current.mean)
+    assert centre == pytest.approx(0.5, abs=0.05)
+    assert np.abs(current.j[r > 4.9]).mean() > 2 * abs(current.mean)  # edge enhancement

@@ -3,7 +3,7 @@
 import numpy as np
 
 from constriction import plot
-from constriction.fields import fields_of
+from constriction.fields import contact_current, fields_of
 from constriction.mesh import UM
 from constriction.reduced import reduce
 from constriction.spectrum import Spectrum
@@ -47,5 +47,12 @@ def test_every_plot_kind(tmp_path):
     assert len(panels) == 2 and panels[0].get_xlabel() == "x / µm"
     assert all(len(a.collections) > 0 for a in panels)
 
-    for name in ("n", "b", "d", "e"):
+    current = contact_current(system, model.potential(1.0), 1.0)
+    fig = plot.current_map(current, tmp_path / "c.png")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "x / µm" and ax.get_aspect() == 1.0
+    assert len(ax.collections[0].get_array()) > 0
+    assert "mean" in fig.axes[1].get_ylabel()  # the colour bar
+
+    for name in ("n", "b", "d", "e", "c"):
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000

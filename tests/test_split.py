@@ -63,7 +63,9 @@ def test_run_reports_split_arc_and_normalisations(tmp_path):
     assert n["ohm_cm_cell_constant"] == pytest.approx(np.pi * 50**2 * 1e-8 / 1e-2)
     # A_El,cal = d / (sigma R_ser) recovers the electrode area when R_ser is the bulk resistance
     assert n["ohm_cm2_calibrated"] == pytest.approx(n["ohm_cm2_geometric"], rel=0.01)
-    for plot in ("nyquist plot", "bode plot", "drt plot", "equipotentials plot"):
+    assert summary["contact_current_density"]["mean_A_per_m2_per_V"] == pytest.approx(
+        1 / summary["R_dc_ohm"] / (np.pi * (5 * UM) ** 2), rel=0.01)
+    for plot in ("nyquist plot", "bode plot", "drt plot", "equipotentials plot", "current plot"):
         assert paths[plot].stat().st_size > 10_000
     assert paths["fields (VTK)"].is_file() and paths["DRT"].is_file()
 
