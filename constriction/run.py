@@ -71,22 +71,10 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
     split = constriction_split(spec, R_dc, backend=backend)
     clock["split"] = time.perf_counter() - t0
 
+    say(f"{spec.name}: {sweep} sweep")
     t0 = time.perf_counter()
     f = spec.frequencies_Hz()
-    if sweep == "reduced":
-        say(f"{spec.name}: reduced-order sweep")
-        model = reduce(system, f[0], f[-1], tol=tol, backend=backend, progress=progress)
-        Z, mismatch = model.impedance(f), model.conservation
-        sweep_info = {"kind": "reduced",
-                      "backend": choose_backend(backend, False, len(system.interior)),
-                      "n_shifts": len(model.shifts_Hz), "order": model.order,
-                      "estimated_error": model.estimated_error, "tolerance": tol}
-    else:
-        say(f"{spec.name}: direct sweep, {len(f)} complex factorisations")
-        model = None
-        admittance = sweep_direct(system, f, progress=progress)
-        Z, mismatch = 1.0 / admittance.Y_S, float(admittance.conservation.max())
-        sweep_info = {"kind": "direct", "backend": "superlu"}
+    Z, mismatch, sweep_info, model = _sweep(system, f, sweep, backend, tol, progress)
     spectrum = Spectrum(frequency_Hz=f, Z_ohm=Z)
     clock["sweep"] = time.perf_counter() - t0
 
@@ -141,6 +129,20 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
     }
     return Result(spec=spec, spectrum=spectrum, summary=summary, model=model, fields=fields,
                   current=current)
+
+
+def _sweep(system, f, sweep, backend, tol, progress):
+    """Z (ohm) at f, the sweep's conservation check, what to record of it, and the reduced
+    model (None for the direct sweep)."""
+    if sweep == "reduced":
+        model = reduce(system, f[0], f[-1], tol=tol, backend=backend, progress=progress)
+        info = {"kind": "reduced", "backend": choose_backend(backend, False, len(system.interior)),
+                "n_shifts": len(model.shifts_Hz), "order": model.order,
+                "estimated_error": model.estimated_error, "tolerance": tol}
+        return model.impedance(f), model.conservation, info, model
+    admittance = sweep_direct(system, f, progress=progress)
+    info = {"kind": "direct", "backend": "superlu"}
+    return 1.0 / admittance.Y_S, float(admittance.conservation.max()), info, None
 
 
 def field_frequencies(f_min: float, f_max: float, arc, tau_electrolyte_s: float) -> tuple[float, float]:
