@@ -52,11 +52,9 @@ class ReducedModel:
     def potential(self, frequency_Hz: float) -> np.ndarray:
         """Complex potential (V) at every dof at one frequency, reconstructed from the
         reduced basis: x_I = V y with (G_r + s C_r) y = -(g_r + s c_r); WE 1 V, CE 0 V."""
-        s, p = 2j * np.pi * frequency_Hz, self.projection
-        y = np.linalg.solve(p.G + s * p.C, -(p.g + s * p.c))
         x = np.zeros(self.n_dofs, complex)
         x[self.we] = 1.0
-        x[self.interior] = self.basis @ y
+        x[self.interior] = self.basis @ self.projection.state(2j * np.pi * frequency_Hz)
         return x
 
     def impedance(self, frequency_Hz: np.ndarray) -> np.ndarray:
@@ -91,13 +89,12 @@ class _Projection:
     g0: float
     c0: float
 
+    def state(self, s: complex) -> np.ndarray:
+        """Reduced unknowns y solving (G + s C) y = -(g + s c)."""
+        return np.linalg.solve(self.G + s * self.C, -(self.g + s * self.c))
+
     def admittance(self, s: np.ndarray) -> np.ndarray:
-        Y = np.empty(len(s), complex)
-        for i, si in enumerate(s):
-            rhs = self.g + si * self.c
-            y = np.linalg.solve(self.G + si * self.C, -rhs)
-            Y[i] = self.g0 + si * self.c0 + rhs @ y
-        return Y
+        return np.array([self.g0 + si * self.c0 + (self.g + si * self.c) @ self.state(si) for si in s])
 
     def pole_residue(self) -> tuple[np.ndarray, np.ndarray]:
         """mu_k and r_k of Z(s) from the pencil bordered by the WE unknown."""
