@@ -65,8 +65,6 @@ def apex_arcs(spectrum: Spectrum, min_height: float = 0.01) -> tuple[Arc, ...]:
 def fit_arcs(spectrum: Spectrum, n_arcs: int | None = None) -> ArcFit:
     """Fit R_inf - p(R1,C1) - ... to the spectrum, started from the apex estimates
     (the n_arcs largest, if given)."""
-    from impedance.models.circuits import CustomCircuit
-
     arcs = apex_arcs(spectrum)
     if n_arcs is not None:
         arcs = tuple(sorted(sorted(arcs, key=lambda a: -a.R_ohm)[:n_arcs], key=lambda a: a.tau_s))
@@ -76,12 +74,19 @@ def fit_arcs(spectrum: Spectrum, n_arcs: int | None = None) -> ArcFit:
     R_inf_guess = max(Z.real[np.argmax(f)], 1e-6 * Z.real.max())  # > 0: it scales the fit
     guess = [R_inf_guess] + [v for a in arcs for v in (a.R_ohm, a.C_F)]
     circuit = "R0" + "".join(f"-p(R{k},C{k})" for k in range(1, len(arcs) + 1))
+    start, fitted = (_arc_fit(p) for p in (guess, _fit_circuit(circuit, guess, f, Z)))
+    return min((fitted, start), key=lambda fit: _misfit(fit, spectrum))  # never worse than the start
+
+
+def _fit_circuit(circuit: str, guess: list[float], f: np.ndarray, Z: np.ndarray) -> np.ndarray:
+    """Fit an impedance.py circuit, weighted by |Z|, each parameter scaled by its guess."""
+    from impedance.models.circuits import CustomCircuit
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # impedance.py warns about its own plotting back-ends
         model = CustomCircuit(circuit, initial_guess=guess).fit(
             f, Z, weight_by_modulus=True, x_scale=np.array(guess), xtol=1e-14, gtol=1e-14)
-    start, fitted = (_arc_fit(p) for p in (guess, model.parameters_))
-    return min((fitted, start), key=lambda fit: _misfit(fit, spectrum))  # never worse than the start
+    return model.parameters_
 
 
 def _arc_fit(p) -> ArcFit:
@@ -182,14 +187,8 @@ def fit_cpe_arc(spectrum: Spectrum, start: Arc, R_inf_ohm: float,
     arc begins); returns (R0, the arc). Slow (tens of seconds) when alpha is close to its
     bound 1, as for the nearly ideal arcs of simulated cells: impedance.py's trf fit then
     creeps along the correlated (Q, alpha) valley."""
-    from impedance.models.circuits import CustomCircuit
-
     f, Z = spectrum.frequency_Hz, spectrum.Z_ohm
     near = (np.abs(np.log10(f / start.f_apex_Hz)) <= 3) & (f <= f_max_Hz)
     guess = [max(R_inf_ohm, 1e-6 * start.R_ohm), start.R_ohm, start.C_F, 0.95]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = CustomCircuit("R0-p(R1,CPE1)", initial_guess=guess).fit(
-            f[near], Z[near], weight_by_modulus=True, x_scale=np.array(guess), xtol=1e-14, gtol=1e-14)
-    R0, R, Q, alpha = model.parameters_
+    R0, R, Q, alpha = _fit_circuit("R0-p(R1,CPE1)", guess, f[near], Z[near])
     return R0, CPEArc(R_ohm=R, Q=Q, alpha=alpha)

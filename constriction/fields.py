@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import meshio
 import numpy as np
 from scipy.sparse.linalg import spsolve
+from scipy.spatial import cKDTree
 from skfem import BilinearForm, FacetBasis
 
 from .fem import System
@@ -40,8 +41,8 @@ def fields_of(system: System, potentials: dict[float, np.ndarray], thickness_m: 
 def read_vtu(path, thickness_um: float) -> Fields:
     """Fields back from a file written by `write_vtu`."""
     m = meshio.read(path)
-    frequencies = [float(k[len("phi_re_"):-len("Hz")]) for k in m.point_data if k.startswith("phi_re_")]
-    labels = [k[len("phi_re_"):] for k in m.point_data if k.startswith("phi_re_")]
+    labels = [k[len("phi_re_"):] for k in m.point_data if k.startswith("phi_re_")]  # "<f>Hz"
+    frequencies = [float(label[:-len("Hz")]) for label in labels]
     potential = np.array([m.point_data[f"phi_re_{lab}"] + 1j * m.point_data[f"phi_im_{lab}"]
                           for lab in labels])
     return _with_section(tuple(frequencies), m.points.T, m.cells_dict["tetra"].T, potential, thickness_um)
@@ -63,8 +64,6 @@ def _with_section(frequency_Hz, points_um, tetrahedra, potential, thickness_um) 
 def locate(p: np.ndarray, t: np.ndarray, points: np.ndarray, candidates: int = 64):
     """Element containing each point (-1 if none among the `candidates` elements with the
     nearest centroids) and the point's barycentric coordinates there, shape (4, points)."""
-    from scipy.spatial import cKDTree
-
     _, near = cKDTree(p[:, t].mean(axis=1).T).query(points.T, k=min(candidates, t.shape[1]))
     element = np.full(points.shape[1], -1)
     weights = np.zeros((4, points.shape[1]))
@@ -117,16 +116,17 @@ def contact_current(system: System, x: np.ndarray, frequency_Hz: float) -> Conta
     surface = FacetBasis(mesh, system.basis.elem, facets=facets)
     M = BilinearForm(lambda u, v, w: u * v).assemble(surface).tocsr()
     dofs = system.basis.get_dofs(facets).all()
+    M = M[dofs][:, dofs].tocsc()
     r = system.pencil(2j * np.pi * frequency_Hz) @ x
     j = np.zeros(system.n_dofs, complex)
-    j[dofs] = spsolve(M[dofs][:, dofs].tocsc(), r[dofs])
+    j[dofs] = spsolve(M, r[dofs])
     triangles = mesh.facets[:, facets]
     vertices = np.unique(triangles)
     renumber = np.full(mesh.p.shape[1], -1)
     renumber[vertices] = np.arange(vertices.size)
     return ContactCurrent(frequency_Hz=frequency_Hz, points_um=mesh.p[:2, vertices] / UM,
                           triangles=renumber[triangles], j=j[vertices], current_A=r[dofs].sum(),
-                          area_m2=float(np.ones(len(dofs)) @ (M[dofs][:, dofs] @ np.ones(len(dofs)))))
+                          area_m2=float(M.sum()))  # the basis sums to one on the facets
 
 
 def write_contact_vtu(current: ContactCurrent, path) -> None:

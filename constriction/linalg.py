@@ -52,9 +52,7 @@ def choose_backend(backend: str, complex_valued: bool, n: int) -> str:
         raise ValueError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
     here = available_backends()
     if backend == "auto":
-        if complex_valued:
-            return "superlu"
-        if n < AMG_MIN_UNKNOWNS:
+        if complex_valued or n < AMG_MIN_UNKNOWNS:
             return "superlu"
         return "amg" if "amg" in here else "pardiso" if "pardiso" in here else "superlu"
     if backend not in here:

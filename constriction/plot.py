@@ -45,6 +45,11 @@ def nyquist(spectrum: Spectrum, path: str | Path, title: str = "") -> plt.Figure
     ax.set_title(title)
     ax.grid(alpha=0.3)
     fig.tight_layout()
+    return _saved(fig, path)
+
+
+def _saved(fig: plt.Figure, path: str | Path) -> plt.Figure:
+    """Write the figure to path (PNG, 150 dpi) and close it; it stays inspectable."""
     fig.savefig(path, dpi=150, bbox_inches="tight")
     plt.close(fig)
     return fig
@@ -75,9 +80,7 @@ def bode(spectrum: Spectrum, path: str | Path, title: str = "") -> plt.Figure:
     for ax in (top, bottom):
         ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
-    fig.savefig(path, dpi=150, bbox_inches="tight")
-    plt.close(fig)
-    return fig
+    return _saved(fig, path)
 
 
 def drt(relaxation_times_s: np.ndarray, resistances_ohm: np.ndarray, path: str | Path,
@@ -98,9 +101,7 @@ def drt(relaxation_times_s: np.ndarray, resistances_ohm: np.ndarray, path: str |
     ax.set_title(title or "distribution of relaxation times (reduced model)")
     ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
-    fig.savefig(path, dpi=150, bbox_inches="tight")
-    plt.close(fig)
-    return fig
+    return _saved(fig, path)
 
 
 def equipotentials(fields, path: str | Path, title: str = "") -> plt.Figure:
@@ -120,9 +121,7 @@ def equipotentials(fields, path: str | Path, title: str = "") -> plt.Figure:
     axes[0][0].set_ylabel("z / µm (counter electrode at 0)")
     fig.colorbar(shown, ax=axes[0].tolist(), label="|φ| / V", shrink=0.8)
     fig.suptitle(title or "equipotential lines (Re φ, 0.05 V apart)")
-    fig.savefig(path, dpi=150, bbox_inches="tight")
-    plt.close(fig)
-    return fig
+    return _saved(fig, path)
 
 
 def current_map(current, path: str | Path, title: str = "") -> plt.Figure:
@@ -136,6 +135,4 @@ def current_map(current, path: str | Path, title: str = "") -> plt.Figure:
     ax.set_xlabel("x / µm")
     ax.set_ylabel("y / µm")
     ax.set_title(title or f"current density on the contacts, f = {current.frequency_Hz:.3g} Hz")
-    fig.savefig(path, dpi=150, bbox_inches="tight")
-    plt.close(fig)
-    return fig
+    return _saved(fig, path)
