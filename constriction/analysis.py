@@ -105,11 +105,31 @@ def _by_frequency(spectrum: Spectrum) -> tuple[np.ndarray, np.ndarray]:
     return spectrum.frequency_Hz[order], -spectrum.Z_ohm.imag[order]
 
 
-def constriction_arc(spectrum: Spectrum, tau_electrolyte_s: float) -> Arc | None:
-    """The largest arc relaxing at least 3x slower than the electrolyte itself
-    (tau = eps0 eps_r / sigma), or None: without gaps there is no such arc."""
-    slower = [a for a in apex_arcs(spectrum) if a.tau_s > 3 * tau_electrolyte_s]
-    return max(slower, key=lambda a: a.R_ohm, default=None)
+def constriction_arc(spectrum: Spectrum, R_dc_ohm: float, R_inf_ohm: float,
+                     tau_electrolyte_s: float) -> Arc | None:
+    """The constriction arc, whose resistance the DC solves fix: R_cstr,arc = R_dc - R_inf.
+
+    Its capacitance comes from fitting the two-arc model (R_inf || C_el) - (R_arc || C_arc)
+    to the spectrum with C_arc the only unknown: the electrolyte relaxes at its own
+    tau = eps0 eps_r / sigma, so C_el = tau / R_inf. The arc is found even where it merges
+    with the electrolyte's own. None without such an arc (R_dc = R_inf: no gaps;
+    R_dc infinite: a blocking cell has a capacitor, not an arc)."""
+    R_arc = R_dc_ohm - R_inf_ohm
+    if not np.isfinite(R_dc_ohm) or R_arc <= 1e-6 * R_dc_ohm:
+        return None
+    f, Z = spectrum.frequency_Hz, spectrum.Z_ohm
+    w = 2 * np.pi * f
+
+    bulk = R_inf_ohm / (1 + 1j * w * tau_electrolyte_s)
+
+    def misfit(log_c):
+        r = (bulk + R_arc / (1 + 1j * w * R_arc * np.exp(log_c[0])) - Z) / np.abs(Z)
+        return np.concatenate([r.real, r.imag])
+
+    from scipy.optimize import least_squares
+    starts = [[np.log(t / R_arc)] for t in np.geomspace(tau_electrolyte_s, 1 / w.min(), 12)]
+    best = min((least_squares(misfit, x0, xtol=1e-15, ftol=1e-15) for x0 in starts), key=lambda fit: fit.cost)
+    return Arc(R_ohm=R_arc, C_F=float(np.exp(best.x[0])))
 
 
 def normalisation_factors(thickness_m: float, electrode_area_m2: float, contact_area_m2: float,

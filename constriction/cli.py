@@ -2,8 +2,11 @@
 
     constriction run SPEC.toml [--out DIR] [--sweep reduced|direct] [--backend NAME]
     constriction plot RESULT_DIR [--kind all|nyquist|bode|drt|equipotentials|current]
+    constriction study run STUDY.toml --out DIR [--workers N | --scheduler ADDRESS | --serial]
+    constriction study status DIR
+    constriction study table DIR --out TABLE.nc
 
-Exit status 2 for a spec that cannot be built; then nothing is written.
+Exit status 2 for a spec or study that cannot be built; then nothing is written.
 """
 
 from __future__ import annotations
@@ -33,8 +36,29 @@ def main(argv: list[str] | None = None) -> int:
     plot_cmd = commands.add_parser("plot", help="(re)draw the plots of a result folder")
     plot_cmd.add_argument("result", type=Path, help="folder written by `constriction run`")
     plot_cmd.add_argument("--kind", choices=("all", *PLOTS), default="all")
+    _study_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "study":
+        from .study_cli import study_command
+        return study_command(args)
     return _run(args) if args.command == "run" else _plot(args)
+
+
+def _study_parser(commands):
+    study = commands.add_parser("study", help="parameter studies on Dask, and lookup tables")
+    verbs = study.add_subparsers(dest="verb", required=True)
+    run_cmd = verbs.add_parser("run", help="run every unfinished case of a study")
+    run_cmd.add_argument("study", type=Path, help="study TOML (see studies/)")
+    run_cmd.add_argument("--out", type=Path, required=True, help="study folder")
+    where = run_cmd.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None, help="local Dask workers (default: cores)")
+    where.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
+    where.add_argument("--serial", action="store_true", help="in this process, without Dask")
+    status_cmd = verbs.add_parser("status", help="finished, failed and pending cases")
+    status_cmd.add_argument("dir", type=Path, help="study folder")
+    table_cmd = verbs.add_parser("table", help="build a lookup table from a finished study")
+    table_cmd.add_argument("dir", type=Path, help="study folder")
+    table_cmd.add_argument("--out", type=Path, required=True, help="table file (.nc)")
 
 
 def _plot(args) -> int:

@@ -7,6 +7,14 @@ with one Laplacian K_r per region
 
 The working electrode (WE) dofs sit at 1 V, the counter electrode (CE) dofs at 0 V;
 every other outer boundary is insulating (natural condition).
+
+A surface admittance y_s = g + s c per area on the contacts (charge transfer, double
+layer) is a Robin term: the metal gets one extra dof V_m (the last one, in the WE) and
+the contacts' own dofs become unknowns, with the facet form
+
+    int_contacts y_s (u - V_m)(v - W_m) dA,
+
+so g and c add to G and C and the WE current is still read from the residual.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from skfem import Basis, BilinearForm, ElementTetP1, ElementTetP2
+from skfem import Basis, BilinearForm, ElementTetP1, ElementTetP2, FacetBasis
 from skfem.helpers import dot, grad
 
 from .mesh import TaggedMesh
@@ -29,18 +37,26 @@ def laplace(u, v, w):
     return dot(grad(u), grad(v))
 
 
+@BilinearForm
+def mass(u, v, w):
+    return u * v
+
+
 @dataclass(frozen=True)
 class System:
     """G (S) and C (F) over all dofs, with the electrode dof sets.
 
-    `shorted` are the dofs of non-conducting regions (gaps): at frequencies where their
-    capacitance shorts them they behave as part of the WE (used for R_inf)."""
+    `shorted` are the dofs of gas regions against the metal (gaps, pores): at frequencies
+    where their capacitance shorts them they behave as part of the WE (used for R_inf).
+    `surface` is the Robin block (G_s, C_s) of a surface admittance, else None; the
+    metal dof is then the last one."""
     G: sp.csr_matrix
     C: sp.csr_matrix
     we: np.ndarray
     ce: np.ndarray
     shorted: np.ndarray
     basis: Basis
+    surface: tuple[sp.csr_matrix, sp.csr_matrix] | None = None
 
     @property
     def n_dofs(self) -> int:
@@ -58,8 +74,13 @@ class System:
         return (self.G + s * self.C).tocsr()
 
 
-def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2) -> System:
-    """Assemble G and C for the regions named in `materials` (region name -> Material)."""
+def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
+             surface_admittance: tuple[float, float] | None = None,
+             shorted_regions: tuple[str, ...] = ("gap", "pores")) -> System:
+    """Assemble G and C for the regions named in `materials` (region name -> Material).
+
+    surface_admittance: (g in S/m², c in F/m²) on the `contacts` boundary, or None for
+    contacts held at the metal potential (ideal, non-polarisable)."""
     element = ElementTetP2() if order == 2 else ElementTetP1()
     basis = Basis(tm.mesh, element)
     n = basis.N
@@ -71,12 +92,30 @@ def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2) -> 
         K = laplace.assemble(region)
         G = G + material.sigma_S_per_m * K
         C = C + EPS0 * material.eps_r * K
-        if material.sigma_S_per_m == 0:
+        if name in shorted_regions:
             shorted.append(basis.element_dofs[:, tm.regions[name]].ravel())
     we = basis.get_dofs(tm.boundaries["we"]).all()
     ce = basis.get_dofs(tm.boundaries["ce"]).all()
     if np.intersect1d(we, ce).size:
         raise ValueError("working and counter electrode share dofs: the cell is too thin for its mesh")
     shorted = np.unique(np.concatenate(shorted)) if shorted else np.array([], int)
+    surface = None
+    if surface_admittance is not None:
+        G, C, we, surface = _with_surface_admittance(tm, basis, G, C, we, *surface_admittance)
     return System(G=G.tocsr(), C=C.tocsr(), we=np.unique(we), ce=np.unique(ce),
-                  shorted=shorted, basis=basis)
+                  shorted=shorted, basis=basis, surface=surface)
+
+
+def _with_surface_admittance(tm, basis, G, C, we, g, c):
+    """Append the metal dof and the Robin block; free the dofs only on the contacts."""
+    n = basis.N
+    contacts = tm.boundaries["contacts"]
+    M = mass.assemble(FacetBasis(tm.mesh, basis.elem, facets=contacts))
+    m = np.asarray(M.sum(axis=1))
+    block = sp.bmat([[M, sp.csr_matrix(-m)], [sp.csr_matrix(-m.T), sp.csr_matrix([[m.sum()]])]]).tocsr()
+    G_s, C_s = g * block, c * block
+    G = sp.bmat([[G, None], [None, sp.csr_matrix((1, 1))]]) + G_s
+    C = sp.bmat([[C, None], [None, sp.csr_matrix((1, 1))]]) + C_s
+    other_metal = np.setdiff1d(tm.boundaries["we"], contacts)
+    held = basis.get_dofs(other_metal).all() if other_metal.size else np.array([], int)
+    return G, C, np.append(held, n), (G_s.tocsr(), C_s.tocsr())

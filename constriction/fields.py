@@ -10,9 +10,9 @@ import meshio
 import numpy as np
 from scipy.sparse.linalg import spsolve
 from scipy.spatial import cKDTree
-from skfem import BilinearForm, FacetBasis
+from skfem import FacetBasis
 
-from .fem import System
+from .fem import System, mass
 from .mesh import UM
 
 SECTION_POINTS = 241  # per axis of the vertical section
@@ -108,16 +108,22 @@ class ContactCurrent:
 
 
 def contact_current(system: System, x: np.ndarray, frequency_Hz: float) -> ContactCurrent:
-    """Consistent-flux current density on the contacts (or the whole WE without spots):
-    with the residual r = A(s) x, solve M j = r on the contact dofs, M the facet mass
-    matrix. Then the integral of j over the contacts is exactly the current through them."""
+    """Consistent-flux current density on the contacts: with r the current into the
+    electrolyte at each contact dof (the residual A(s) x where the contacts are held at
+    the metal potential; minus the surface-admittance term where they are not), solve
+    M j = r on the contact dofs, M the facet mass matrix. Then the integral of j over
+    the contacts is exactly the current through them."""
     mesh = system.basis.mesh
-    facets = mesh.boundaries["contacts"] if "contacts" in mesh.boundaries else mesh.boundaries["we"]
-    surface = FacetBasis(mesh, system.basis.elem, facets=facets)
-    M = BilinearForm(lambda u, v, w: u * v).assemble(surface).tocsr()
+    facets = mesh.boundaries.get("contacts", mesh.boundaries["we"])  # no spot: the gap ceiling
+    M = mass.assemble(FacetBasis(mesh, system.basis.elem, facets=facets)).tocsr()
     dofs = system.basis.get_dofs(facets).all()
     M = M[dofs][:, dofs].tocsc()
-    r = system.pencil(2j * np.pi * frequency_Hz) @ x
+    s = 2j * np.pi * frequency_Hz
+    if system.surface is None:
+        r = system.pencil(s) @ x
+    else:
+        G_s, C_s = system.surface
+        r = -((G_s + s * C_s) @ x)
     j = np.zeros(system.n_dofs, complex)
     j[dofs] = spsolve(M, r[dofs])
     triangles = mesh.facets[:, facets]

@@ -4,9 +4,10 @@ The model is built in µm (Gmsh/OCC tolerances are absolute, ~1e-8) and meshed t
 `mesh.py` scales to metres afterwards. Boundaries and regions leave this module only as
 physical groups:
 
-    volumes   electrolyte, gap
-    surfaces  we (contact spots, gap ceiling, metal walls around the spots),
-              contacts (the spots alone), ce (the whole bottom face)
+    volumes   electrolyte, interphase (a layer under the contacts), gap (between spots),
+              pores (in the metal over a full contact), voids (inside the electrolyte)
+    surfaces  we (contacts and the metal side of gaps and pores),
+              contacts (where metal touches the electrolyte), ce (the whole bottom face)
 
 They are found from the fragment map and curve adjacency, never from coordinates.
 """
@@ -31,7 +32,8 @@ def build_mesh(spec: Spec, verbose: bool = False) -> meshio.Mesh:
     with _gmsh_session(verbose):
         groups, edge_curves = _build_model(spec)
         _set_mesh_sizes(spec, edge_curves)
-        for dim, name in ((3, "electrolyte"), (3, "gap"), (2, "we"), (2, "contacts"), (2, "ce")):
+        for dim, name in ((3, "electrolyte"), (3, "interphase"), (3, "gap"), (3, "pores"),
+                          (3, "voids"), (2, "we"), (2, "contacts"), (2, "ce")):
             if groups.get(name):
                 gmsh.model.addPhysicalGroup(dim, sorted(set(groups[name])), name=name)
         gmsh.model.mesh.generate(3)
@@ -64,45 +66,100 @@ def _build_model(spec: Spec) -> tuple[dict[str, list[int]], list[int]]:
         electrolyte = occ.addBox(-cell.side_um / 2, -cell.side_um / 2, 0, cell.side_um, cell.side_um, L)
     bottom = _cross_section(cell, 0.0)
 
+    # faces where metal touches the electrolyte, and the gas volumes above the surface
     electrode = _electrode_face(spec, L)
-    spots = [occ.addDisk(c.x_um, c.y_um, L, c.radius_um, c.radius_um) for c in spec.contacts or ()]
-
-    tools = [(2, bottom)] + [(2, s) for s in spots]
+    pore_volumes = []
+    if spec.full_contact:
+        contacts = [electrode]
+        if spec.pores:
+            footprints = [(2, occ.addDisk(p.x_um, p.y_um, L, p.radius_um, p.radius_um)) for p in spec.pores]
+            cut, _ = occ.cut([(2, electrode)], footprints)
+            contacts = _tags(cut)
+            pore_volumes = [(3, _pore_volume(p, L)) for p in spec.pores]
+    else:
+        contacts = _contact_faces(spec, L)
     gap_volumes = []
     if spec.has_gap:
         base = [(2, electrode)]
-        if spots:
-            base, _ = occ.cut(base, [(2, s) for s in spots], removeObject=True, removeTool=False)
+        if contacts:
+            base, _ = occ.cut(base, [(2, c) for c in contacts], removeObject=True, removeTool=False)
         gap_volumes = [d for d in occ.extrude(base, 0, 0, spec.gap.height_um) if d[0] == 3]
-        tools += gap_volumes
-    elif spec.full_contact:
-        tools.append((2, electrode))
-    else:
+    elif not spec.full_contact:
         occ.remove([(2, electrode)])
+    void_volumes = [(3, occ.addCylinder(v.x_um, v.y_um, L - v.depth_um - v.height_um, 0, 0, v.height_um,
+                                        v.radius_um)) for v in spec.voids]
+    interphase_volumes = []
+    if spec.interphase is not None:  # extrude copies: a tool face must not bound another input
+        layer = occ.copy([(2, c) for c in contacts])
+        interphase_volumes = [d for d in occ.extrude(layer, 0, 0, -spec.interphase.thickness_um) if d[0] == 3]
 
+    tools = ([(2, bottom)] + [(2, c) for c in contacts] + gap_volumes + pore_volumes
+             + void_volumes + interphase_volumes)
     _, pieces = occ.fragment([(3, electrolyte)], tools)
     occ.synchronize()
     fragment_of = dict(zip([(3, electrolyte)] + tools, pieces))
 
-    electrolyte_vols = _tags(fragment_of[(3, electrolyte)])
+    def images(entities):
+        return sorted({t for e in entities for t in _tags(fragment_of[e])})
 
-    contact_faces = [t for s in spots for t in _tags(fragment_of[(2, s)])]
-    edge_curves = _curves(contact_faces)
-    groups = {"electrolyte": electrolyte_vols, "ce": _tags(fragment_of[(2, bottom)]),
-              "contacts": contact_faces}
+    contact_faces = images((2, c) for c in contacts)
+    gap, pores = images(gap_volumes), images(pore_volumes)
+    voids, interphase = images(void_volumes), images(interphase_volumes)
+    electrolyte_vols = sorted(set(images([(3, electrolyte)])) - set(voids) - set(interphase))
 
-    if spec.has_gap:
-        gap_vols = [t for v in gap_volumes for t in _tags(fragment_of[v])]
-        groups["gap"] = gap_vols
-        groups["we"] = contact_faces + _metal_faces(gap_vols, electrolyte_vols, edge_curves)
-    elif spec.full_contact:
-        groups["we"] = _tags(fragment_of[(2, electrode)])
-        if spec.electrode.radius_um is not None:  # a smaller electrode: refine along its rim
-            edge_curves = _tags(gmsh.model.getBoundary([(2, f) for f in groups["we"]],
-                                                       combined=True, oriented=False))
-    else:
-        groups["we"] = contact_faces
-    return groups, edge_curves
+    rims = _edge_curves(spec, contact_faces, gap + pores)
+    metal = _metal_faces(gap + pores, electrolyte_vols + interphase, rims) if gap + pores else []
+    groups = {"electrolyte": electrolyte_vols, "interphase": interphase, "gap": gap, "pores": pores,
+              "voids": voids, "ce": images([(2, bottom)]), "contacts": contact_faces,
+              "we": contact_faces + metal}
+    return groups, rims + _curves_of_volumes(voids)
+
+
+def _contact_faces(spec: Spec, z: float) -> list[int]:
+    """Contact spots (disks) or the pixel patches of a contact map (fused rectangles)."""
+    occ = gmsh.model.occ
+    if spec.contact_map is None:
+        return [occ.addDisk(c.x_um, c.y_um, z, c.radius_um, c.radius_um) for c in spec.contacts]
+    rectangles = [(2, occ.addRectangle(x, y, z, w, h)) for x, y, w, h in spec.contact_map.rectangles()]
+    if len(rectangles) > 1:
+        rectangles, _ = occ.fuse(rectangles[:1], rectangles[1:])
+    return _tags(rectangles)
+
+
+def _pore_volume(pore, z: float) -> int:
+    """A flat pore (cylinder) or a lens (spherical cap) on the footprint at height z (µm)."""
+    occ = gmsh.model.occ
+    cylinder = occ.addCylinder(pore.x_um, pore.y_um, z, 0, 0, pore.height_um, pore.radius_um)
+    if pore.shape == "flat":
+        return cylinder
+    r, h = pore.radius_um, pore.height_um
+    sphere_radius = (r**2 + h**2) / (2 * h)
+    sphere = occ.addSphere(pore.x_um, pore.y_um, z + h - sphere_radius, sphere_radius)
+    cap, _ = occ.intersect([(3, sphere)], [(3, cylinder)])
+    return cap[0][1]
+
+
+def _edge_curves(spec: Spec, contact_faces: list[int], gas: list[int]) -> list[int]:
+    """Curves where the contact ends: spot and map outlines, pore rims, and the rim of an
+    electrode smaller than the cell; not the cell's own outer edge."""
+    outline = _tags(gmsh.model.getBoundary([(2, f) for f in contact_faces], combined=True, oriented=False))
+    if spec.full_contact and spec.electrode.radius_um is None:
+        return _shared_curves(contact_faces, gas)
+    return sorted(set(outline) | set(_shared_curves(contact_faces, gas)))
+
+
+def _shared_curves(faces: list[int], volumes: list[int]) -> list[int]:
+    """Curves of `faces` that also bound one of `volumes`."""
+    if not volumes:
+        return []
+    volume_faces = _tags(gmsh.model.getBoundary([(3, v) for v in volumes], oriented=False))
+    return sorted(set(_curves(faces)) & set(_curves(volume_faces)))
+
+
+def _curves_of_volumes(volumes: list[int]) -> list[int]:
+    if not volumes:
+        return []
+    return _curves(_tags(gmsh.model.getBoundary([(3, v) for v in volumes], oriented=False)))
 
 
 def _electrode_face(spec: Spec, z: float) -> int:
@@ -175,7 +232,9 @@ def edge_size_um(spec: Spec) -> float:
     """Element size at contact edges before `refine` (µm): given, or radius / 25."""
     if spec.mesh.edge_size_um is not None:
         return spec.mesh.edge_size_um
-    radii = [c.radius_um for c in spec.contacts or ()]
+    radii = [c.radius_um for c in (*(spec.contacts or ()), *spec.pores, *spec.voids)]
     if spec.electrode.radius_um is not None:
         radii.append(spec.electrode.radius_um)
+    if spec.contact_map is not None:
+        radii.append(2.5 * spec.contact_map.pixel_um)  # a pixel gets ~10 elements across
     return min(radii, default=spec.cell.half_width_um) / 25

@@ -136,3 +136,28 @@ def current_map(current, path: str | Path, title: str = "") -> plt.Figure:
     ax.set_ylabel("y / µm")
     ax.set_title(title or f"current density on the contacts, f = {current.frequency_Hz:.3g} Hz")
     return _saved(fig, path)
+
+
+def trends(panels, path: str | Path, title: str = "") -> plt.Figure:
+    """Trend panels of a study, side by side. Each panel is (title, x label, x values,
+    {series label: y values}); every series is drawn relative to its first value, on a
+    log axis, so parameters of different units share a panel."""
+    n = len(panels)
+    cols = min(n, 2)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.9 * rows), squeeze=False)
+    for ax, (panel_title, x_label, x, series) in zip(axes.ravel(), panels):
+        for k, (label, y) in enumerate(series.items()):
+            y = np.asarray(y, float)
+            ax.plot(x, y / y[0], "o-", color=f"C{k}", ms=4, label=label)
+        ax.set_yscale("log")
+        ax.set_xlabel(x_label)
+        ax.set_ylabel("relative to the first point")
+        ax.set_title(panel_title)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _saved(fig, path)

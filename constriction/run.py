@@ -83,7 +83,7 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
     if model is not None:  # read the arc off a dense evaluation, not the requested points
         dense = np.logspace(np.log10(f[0]), np.log10(f[-1]), int(40 * np.log10(f[-1] / f[0])) + 1)
         arc_spectrum = Spectrum(dense, model.impedance(dense))
-    arc = constriction_arc(arc_spectrum, tau_electrolyte)
+    arc = constriction_arc(arc_spectrum, R_dc, R_inf, tau_electrolyte)
     constriction = {**split.as_dict(), "arc": None if arc is None else {
         "R_ohm": arc.R_ohm, "C_F": arc.C_F, "tau_s": arc.tau_s, "f_apex_Hz": arc.f_apex_Hz}}
     f_pair = field_frequencies(f[0], f[-1], arc, tau_electrolyte)  # low, and gaps shorted

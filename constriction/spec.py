@@ -44,9 +44,11 @@ class Cell:
 
 @dataclass(frozen=True)
 class Electrode:
-    """Working electrode on the top face; radius None means the whole top face."""
+    """Working electrode on the top face; radius None means the whole top face.
+    metal_thickness_um (optional) bounds the height of gaps and pores in the metal."""
     radius_um: float | None = None
     offset_um: tuple[float, float] = (0.0, 0.0)
+    metal_thickness_um: float | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,80 @@ class Contact:
     x_um: float
     y_um: float
     radius_um: float
+
+
+@dataclass(frozen=True)
+class ContactMap:
+    """Contact pixels (True = metal touches electrolyte), rows from the top of the picture,
+    each pixel a square of side pixel_um, the picture centred at `centre_um`."""
+    mask: tuple[tuple[bool, ...], ...]
+    pixel_um: float
+    centre_um: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def area_um2(self) -> float:
+        return sum(map(sum, self.mask)) * self.pixel_um**2
+
+    def rectangles(self) -> list[tuple[float, float, float, float]]:
+        """Runs of contact pixels along each row as (x0, y0, width, height) in µm."""
+        p, rows, cols = self.pixel_um, len(self.mask), len(self.mask[0])
+        x_left = self.centre_um[0] - cols * p / 2
+        y_top = self.centre_um[1] + rows * p / 2
+        out = []
+        for i, row in enumerate(self.mask):
+            j = 0
+            while j < cols:
+                if row[j]:
+                    k = j
+                    while k < cols and row[k]:
+                        k += 1
+                    out.append((x_left + j * p, y_top - (i + 1) * p, (k - j) * p, p))
+                    j = k
+                else:
+                    j += 1
+        return out
+
+
+@dataclass(frozen=True)
+class Pore:
+    """A pore in the metal over an otherwise full contact: footprint disk (centre, radius)
+    on the electrolyte surface, rising `height_um` into the metal; `shape` is "flat"
+    (a cylinder) or "lens" (a spherical cap). Filled with gas (eps_r = 1)."""
+    x_um: float
+    y_um: float
+    radius_um: float
+    height_um: float
+    shape: str = "flat"
+
+
+@dataclass(frozen=True)
+class Void:
+    """A flat cylindrical void inside the electrolyte, its top `depth_um` below the
+    surface (µm). Gas filled (eps_r = 1)."""
+    x_um: float
+    y_um: float
+    radius_um: float
+    height_um: float
+    depth_um: float
+
+
+@dataclass(frozen=True)
+class Interface:
+    """Surface admittance of the contacts per area, Y_s = 1/R_ct + s C_dl.
+    R_ct None: blocking (no charge transfer, no DC path)."""
+    R_ct_ohm_cm2: float | None = None
+    C_dl_F_per_cm2: float = 0.0
+
+    @property
+    def blocking(self) -> bool:
+        return self.R_ct_ohm_cm2 is None
+
+
+@dataclass(frozen=True)
+class Interphase:
+    """A meshed layer of the given thickness in the electrolyte under every contact."""
+    thickness_um: float
+    material: "Material"
 
 
 @dataclass(frozen=True)
@@ -94,13 +170,19 @@ class Spec:
     sweep: Sweep
     electrode: Electrode = Electrode()
     contacts: tuple[Contact, ...] | None = None  # None: full contact under the electrode
+    contact_map: ContactMap | None = None         # pixel contacts, instead of disks
     gap: Gap = Gap()
+    pores: tuple[Pore, ...] = ()
+    voids: tuple[Void, ...] = ()
+    interface: Interface | None = None
+    interphase: Interphase | None = None
     mesh: MeshOptions = MeshOptions()
     name: str = "cell"
 
     @property
     def full_contact(self) -> bool:
-        return self.contacts is None
+        """The electrode touches the electrolyte everywhere (except its pores)."""
+        return self.contacts is None and self.contact_map is None
 
     @property
     def has_gap(self) -> bool:
@@ -115,8 +197,10 @@ class Spec:
     @property
     def contact_area_um2(self) -> float:
         """Area in metal contact with the electrolyte (µm²)."""
+        if self.contact_map is not None:
+            return self.contact_map.area_um2
         if self.contacts is None:
-            return self.electrode_area_um2
+            return self.electrode_area_um2 - sum(math.pi * p.radius_um**2 for p in self.pores)
         return sum(math.pi * c.radius_um**2 for c in self.contacts)
 
     def frequencies_Hz(self):
@@ -138,30 +222,46 @@ def load_spec(path: str | Path) -> Spec:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as err:
         raise SpecError(path.name, f"not valid TOML ({err})") from None
-    return spec_from_dict(data, name=path.stem)
+    return spec_from_dict(data, name=path.stem, base_dir=path.parent)
 
 
-def spec_from_dict(data: dict, name: str = "cell") -> Spec:
-    """Build a validated Spec from plain nested dicts (as TOML gives them)."""
-    _only_keys(data, "", {"cell", "electrode", "contacts", "gap", "materials", "sweep", "mesh"})
+def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None) -> Spec:
+    """Build a validated Spec from plain nested dicts (as TOML gives them).
+
+    `base_dir` resolves a relative `layout.image` path (the spec file's folder)."""
+    _only_keys(data, "", {"cell", "electrode", "contacts", "layout", "gap", "pores", "voids",
+                          "interface", "interphase", "materials", "sweep", "mesh"})
     cell = _cell(_table(data, "cell", required=True))
     electrode = _electrode(_table(data, "electrode"), cell)
-    contacts = _contacts(data.get("contacts"), cell, electrode)
-    gap = _gap(_table(data, "gap"))
+    if "contacts" in data and "layout" in data:
+        raise SpecError("layout", "give either [[contacts]] or [layout], not both")
+    contacts, contact_map = _contacts(data.get("contacts"), cell, electrode), None
+    if "layout" in data:
+        contacts, contact_map = _layout(_table(data, "layout"), cell, electrode, base_dir)
+    gap = _gap(_table(data, "gap"), electrode)
+    pores = _pores(data.get("pores", []), cell, electrode, contacts is None and contact_map is None)
+    voids = _voids(data.get("voids", []), cell)
+    interface = _interface(_table(data, "interface"))
+    interphase = _interphase(_table(data, "interphase"), cell, voids)
     materials = _table(data, "materials", required=True)
     _only_keys(materials, "materials", {"electrolyte"})
     electrolyte = _material(_table(materials, "electrolyte", "materials", required=True),
                             "materials.electrolyte")
     sweep = _sweep(_table(data, "sweep", required=True))
     mesh = _mesh(_table(data, "mesh"))
-    if contacts is not None and not contacts and not gap.height_um > 0:
+    spotless = contacts is not None and not contacts and contact_map is None
+    if spotless and not gap.height_um > 0:
         raise SpecError("contacts", "no contact spots and no gap: nothing connects the electrode")
-    if contacts is None and gap.height_um > 0:
+    if contacts is None and contact_map is None and gap.height_um > 0:
         raise SpecError("gap.height_um", "a gap needs [[contacts]] spots (or `contacts = []` for "
                                          "a gap over the whole electrode); without them the "
                                          "electrode is in full contact")
+    if spotless and (interface is not None or interphase is not None):
+        raise SpecError("interface" if interface is not None else "interphase",
+                        "needs contacts: with `contacts = []` no metal touches the electrolyte")
     return Spec(cell=cell, electrolyte=electrolyte, sweep=sweep, electrode=electrode,
-                contacts=contacts, gap=gap, mesh=mesh, name=name)
+                contacts=contacts, contact_map=contact_map, gap=gap, pores=pores, voids=voids,
+                interface=interface, interphase=interphase, mesh=mesh, name=name)
 
 
 def _cell(t: dict) -> Cell:
@@ -174,8 +274,9 @@ def _cell(t: dict) -> Cell:
 
 
 def _electrode(t: dict, cell: Cell) -> Electrode:
-    _only_keys(t, "electrode", {"radius_um", "offset_um"})
+    _only_keys(t, "electrode", {"radius_um", "offset_um", "metal_thickness_um"})
     radius = _positive(t, "radius_um", "electrode", default=None)
+    metal = _positive(t, "metal_thickness_um", "electrode", default=None)
     offset = t.get("offset_um", [0.0, 0.0])
     if (not isinstance(offset, list) or len(offset) != 2
             or not all(_is_number(v) for v in offset)):
@@ -184,13 +285,13 @@ def _electrode(t: dict, cell: Cell) -> Electrode:
     if radius is None:
         if offset != (0.0, 0.0):
             raise SpecError("electrode.offset_um", "an offset needs electrode.radius_um")
-        return Electrode()
+        return Electrode(metal_thickness_um=metal)
     reach = _max_reach(cell, offset, radius)
     if reach > cell.half_width_um * (1 + 1e-12):
         raise SpecError("electrode.radius_um",
                         f"electrode (radius {radius:g} µm at offset {offset}) is larger than "
                         f"the cell top face")
-    return Electrode(radius_um=radius, offset_um=offset)
+    return Electrode(radius_um=radius, offset_um=offset, metal_thickness_um=metal)
 
 
 def _max_reach(cell: Cell, centre: tuple[float, float], radius: float) -> float:
@@ -206,44 +307,220 @@ def _contacts(items, cell: Cell, electrode: Electrode) -> tuple[Contact, ...] | 
         return None
     if not isinstance(items, list):
         raise SpecError("contacts", "must be an array of tables ([[contacts]])")
-    spots = []
-    for i, t in enumerate(items):
-        where = f"contacts[{i}]"
-        if not isinstance(t, dict):
-            raise SpecError(where, "must be a table with x_um, y_um, radius_um")
-        _only_keys(t, where, {"x_um", "y_um", "radius_um"})
-        spots.append(Contact(x_um=_number(t, "x_um", where), y_um=_number(t, "y_um", where),
-                             radius_um=_positive(t, "radius_um", where)))
-    for i, c in enumerate(spots):
-        _check_inside_electrode(c, f"contacts[{i}]", cell, electrode)
-        for j, d in enumerate(spots[:i]):
-            if math.hypot(c.x_um - d.x_um, c.y_um - d.y_um) <= c.radius_um + d.radius_um:
-                raise SpecError(f"contacts[{i}]", f"overlaps or touches contacts[{j}]")
+    spots = [Contact(**_disk(t, f"contacts[{i}]", {"x_um", "y_um", "radius_um"}))
+             for i, t in enumerate(items)]
+    _check_disks(spots, "contacts", cell, electrode)
     return tuple(spots)
 
 
-def _check_inside_electrode(c: Contact, where: str, cell: Cell, electrode: Electrode):
+def _disk(t, where: str, keys: set[str]) -> dict:
+    """A table with x_um, y_um (numbers), radius_um and any other `keys` (positive)."""
+    if not isinstance(t, dict):
+        raise SpecError(where, f"must be a table with {', '.join(sorted(keys))}")
+    _only_keys(t, where, keys)
+    out = {"x_um": _number(t, "x_um", where), "y_um": _number(t, "y_um", where)}
+    for key in sorted(keys - {"x_um", "y_um", "shape"}):
+        out[key] = _positive(t, key, where)
+    return out
+
+
+def _check_disks(disks, name: str, cell: Cell, electrode: Electrode | None):
+    """Every disk inside the electrode (or the cell face, electrode None), none overlapping."""
+    for i, c in enumerate(disks):
+        where = f"{name}[{i}]"
+        if electrode is None or electrode.radius_um is None:
+            if _max_reach(cell, (c.x_um, c.y_um), c.radius_um) >= cell.half_width_um:
+                raise SpecError(where, "reaches or crosses the edge of the "
+                                       + ("cell" if electrode is None else "electrode"))
+        else:
+            ex, ey = electrode.offset_um
+            if math.hypot(c.x_um - ex, c.y_um - ey) + c.radius_um >= electrode.radius_um:
+                raise SpecError(where, "reaches or crosses the edge of the electrode")
+        for j, d in enumerate(disks[:i]):
+            if math.hypot(c.x_um - d.x_um, c.y_um - d.y_um) <= c.radius_um + d.radius_um:
+                raise SpecError(where, f"overlaps or touches {name}[{j}]")
+
+
+def _footprint(cell: Cell, electrode: Electrode) -> tuple[float, tuple[float, float]]:
+    """Radius and centre of the disk that layouts fill: the electrode, or the largest
+    disk on the cell's top face (µm)."""
     if electrode.radius_um is None:
-        if _max_reach(cell, (c.x_um, c.y_um), c.radius_um) >= cell.half_width_um:
-            raise SpecError(where, "spot reaches or crosses the edge of the electrode")
-        return
-    ex, ey = electrode.offset_um
-    if math.hypot(c.x_um - ex, c.y_um - ey) + c.radius_um >= electrode.radius_um:
-        raise SpecError(where, "spot reaches or crosses the edge of the electrode")
+        return cell.half_width_um, (0.0, 0.0)
+    return electrode.radius_um, electrode.offset_um
 
 
-def _gap(t: dict) -> Gap:
+def _layout(t: dict, cell: Cell, electrode: Electrode, base_dir: Path | None):
+    """Generated contacts: (spots, None) for arrays and random layouts, ((), map) for images."""
+    from . import layout
+    kind = _choice(t, "kind", "layout", ("square", "hex", "random", "image"))
+    R, centre = _footprint(cell, electrode)
+    try:
+        if kind in ("square", "hex"):
+            _only_keys(t, "layout", {"kind", "period_um", "radius_um", "contact_fraction"})
+            period = _positive(t, "period_um", "layout")
+            if ("radius_um" in t) == ("contact_fraction" in t):
+                raise SpecError("layout.radius_um", "give radius_um or contact_fraction, not both")
+            if "radius_um" in t:
+                radius = _positive(t, "radius_um", "layout")
+            else:
+                radius = layout.lattice_radius(kind, period, _fraction(t, "contact_fraction"))
+            if 2 * radius * (1 + layout.MARGIN) >= period:
+                raise SpecError("layout.radius_um", f"spots of radius {radius:.4g} µm overlap at "
+                                                    f"period {period:g} µm")
+            make = layout.square_array if kind == "square" else layout.hex_array
+            spots = make(period, radius, R, centre)
+        elif kind == "random":
+            _only_keys(t, "layout", {"kind", "count", "contact_fraction", "seed"})
+            count = t.get("count")
+            if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+                raise SpecError("layout.count", "must be a positive integer")
+            seed = t.get("seed", 0)
+            if not isinstance(seed, int) or isinstance(seed, bool):
+                raise SpecError("layout.seed", "must be an integer")
+            spots = layout.random_spots(count, _fraction(t, "contact_fraction"), R, seed, centre)
+        else:
+            return (), _contact_map(t, cell, electrode, base_dir)
+    except layout.LayoutError as err:
+        raise SpecError(err.key, err.reason) from None
+    if not spots:
+        raise SpecError("layout.period_um", "no spot of the array fits inside the electrode")
+    contacts = tuple(Contact(x, y, r) for x, y, r in spots)
+    _check_disks(contacts, "contacts", cell, electrode)
+    return contacts, None
+
+
+def _fraction(t: dict, key: str) -> float:
+    value = _positive(t, key, "layout")
+    if value >= 1:
+        raise SpecError(f"layout.{key}", f"must be below 1, got {value:g}")
+    return value
+
+
+def _contact_map(t: dict, cell: Cell, electrode: Electrode, base_dir: Path | None) -> ContactMap:
+    from . import layout
+    _only_keys(t, "layout", {"kind", "image", "pixels", "pixel_um", "threshold"})
+    if ("image" in t) == ("pixels" in t):
+        raise SpecError("layout.image", "give an image path or a `pixels` array, not both")
+    pixel = _positive(t, "pixel_um", "layout")
+    threshold = _number(t, "threshold", "layout", default=0.5)
+    if "image" in t:
+        path = Path(t["image"])
+        path = path if path.is_absolute() or base_dir is None else base_dir / path
+        if not path.is_file():
+            raise SpecError("layout.image", f"no such file: {path}")
+        source = path
+    else:
+        source = t["pixels"]
+        if (not isinstance(source, list) or not source or not all(isinstance(r, list) for r in source)
+                or len({len(r) for r in source}) != 1
+                or not all(_is_number(v) for r in source for v in r)):
+            raise SpecError("layout.pixels", "must be a rectangular array of numbers (1 = contact)")
+    try:
+        mask = layout.contact_mask(source, threshold)
+    except (OSError, SyntaxError, ValueError) as err:
+        raise SpecError("layout.image", f"cannot read {source}: {err}") from None
+    if not mask.any():
+        raise SpecError("layout.image", "has no contact pixels (white = contact)")
+    R, centre = _footprint(cell, electrode)
+    contact_map = ContactMap(mask=tuple(tuple(bool(v) for v in row) for row in mask),
+                             pixel_um=pixel, centre_um=centre)
+    for x0, y0, w, h in contact_map.rectangles():
+        corners = [(x0, y0), (x0 + w, y0), (x0, y0 + h), (x0 + w, y0 + h)]
+        if electrode.radius_um is None and cell.shape == "box":
+            inside = all(max(abs(x), abs(y)) < cell.half_width_um for x, y in corners)
+        else:
+            inside = all(math.hypot(x - centre[0], y - centre[1]) < R for x, y in corners)
+        if not inside:
+            raise SpecError("layout.pixel_um", f"the contact map ({mask.shape[1]} x {mask.shape[0]} "
+                                               f"pixels of {pixel:g} µm) reaches past the electrode")
+    return contact_map
+
+
+def _gap(t: dict, electrode: Electrode) -> Gap:
     _only_keys(t, "gap", {"height_um", "eps_r"})
     if not t:
         return Gap()
     height = _number(t, "height_um", "gap")
     if height < 0:
         raise SpecError("gap.height_um", f"must be >= 0, got {height:g}")
+    _check_height(height, "gap.height_um", electrode)
     return Gap(height_um=height, eps_r=_positive(t, "eps_r", "gap", default=1.0))
 
 
-def _material(t: dict, where: str) -> Material:
-    _only_keys(t, where, {"sigma_S_per_m", "eps_r"})
+def _check_height(height: float, where: str, electrode: Electrode):
+    metal = electrode.metal_thickness_um
+    if metal is not None and height >= metal:
+        raise SpecError(where, f"{height:g} µm is as tall as or taller than the metal it sits "
+                               f"in (electrode.metal_thickness_um = {metal:g})")
+
+
+def _pores(items, cell: Cell, electrode: Electrode, full_contact: bool) -> tuple[Pore, ...]:
+    if not isinstance(items, list):
+        raise SpecError("pores", "must be an array of tables ([[pores]])")
+    if items and not full_contact:
+        raise SpecError("pores", "pores cut holes in a full contact; with contact spots use [gap]")
+    pores = []
+    for i, t in enumerate(items):
+        where = f"pores[{i}]"
+        disk = _disk(t, where, {"x_um", "y_um", "radius_um", "height_um", "shape"})
+        shape = t.get("shape", "flat")
+        if shape not in ("flat", "lens"):
+            raise SpecError(f"{where}.shape", f"must be one of flat, lens, got {shape!r}")
+        if shape == "lens" and disk["height_um"] > disk["radius_um"]:
+            raise SpecError(f"{where}.height_um", "a lens taller than its footprint radius would "
+                                                  "undercut the metal (more than a hemisphere)")
+        _check_height(disk["height_um"], f"{where}.height_um", electrode)
+        pores.append(Pore(shape=shape, **disk))
+    _check_disks(pores, "pores", cell, electrode)
+    return tuple(pores)
+
+
+def _voids(items, cell: Cell) -> tuple[Void, ...]:
+    if not isinstance(items, list):
+        raise SpecError("voids", "must be an array of tables ([[voids]])")
+    voids = [Void(**_disk(t, f"voids[{i}]", {"x_um", "y_um", "radius_um", "height_um", "depth_um"}))
+             for i, t in enumerate(items)]
+    for i, v in enumerate(voids):
+        if v.depth_um + v.height_um >= cell.thickness_um:
+            raise SpecError(f"voids[{i}].depth_um", "the void reaches the counter electrode")
+    _check_disks(voids, "voids", cell, None)
+    return tuple(voids)
+
+
+def _interface(t: dict) -> Interface | None:
+    if not t:
+        return None
+    _only_keys(t, "interface", {"R_ct_ohm_cm2", "C_dl_F_per_cm2", "blocking"})
+    blocking = t.get("blocking", False)
+    if not isinstance(blocking, bool):
+        raise SpecError("interface.blocking", "must be true or false")
+    if blocking == ("R_ct_ohm_cm2" in t):
+        raise SpecError("interface.R_ct_ohm_cm2", "give R_ct_ohm_cm2, or blocking = true (no "
+                                                  "charge transfer), not both or neither")
+    R_ct = None if blocking else _positive(t, "R_ct_ohm_cm2", "interface")
+    C_dl = _number(t, "C_dl_F_per_cm2", "interface", default=0.0)
+    if C_dl < 0:
+        raise SpecError("interface.C_dl_F_per_cm2", f"must be >= 0, got {C_dl:g}")
+    if blocking and C_dl == 0:
+        raise SpecError("interface.C_dl_F_per_cm2", "a blocking interface needs a double-layer "
+                                                    "capacitance, or no current flows at all")
+    return Interface(R_ct_ohm_cm2=R_ct, C_dl_F_per_cm2=C_dl)
+
+
+def _interphase(t: dict, cell: Cell, voids) -> Interphase | None:
+    if not t:
+        return None
+    _only_keys(t, "interphase", {"thickness_um", "sigma_S_per_m", "eps_r"})
+    thickness = _positive(t, "thickness_um", "interphase")
+    if thickness >= cell.thickness_um:
+        raise SpecError("interphase.thickness_um", "must be thinner than the cell")
+    if any(v.depth_um <= thickness for v in voids):
+        raise SpecError("interphase.thickness_um", "a void reaches into the interphase layer")
+    return Interphase(thickness_um=thickness, material=_material(t, "interphase", {"thickness_um"}))
+
+
+def _material(t: dict, where: str, other_keys: set[str] = frozenset()) -> Material:
+    _only_keys(t, where, {"sigma_S_per_m", "eps_r"} | other_keys)
     sigma = _number(t, "sigma_S_per_m", where)
     if sigma < 0:
         raise SpecError(f"{where}.sigma_S_per_m", f"must be >= 0, got {sigma:g}")

@@ -10,6 +10,8 @@ cells built from the same spec:
     R_cstr    = R_static + R_dynamic = R_dc - R_bulk
 
 The references use the same mesh options, so their discretisation errors largely cancel.
+They keep the interface admittance and interphase layer, so R_cstr is what the contact
+morphology adds on top of them.
 """
 
 from __future__ import annotations
@@ -45,13 +47,15 @@ class ConstrictionSplit:
 
 
 def full_electrode(spec: Spec) -> Spec:
-    """The same cell and electrode, in full contact, without a gap."""
-    return replace(spec, contacts=None, gap=Gap())
+    """The same cell and electrode in full contact: no spots, gap, pores or voids (the
+    interface admittance and interphase layer, if any, stay)."""
+    return replace(spec, contacts=None, contact_map=None, gap=Gap(), pores=(), voids=())
 
 
 def full_face(spec: Spec) -> Spec:
     """The same cell with the whole top face in full contact: the slab."""
-    return replace(spec, electrode=Electrode(), contacts=None, gap=Gap())
+    metal = spec.electrode.metal_thickness_um
+    return replace(full_electrode(spec), electrode=Electrode(metal_thickness_um=metal))
 
 
 def constriction_split(spec: Spec, R_dc: float, backend: str = "auto") -> ConstrictionSplit:

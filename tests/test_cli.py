@@ -76,7 +76,7 @@ def test_run_direct_sweep_agrees_with_reduced(tmp_path):
     (("f_max_Hz = 1e9", "f_max_Hz = 0.5"), "sweep.f_min_Hz: must be below sweep.f_max_Hz"),
     (("side_um = 50.0", "side_um = 50.0\ncolour = 'red'"), "cell.colour: unknown key"),
     (("thickness_um = 50.0\n", ""), "cell.thickness_um: missing key"),
-    (("x_um = 0.0", "x_um = 22.0"), "contacts[0]: spot reaches or crosses the edge of the electrode"),
+    (("x_um = 0.0", "x_um = 22.0"), "contacts[0]: reaches or crosses the edge of the electrode"),
 ])
 def test_bad_spec_exits_2_with_one_line_and_writes_nothing(tmp_path, change, message):
     spec = tmp_path / "bad.toml"

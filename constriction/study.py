@@ -1,0 +1,387 @@
+"""Parameter studies: a base run spec, axes over any of its keys, each case run on Dask.
+
+A study file (TOML) holds
+
+    [study]   name, outputs (scalar summary keys to keep; the spectrum is always kept)
+    [base]    the run spec, inline, or `spec = "path.toml"` (relative to the study file)
+    [[axes]]  name, key (a dotted spec key such as "contacts[0].radius_um"), and one of
+              values = [...], linspace = [start, stop, num], logspace = [start, stop, num]
+              (log10 of start and stop, as numpy); optional `per` = another spec key: the
+              key is set to value x that key's value (dimensionless axes such as h / a)
+    [sample]  count, seed and [[sample.ranges]] (name, key, low, high, log, per):
+              seeded random samples along one "sample" dimension
+
+The grid is the outer product of the axes (and the samples). Every case is written, as
+soon as it finishes, to `DIR/cases/<hash>.json`, named by a hash of its resolved spec:
+re-running a study skips the cases already there, a failing case records its error and
+the study goes on. `gather` turns the case files into one xarray Dataset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import tomllib
+import traceback
+from copy import deepcopy
+from dataclasses import dataclass, field
+from itertools import product
+from pathlib import Path
+
+import numpy as np
+
+from .spec import SpecError, load_spec, spec_from_dict
+
+SCALARS = ("R_dc_ohm", "R_inf_ohm", "R_bulk_ohm", "R_static_ohm", "R_dynamic_ohm", "R_cstr_ohm",
+           "C_cstr_F", "tau_cstr_s", "R_arc_ohm", "f_apex_Hz", "dofs", "seconds")
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One study dimension: `name` sets spec `key` to value (x the value of `per`)."""
+    name: str
+    key: str
+    values: tuple[float, ...]
+    per: str | None = None
+
+    @property
+    def units(self) -> str:
+        return "1" if self.per else _units(self.key)
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    base: dict                          # a run spec as plain dicts
+    axes: tuple[Axis, ...]              # the grid
+    samples: tuple[Axis, ...] = ()      # random samples, all along one "sample" dimension
+    outputs: tuple[str, ...] = SCALARS
+    source: dict = field(default_factory=dict)  # the study as plain data, base inline
+
+
+@dataclass(frozen=True)
+class Case:
+    key: str              # hash of the resolved spec
+    coords: dict          # axis name -> value (and "sample" -> index)
+    spec: dict            # the resolved run spec
+
+
+# ---------------------------------------------------------------- reading a study
+
+def load_study(path: str | Path) -> Study:
+    """Read and check a study file; every case's spec is validated before anything runs."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(str(path), "no such file")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError(path.name, f"not valid TOML ({err})") from None
+    return study_from_dict(data, base_dir=path.parent, name=path.stem)
+
+
+def study_from_dict(data: dict, base_dir: Path = Path("."), name: str = "study") -> Study:
+    for key in data:
+        if key not in ("study", "base", "axes", "sample"):
+            raise SpecError(key, "unknown table (allowed: study, base, axes, sample)")
+    head = data.get("study", {})
+    outputs = tuple(head.get("outputs", SCALARS))
+    for out in outputs:
+        if out not in SCALARS:
+            raise SpecError("study.outputs", f"unknown output {out!r} (choose from {', '.join(SCALARS)})")
+    base = _base(data.get("base"), base_dir)
+    axes = tuple(_axis(t, f"axes[{i}]") for i, t in enumerate(data.get("axes", [])))
+    samples = _samples(data.get("sample"))
+    names = [a.name for a in axes + samples]
+    if len(set(names)) != len(names):
+        raise SpecError("axes", "axis names must be unique")
+    if not names:
+        raise SpecError("axes", "a study needs at least one [[axes]] or a [sample]")
+    source = {**data, "study": {**head, "name": head.get("name", name)}, "base": base}
+    study = Study(name=head.get("name", name), base=base, axes=axes, samples=samples,
+                  outputs=outputs, source=source)
+    for case in cases(study):  # every case must build: fail here, before any meshing
+        try:
+            spec_from_dict(case.spec)
+        except SpecError as err:
+            raise SpecError(err.key, f"{err.reason} (in the case {case.coords})") from None
+    return study
+
+
+def _base(base, base_dir: Path) -> dict:
+    if not isinstance(base, dict):
+        raise SpecError("base", "missing table: the run spec, inline or as `spec = \"file.toml\"`")
+    if "spec" in base:
+        spec_path = Path(base["spec"])
+        spec_path = spec_path if spec_path.is_absolute() else base_dir / spec_path
+        load_spec(spec_path)  # validates it
+        return tomllib.loads(spec_path.read_text())
+    spec_from_dict(base)
+    return base
+
+
+def _axis(t: dict, where: str) -> Axis:
+    if not isinstance(t, dict) or "name" not in t or "key" not in t:
+        raise SpecError(where, "needs name and key")
+    given = [k for k in ("values", "linspace", "logspace") if k in t]
+    if len(given) != 1:
+        raise SpecError(where, "give exactly one of values, linspace, logspace")
+    raw = t[given[0]]
+    if given[0] == "values":
+        values = [float(v) for v in raw]
+    else:
+        if len(raw) != 3 or not float(raw[2]).is_integer():
+            raise SpecError(f"{where}.{given[0]}", "must be [start, stop, num]")
+        values = list((np.linspace if given[0] == "linspace" else np.logspace)(raw[0], raw[1], int(raw[2])))
+    if not values:
+        raise SpecError(where, "has no values")
+    return Axis(name=str(t["name"]), key=str(t["key"]), values=tuple(values), per=t.get("per"))
+
+
+def _samples(t) -> tuple[Axis, ...]:
+    if t is None:
+        return ()
+    count, seed = t.get("count"), t.get("seed", 0)
+    if not isinstance(count, int) or count < 1:
+        raise SpecError("sample.count", "must be a positive integer")
+    rng = np.random.default_rng(seed)
+    out = []
+    for i, r in enumerate(t.get("ranges", [])):
+        where = f"sample.ranges[{i}]"
+        low, high = float(r["low"]), float(r["high"])
+        if not low < high or (r.get("log") and low <= 0):
+            raise SpecError(where, "needs low < high (and low > 0 for log)")
+        u = rng.random(count)
+        values = np.exp(np.log(low) + u * np.log(high / low)) if r.get("log") else low + u * (high - low)
+        out.append(Axis(name=str(r["name"]), key=str(r["key"]), values=tuple(values), per=r.get("per")))
+    if not out:
+        raise SpecError("sample.ranges", "needs at least one range")
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- cases
+
+def cases(study: Study) -> list[Case]:
+    """Every case of the grid (x samples), with its resolved spec and hash key."""
+    grid = list(product(*(range(len(a.values)) for a in study.axes)))
+    n_samples = len(study.samples[0].values) if study.samples else 0
+    out = []
+    for index in grid:
+        for s in range(max(n_samples, 1)):
+            spec = deepcopy(study.base)
+            coords = {}
+            for axis, i in zip(study.axes, index):
+                coords[axis.name] = axis.values[i]
+                _apply(spec, axis, axis.values[i])
+            if study.samples:
+                coords["sample"] = s
+                for axis in study.samples:
+                    coords[axis.name] = axis.values[s]
+                    _apply(spec, axis, axis.values[s])
+            out.append(Case(key=case_key(spec), coords=coords, spec=spec))
+    return out
+
+
+def _apply(spec: dict, axis: Axis, value: float):
+    value = value * (1.0 if axis.per is None else get_key(spec, axis.per))
+    try:
+        was_int = isinstance(get_key(spec, axis.key), int)
+    except SpecError:  # a key the base does not set yet
+        was_int = False
+    set_key(spec, axis.key, int(round(value)) if was_int and float(value).is_integer() else float(value))
+
+
+def case_key(spec: dict) -> str:
+    """A stable hash of a resolved spec (16 hex digits)."""
+    text = json.dumps(spec, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _path(key: str) -> list:
+    return [name if name else int(index) for name, index in _TOKEN.findall(key)]
+
+
+def get_key(spec: dict, key: str):
+    """The value at a dotted key such as "contacts[0].radius_um"."""
+    node = spec
+    try:
+        for part in _path(key):
+            node = node[part]
+    except (KeyError, IndexError, TypeError):
+        raise SpecError(key, "not in the base spec") from None
+    return node
+
+
+def set_key(spec: dict, key: str, value):
+    """Set a dotted key; tables on the way are created, list items must exist."""
+    parts = _path(key)
+    node = spec
+    try:
+        for part in parts[:-1]:
+            node = node.setdefault(part, {}) if isinstance(part, str) else node[part]
+        node[parts[-1]] = value
+    except (IndexError, TypeError, AttributeError):
+        raise SpecError(key, "cannot be set in the base spec (is the list item there?)") from None
+
+
+def _units(key: str) -> str:
+    for suffix, unit in (("_um", "µm"), ("_Hz", "Hz"), ("_S_per_m", "S/m"), ("_ohm_cm2", "Ω cm²"),
+                         ("_F_per_cm2", "F/cm²")):
+        if key.endswith(suffix) or re.search(re.escape(suffix) + r"\[\d+\]$", key):
+            return unit
+    return "1"
+
+
+# ---------------------------------------------------------------- one case (runs on a worker)
+
+def run_case(case: Case, cases_dir: str) -> dict:
+    """Run one case and write its file atomically; a failure is recorded, not raised."""
+    from .run import run
+    record = {"key": case.key, "coords": case.coords, "spec": case.spec}
+    try:
+        summary = run(spec_from_dict(case.spec, name=case.key), progress=False)
+        record.update(status="ok", **_outputs(summary))
+    except Exception as err:  # a failing case must not stop the study
+        record.update(status="failed", error=f"{type(err).__name__}: {err}",
+                      traceback=traceback.format_exc(limit=5))
+    path = Path(cases_dir) / f"{case.key}.json"
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(record, allow_nan=True))
+    os.replace(tmp, path)
+    return {"key": case.key, "status": record["status"]}
+
+
+def _outputs(result) -> dict:
+    s = result.summary
+    c = s["constriction"]
+    arc = c.get("arc") or {}
+    scalars = {"R_dc_ohm": s["R_dc_ohm"], "R_inf_ohm": s["R_inf_ohm"], "R_bulk_ohm": c["R_bulk_ohm"],
+               "R_static_ohm": c["R_static_ohm"], "R_dynamic_ohm": c["R_dynamic_ohm"],
+               "R_cstr_ohm": c["R_cstr_ohm"], "C_cstr_F": arc.get("C_F", math.nan),
+               "tau_cstr_s": arc.get("tau_s", math.nan), "R_arc_ohm": arc.get("R_ohm", math.nan),
+               "f_apex_Hz": arc.get("f_apex_Hz", math.nan), "dofs": s["dofs"],
+               "seconds": sum(s["seconds"].values())}
+    f, Z = result.spectrum.frequency_Hz, result.spectrum.Z_ohm
+    return {"scalars": {k: float(v) for k, v in scalars.items()},
+            "frequency_Hz": f.tolist(), "Z_real_ohm": Z.real.tolist(), "Z_imag_ohm": Z.imag.tolist()}
+
+
+# ---------------------------------------------------------------- the whole study
+
+def run_study(study: Study, out: str | Path, workers: int | None = None, scheduler: str | None = None,
+              serial: bool = False, progress: bool = True):
+    """Run every case not yet in `out`, then gather them to `out/results.nc`.
+
+    serial: in this process, one case after the other (no Dask). Otherwise on a Dask
+    cluster: the scheduler at `scheduler` (an address such as "tcp://host:8786"), or a
+    local cluster of `workers` single-threaded processes (default: one per core)."""
+    from tqdm import tqdm
+    out = Path(out)
+    cases_dir = out / "cases"
+    cases_dir.mkdir(parents=True, exist_ok=True)
+    todo = [c for c in cases(study) if not (cases_dir / f"{c.key}.json").is_file()]
+    bar = tqdm(total=len(cases(study)), initial=len(cases(study)) - len(todo), desc=study.name,
+               unit="case", disable=None if progress else True)
+    if serial:
+        for case in todo:
+            run_case(case, str(cases_dir))
+            bar.update()
+    elif todo:
+        from dask.distributed import Client, LocalCluster, as_completed
+        if scheduler:
+            client, cluster = Client(scheduler), None
+        else:
+            cluster = LocalCluster(n_workers=workers or os.cpu_count(), threads_per_worker=1,
+                                   processes=True, dashboard_address=None)
+            client = Client(cluster)
+        try:
+            futures = [client.submit(run_case, case, str(cases_dir.resolve()), key=f"case-{case.key}",
+                                     pure=False) for case in todo]
+            for _ in as_completed(futures):
+                bar.update()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    bar.close()
+    dataset = gather(study, out)
+    _write_netcdf(dataset, out / "results.nc")
+    return dataset
+
+
+def status(study: Study, out: str | Path) -> dict:
+    """Counts of finished, failed and pending cases, and the errors of the failed ones."""
+    cases_dir = Path(out) / "cases"
+    done, failed, pending = 0, {}, 0
+    for case in cases(study):
+        path = cases_dir / f"{case.key}.json"
+        if not path.is_file():
+            pending += 1
+            continue
+        record = json.loads(path.read_text())
+        if record["status"] == "ok":
+            done += 1
+        else:
+            failed[case.key] = {"coords": record["coords"], "error": record["error"]}
+    return {"total": done + len(failed) + pending, "done": done, "failed": failed, "pending": pending}
+
+
+def gather(study: Study, out: str | Path):
+    """The finished cases as an xarray Dataset: dims = axes (+ sample) + frequency_Hz;
+    Z_real_ohm, Z_imag_ohm and the scalar outputs; missing or failed cases are NaN."""
+    import xarray as xr
+    cases_dir = Path(out) / "cases"
+    dims = [a.name for a in study.axes] + (["sample"] if study.samples else [])
+    shape = [len(a.values) for a in study.axes] + ([len(study.samples[0].values)] if study.samples else [])
+    index = {a.name: {v: i for i, v in enumerate(a.values)} for a in study.axes}
+    frequencies = spec_from_dict(study.base).frequencies_Hz()
+    Z = np.full(shape + [len(frequencies)], np.nan + 0j)
+    scalars = {k: np.full(shape, np.nan) for k in study.outputs}
+    state = np.full(shape, "pending", dtype=object)
+    for case in cases(study):
+        at = tuple(index[a.name][case.coords[a.name]] for a in study.axes)
+        at += (case.coords["sample"],) if study.samples else ()
+        path = cases_dir / f"{case.key}.json"
+        if not path.is_file():
+            continue
+        record = json.loads(path.read_text())
+        state[at] = record["status"]
+        if record["status"] != "ok":
+            continue
+        if len(record["frequency_Hz"]) != len(frequencies):
+            raise ValueError(f"case {case.key}: its frequencies differ from the base spec's; "
+                             f"a study must not change [sweep]")
+        Z[at] = np.array(record["Z_real_ohm"]) + 1j * np.array(record["Z_imag_ohm"])
+        for k in study.outputs:
+            scalars[k][at] = record["scalars"][k]
+    coords = {a.name: (a.name, np.array(a.values), {"units": a.units, "key": a.key, "per": a.per or ""})
+              for a in study.axes}
+    if study.samples:
+        coords["sample"] = np.arange(shape[-1])
+        for a in study.samples:
+            coords[a.name] = ("sample", np.array(a.values), {"units": a.units, "key": a.key, "per": a.per or ""})
+    coords["frequency_Hz"] = ("frequency_Hz", frequencies, {"units": "Hz"})
+    data = {"Z_real_ohm": (dims + ["frequency_Hz"], Z.real, {"units": "Ω"}),
+            "Z_imag_ohm": (dims + ["frequency_Hz"], Z.imag, {"units": "Ω"}),
+            "status": (dims, state.astype(str))}
+    for k, v in scalars.items():
+        data[k] = (dims, v, {"units": _output_units(k)})
+    return xr.Dataset(data, coords=coords, attrs={"study": study.name,
+                                                  "base_spec": json.dumps(study.base)})
+
+
+def _output_units(name: str) -> str:
+    return {"_ohm": "Ω", "_F": "F", "_s": "s", "_Hz": "Hz"}.get("_" + name.rsplit("_", 1)[-1], "1")
+
+
+def _write_netcdf(dataset, path: Path):
+    """Write atomically: a half-written results file never replaces a good one."""
+    tmp = path.with_suffix(".nc.tmp")
+    dataset.to_netcdf(tmp)
+    os.replace(tmp, path)

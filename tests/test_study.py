@@ -1,0 +1,196 @@
+"""Parameter studies on Dask, resumable case files, and lookup tables."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from constriction import SpecError, run, spec_from_dict
+from constriction.study import cases, run_study, status, study_from_dict
+from constriction.table import OutOfTable, build_table, open_table
+
+BASE = {
+    "cell": {"shape": "box", "side_um": 20.0, "thickness_um": 20.0},
+    "contacts": [{"x_um": 0.0, "y_um": 0.0, "radius_um": 4.0}],
+    "gap": {"height_um": 0.4, "eps_r": 1.0},
+    "materials": {"electrolyte": {"sigma_S_per_m": 0.1, "eps_r": 10.0}},
+    "sweep": {"f_min_Hz": 1e2, "f_max_Hz": 1e10, "points_per_decade": 4},
+    "mesh": {"order": 1, "size_um": 3.0},
+}
+
+
+def small_study(radii=(0.15, 0.25), gaps=(0.1,), name="small"):
+    return study_from_dict({
+        "study": {"name": name, "outputs": ["R_dc_ohm", "R_cstr_ohm", "C_cstr_F", "tau_cstr_s"]},
+        "base": BASE,
+        "axes": [{"name": "radius_over_period", "key": "contacts[0].radius_um", "per": "cell.side_um",
+                  "values": list(radii)},
+                 {"name": "gap_over_radius", "key": "gap.height_um", "per": "contacts[0].radius_um",
+                  "values": list(gaps)}],
+    })
+
+
+def test_axes_set_spec_keys_in_order_and_cases_have_stable_keys():
+    study = small_study(radii=(0.1, 0.2), gaps=(0.05, 0.1))
+    all_cases = cases(study)
+    assert len(all_cases) == 4
+    last = all_cases[-1]
+    assert last.spec["contacts"][0]["radius_um"] == pytest.approx(4.0)   # 0.2 x 20 µm
+    assert last.spec["gap"]["height_um"] == pytest.approx(0.4)           # 0.1 x 4 µm
+    assert len({c.key for c in all_cases}) == 4
+    assert [c.key for c in cases(small_study(radii=(0.1, 0.2), gaps=(0.05, 0.1)))] == [c.key for c in all_cases]
+    assert BASE["contacts"][0]["radius_um"] == 4.0  # the base is not modified
+
+
+def test_random_samples_are_seeded():
+    def sampled(seed):
+        return study_from_dict({"base": BASE, "sample": {"count": 3, "seed": seed, "ranges": [
+            {"name": "gap_um", "key": "gap.height_um", "low": 0.1, "high": 1.0, "log": True}]}})
+    assert [c.key for c in cases(sampled(1))] == [c.key for c in cases(sampled(1))]
+    assert [c.key for c in cases(sampled(1))] != [c.key for c in cases(sampled(2))]
+    assert all(0.1 <= c.coords["gap_um"] <= 1.0 for c in cases(sampled(1)))
+
+
+@pytest.mark.parametrize("axes, key", [
+    ([{"name": "r", "key": "contacts[3].radius_um", "values": [1.0]}], "contacts[3].radius_um"),
+    ([{"name": "r", "key": "contacts[0].radius_um", "values": [1.0, 12.0]}], "contacts[0]"),  # too large
+    ([{"name": "r", "key": "contacts[0].radius_um", "values": [1.0], "linspace": [1, 2, 3]}], "axes[0]"),
+])
+def test_a_study_that_cannot_be_built_is_refused_before_running(axes, key):
+    with pytest.raises(SpecError) as err:
+        study_from_dict({"base": BASE, "axes": axes})
+    assert err.value.key == key
+
+
+@pytest.fixture(scope="module")
+def serial_results(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial")
+    return out, run_study(small_study(), out, serial=True, progress=False)
+
+
+def test_study_dataset_is_labelled(serial_results):
+    _, ds = serial_results
+    assert set(ds["Z_real_ohm"].dims) == {"radius_over_period", "gap_over_radius", "frequency_Hz"}
+    assert ds["radius_over_period"].attrs["key"] == "contacts[0].radius_um"
+    assert ds["R_dc_ohm"].attrs["units"] == "Ω" and ds["C_cstr_F"].attrs["units"] == "F"
+    assert (ds["status"] == "ok").all()
+    # a smaller spot constricts more
+    R = ds["R_cstr_ohm"].sel(gap_over_radius=0.1)
+    assert float(R.sel(radius_over_period=0.15)) > float(R.sel(radius_over_period=0.25))
+
+
+def test_two_worker_local_cluster_gives_the_serial_numbers(serial_results, tmp_path):
+    _, serial = serial_results
+    parallel = run_study(small_study(), tmp_path, workers=2, progress=False)
+    for name in ("Z_real_ohm", "Z_imag_ohm", "R_dc_ohm", "C_cstr_F"):
+        np.testing.assert_allclose(parallel[name].values, serial[name].values, rtol=1e-9)
+
+
+def test_a_failing_case_is_recorded_and_the_study_goes_on(tmp_path, monkeypatch):
+    run_module = sys.modules["constriction.run"]  # the module, not the function of that name
+    real_run = run_module.run
+
+    def flaky(spec, **kw):
+        if spec.contacts[0].radius_um < 4.0:
+            raise RuntimeError("meshing failed (simulated)")
+        return real_run(spec, **kw)
+    monkeypatch.setattr(run_module, "run", flaky)
+    study = small_study()
+    ds = run_study(study, tmp_path, serial=True, progress=False)
+    s = status(study, tmp_path)
+    assert s["done"] == 1 and len(s["failed"]) == 1 and s["pending"] == 0
+    assert "simulated" in next(iter(s["failed"].values()))["error"]
+    assert np.isnan(ds["R_dc_ohm"].sel(radius_over_period=0.15)).all()
+    assert np.isfinite(ds["R_dc_ohm"].sel(radius_over_period=0.25)).all()
+    with pytest.raises(ValueError, match="failed"):
+        build_table(ds)
+
+
+def test_killed_study_loses_nothing_and_recomputes_nothing(tmp_path):
+    study_file = tmp_path / "study.toml"
+    radii = [0.1, 0.15, 0.2, 0.25, 0.3]
+    study_file.write_text(_toml_study(radii))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "constriction.cli", "study", "run", str(study_file), "--out", str(out),
+               "--serial"]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline and len(list((out / "cases").glob("*.json"))) < 2:
+        time.sleep(0.2)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    finished = {p.name: p.stat().st_mtime_ns for p in (out / "cases").glob("*.json")}
+    assert 2 <= len(finished) < len(radii)
+
+    second = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr
+    after = {p.name: p.stat().st_mtime_ns for p in (out / "cases").glob("*.json")}
+    assert len(after) == len(radii)
+    assert all(after[name] == mtime for name, mtime in finished.items())  # none recomputed
+    assert f"{len(radii)} done, 0 failed, 0 pending" in second.stdout
+
+    status_run = subprocess.run([sys.executable, "-m", "constriction.cli", "study", "status", str(out)],
+                                capture_output=True, text=True)
+    assert f"{len(radii)} done" in status_run.stdout
+
+
+def _toml_study(radii):
+    return f"""
+[study]
+name = "killed"
+outputs = ["R_dc_ohm"]
+[base]
+{_toml_tables(BASE)}
+[[axes]]
+name = "radius_over_period"
+key = "contacts[0].radius_um"
+per = "cell.side_um"
+values = {json.dumps(radii)}
+"""
+
+
+def _toml_tables(spec):
+    lines = []
+    for table, content in spec.items():
+        if isinstance(content, list):
+            for item in content:
+                lines.append(f"[[base.{table}]]")
+                lines += [f"{k} = {json.dumps(v)}" for k, v in item.items()]
+        elif table == "materials":
+            lines.append("[base.materials.electrolyte]")
+            lines += [f"{k} = {json.dumps(v)}" for k, v in content["electrolyte"].items()]
+        else:
+            lines.append(f"[base.{table}]")
+            lines += [f"{k} = {json.dumps(v)}" for k, v in content.items()]
+    return "\n".join(lines)
+
+
+def test_lookup_table_interpolates_within_tolerance_and_refuses_outside(tmp_path):
+    study = small_study(radii=(0.15, 0.2, 0.25), gaps=(0.05, 0.1))
+    ds = run_study(study, tmp_path / "study", serial=True, progress=False)
+    build_table(ds).save(tmp_path / "table.nc")
+    table = open_table(tmp_path / "table.nc")
+    assert table.axes == {"radius_over_period": (0.15, 0.25), "gap_over_radius": (0.05, 0.1)}
+
+    point = {"radius_over_period": 0.175, "gap_over_radius": 0.075}
+    value = table(point)
+    data = json.loads(json.dumps(BASE))
+    data["contacts"][0]["radius_um"] = 0.175 * 20.0
+    data["gap"]["height_um"] = 0.075 * 0.175 * 20.0
+    direct = run(spec_from_dict(data), progress=False)
+    # stated tolerance of linear interpolation on this grid: 3 % in |Z| and in R_cstr, C_cstr
+    np.testing.assert_allclose(np.abs(value.spectrum.Z_ohm), np.abs(direct.spectrum.Z_ohm), rtol=0.03)
+    c = direct.summary["constriction"]
+    assert value.parameters["R_cstr_ohm"] == pytest.approx(c["R_cstr_ohm"], rel=0.03)
+    assert value.parameters["C_cstr_F"] == pytest.approx(c["arc"]["C_F"], rel=0.03)
+
+    # every length x2: Z halves at the same frequencies
+    np.testing.assert_allclose(table(point, scale=2.0).spectrum.Z_ohm, value.spectrum.Z_ohm / 2)
+    with pytest.raises(OutOfTable, match="radius_over_period = 0.3 is outside the table"):
+        table(radius_over_period=0.3, gap_over_radius=0.075)
+    with pytest.raises(OutOfTable, match="missing gap_over_radius"):
+        table(radius_over_period=0.2)
