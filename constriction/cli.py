@@ -5,6 +5,8 @@
     constriction study run STUDY.toml --out DIR [--workers N | --scheduler ADDRESS | --serial]
     constriction study status DIR
     constriction study table DIR --out TABLE.nc
+    constriction compare MEASURED SIM_DIR [--area-cm2 A] [--out DIR]
+    constriction fit MEASURED --table TABLE.nc --area-cm2 A [--noise X] [--out DIR]
 
 Exit status 2 for a spec or study that cannot be built; then nothing is written.
 """
@@ -37,11 +39,31 @@ def main(argv: list[str] | None = None) -> int:
     plot_cmd.add_argument("result", type=Path, help="folder written by `constriction run`")
     plot_cmd.add_argument("--kind", choices=("all", *PLOTS), default="all")
     _study_parser(commands)
+    _measured_parsers(commands)
     args = parser.parse_args(argv)
     if args.command == "study":
         from .study_cli import study_command
         return study_command(args)
+    if args.command in ("compare", "fit"):
+        from .measured_cli import measured_command
+        return measured_command(args)
     return _run(args) if args.command == "run" else _plot(args)
+
+
+def _measured_parsers(commands):
+    compare = commands.add_parser("compare", help="a measured spectrum beside a simulated one")
+    compare.add_argument("measured", type=Path, help="instrument file (.mpt, .DTA, .z, .par, .txt, .csv)")
+    compare.add_argument("simulated", type=Path, help="folder written by `constriction run`")
+    compare.add_argument("--area-cm2", type=float, default=None,
+                         help="measured electrode area (default: the simulated one)")
+    compare.add_argument("--out", type=Path, default=None, help="default: SIM_DIR/compare_<file>")
+    fit = commands.add_parser("fit", help="morphologies consistent with a measured spectrum")
+    fit.add_argument("measured", type=Path, help="instrument file")
+    fit.add_argument("--table", type=Path, required=True, help="lookup table from `study table`")
+    fit.add_argument("--area-cm2", type=float, required=True, help="measured electrode area (cm²)")
+    fit.add_argument("--noise", type=float, default=None,
+                     help="relative noise of the measurement (default: from the Kramers-Kronig test)")
+    fit.add_argument("--out", type=Path, default=None, help="default: results/fit_<file>")
 
 
 def _study_parser(commands):

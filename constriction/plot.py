@@ -161,3 +161,84 @@ def trends(panels, path: str | Path, title: str = "") -> plt.Figure:
     fig.suptitle(title)
     fig.tight_layout()
     return _saved(fig, path)
+
+
+def comparison(c, path: str | Path, title: str = "") -> plt.Figure:
+    """Measured and simulated spectra (ohm cm²): Nyquist, Bode and the residuals."""
+    fig, axes = plt.subplots(2, 2, figsize=(10.5, 7.5))
+    (nyq, mag), (phase, res) = axes
+    for s, style, label in ((c.measured, "o", "measured"), (c.simulated, "-", "simulated")):
+        nyq.plot(s.Z_ohm.real, -s.Z_ohm.imag, style, ms=3, label=label)
+        mag.loglog(s.frequency_Hz, np.abs(s.Z_ohm), style, ms=3, label=label)
+        phase.semilogx(s.frequency_Hz, -np.degrees(np.angle(s.Z_ohm)), style, ms=3, label=label)
+    nyq.set_aspect("equal", adjustable="datalim")
+    nyq.set_xlabel("Re Z / Ω cm²")
+    nyq.set_ylabel("−Im Z / Ω cm²")
+    mag.set_ylabel("|Z| / Ω cm²")
+    phase.set_ylabel("−phase / °")
+    for ax in (mag, phase, res):
+        ax.set_xlabel("frequency / Hz")
+    res.semilogx(c.frequency_Hz, 100 * c.residual.real, "o-", ms=3, label="real")
+    res.semilogx(c.frequency_Hz, 100 * c.residual.imag, "s-", ms=3, label="imaginary")
+    res.axhline(0, color="k", lw=0.8)
+    res.set_ylabel("(measured − simulated) / |simulated| / %")
+    for ax in axes.ravel():
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    fig.suptitle(title or f"measured vs simulated (rms residual {100 * c.rms_residual:.2g} %)")
+    fig.tight_layout()
+    return _saved(fig, path)
+
+
+def kramers_kronig(kk, path: str | Path, title: str = "") -> plt.Figure:
+    """Linear Kramers-Kronig residuals against frequency."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    f = kk.spectrum.frequency_Hz
+    ax.semilogx(f, 100 * kk.residual_real, "o-", ms=3, label="real")
+    ax.semilogx(f, 100 * kk.residual_imag, "s-", ms=3, label="imaginary")
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xlabel("frequency / Hz")
+    ax.set_ylabel("KK residual / % of |Z|")
+    ax.set_title(title or f"linear Kramers–Kronig test, {kk.n_elements} RC elements, "
+                          f"max {100 * kk.max_residual:.2g} %")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _saved(fig, path)
+
+
+def consistent_region(fit, path: str | Path, title: str = "", truth: dict | None = None) -> plt.Figure:
+    """The misfit over the table's first two axes (best over everything else), the set of
+    morphologies consistent with the measurement outlined, the best fit marked."""
+    chi2 = fit.chi2
+    names = list(chi2.dims)
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    if len(names) == 1:
+        x = chi2[names[0]].values
+        ax.semilogy(x, chi2.values, "o-", ms=3)
+        ax.fill_between(x, chi2.values.min(), chi2.values.max(), where=fit.consistent.values, alpha=0.2,
+                        label="consistent")
+        ax.set_xlabel(names[0])
+        ax.set_ylabel("χ²")
+    else:
+        other = names[2:]
+        c2 = chi2.min(other) if other else chi2
+        ok = fit.consistent.any(other) if other else fit.consistent
+        x, y = c2[names[0]].values, c2[names[1]].values
+        shown = ax.pcolormesh(x, y, np.log10(c2.values.T), shading="nearest", cmap="viridis_r")
+        fig.colorbar(shown, ax=ax, label="log10 χ²")
+        X, Y = np.meshgrid(x, y, indexing="ij")
+        ax.plot(X[ok.values], Y[ok.values], "o", mfc="none", mec="w", mew=1.5, ms=9,
+                label="consistent with the noise")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(names[0])
+        ax.set_ylabel(names[1])
+        ax.plot(fit.best[names[0]], fit.best[names[1]], "r*", ms=12, label="best fit")
+        if truth:
+            ax.plot(truth[names[0]], truth[names[1]], "wx", ms=10, mew=2, label="true")
+    ax.legend(fontsize=8, loc="best", facecolor="0.6")
+    ax.set_title(title or f"morphologies consistent with the measurement ({int(fit.consistent.sum())} of "
+                          f"{fit.consistent.size} grid points)")
+    fig.tight_layout()
+    return _saved(fig, path)

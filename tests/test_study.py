@@ -169,11 +169,18 @@ def _toml_tables(spec):
     return "\n".join(lines)
 
 
-def test_lookup_table_interpolates_within_tolerance_and_refuses_outside(tmp_path):
-    study = small_study(radii=(0.15, 0.2, 0.25), gaps=(0.05, 0.1))
-    ds = run_study(study, tmp_path / "study", serial=True, progress=False)
-    build_table(ds).save(tmp_path / "table.nc")
-    table = open_table(tmp_path / "table.nc")
+@pytest.fixture(scope="session")
+def lookup_table(tmp_path_factory):
+    """A 3 x 2 table of the small study, saved and opened again."""
+    out = tmp_path_factory.mktemp("table")
+    ds = run_study(small_study(radii=(0.15, 0.2, 0.25), gaps=(0.05, 0.1)), out / "study", serial=True,
+                   progress=False)
+    build_table(ds).save(out / "table.nc")
+    return open_table(out / "table.nc")
+
+
+def test_lookup_table_interpolates_within_tolerance_and_refuses_outside(lookup_table):
+    table = lookup_table
     assert table.axes == {"radius_over_period": (0.15, 0.25), "gap_over_radius": (0.05, 0.1)}
 
     point = {"radius_over_period": 0.175, "gap_over_radius": 0.075}
@@ -182,7 +189,7 @@ def test_lookup_table_interpolates_within_tolerance_and_refuses_outside(tmp_path
     data["contacts"][0]["radius_um"] = 0.175 * 20.0
     data["gap"]["height_um"] = 0.075 * 0.175 * 20.0
     direct = run(spec_from_dict(data), progress=False)
-    # stated tolerance of linear interpolation on this grid: 3 % in |Z| and in R_cstr, C_cstr
+    # stated tolerance of interpolation (linear in the logarithms) on this grid: 3 %
     np.testing.assert_allclose(np.abs(value.spectrum.Z_ohm), np.abs(direct.spectrum.Z_ohm), rtol=0.03)
     c = direct.summary["constriction"]
     assert value.parameters["R_cstr_ohm"] == pytest.approx(c["R_cstr_ohm"], rel=0.03)
@@ -194,3 +201,34 @@ def test_lookup_table_interpolates_within_tolerance_and_refuses_outside(tmp_path
         table(radius_over_period=0.3, gap_over_radius=0.075)
     with pytest.raises(OutOfTable, match="missing gap_over_radius"):
         table(radius_over_period=0.2)
+
+
+def test_fit_finds_a_known_morphology_among_a_consistent_set(lookup_table, tmp_path):
+    """Synthetic measurement: the table's morphology at a node, scaled x30, in series with
+    5 ohm cm2, 1 % noise. The truth is in the consistent set, the set is not everything."""
+    from constriction.fit import fit_morphology, interface_part
+    from constriction.spectrum import Spectrum
+    truth = {"radius_over_period": 0.2, "gap_over_radius": 0.1}
+    f = np.logspace(2, 9, 50)
+    rng = np.random.default_rng(0)
+    z = (5.0 + 30 * interface_part(lookup_table, truth, f)) * (
+        1 + 0.01 * rng.standard_normal(f.size) + 0.01j * rng.standard_normal(f.size))
+    area = 0.5  # cm2
+    fit = fit_morphology(Spectrum(f, z / area), area, lookup_table, noise=0.01)
+    assert bool(fit.consistent.sel(truth))
+    assert 0 < int(fit.consistent.sum()) < fit.consistent.size
+    assert fit.best["scale"] == pytest.approx(30, rel=0.1)
+    assert fit.best["R_s_ohm_cm2"] == pytest.approx(5.0, rel=0.1)
+
+    # and from the command line, through a CSV file
+    measured = tmp_path / "measured.csv"
+    Spectrum(f, z / area).to_csv(measured)
+    table_path = tmp_path / "table.nc"
+    lookup_table.save(table_path)
+    result = subprocess.run([sys.executable, "-m", "constriction.cli", "fit", str(measured), "--table",
+                             str(table_path), "--area-cm2", "0.5", "--noise", "0.01", "--out", str(tmp_path / "fit")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((tmp_path / "fit" / "fit.json").read_text())
+    assert summary["consistent_points"] == int(fit.consistent.sum())
+    assert (tmp_path / "fit" / "consistent_region.png").stat().st_size > 10_000

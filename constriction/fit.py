@@ -1,0 +1,130 @@
+"""Fitting a morphology to a measured spectrum with a lookup table, and the set of
+morphologies consistent with it.
+
+Per electrode area (ohm cm²) the model is
+
+    z(f) = R_s + R_gb / (1 + j w tau_gb) + lambda * z_int(f; table axes)
+
+z_int is the interface part of the table's unit cell: its impedance times its area, less
+the electrolyte slab of the same cell (L / sigma in parallel with eps0 eps_r / L). The
+scale lambda multiplies every length of the unit cell (z_int ~ lambda at the same f);
+R_s is the series (bulk) resistance of the real pellet, R_gb || tau_gb an optional
+grain-boundary arc. For every point of a grid over the table axes and tau_gb, R_s,
+lambda and R_gb enter linearly and are solved by non-negative least squares; the misfit
+
+    chi2 = sum |z(f) - z_meas(f)|^2 / (noise |z_meas(f)|)^2      (real and imaginary)
+
+maps the table. With `noise` the relative noise of the measurement (default: the rms
+Kramers-Kronig residual), every point with chi2 <= chi2_min + Delta, Delta the 95 %
+quantile of chi-square with as many degrees of freedom as fitted parameters, is
+consistent with the measurement. If even the best point misfits (chi2_min above its
+degrees of freedom), the noise is scaled up until it does not: the set then reflects
+what the model can resolve.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from itertools import product
+
+import numpy as np
+import xarray as xr
+from scipy.optimize import nnls
+from scipy.stats import chi2 as chi_square
+
+from .compare import at_frequencies
+from .fem import EPS0
+from .spectrum import Spectrum
+from .table import LookupTable
+
+CM2 = 1e4  # cm² per m²
+
+
+@dataclass(frozen=True)
+class MorphologyFit:
+    best: dict[str, float]       # table axes, scale, R_s_ohm_cm2, R_gb_ohm_cm2, tau_gb_s
+    chi2: xr.DataArray           # over the (refined) table axes, best over everything else
+    consistent: xr.DataArray     # bool, same grid
+    noise: float                 # relative noise used (after any scaling)
+    fitted: Spectrum             # the best model, ohm cm², at the measured frequencies
+    measured: Spectrum           # the measurement, ohm cm², where the table covers it
+
+    def summary(self) -> dict:
+        consistent = self.consistent.values
+        ranges = {}
+        for d in self.chi2.dims:
+            values = np.broadcast_to(self.chi2[d].values.reshape(
+                [-1 if k == d else 1 for k in self.chi2.dims]), consistent.shape)[consistent]
+            ranges[d] = [float(values.min()), float(values.max())]
+        return {"best": self.best, "noise": self.noise, "consistent_points": int(consistent.sum()),
+                "grid_points": int(consistent.size), "consistent_ranges": ranges}
+
+
+def _refined(nodes: np.ndarray, refine: int) -> np.ndarray:
+    """The table's nodes with refine - 1 log-spaced points between neighbours."""
+    nodes = np.sort(nodes)
+    between = [np.geomspace(a, b, refine + 1)[:-1] for a, b in zip(nodes[:-1], nodes[1:])]
+    return np.concatenate(between + [nodes[-1:]])
+
+
+def interface_part(table: LookupTable, params: dict, f: np.ndarray) -> np.ndarray:
+    """The unit cell's interface impedance per area (ohm cm²) at f: Z A - slab."""
+    spec = json.loads(table.dataset.attrs["base_spec"])
+    cell, material = spec["cell"], spec["materials"]["electrolyte"]
+    area = (cell["side_um"] ** 2 if cell["shape"] == "box" else np.pi * cell["radius_um"] ** 2) * 1e-12
+    L, sigma = cell["thickness_um"] * 1e-6, material["sigma_S_per_m"]
+    tau = EPS0 * material["eps_r"] / sigma
+    slab = L / sigma / (1 + 2j * np.pi * f * tau)  # ohm m²
+    return (at_frequencies(table(params).spectrum, f) * area - slab) * CM2
+
+
+def fit_morphology(measured: Spectrum, area_cm2: float, table: LookupTable, noise: float | None = None,
+                   refine: int = 4, grain_boundary: bool = True) -> MorphologyFit:
+    """Map the misfit of the table's morphologies to `measured` (ohm; electrode area in cm²)."""
+    from .measured import kramers_kronig
+    f_table = table.dataset["frequency_Hz"].values
+    inside = (measured.frequency_Hz >= f_table.min()) & (measured.frequency_Hz <= f_table.max())
+    if inside.sum() < 5:
+        raise ValueError("the table covers fewer than 5 of the measured frequencies")
+    f = measured.frequency_Hz[inside]
+    z = measured.Z_ohm[inside] * area_cm2
+    if noise is None:
+        noise = max(kramers_kronig(Spectrum(f, z)).rms_residual, 1e-4)
+    w = 2 * np.pi * f
+    weight = 1.0 / np.abs(z)
+    taus = [None] + (list(np.geomspace(1 / w.max(), 1 / w.min(), 25)) if grain_boundary else [])
+
+    grid = {name: _refined(table.dataset[name].values, refine) for name in table.axes}
+    names = list(grid)
+    chi2 = np.full([len(v) for v in grid.values()], np.inf)
+    best = None
+    for index in product(*(range(len(v)) for v in grid.values())):
+        params = {n: float(grid[n][i]) for n, i in zip(names, index)}
+        z_int = interface_part(table, params, f)
+        for tau in taus:
+            columns = [np.ones_like(z), z_int] + ([1 / (1 + 1j * w * tau)] if tau else [])
+            A = np.column_stack(columns) * weight[:, None]
+            A = np.vstack([A.real, A.imag])
+            b = np.concatenate([(z * weight).real, (z * weight).imag])
+            x, residual = nnls(A, b)
+            value = residual**2 / noise**2
+            if value < chi2[index]:
+                chi2[index] = value
+            if best is None or value < best[0]:
+                best = (value, params, x, tau)
+    n_params = len(names) + 2 + (2 if grain_boundary else 0)
+    dof = max(2 * len(f) - n_params, 1)
+    chi2_min, params, x, tau = best
+    if chi2_min > dof:  # the model misfits more than the noise: widen to what it resolves
+        scale = np.sqrt(chi2_min / dof)
+        noise, chi2, chi2_min = noise * scale, chi2 / scale**2, dof
+    consistent = chi2 <= chi2_min + chi_square.ppf(0.95, n_params)
+    coords = {n: (n, grid[n], table.dataset[n].attrs) for n in names}
+    fitted = x[0] + x[1] * interface_part(table, params, f) + (x[2] / (1 + 1j * w * tau) if tau else 0)
+    return MorphologyFit(
+        best={**params, "scale": float(x[1]), "R_s_ohm_cm2": float(x[0]),
+              "R_gb_ohm_cm2": float(x[2]) if tau else 0.0, "tau_gb_s": float(tau) if tau else 0.0},
+        chi2=xr.DataArray(chi2, coords=coords, dims=names, name="chi2"),
+        consistent=xr.DataArray(consistent, coords=coords, dims=names, name="consistent"),
+        noise=float(noise), fitted=Spectrum(f, fitted), measured=Spectrum(f, z))
