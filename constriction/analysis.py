@@ -78,14 +78,14 @@ def fit_arcs(spectrum: Spectrum, n_arcs: int | None = None) -> ArcFit:
     return min((fitted, start), key=lambda fit: _misfit(fit, spectrum))  # never worse than the start
 
 
-def _fit_circuit(circuit: str, guess: list[float], f: np.ndarray, Z: np.ndarray) -> np.ndarray:
+def _fit_circuit(circuit: str, guess: list[float], f: np.ndarray, Z: np.ndarray, tol: float = 1e-14) -> np.ndarray:
     """Fit an impedance.py circuit, weighted by |Z|, each parameter scaled by its guess."""
     from impedance.models.circuits import CustomCircuit
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # impedance.py warns about its own plotting back-ends
         model = CustomCircuit(circuit, initial_guess=guess).fit(
-            f, Z, weight_by_modulus=True, x_scale=np.array(guess), xtol=1e-14, gtol=1e-14)
+            f, Z, weight_by_modulus=True, x_scale=np.array(guess), xtol=tol, gtol=tol)
     return model.parameters_
 
 
@@ -210,5 +210,14 @@ def fit_cpe_arc(spectrum: Spectrum, start: Arc, R_inf_ohm: float,
     f, Z = spectrum.frequency_Hz, spectrum.Z_ohm
     near = (np.abs(np.log10(f / start.f_apex_Hz)) <= 3) & (f <= f_max_Hz)
     guess = [max(R_inf_ohm, 1e-6 * start.R_ohm), start.R_ohm, start.C_F, 0.95]
-    R0, R, Q, alpha = _fit_circuit("R0-p(R1,CPE1)", guess, f[near], Z[near])
+    R0, R, Q, alpha = _fit_circuit("R0-p(R1,CPE1)", guess, f[near], Z[near], tol=1e-10)
     return R0, CPEArc(R_ohm=R, Q=Q, alpha=alpha)
+
+
+def cpe_arc_summary(spectrum: Spectrum, arc: Arc, R_inf_ohm: float, tau_electrolyte_s: float) -> dict:
+    """R || CPE fit of the constriction arc, below the frequency halfway (in log) between
+    its apex and the electrolyte's own; as plain numbers (ohm, F s^(alpha-1), F, s)."""
+    f_electrolyte = 1 / (2 * np.pi * tau_electrolyte_s)
+    R0, cpe = fit_cpe_arc(spectrum, arc, R_inf_ohm, f_max_Hz=np.sqrt(arc.f_apex_Hz * f_electrolyte))
+    return {"R0_ohm": float(R0), "R_ohm": float(cpe.R_ohm), "Q": float(cpe.Q), "alpha": float(cpe.alpha),
+            "C_F": float(cpe.C_F), "tau_s": float(cpe.tau_s)}

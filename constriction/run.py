@@ -23,7 +23,7 @@ from .plot import bode, current_map, drt, equipotentials, nyquist
 from .spec import Spec
 from .spectrum import Spectrum
 from .linalg import choose_backend
-from .analysis import constriction_arc, normalisation_factors
+from .analysis import constriction_arc, cpe_arc_summary, normalisation_factors
 from .fem import EPS0
 from .fields import (ContactCurrent, Fields, contact_current, fields_of, read_contact_vtu, read_vtu,
                      write_contact_vtu, write_vtu)
@@ -45,11 +45,12 @@ class Result:
 
 
 def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6,
-        progress: bool = True) -> Result:
+        progress: bool = True, cpe_fit: bool = True) -> Result:
     """Mesh, assemble and sweep the cell described by `spec`.
 
     sweep: "reduced" (default; reduced-order model to relative tolerance `tol`) or
     "direct" (the reference: one complex factorisation per frequency).
+    cpe_fit: also fit R || CPE to the constriction arc with impedance.py (a few seconds).
     backend: sparse solver for the real solves (see linalg.py)."""
     if sweep not in SWEEPS:
         raise ValueError(f"unknown sweep {sweep!r} (choose from {', '.join(SWEEPS)})")
@@ -86,6 +87,9 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
     arc = constriction_arc(arc_spectrum, R_dc, R_inf, tau_electrolyte)
     constriction = {**split.as_dict(), "arc": None if arc is None else {
         "R_ohm": arc.R_ohm, "C_F": arc.C_F, "tau_s": arc.tau_s, "f_apex_Hz": arc.f_apex_Hz}}
+    if cpe_fit and arc is not None:
+        say(f"{spec.name}: R || CPE fit of the constriction arc (impedance.py)")
+        constriction["arc_cpe"] = cpe_arc_summary(arc_spectrum, arc, R_inf, tau_electrolyte)
     f_pair = field_frequencies(f[0], f[-1], arc, tau_electrolyte)  # low, and gaps shorted
     say(f"{spec.name}: fields")
     if model is not None:

@@ -245,8 +245,8 @@ def run_case(case: Case, cases_dir: str) -> dict:
     from .run import run
     record = {"key": case.key, "coords": case.coords, "spec": case.spec}
     try:
-        summary = run(spec_from_dict(case.spec, name=case.key), progress=False)
-        record.update(status="ok", **_outputs(summary))
+        result = run(spec_from_dict(case.spec, name=case.key), progress=False, cpe_fit=False)
+        record.update(status="ok", **_outputs(result))
     except Exception as err:  # a failing case must not stop the study
         record.update(status="failed", error=f"{type(err).__name__}: {err}",
                       traceback=traceback.format_exc(limit=5))

@@ -82,7 +82,7 @@ def main():
     for title, x_label, cases in todo:
         xs, series = [], {"R_cstr": [], "C_cstr": [], "tau_cstr": []}
         for x, data in cases:
-            summary = run(spec_from_dict(data, name=f"{title} {x:g}"), progress=False).summary
+            summary = run(spec_from_dict(data, name=f"{title} {x:g}"), progress=False, cpe_fit=False).summary
             c = summary["constriction"]
             arc = c["arc"] or {"C_F": float("nan"), "tau_s": float("nan")}  # merged with the bulk arc
             row = {"panel": title, "x": x, "R_dc_ohm": summary["R_dc_ohm"], "R_cstr_ohm": c["R_cstr_ohm"],

@@ -56,3 +56,24 @@ def test_every_plot_kind(tmp_path):
 
     for name in ("n", "b", "d", "e", "c"):
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
+
+
+def test_study_and_measurement_plots(tmp_path):
+    from constriction.compare import compare
+    from constriction.measured import kramers_kronig
+
+    panels = [("contact area", "fraction", [0.1, 0.05, 0.02], {"R_cstr": [1.0, 2.0, 5.0], "C_cstr": [3.0, 4.0, 5.0]}),
+              ("pore depth", "h / µm", [0.1, 0.3], {"C_cstr": [2.0, 1.0]})]
+    fig = plot.trends(panels, tmp_path / "t.png", title="trends")
+    visible = [a for a in fig.axes if a.get_visible()]
+    assert len(visible) == 2 and visible[0].get_yscale() == "log"
+    assert visible[0].get_xlabel() == "fraction" and len(visible[0].lines) == 2
+    np.testing.assert_allclose(visible[0].lines[0].get_ydata(), [1.0, 2.0, 5.0])  # relative to the first
+
+    f = np.logspace(0, 6, 30)
+    Z = 10 + 100 / (1 + 2j * np.pi * f * 1e-4)
+    fig = plot.comparison(compare(Spectrum(f, 1.01 * Z), 1.0, Spectrum(f, Z), 1.0), tmp_path / "c.png")
+    assert len(fig.axes) == 4 and fig.axes[0].get_xlabel() == "Re Z / Ω cm²"
+    assert all(len(ax.lines) >= 2 for ax in fig.axes)
+    fig = plot.kramers_kronig(kramers_kronig(Spectrum(f, Z)), tmp_path / "k.png")
+    assert fig.axes[0].get_ylabel().startswith("KK residual") and len(fig.axes[0].lines[0].get_xdata()) == 30
