@@ -63,6 +63,8 @@ def _measured_parsers(commands):
     fit.add_argument("--area-cm2", type=float, required=True, help="measured electrode area (cm²)")
     fit.add_argument("--noise", type=float, default=None,
                      help="relative noise of the measurement (default: from the Kramers-Kronig test)")
+    fit.add_argument("--gb-apex-Hz", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+                     help="where the grain-boundary arc's apex may lie (default: anywhere)")
     fit.add_argument("--out", type=Path, default=None, help="default: results/fit_<file>")
 
 

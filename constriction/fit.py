@@ -15,7 +15,7 @@ lambda and R_gb enter linearly and are solved by non-negative least squares; the
     chi2 = sum |z(f) - z_meas(f)|^2 / (noise |z_meas(f)|)^2      (real and imaginary)
 
 maps the table. With `noise` the relative noise of the measurement (default: the rms
-Kramers-Kronig residual), every point with chi2 <= chi2_min + Delta, Delta the 95 %
+Kramers-Kronig residual) and the table's own interpolation error added in quadrature, every point with chi2 <= chi2_min + Delta, Delta the 95 %
 quantile of chi-square with as many degrees of freedom as fitted parameters, is
 consistent with the measurement. If even the best point misfits (chi2_min above its
 degrees of freedom), the noise is scaled up until it does not: the set then reflects
@@ -46,6 +46,7 @@ class MorphologyFit:
     best: dict[str, float]       # table axes, scale, R_s_ohm_cm2, R_gb_ohm_cm2, tau_gb_s
     chi2: xr.DataArray           # over the (refined) table axes, best over everything else
     consistent: xr.DataArray     # bool, same grid
+    scale: xr.DataArray          # the best length scale at each point of the grid
     noise: float                 # relative noise used (after any scaling)
     fitted: Spectrum             # the best model, ohm cm², at the measured frequencies
     measured: Spectrum           # the measurement, ohm cm², where the table covers it
@@ -80,8 +81,14 @@ def interface_part(table: LookupTable, params: dict, f: np.ndarray) -> np.ndarra
 
 
 def fit_morphology(measured: Spectrum, area_cm2: float, table: LookupTable, noise: float | None = None,
-                   refine: int = 4, grain_boundary: bool = True) -> MorphologyFit:
-    """Map the misfit of the table's morphologies to `measured` (ohm; electrode area in cm²)."""
+                   refine: int = 4, grain_boundary: bool = True,
+                   gb_apex_Hz: tuple[float, float] | None = None,
+                   table_error: float = 0.01) -> MorphologyFit:
+    """Map the misfit of the table's morphologies to `measured` (ohm; electrode area in cm²).
+
+    gb_apex_Hz: where the grain-boundary arc's apex may lie (default: anywhere in the
+    measurement). A free arc can take the place of any one arc, the constriction's
+    included, so bound it where the material's own arcs are known to be."""
     from .measured import kramers_kronig
     f_table = table.dataset["frequency_Hz"].values
     inside = (measured.frequency_Hz >= f_table.min()) & (measured.frequency_Hz <= f_table.max())
@@ -91,13 +98,16 @@ def fit_morphology(measured: Spectrum, area_cm2: float, table: LookupTable, nois
     z = measured.Z_ohm[inside] * area_cm2
     if noise is None:
         noise = max(kramers_kronig(Spectrum(f, z)).rms_residual, 1e-4)
+    noise = float(np.hypot(noise, table_error))
     w = 2 * np.pi * f
     weight = 1.0 / np.abs(z)
-    taus = [None] + (list(np.geomspace(1 / w.max(), 1 / w.min(), 25)) if grain_boundary else [])
+    f_lo, f_hi = gb_apex_Hz or (f.min(), f.max())
+    taus = [None] + (list(1 / (2 * np.pi * np.geomspace(f_lo, f_hi, 25))) if grain_boundary else [])
 
     grid = {name: _refined(table.dataset[name].values, refine) for name in table.axes}
     names = list(grid)
     chi2 = np.full([len(v) for v in grid.values()], np.inf)
+    scale = np.full(chi2.shape, np.nan)
     best = None
     for index in product(*(range(len(v)) for v in grid.values())):
         params = {n: float(grid[n][i]) for n, i in zip(names, index)}
@@ -110,7 +120,7 @@ def fit_morphology(measured: Spectrum, area_cm2: float, table: LookupTable, nois
             x, residual = nnls(A, b)
             value = residual**2 / noise**2
             if value < chi2[index]:
-                chi2[index] = value
+                chi2[index], scale[index] = value, x[1]
             if best is None or value < best[0]:
                 best = (value, params, x, tau)
     n_params = len(names) + 2 + (2 if grain_boundary else 0)
@@ -127,4 +137,5 @@ def fit_morphology(measured: Spectrum, area_cm2: float, table: LookupTable, nois
               "R_gb_ohm_cm2": float(x[2]) if tau else 0.0, "tau_gb_s": float(tau) if tau else 0.0},
         chi2=xr.DataArray(chi2, coords=coords, dims=names, name="chi2"),
         consistent=xr.DataArray(consistent, coords=coords, dims=names, name="consistent"),
+        scale=xr.DataArray(scale, coords=coords, dims=names, name="scale"),
         noise=float(noise), fitted=Spectrum(f, fitted), measured=Spectrum(f, z))

@@ -52,7 +52,8 @@ def _fit(args, measured: Spectrum) -> int:
     from .table import open_table
     if not args.table.is_file():
         raise ValueError(f"{args.table}: no such table")
-    fit = fit_morphology(measured, args.area_cm2, open_table(args.table), noise=args.noise)
+    fit = fit_morphology(measured, args.area_cm2, open_table(args.table), noise=args.noise,
+                         gb_apex_Hz=args.gb_apex_Hz)
     out = args.out or Path("results") / f"fit_{args.measured.stem}"
     out.mkdir(parents=True, exist_ok=True)
     paths = {"summary": out / "fit.json", "region": out / "consistent_region.png",

@@ -149,7 +149,8 @@ def trends(panels, path: str | Path, title: str = "") -> plt.Figure:
     for ax, (panel_title, x_label, x, series) in zip(axes.ravel(), panels):
         for k, (label, y) in enumerate(series.items()):
             y = np.asarray(y, float)
-            ax.plot(x, y / y[0], "o-", color=f"C{k}", ms=4, label=label)
+            ax.plot(x, y / y[0], marker="os^dv"[k % 5], ls=("-", "--", ":")[k % 3], color=f"C{k}",
+                    ms=5 - k, label=label)  # distinct, so that coinciding series stay visible
         ax.set_yscale("log")
         ax.set_xlabel(x_label)
         ax.set_ylabel("relative to the first point")
