@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from .fem import System, assemble
+from .fem import EPS0, System, assemble
+from .grains import split_grain_boundaries
 from .geometry import build_mesh
-from .mesh import TaggedMesh, tagged_mesh
+from .mesh import UM, TaggedMesh, tagged_mesh
 from .spec import Material, Spec
 
 
@@ -23,7 +24,18 @@ def materials_of(spec: Spec) -> dict[str, Material]:
         materials["voids"] = GAS
     if spec.interphase is not None:
         materials["interphase"] = spec.interphase.material
-    return materials
+    if spec.grains is not None and spec.grains.model == "layer":
+        materials["grain_boundary"] = spec.grains.gb
+    return {name: m.at(spec.temperature_K) for name, m in materials.items()}
+
+
+def grain_boundary_admittance(spec: Spec) -> tuple[float, float] | None:
+    """(g in S/m², c in F/m²) of zero-thickness grain boundaries: (sigma, eps0 eps_r) / delta."""
+    grains = spec.grains
+    if grains is None or grains.model != "interface":
+        return None
+    gb, delta = grains.gb.at(spec.temperature_K), grains.gb_thickness_um * UM
+    return gb.sigma_S_per_m / delta, EPS0 * gb.eps_r / delta
 
 
 def surface_admittance(spec: Spec) -> tuple[float, float] | None:
@@ -37,5 +49,21 @@ def surface_admittance(spec: Spec) -> tuple[float, float] | None:
 
 def system_of(spec: Spec) -> tuple[TaggedMesh, System]:
     """Mesh and assemble the cell described by `spec`."""
-    tm = tagged_mesh(build_mesh(spec))
-    return tm, assemble(tm, materials_of(spec), spec.mesh.order, surface_admittance(spec))
+    mesh = build_mesh(spec)
+    gb = grain_boundary_admittance(spec)
+    if gb is None:
+        tm = tagged_mesh(mesh)
+        return tm, assemble(tm, materials_of(spec), spec.mesh.order, surface_admittance(spec))
+    mesh, facing = split_grain_boundaries(mesh, _grain_numbers(mesh))
+    tm = tagged_mesh(mesh)
+    return tm, assemble(tm, materials_of(spec), spec.mesh.order, surface_admittance(spec),
+                        grain_boundaries=(facing, *gb))
+
+
+def _grain_numbers(mesh) -> dict[int, int]:
+    """Gmsh volume tag -> grain number, for every volume of the electrolyte."""
+    tags = set()
+    for k, idx in enumerate(mesh.cell_sets["electrolyte"]):
+        if idx is not None and len(idx):
+            tags.update(mesh.cell_data["gmsh:geometrical"][k][idx].tolist())
+    return {tag: i for i, tag in enumerate(sorted(tags))}

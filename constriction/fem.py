@@ -76,11 +76,14 @@ class System:
 
 def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
              surface_admittance: tuple[float, float] | None = None,
-             shorted_regions: tuple[str, ...] = ("gap", "pores")) -> System:
+             shorted_regions: tuple[str, ...] = ("gap", "pores"),
+             grain_boundaries: tuple[np.ndarray, float, float] | None = None) -> System:
     """Assemble G and C for the regions named in `materials` (region name -> Material).
 
     surface_admittance: (g in S/m², c in F/m²) on the `contacts` boundary, or None for
-    contacts held at the metal potential (ideal, non-polarisable)."""
+    contacts held at the metal potential (ideal, non-polarisable).
+    grain_boundaries: (facing triangles (2, 3, n) from grains.split_grain_boundaries,
+    g in S/m², c in F/m²): zero-thickness GBs, P1 only."""
     element = ElementTetP2() if order == 2 else ElementTetP1()
     basis = Basis(tm.mesh, element)
     n = basis.N
@@ -99,6 +102,9 @@ def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
     if np.intersect1d(we, ce).size:
         raise ValueError("working and counter electrode share dofs: the cell is too thin for its mesh")
     shorted = np.unique(np.concatenate(shorted)) if shorted else np.array([], int)
+    if grain_boundaries is not None:
+        J = grain_boundary_jump(tm.mesh.p, grain_boundaries[0], n)
+        G, C = G + grain_boundaries[1] * J, C + grain_boundaries[2] * J
     surface = None
     if surface_admittance is not None:
         G, C, we, surface = _with_surface_admittance(tm, basis, G, C, we, *surface_admittance)
@@ -119,3 +125,20 @@ def _with_surface_admittance(tm, basis, G, C, we, g, c):
     other_metal = np.setdiff1d(tm.boundaries["we"], contacts)
     held = basis.get_dofs(other_metal).all() if other_metal.size else np.array([], int)
     return G, C, np.append(held, n), (G_s.tocsr(), C_s.tocsr())
+
+
+def grain_boundary_jump(points: np.ndarray, facing: np.ndarray, n: int) -> sp.csr_matrix:
+    """The P1 form int_gb (u_A - u_B)(v_A - v_B) dA over facing triangle pairs (m²)."""
+    a, b, c = (points[:, facing[0, k]] for k in range(3))
+    area = 0.5 * np.linalg.norm(np.cross((b - a).T, (c - a).T), axis=1)
+    local = (np.ones((3, 3)) + np.eye(3)) / 12  # triangle mass matrix / area
+    rows, cols, vals = [], [], []
+    for side_i, sign_i in ((0, 1.0), (1, -1.0)):
+        for side_j, sign_j in ((0, 1.0), (1, -1.0)):
+            for i in range(3):
+                for j in range(3):
+                    rows.append(facing[side_i, i])
+                    cols.append(facing[side_j, j])
+                    vals.append(sign_i * sign_j * local[i, j] * area)
+    return sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                         shape=(n, n)).tocsr()

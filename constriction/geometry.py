@@ -4,10 +4,12 @@ The model is built in µm (Gmsh/OCC tolerances are absolute, ~1e-8) and meshed t
 `mesh.py` scales to metres afterwards. Boundaries and regions leave this module only as
 physical groups:
 
-    volumes   electrolyte, interphase (a layer under the contacts), gap (between spots),
+    volumes   electrolyte (its grains, if any), grain_boundary (meshed GB layers),
+              interphase (a layer under the contacts), gap (between spots),
               pores (in the metal over a full contact), voids (inside the electrolyte)
     surfaces  we (contacts and the metal side of gaps and pores),
-              contacts (where metal touches the electrolyte), ce (the whole bottom face)
+              contacts (where metal touches the electrolyte), ce (the whole bottom face),
+              gb (faces between grains, for zero-thickness grain boundaries)
 
 They are found from the fragment map and curve adjacency, never from coordinates.
 """
@@ -21,6 +23,7 @@ from pathlib import Path
 import gmsh
 import meshio
 
+from .grains import grain_volumes, shared_faces
 from .spec import Spec
 
 GRADING = 0.25  # element size grows by this much per µm of distance from a contact edge
@@ -32,8 +35,8 @@ def build_mesh(spec: Spec, verbose: bool = False) -> meshio.Mesh:
     with _gmsh_session(verbose):
         groups, edge_curves = _build_model(spec)
         _set_mesh_sizes(spec, edge_curves)
-        for dim, name in ((3, "electrolyte"), (3, "interphase"), (3, "gap"), (3, "pores"),
-                          (3, "voids"), (2, "we"), (2, "contacts"), (2, "ce")):
+        for dim, name in ((3, "electrolyte"), (3, "grain_boundary"), (3, "interphase"), (3, "gap"),
+                          (3, "pores"), (3, "voids"), (2, "we"), (2, "contacts"), (2, "ce"), (2, "gb")):
             if groups.get(name):
                 gmsh.model.addPhysicalGroup(dim, sorted(set(groups[name])), name=name)
         gmsh.model.mesh.generate(3)
@@ -59,11 +62,15 @@ def _build_model(spec: Spec) -> tuple[dict[str, list[int]], list[int]]:
     occ = gmsh.model.occ
     cell, L = spec.cell, spec.cell.thickness_um
 
-    # electrolyte volume, and a copy of its bottom face that the fragment map will follow (CE)
-    if cell.shape == "cylinder":
-        electrolyte = occ.addCylinder(0, 0, 0, 0, 0, L, cell.radius_um)
+    # electrolyte volume (or its grains and GB layers), and a copy of its bottom face that
+    # the fragment map will follow (CE)
+    gb_layers = []
+    if spec.grains is not None:
+        solid, gb_layers = grain_volumes(cell, spec.grains)
+    elif cell.shape == "cylinder":
+        solid = [(3, occ.addCylinder(0, 0, 0, 0, 0, L, cell.radius_um))]
     else:
-        electrolyte = occ.addBox(-cell.side_um / 2, -cell.side_um / 2, 0, cell.side_um, cell.side_um, L)
+        solid = [(3, occ.addBox(-cell.side_um / 2, -cell.side_um / 2, 0, cell.side_um, cell.side_um, L))]
     bottom = _cross_section(cell, 0.0)
 
     # faces where metal touches the electrolyte, and the gas volumes above the surface
@@ -95,9 +102,9 @@ def _build_model(spec: Spec) -> tuple[dict[str, list[int]], list[int]]:
 
     tools = ([(2, bottom)] + [(2, c) for c in contacts] + gap_volumes + pore_volumes
              + void_volumes + interphase_volumes)
-    _, pieces = occ.fragment([(3, electrolyte)], tools)
+    _, pieces = occ.fragment(solid + gb_layers, tools)
     occ.synchronize()
-    fragment_of = dict(zip([(3, electrolyte)] + tools, pieces))
+    fragment_of = dict(zip(solid + gb_layers + tools, pieces))
 
     def images(entities):
         return sorted({t for e in entities for t in _tags(fragment_of[e])})
@@ -105,11 +112,14 @@ def _build_model(spec: Spec) -> tuple[dict[str, list[int]], list[int]]:
     contact_faces = images((2, c) for c in contacts)
     gap, pores = images(gap_volumes), images(pore_volumes)
     voids, interphase = images(void_volumes), images(interphase_volumes)
-    electrolyte_vols = sorted(set(images([(3, electrolyte)])) - set(voids) - set(interphase))
+    electrolyte_vols = sorted(set(images(solid)) - set(voids) - set(interphase))
+    gb_layer_vols = sorted(set(images(gb_layers)) - set(voids) - set(interphase))
 
     rims = _edge_curves(spec, contact_faces, gap + pores)
-    metal = _metal_faces(gap + pores, electrolyte_vols + interphase, rims) if gap + pores else []
-    groups = {"electrolyte": electrolyte_vols, "interphase": interphase, "gap": gap, "pores": pores,
+    metal = _metal_faces(gap + pores, electrolyte_vols + gb_layer_vols + interphase, rims) if gap + pores else []
+    groups = {"electrolyte": electrolyte_vols, "grain_boundary": gb_layer_vols,
+              "gb": shared_faces(electrolyte_vols) if spec.grains and spec.grains.model == "interface" else [],
+              "interphase": interphase, "gap": gap, "pores": pores,
               "voids": voids, "ce": images([(2, bottom)]), "contacts": contact_faces,
               "we": contact_faces + metal}
     return groups, rims + _curves_of_volumes(voids)

@@ -134,10 +134,14 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
         full[I] = x
         y_we, y_ce = g0 + s * c0 + (g + s * c) @ x, -(ce_G + s * ce_C) @ full
         mismatch = max(mismatch, abs(y_we - y_ce) / abs(y_we))
+        size = V.shape[1]
         V, outside = _orthonormal_extend(V, np.column_stack([x, dx]))
+        bar.update(1)
+        if V.shape[1] == size:  # nothing new at this shift: it says nothing about convergence,
+            shifts.append(_widest_gap(shifts))  # so try where the shifts are sparsest
+            continue
         proj = _Projection(G=V.T @ (G_II @ V), C=V.T @ (C_II @ V), g=V.T @ g, c=V.T @ c, g0=g0, c0=c0)
         Y = proj.admittance(s_band)
-        bar.update(1)
         if Y_old is not None:
             change = np.abs(Y - Y_old) / np.abs(Y)
             error = max(change.max(), outside)
@@ -152,6 +156,13 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     return ReducedModel(mu=mu, residues=r, shifts_Hz=np.array(shifts[:n_done + 1]),
                         estimated_error=float(error), order=V.shape[1], conservation=mismatch,
                         basis=V, projection=proj, interior=I, we=system.we, n_dofs=system.n_dofs)
+
+
+def _widest_gap(shifts: list[float]) -> float:
+    """The geometric midpoint of the widest gap (in log) between the shifts so far (Hz)."""
+    f = np.sort(shifts)
+    k = np.argmax(np.diff(np.log(f)))
+    return float(np.sqrt(f[k] * f[k + 1]))
 
 
 def _orthonormal_extend(V: np.ndarray, X: np.ndarray, drop: float = 1e-10) -> tuple[np.ndarray, float]:

@@ -142,8 +142,33 @@ class Gap:
 
 @dataclass(frozen=True)
 class Material:
+    """Conductivity (S/m) at T_ref_K and relative permittivity; activation_eV > 0 makes the
+    conductivity Arrhenius: sigma(T) = sigma exp(-E_a / k (1/T - 1/T_ref))."""
     sigma_S_per_m: float
     eps_r: float
+    activation_eV: float = 0.0
+    T_ref_K: float = 298.15
+
+    def at(self, T_K: float | None) -> "Material":
+        """The material at temperature T_K (itself if T_K is None or it has no E_a)."""
+        if T_K is None or self.activation_eV == 0:
+            return self
+        from .materials import arrhenius
+        return Material(arrhenius(self.sigma_S_per_m, self.activation_eV, self.T_ref_K, T_K), self.eps_r)
+
+
+@dataclass(frozen=True)
+class Grains:
+    """Polycrystalline electrolyte: grains of `size_um` as "layers" (planes normal to the
+    current), "brick" (cubes) or "voronoi" (seeded); grain boundaries of thickness
+    `gb_thickness_um` made of `gb`, modelled as zero-thickness "interface"s with specific
+    admittance (sigma_gb + s eps0 eps_gb) / delta, or as meshed "layer"s."""
+    kind: str
+    size_um: float
+    gb: Material
+    gb_thickness_um: float
+    model: str = "interface"
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -176,6 +201,8 @@ class Spec:
     voids: tuple[Void, ...] = ()
     interface: Interface | None = None
     interphase: Interphase | None = None
+    grains: Grains | None = None
+    temperature_K: float | None = None   # None: every material at its reference temperature
     mesh: MeshOptions = MeshOptions()
     name: str = "cell"
 
@@ -230,7 +257,7 @@ def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None)
 
     `base_dir` resolves a relative `layout.image` path (the spec file's folder)."""
     _only_keys(data, "", {"cell", "electrode", "contacts", "layout", "gap", "pores", "voids",
-                          "interface", "interphase", "materials", "sweep", "mesh"})
+                          "interface", "interphase", "materials", "grains", "conditions", "sweep", "mesh"})
     cell = _cell(_table(data, "cell", required=True))
     electrode = _electrode(_table(data, "electrode"), cell)
     if "contacts" in data and "layout" in data:
@@ -243,12 +270,13 @@ def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None)
     voids = _voids(data.get("voids", []), cell)
     interface = _interface(_table(data, "interface"))
     interphase = _interphase(_table(data, "interphase"), cell, voids)
-    materials = _table(data, "materials", required=True)
-    _only_keys(materials, "materials", {"electrolyte"})
+    materials = _materials(_table(data, "materials", required=True))
     electrolyte = _material(_table(materials, "electrolyte", "materials", required=True),
-                            "materials.electrolyte")
+                            "materials.electrolyte", {"activation_eV", "T_ref_K"})
     sweep = _sweep(_table(data, "sweep", required=True))
     mesh = _mesh(_table(data, "mesh"))
+    grains = _grains(_table(data, "grains"), materials, cell, mesh)
+    temperature = _conditions(_table(data, "conditions"))
     spotless = contacts is not None and not contacts and contact_map is None
     if spotless and not gap.height_um > 0:
         raise SpecError("contacts", "no contact spots and no gap: nothing connects the electrode")
@@ -261,7 +289,8 @@ def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None)
                         "needs contacts: with `contacts = []` no metal touches the electrolyte")
     return Spec(cell=cell, electrolyte=electrolyte, sweep=sweep, electrode=electrode,
                 contacts=contacts, contact_map=contact_map, gap=gap, pores=pores, voids=voids,
-                interface=interface, interphase=interphase, mesh=mesh, name=name)
+                interface=interface, interphase=interphase, grains=grains, temperature_K=temperature,
+                mesh=mesh, name=name)
 
 
 def _cell(t: dict) -> Cell:
@@ -519,12 +548,63 @@ def _interphase(t: dict, cell: Cell, voids) -> Interphase | None:
     return Interphase(thickness_um=thickness, material=_material(t, "interphase", {"thickness_um"}))
 
 
+def _materials(t: dict) -> dict:
+    """The [materials] tables, with a named `set` filled in under any explicit tables."""
+    from .materials import NAMED
+    _only_keys(t, "materials", {"set", "electrolyte", "grain_boundary"})
+    if "set" not in t:
+        return t
+    if t["set"] not in NAMED:
+        raise SpecError("materials.set", f"unknown set {t['set']!r} (known: {', '.join(NAMED)})")
+    named = NAMED[t["set"]]
+    return {k: {**named.get(k, {}), **t.get(k, {})} for k in ("electrolyte", "grain_boundary")}
+
+
+def _grains(t: dict, materials: dict, cell: Cell, mesh: MeshOptions) -> Grains | None:
+    if not t:
+        if materials.get("grain_boundary"):
+            raise SpecError("materials.grain_boundary", "needs a [grains] table to place it")
+        return None
+    _only_keys(t, "grains", {"kind", "size_um", "model", "seed"})
+    kind = _choice(t, "kind", "grains", ("layers", "brick", "voronoi"))
+    model = t.get("model", "interface")
+    if model not in ("interface", "layer"):
+        raise SpecError("grains.model", f"must be one of interface, layer, got {model!r}")
+    size = _positive(t, "size_um", "grains")
+    if kind != "layers" and cell.shape != "box":
+        raise SpecError("grains.kind", f"{kind} grains need a box cell (cell.shape = \"box\")")
+    if model == "layer" and kind != "layers":
+        raise SpecError("grains.model", "meshed GB layers are built for layered grains only")
+    if model == "interface" and mesh.order != 1:
+        raise SpecError("mesh.order", "zero-thickness grain boundaries need P1 elements (mesh.order = 1)")
+    if cell.thickness_um / size > 5000:
+        raise SpecError("grains.size_um", f"{cell.thickness_um / size:.0f} grains across the cell: too many")
+    gb_table = _table(materials, "grain_boundary", "materials", required=True)
+    delta = _positive(gb_table, "thickness_um", "materials.grain_boundary")
+    if delta >= size / 2:
+        raise SpecError("materials.grain_boundary.thickness_um", "must be well below the grain size")
+    gb = _material(gb_table, "materials.grain_boundary", {"thickness_um", "activation_eV", "T_ref_K"})
+    seed = t.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise SpecError("grains.seed", "must be an integer")
+    return Grains(kind=kind, size_um=size, gb=gb, gb_thickness_um=delta, model=model, seed=seed)
+
+
+def _conditions(t: dict) -> float | None:
+    _only_keys(t, "conditions", {"temperature_K"})
+    return _positive(t, "temperature_K", "conditions", default=None)
+
+
 def _material(t: dict, where: str, other_keys: set[str] = frozenset()) -> Material:
     _only_keys(t, where, {"sigma_S_per_m", "eps_r"} | other_keys)
     sigma = _number(t, "sigma_S_per_m", where)
     if sigma < 0:
         raise SpecError(f"{where}.sigma_S_per_m", f"must be >= 0, got {sigma:g}")
-    return Material(sigma_S_per_m=sigma, eps_r=_positive(t, "eps_r", where))
+    activation = _number(t, "activation_eV", where, default=0.0)
+    if activation < 0:
+        raise SpecError(f"{where}.activation_eV", f"must be >= 0, got {activation:g}")
+    return Material(sigma_S_per_m=sigma, eps_r=_positive(t, "eps_r", where), activation_eV=activation,
+                    T_ref_K=_positive(t, "T_ref_K", where, default=298.15))
 
 
 def _sweep(t: dict) -> Sweep:

@@ -1,0 +1,158 @@
+"""Grains of a polycrystalline electrolyte: their Gmsh (OCC) volumes, and the split of a
+mesh into one copy of each grain-boundary node per grain.
+
+Volumes are built in µm and fragmented with the rest of the cell (geometry.py), which
+makes the grain faces conforming. Zero-thickness grain boundaries (DESIGN.md) need the
+potential to jump across them: `split_grain_boundaries` gives every grain its own copy of
+the nodes it shares with another, and returns the pairs of facing triangles that the
+facet form  int_gb y_gb (u_A - u_B)(v_A - v_B) dA  couples (fem.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+import gmsh
+import meshio
+import numpy as np
+
+from .spec import Cell, Grains
+
+
+def grain_volumes(cell: Cell, grains: Grains) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """OCC dimtags of the grains, and of meshed GB layers (model "layer"), in µm."""
+    if grains.kind == "layers":
+        return _layers(cell, grains)
+    if grains.kind == "brick":
+        return _bricks(cell, grains.size_um), []
+    return _voronoi(cell, grains.size_um, grains.seed), []
+
+
+def _slab(cell: Cell, z0: float, z1: float) -> tuple[int, int]:
+    occ = gmsh.model.occ
+    if cell.shape == "cylinder":
+        return (3, occ.addCylinder(0, 0, z0, 0, 0, z1 - z0, cell.radius_um))
+    s = cell.side_um
+    return (3, occ.addBox(-s / 2, -s / 2, z0, s, s, z1 - z0))
+
+
+def _layers(cell: Cell, grains: Grains):
+    """Slabs of thickness size_um from the CE up; GB planes at every multiple of size_um."""
+    L, d = cell.thickness_um, grains.size_um
+    planes = [k * d for k in range(1, math.ceil(L / d - 1e-9))]
+    if grains.model == "interface":
+        bounds = [0.0] + planes + [L]
+        return [_slab(cell, a, b) for a, b in zip(bounds[:-1], bounds[1:])], []
+    half = grains.gb_thickness_um / 2
+    bounds = [0.0] + [z for p in planes for z in (p - half, p + half)] + [L]
+    slabs = [_slab(cell, a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+    return slabs[::2], slabs[1::2]
+
+
+def _bricks(cell: Cell, d: float):
+    """Cubes of side d on a grid from one corner of the box; the last ones clipped."""
+    s, L = cell.side_um, cell.thickness_um
+    xs = _cuts(-s / 2, s / 2, d)
+    zs = _cuts(0.0, L, d)
+    occ = gmsh.model.occ
+    return [(3, occ.addBox(x0, y0, z0, x1 - x0, y1 - y0, z1 - z0))
+            for x0, x1 in zip(xs[:-1], xs[1:]) for y0, y1 in zip(xs[:-1], xs[1:])
+            for z0, z1 in zip(zs[:-1], zs[1:])]
+
+
+def _cuts(a: float, b: float, d: float) -> list[float]:
+    n = max(1, math.ceil((b - a) / d - 1e-9))
+    return [a + min(k * d, b - a) for k in range(n)] + [b]
+
+
+def _voronoi(cell: Cell, d: float, seed: int):
+    """A Voronoi polycrystal of mean grain volume d³ filling the box: seeds mirrored across
+    the six faces make every cell of an inner seed a closed polyhedron inside the box."""
+    from scipy.spatial import ConvexHull, Voronoi
+    s, L = cell.side_um, cell.thickness_um
+    lo, hi = np.array([-s / 2, -s / 2, 0.0]), np.array([s / 2, s / 2, L])
+    n = max(2, round(s * s * L / d**3))
+    points = lo + np.random.default_rng(seed).random((n, 3)) * (hi - lo)
+    mirrored = [points]
+    for axis in range(3):
+        for bound in (lo[axis], hi[axis]):
+            m = points.copy()
+            m[:, axis] = 2 * bound - m[:, axis]
+            mirrored.append(m)
+    vor = Voronoi(np.vstack(mirrored))
+    occ = gmsh.model.occ
+    volumes = []
+    for i in range(n):
+        vertices = np.clip(vor.vertices[vor.regions[vor.point_region[i]]], lo, hi)
+        hull = ConvexHull(vertices)
+        tags = [occ.addPoint(*v) for v in vertices]
+        faces = []
+        for simplex in hull.simplices:
+            a, b, c = (tags[k] for k in simplex)
+            loop = occ.addCurveLoop([occ.addLine(a, b), occ.addLine(b, c), occ.addLine(c, a)])
+            faces.append(occ.addPlaneSurface([loop]))
+        volumes.append((3, occ.addVolume([occ.addSurfaceLoop(faces, sewing=True)])))
+    return volumes
+
+
+def shared_faces(volumes: list[int]) -> list[int]:
+    """Faces that bound two of the given volumes: the grain boundaries."""
+    count: dict[int, int] = {}
+    for v in volumes:
+        for _, f in gmsh.model.getBoundary([(3, v)], oriented=False):
+            count[abs(f)] = count.get(abs(f), 0) + 1
+    return sorted(f for f, k in count.items() if k == 2)
+
+
+# ---------------------------------------------------------------- node splitting
+
+def split_grain_boundaries(m: meshio.Mesh, grain_of_entity: dict[int, int]) -> tuple[meshio.Mesh, np.ndarray]:
+    """One copy of every node per grain that uses it.
+
+    grain_of_entity: Gmsh volume tag -> grain number, for the electrolyte's volumes; any
+    other tetrahedron (gap, pores) uses the copy of the lowest-numbered grain at each node.
+    Returns the new mesh (same cell sets but "gb") and the facing triangles of every
+    grain-boundary facet, shape (2, 3, facets): node numbers of side A and side B, in the
+    same order on both sides."""
+    blocks = [(k, c) for k, c in enumerate(m.cells) if c.type in ("tetra", "triangle")]
+    tets = np.vstack([c.data for _, c in blocks if c.type == "tetra"])
+    entity = np.concatenate([m.cell_data["gmsh:geometrical"][k] for k, c in blocks if c.type == "tetra"])
+    grain = np.array([grain_of_entity.get(int(e), -1) for e in entity])
+    in_grain = grain >= 0
+
+    lowest = np.full(len(m.points), np.iinfo(np.int64).max)
+    np.minimum.at(lowest, tets[in_grain].ravel(), np.repeat(grain[in_grain], 4))
+    owner = np.where(in_grain[:, None], grain[:, None], lowest[tets])  # the copy each corner uses
+    pairs, inverse = np.unique(np.stack([tets.ravel(), owner.ravel()]), axis=1, return_inverse=True)
+    copy_of = {(int(v), int(g)): i for i, (v, g) in enumerate(pairs.T)}
+
+    grains_on = {}  # sorted node triple -> grains of the tetrahedra on it
+    for t, g in zip(tets[in_grain], grain[in_grain]):
+        for a, b, c in ((0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3)):
+            grains_on.setdefault(tuple(sorted((t[a], t[b], t[c]))), []).append(int(g))
+
+    def copies(triangle, g=None):
+        if g is None:
+            owners = grains_on.get(tuple(sorted(triangle)))
+            return [copy_of[(int(v), owners[0] if owners else int(lowest[v]))] for v in triangle]
+        return [copy_of[(int(v), g)] for v in triangle]
+
+    new_tets = iter(np.split(inverse.reshape(tets.shape), np.cumsum(
+        [len(c.data) for _, c in blocks if c.type == "tetra"])[:-1]))
+    cells = [meshio.CellBlock("tetra", next(new_tets)) if c.type == "tetra"
+             else meshio.CellBlock("triangle", np.array([copies(t) for t in c.data], dtype=int).reshape(-1, 3))
+             for _, c in blocks]
+    cell_sets = {name: [per_block[k] for k, _ in blocks] for name, per_block in m.cell_sets.items()
+                 if name != "gb" and not name.startswith("gmsh:")}
+
+    gb = np.empty((2, 3, 0), dtype=int)
+    if "gb" in m.cell_sets:
+        triangles = np.vstack([m.cells[k].data[idx] for k, idx in enumerate(m.cell_sets["gb"])
+                               if m.cells[k].type == "triangle" and idx is not None and len(idx)])
+        gb = np.empty((2, 3, len(triangles)), dtype=int)
+        for i, tri in enumerate(triangles):
+            sides = sorted(set(grains_on[tuple(sorted(tri))]))
+            if len(sides) != 2:
+                raise ValueError(f"grain-boundary triangle {tri} is not between two grains")
+            gb[0, :, i], gb[1, :, i] = copies(tri, sides[0]), copies(tri, sides[1])
+    return meshio.Mesh(m.points[pairs[0]], cells, cell_sets=cell_sets), gb
