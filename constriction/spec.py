@@ -271,6 +271,8 @@ def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None)
     interface = _interface(_table(data, "interface"))
     interphase = _interphase(_table(data, "interphase"), cell, voids)
     materials = _materials(_table(data, "materials", required=True))
+    if "grain_boundary" in data["materials"] and "grains" not in data:
+        raise SpecError("materials.grain_boundary", "needs a [grains] table to place it")
     electrolyte = _material(_table(materials, "electrolyte", "materials", required=True),
                             "materials.electrolyte", {"activation_eV", "T_ref_K"})
     sweep = _sweep(_table(data, "sweep", required=True))
@@ -562,8 +564,6 @@ def _materials(t: dict) -> dict:
 
 def _grains(t: dict, materials: dict, cell: Cell, mesh: MeshOptions) -> Grains | None:
     if not t:
-        if materials.get("grain_boundary"):
-            raise SpecError("materials.grain_boundary", "needs a [grains] table to place it")
         return None
     _only_keys(t, "grains", {"kind", "size_um", "model", "seed"})
     kind = _choice(t, "kind", "grains", ("layers", "brick", "voronoi"))

@@ -60,3 +60,16 @@ def test_good_spec_reads_back():
 def test_no_contacts_table_is_full_contact():
     spec = make_spec()
     assert spec.full_contact and spec.contact_area_um2 == pytest.approx(spec.electrode_area_um2)
+
+
+def test_every_example_spec_and_study_loads():
+    from pathlib import Path
+    from constriction import load_spec
+    from constriction.study import load_study
+    root = Path(__file__).parent.parent
+    specs = sorted((root / "meshes").glob("*.toml"))
+    assert len(specs) >= 5
+    for path in specs:
+        assert load_spec(path).name == path.stem
+    for path in sorted((root / "studies").glob("*.toml")):
+        assert load_study(path).axes
