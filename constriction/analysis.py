@@ -200,24 +200,41 @@ class CPEArc:
         return self.tau_s / self.R_ohm
 
 
-def fit_cpe_arc(spectrum: Spectrum, start: Arc, R_inf_ohm: float,
-                f_max_Hz: float = np.inf) -> tuple[float, CPEArc]:
-    """Fit R0 - p(R1, CPE1) with impedance.py to the part of the spectrum within three
-    decades of the apex of `start` (an apex estimate) and below f_max_Hz (where the next
-    arc begins); returns (R0, the arc). Slow (tens of seconds) when alpha is close to its
-    bound 1, as for the nearly ideal arcs of simulated cells: impedance.py's trf fit then
-    creeps along the correlated (Q, alpha) valley."""
+def fit_cpe_arc(spectrum: Spectrum, start: Arc, R_inf_ohm: float, f_max_Hz: float = np.inf,
+                polish: bool = True) -> tuple[float, CPEArc]:
+    """Fit R0 - p(R1, CPE1) to the part of the spectrum within three decades of the apex
+    of `start` (an R || C estimate) and below f_max_Hz (where the next arc begins);
+    returns (R0, the arc). A least-squares fit in (log R0, log R, log Q, alpha) comes
+    first (milliseconds); with `polish`, impedance.py's CustomCircuit fit continues from
+    it. On arcs that are not CPE-shaped (simulated constriction arcs) the misfit has a
+    long flat valley and impedance.py's bounded fit may creep along it for half a minute."""
+    from scipy.optimize import least_squares
     f, Z = spectrum.frequency_Hz, spectrum.Z_ohm
     near = (np.abs(np.log10(f / start.f_apex_Hz)) <= 3) & (f <= f_max_Hz)
-    guess = [max(R_inf_ohm, 1e-6 * start.R_ohm), start.R_ohm, start.C_F, 0.95]
-    R0, R, Q, alpha = _fit_circuit("R0-p(R1,CPE1)", guess, f[near], Z[near], tol=1e-10)
+    f, Z = f[near], Z[near]
+    jw = 2j * np.pi * f
+
+    def misfit(p):
+        R0, R, Q, alpha = np.exp(p[0]), np.exp(p[1]), np.exp(p[2]), p[3]
+        r = (R0 + R / (1 + R * Q * jw**alpha) - Z) / np.abs(Z)
+        return np.concatenate([r.real, r.imag])
+
+    x0 = [np.log(max(R_inf_ohm, 1e-6 * start.R_ohm)), np.log(start.R_ohm), np.log(start.C_F), 0.98]
+    quick = least_squares(misfit, x0, bounds=([-np.inf] * 3 + [0.3], [np.inf] * 3 + [1.0]),
+                          xtol=1e-14, ftol=1e-14, gtol=1e-14)
+    R0, R, Q, alpha = [float(np.exp(v)) for v in quick.x[:3]] + [float(quick.x[3])]
+    if polish:
+        guess = [R0, R, Q, min(alpha, 1 - 1e-9)]
+        R0, R, Q, alpha = _fit_circuit("R0-p(R1,CPE1)", guess, f, Z, tol=1e-10)
     return R0, CPEArc(R_ohm=R, Q=Q, alpha=alpha)
 
 
 def cpe_arc_summary(spectrum: Spectrum, arc: Arc, R_inf_ohm: float, tau_electrolyte_s: float) -> dict:
-    """R || CPE fit of the constriction arc, below the frequency halfway (in log) between
-    its apex and the electrolyte's own; as plain numbers (ohm, F s^(alpha-1), F, s)."""
+    """R || CPE fit of the constriction arc (least squares, without impedance.py's polish),
+    below the frequency halfway (in log) between its apex and the electrolyte's own; as
+    plain numbers (ohm, F s^(alpha-1), F, s)."""
     f_electrolyte = 1 / (2 * np.pi * tau_electrolyte_s)
-    R0, cpe = fit_cpe_arc(spectrum, arc, R_inf_ohm, f_max_Hz=np.sqrt(arc.f_apex_Hz * f_electrolyte))
+    R0, cpe = fit_cpe_arc(spectrum, arc, R_inf_ohm, f_max_Hz=np.sqrt(arc.f_apex_Hz * f_electrolyte),
+                          polish=False)
     return {"R0_ohm": float(R0), "R_ohm": float(cpe.R_ohm), "Q": float(cpe.Q), "alpha": float(cpe.alpha),
             "C_F": float(cpe.C_F), "tau_s": float(cpe.tau_s)}

@@ -50,7 +50,7 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
 
     sweep: "reduced" (default; reduced-order model to relative tolerance `tol`) or
     "direct" (the reference: one complex factorisation per frequency).
-    cpe_fit: also fit R || CPE to the constriction arc with impedance.py (a few seconds).
+    cpe_fit: also fit R || CPE to the constriction arc (least squares, about a second).
     backend: sparse solver for the real solves (see linalg.py)."""
     if sweep not in SWEEPS:
         raise ValueError(f"unknown sweep {sweep!r} (choose from {', '.join(SWEEPS)})")
@@ -88,7 +88,7 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
     constriction = {**split.as_dict(), "arc": None if arc is None else {
         "R_ohm": arc.R_ohm, "C_F": arc.C_F, "tau_s": arc.tau_s, "f_apex_Hz": arc.f_apex_Hz}}
     if cpe_fit and arc is not None:
-        say(f"{spec.name}: R || CPE fit of the constriction arc (impedance.py)")
+        say(f"{spec.name}: R || CPE fit of the constriction arc")
         constriction["arc_cpe"] = cpe_arc_summary(arc_spectrum, arc, R_inf, tau_electrolyte)
     f_pair = field_frequencies(f[0], f[-1], arc, tau_electrolyte)  # low, and gaps shorted
     say(f"{spec.name}: fields")

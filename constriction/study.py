@@ -3,7 +3,8 @@
 A study file (TOML) holds
 
     [study]   name, outputs (scalar summary keys to keep; the spectrum is always kept)
-    [base]    the run spec, inline, or `spec = "path.toml"` (relative to the study file)
+    [base]    the run spec, inline, or `spec = "path.toml"` (relative to the study file),
+              with any tables given beside it ([base.mesh] ...) merged over the file's
     [[axes]]  name, key (a dotted spec key such as "contacts[0].radius_um"), and one of
               values = [...], linspace = [start, stop, num], logspace = [start, stop, num]
               (log10 of start and stop, as numpy); optional `per` = another spec key: the
@@ -118,9 +119,17 @@ def _base(base, base_dir: Path) -> dict:
         spec_path = Path(base["spec"])
         spec_path = spec_path if spec_path.is_absolute() else base_dir / spec_path
         load_spec(spec_path)  # validates it
-        return tomllib.loads(spec_path.read_text())
+        base = _merged(tomllib.loads(spec_path.read_text()), {k: v for k, v in base.items() if k != "spec"})
     spec_from_dict(base)
     return base
+
+
+def _merged(spec: dict, changes: dict) -> dict:
+    """`spec` with the tables of `changes` merged in, key by key."""
+    out = deepcopy(spec)
+    for key, value in changes.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 def _axis(t: dict, where: str) -> Axis:

@@ -39,7 +39,7 @@ SPOT = {"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0}
     ({"mesh": {"size_um": "fine"}}, "mesh.size_um", "finite number"),
     ({"materials": {"electrolyte": {"eps_r": 10.0}}}, "materials.electrolyte.sigma_S_per_m", "missing"),
     ({"materials": {}}, "materials.electrolyte", "missing"),
-    ({"grains": {}}, "grains", "unknown key"),
+    ({"pellet": {}}, "pellet", "unknown key"),
 ])
 def test_bad_spec_names_key_and_reason(tables, key, reason):
     with pytest.raises(SpecError) as err:

@@ -232,3 +232,12 @@ def test_fit_finds_a_known_morphology_among_a_consistent_set(lookup_table, tmp_p
     summary = json.loads((tmp_path / "fit" / "fit.json").read_text())
     assert summary["consistent_points"] == int(fit.consistent.sum())
     assert (tmp_path / "fit" / "consistent_region.png").stat().st_size > 10_000
+
+
+def test_base_from_a_spec_file_with_tables_merged_over_it():
+    from pathlib import Path
+    from constriction.study import load_study
+    study = load_study(Path(__file__).parent.parent / "studies" / "single_spot_table.toml")
+    assert study.base["mesh"]["order"] == 1                    # changed by [base.mesh]
+    assert study.base["gap"]["height_um"] == 0.5                # kept from the file
+    assert study.base["sweep"]["f_max_Hz"] == 1e9 and study.base["sweep"]["points_per_decade"] == 10
