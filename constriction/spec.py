@@ -243,13 +243,17 @@ class Spec:
 def load_spec(path: str | Path) -> Spec:
     """Read and validate a TOML spec file."""
     path = Path(path)
+    return spec_from_dict(read_toml(path), name=path.stem, base_dir=path.parent)
+
+
+def read_toml(path: Path) -> dict:
+    """The tables of a TOML file; SpecError if it is missing or not valid TOML."""
     if not path.is_file():
         raise SpecError(str(path), "no such file")
     try:
-        data = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as err:
         raise SpecError(path.name, f"not valid TOML ({err})") from None
-    return spec_from_dict(data, name=path.stem, base_dir=path.parent)
 
 
 def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None) -> Spec:

@@ -25,7 +25,6 @@ import json
 import math
 import os
 import re
-import tomllib
 import traceback
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .spec import SpecError, load_spec, spec_from_dict
+from .spec import SpecError, read_toml, spec_from_dict
 
 SCALARS = ("R_dc_ohm", "R_inf_ohm", "R_bulk_ohm", "R_static_ohm", "R_dynamic_ohm", "R_cstr_ohm",
            "C_cstr_F", "tau_cstr_s", "R_arc_ohm", "f_apex_Hz", "dofs", "seconds")
@@ -75,13 +74,7 @@ class Case:
 def load_study(path: str | Path) -> Study:
     """Read and check a study file; every case's spec is validated before anything runs."""
     path = Path(path)
-    if not path.is_file():
-        raise SpecError(str(path), "no such file")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise SpecError(path.name, f"not valid TOML ({err})") from None
-    return study_from_dict(data, base_dir=path.parent, name=path.stem)
+    return study_from_dict(read_toml(path), base_dir=path.parent, name=path.stem)
 
 
 def study_from_dict(data: dict, base_dir: Path = Path("."), name: str = "study") -> Study:
@@ -118,8 +111,7 @@ def _base(base, base_dir: Path) -> dict:
     if "spec" in base:
         spec_path = Path(base["spec"])
         spec_path = spec_path if spec_path.is_absolute() else base_dir / spec_path
-        load_spec(spec_path)  # validates it
-        base = _merged(tomllib.loads(spec_path.read_text()), {k: v for k, v in base.items() if k != "spec"})
+        base = _merged(read_toml(spec_path), {k: v for k, v in base.items() if k != "spec"})
     spec_from_dict(base)
     return base
 
