@@ -4,6 +4,7 @@
     constriction plot RESULT_DIR [--kind all|nyquist|bode|drt|equipotentials|current]
     constriction study run STUDY.toml --out DIR [--workers N | --scheduler ADDRESS | --serial]
     constriction study status DIR
+    constriction study plot DIR
     constriction study table DIR --out TABLE.nc
     constriction compare MEASURED SIM_DIR [--area-cm2 A] [--out DIR]
     constriction fit MEASURED --table TABLE.nc --area-cm2 A [--noise X] [--out DIR]
@@ -78,6 +79,8 @@ def _study_parser(commands):
     where.add_argument("--workers", type=int, default=None, help="local Dask workers (default: cores)")
     where.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
     where.add_argument("--serial", action="store_true", help="in this process, without Dask")
+    plot_cmd = verbs.add_parser("plot", help="trend plots of a finished study (trends.png)")
+    plot_cmd.add_argument("dir", type=Path, help="study folder")
     status_cmd = verbs.add_parser("status", help="finished, failed and pending cases")
     status_cmd.add_argument("dir", type=Path, help="study folder")
     table_cmd = verbs.add_parser("table", help="build a lookup table from a finished study")

@@ -15,6 +15,8 @@ def study_command(args) -> int:
             return _run(args)
         if args.verb == "status":
             return _status(args)
+        if args.verb == "plot":
+            return _plot(args)
         return _table(args)
     except SpecError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -69,4 +71,31 @@ def _table(args) -> int:
     table.save(args.out)
     print(f"{study.name}: table over {', '.join(f'{k} {lo:g}..{hi:g}' for k, (lo, hi) in table.axes.items())}")
     print(f"table: {args.out}")
+    return 0
+
+
+def _plot(args) -> int:
+    """trends.png: each scalar output against each axis, the other axes at their middle."""
+    import xarray as xr
+    from .plot import trends
+    results = args.dir / "results.nc"
+    if not results.is_file():
+        raise SpecError(str(args.dir), "has no results.nc: run the study first")
+    with xr.open_dataset(results) as ds:
+        ds = ds.load()
+    axes = [d for d in ds["status"].dims if d != "sample"]
+    if not axes:
+        raise SpecError(str(args.dir), "a study of random samples only has no axis to plot against")
+    outputs = [k for k in ("R_cstr_ohm", "C_cstr_F", "tau_cstr_s") if k in ds] or \
+        [k for k in ds.data_vars if ds[k].dims == ds["status"].dims and k != "status"][:3]
+    panels = []
+    for axis in axes:
+        middle = {d: ds.sizes[d] // 2 for d in ds["status"].dims if d != axis}
+        line = ds.isel(middle)
+        fixed = ", ".join(f"{d} = {float(ds[d][i]):.3g}" for d, i in middle.items())
+        panels.append((f"{axis}" + (f" ({fixed})" if fixed else ""), f"{axis} / {ds[axis].attrs.get('units', '1')}",
+                       line[axis].values, {k.rsplit("_", 1)[0]: line[k].values for k in outputs}))
+    path = args.dir / "trends.png"
+    trends(panels, path, title=f"{ds.attrs.get('study', '')}: relative to the first point of each axis")
+    print(f"trends: {path}")
     return 0

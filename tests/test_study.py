@@ -241,3 +241,10 @@ def test_base_from_a_spec_file_with_tables_merged_over_it():
     assert study.base["mesh"]["order"] == 1                    # changed by [base.mesh]
     assert study.base["gap"]["height_um"] == 0.5                # kept from the file
     assert study.base["sweep"]["f_max_Hz"] == 1e9 and study.base["sweep"]["points_per_decade"] == 10
+
+
+def test_study_plot_draws_each_output_against_each_axis(serial_results):
+    from constriction.cli import main
+    out, _ = serial_results
+    assert main(["study", "plot", str(out)]) == 0
+    assert (out / "trends.png").stat().st_size > 10_000
