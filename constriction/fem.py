@@ -48,6 +48,8 @@ class System:
 
     `shorted` are the dofs of gas regions against the metal (gaps, pores): at frequencies
     where their capacitance shorts them they behave as part of the WE (used for R_inf).
+    `floating` are the dofs of each void inside the electrolyte: at those frequencies a
+    void is shorted too, but floats (one unknown potential each).
     `surface` is the Robin block (G_s, C_s) of a surface admittance, else None; the
     metal dof is then the last one."""
     G: sp.csr_matrix
@@ -57,6 +59,7 @@ class System:
     shorted: np.ndarray
     basis: Basis
     surface: tuple[sp.csr_matrix, sp.csr_matrix] | None = None
+    floating: tuple[np.ndarray, ...] = ()
 
     @property
     def n_dofs(self) -> int:
@@ -108,8 +111,20 @@ def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
     surface = None
     if surface_admittance is not None:
         G, C, we, surface = _with_surface_admittance(tm, basis, G, C, we, *surface_admittance)
+    floating = _components(basis.element_dofs[:, tm.regions["voids"]]) if "voids" in materials else ()
     return System(G=G.tocsr(), C=C.tocsr(), we=np.unique(we), ce=np.unique(ce),
-                  shorted=shorted, basis=basis, surface=surface)
+                  shorted=shorted, basis=basis, surface=surface, floating=floating)
+
+
+def _components(element_dofs: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The dofs of each connected group of elements (elements sharing a dof connect)."""
+    from scipy.sparse.csgraph import connected_components
+    n_el = element_dofs.shape[1]
+    dofs, local = np.unique(element_dofs, return_inverse=True)
+    incidence = sp.csr_matrix((np.ones(local.size), (local.ravel(), np.tile(np.arange(n_el), element_dofs.shape[0]))),
+                              shape=(dofs.size, n_el))
+    _, label = connected_components(incidence @ incidence.T, directed=False)
+    return tuple(dofs[label == k] for k in range(label.max() + 1))
 
 
 def _with_surface_admittance(tm, basis, G, C, we, g, c):

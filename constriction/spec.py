@@ -518,7 +518,12 @@ def _voids(items, cell: Cell) -> tuple[Void, ...]:
     for i, v in enumerate(voids):
         if v.depth_um + v.height_um >= cell.thickness_um:
             raise SpecError(f"voids[{i}].depth_um", "the void reaches the counter electrode")
-    _check_disks(voids, "voids", cell, None)
+        if _max_reach(cell, (v.x_um, v.y_um), v.radius_um) >= cell.half_width_um:
+            raise SpecError(f"voids[{i}]", "reaches or crosses the edge of the cell")
+        for j, w in enumerate(voids[:i]):  # cylinders overlap where both plan and depth do
+            apart_in_depth = v.depth_um >= w.depth_um + w.height_um or w.depth_um >= v.depth_um + v.height_um
+            if not apart_in_depth and math.hypot(v.x_um - w.x_um, v.y_um - w.y_um) <= v.radius_um + w.radius_um:
+                raise SpecError(f"voids[{i}]", f"overlaps or touches voids[{j}]")
     return tuple(voids)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from tqdm import tqdm
 
 from .fem import System
@@ -43,15 +44,31 @@ def dc_resistance(system: System, short_gaps: bool = False, backend="auto") -> t
     """DC resistance (ohm) and its conservation check.
 
     Only dofs touched by conducting material are unknowns at DC: dofs inside a gap carry
-    no current. With `short_gaps` every gap dof joins the WE, which is the cell as seen at
-    frequencies where the gap capacitance is a short and the electrolyte still resistive
-    (R_inf). Returns inf for a blocking cell (no DC path)."""
-    G = system.G
-    we = np.union1d(system.we, system.shorted) if short_gaps else system.we
+    no current. With `short_gaps` every gap and pore dof joins the WE and every void
+    becomes one floating equipotential: the cell as seen at frequencies where the gas
+    capacitances are shorts and the electrolyte still resistive (R_inf). Returns inf for
+    a blocking cell (no DC path)."""
+    G, we, ce = system.G, system.we, system.ce
+    if short_gaps:
+        we = np.union1d(we, system.shorted)
+        if system.floating:
+            P = _merging(G.shape[0], system.floating)
+            G = (P.T @ G @ P).tocsr()
+            we, ce = np.unique(P.indices[we]), np.unique(P.indices[ce])
     conducting = G.diagonal() > 0
-    free = np.setdiff1d(np.flatnonzero(conducting), np.union1d(we, system.ce))
-    y, mismatch, _ = driven_solve(G, we, system.ce, free, backend)
+    free = np.setdiff1d(np.flatnonzero(conducting), np.union1d(we, ce))
+    y, mismatch, _ = driven_solve(G, we, ce, free, backend)
     return (1.0 / y if y > 0 else float("inf")), mismatch
+
+
+def _merging(n: int, groups) -> sp.csr_matrix:
+    """P (n x m, 0/1) with one column per dof outside the groups and one per group:
+    x = P y makes every group equipotential."""
+    label = np.arange(n)
+    for group in groups:
+        label[group] = group[0]
+    _, column = np.unique(label, return_inverse=True)
+    return sp.csr_matrix((np.ones(n), (np.arange(n), column)), shape=(n, column.max() + 1))
 
 
 def sweep_direct(system: System, frequency_Hz: np.ndarray, progress: bool = True) -> Admittance:

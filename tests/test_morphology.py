@@ -120,6 +120,23 @@ def test_a_void_under_the_surface_raises_the_resistance():
     assert dc_resistance(system_of(voided)[1])[0] > 1.02 * base
 
 
+def test_voids_float_when_shorted_within_rayleigh_bounds():
+    """At R_inf each void is one floating equipotential. Rayleigh's monotonicity bounds it:
+    conductors only lower the resistance (below the slab), and no more than a conductor
+    filling the voids' heights over the whole cross-section would (above the slab less
+    those heights). At DC the voids insulate: above the slab."""
+    box = {"shape": "box", "side_um": 60.0, "thickness_um": 60.0}
+    spec = make_spec(cell=box, mesh=COARSE, voids=[  # stacked: apart in depth, so allowed
+        {"x_um": 0.0, "y_um": 0.0, "radius_um": 25.0, "height_um": 1.0, "depth_um": 10.0},
+        {"x_um": 0.0, "y_um": 0.0, "radius_um": 10.0, "height_um": 1.0, "depth_um": 30.0}])
+    _, system = system_of(spec)
+    assert len(system.floating) == 2
+    slab = 60 * UM / (SIGMA * (60 * UM) ** 2)
+    R_inf = dc_resistance(system, short_gaps=True)[0]
+    assert slab * (58 / 60) < R_inf < slab
+    assert dc_resistance(system)[0] > 1.05 * slab
+
+
 # ---------------------------------------------------------------- interface physics, closed forms
 
 def test_surface_admittance_on_a_slab_is_R_ct_parallel_C_dl_in_series():
@@ -220,6 +237,9 @@ def test_large_pellet_with_a_smaller_electrode_is_cheap_and_converges():
       "pores": [{"x_um": 20.0, "y_um": 0.0, "radius_um": 5.0, "height_um": 1.0}]}, "pores", "full contact"),
     ({"voids": [{"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0, "height_um": 50.0, "depth_um": 50.0}]},
      "voids[0].depth_um", "counter electrode"),
+    ({"voids": [{"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0, "height_um": 2.0, "depth_um": 2.0},
+                {"x_um": 6.0, "y_um": 0.0, "radius_um": 5.0, "height_um": 2.0, "depth_um": 3.0}]},
+     "voids[1]", "overlaps"),
     ({"interface": {"blocking": True}}, "interface.C_dl_F_per_cm2", "blocking"),
     ({"interface": {"R_ct_ohm_cm2": 1.0, "blocking": True}}, "interface.R_ct_ohm_cm2", "not both"),
 ])
