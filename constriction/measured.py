@@ -70,7 +70,7 @@ def read_spectrum(path: str | Path, instrument: str | None = None) -> Spectrum:
         f, Z = _read_csv(path) if instrument == "csv" else _read_with_impedance_py(path, instrument)
     except MeasurementError:
         raise
-    except (ValueError, IndexError, AssertionError, UnicodeDecodeError, UnboundLocalError) as err:
+    except Exception as err:  # any reader failure is a problem of the file: say where, never a traceback
         line, reason = _diagnose(path)
         raise MeasurementError(path, reason or f"cannot read as {instrument} ({type(err).__name__}: {err})",
                                line) from None
@@ -87,7 +87,7 @@ def _read_with_impedance_py(path: Path, instrument: str):
 def _read_csv(path: Path):
     rows = []
     for number, line in enumerate(_text(path).splitlines(), start=1):
-        fields = [s for s in re.split(r"[,;\t ]+", line.strip()) if s]
+        fields = _fields(line)
         if not fields or (not rows and not _NUMBER.match(fields[0])):
             continue  # blank lines, and header lines before the data
         if len(fields) < 3:
