@@ -10,7 +10,7 @@ from .spec import Material, Spec
 
 
 GAS = Material(sigma_S_per_m=0.0, eps_r=1.0)  # pores and voids
-CM2 = 1e-4  # m² per cm²
+M2_PER_CM2 = 1e-4
 
 
 def materials_of(spec: Spec) -> dict[str, Material]:
@@ -43,8 +43,8 @@ def surface_admittance(spec: Spec) -> tuple[float, float] | None:
     i = spec.interface
     if i is None:
         return None
-    g = 0.0 if i.blocking else 1.0 / (i.R_ct_ohm_cm2 * CM2)
-    return g, i.C_dl_F_per_cm2 / CM2
+    g = 0.0 if i.blocking else 1.0 / (i.R_ct_ohm_cm2 * M2_PER_CM2)
+    return g, i.C_dl_F_per_cm2 / M2_PER_CM2
 
 
 def system_of(spec: Spec) -> tuple[TaggedMesh, System]:

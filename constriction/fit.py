@@ -15,9 +15,9 @@ lambda and R_gb enter linearly and are solved by non-negative least squares; the
     chi2 = sum |z(f) - z_meas(f)|^2 / (noise |z_meas(f)|)^2      (real and imaginary)
 
 maps the table. With `noise` the relative noise of the measurement (default: the rms
-Kramers-Kronig residual) and the table's own interpolation error added in quadrature, every point with chi2 <= chi2_min + Delta, Delta the 95 %
-quantile of chi-square with as many degrees of freedom as fitted parameters, is
-consistent with the measurement. If even the best point misfits (chi2_min above its
+Kramers-Kronig residual) and the table's own interpolation error added in quadrature,
+every point with chi2 <= chi2_min + Delta, Delta the 95 % quantile of chi-square with as
+many degrees of freedom as fitted parameters, is consistent with the measurement. If even the best point misfits (chi2_min above its
 degrees of freedom), the noise is scaled up until it does not: the set then reflects
 what the model can resolve.
 """
@@ -38,7 +38,7 @@ from .fem import EPS0
 from .spectrum import Spectrum
 from .table import LookupTable
 
-CM2 = 1e4  # cm² per m²
+CM2_PER_M2 = 1e4
 
 
 @dataclass(frozen=True)
@@ -69,15 +69,21 @@ def _refined(nodes: np.ndarray, refine: int) -> np.ndarray:
     return np.concatenate(between + [nodes[-1:]])
 
 
-def interface_part(table: LookupTable, params: dict, f: np.ndarray) -> np.ndarray:
-    """The unit cell's interface impedance per area (ohm cm²) at f: Z A - slab."""
+def unit_cell(table: LookupTable, f: np.ndarray) -> tuple[float, np.ndarray]:
+    """The table's unit cell: its area (m²) and its electrolyte slab per area at f (ohm m²)."""
     spec = json.loads(table.dataset.attrs["base_spec"])
     cell, material = spec["cell"], spec["materials"]["electrolyte"]
     area = (cell["side_um"] ** 2 if cell["shape"] == "box" else np.pi * cell["radius_um"] ** 2) * 1e-12
     L, sigma = cell["thickness_um"] * 1e-6, material["sigma_S_per_m"]
     tau = EPS0 * material["eps_r"] / sigma
-    slab = L / sigma / (1 + 2j * np.pi * f * tau)  # ohm m²
-    return (at_frequencies(table(params).spectrum, f) * area - slab) * CM2
+    return area, L / sigma / (1 + 2j * np.pi * f * tau)
+
+
+def interface_part(table: LookupTable, params: dict, f: np.ndarray, unit=None) -> np.ndarray:
+    """The unit cell's interface impedance per area (ohm cm²) at f: Z A - slab.
+    `unit`: unit_cell(table, f), when it is already at hand."""
+    area, slab = unit or unit_cell(table, f)
+    return (at_frequencies(table(params).spectrum, f) * area - slab) * CM2_PER_M2
 
 
 def fit_morphology(measured: Spectrum, area_cm2: float, table: LookupTable, noise: float | None = None,
@@ -104,6 +110,7 @@ def fit_morphology(measured: Spectrum, area_cm2: float, table: LookupTable, nois
     f_lo, f_hi = gb_apex_Hz or (f.min(), f.max())
     taus = [None] + (list(1 / (2 * np.pi * np.geomspace(f_lo, f_hi, 25))) if grain_boundary else [])
 
+    unit = unit_cell(table, f)
     grid = {name: _refined(table.dataset[name].values, refine) for name in table.axes}
     names = list(grid)
     chi2 = np.full([len(v) for v in grid.values()], np.inf)
@@ -111,7 +118,7 @@ def fit_morphology(measured: Spectrum, area_cm2: float, table: LookupTable, nois
     best = None
     for index in product(*(range(len(v)) for v in grid.values())):
         params = {n: float(grid[n][i]) for n, i in zip(names, index)}
-        z_int = interface_part(table, params, f)
+        z_int = interface_part(table, params, f, unit)
         for tau in taus:
             columns = [np.ones_like(z), z_int] + ([1 / (1 + 1j * w * tau)] if tau else [])
             A = np.column_stack(columns) * weight[:, None]
@@ -127,11 +134,11 @@ def fit_morphology(measured: Spectrum, area_cm2: float, table: LookupTable, nois
     dof = max(2 * len(f) - n_params, 1)
     chi2_min, params, x, tau = best
     if chi2_min > dof:  # the model misfits more than the noise: widen to what it resolves
-        scale = np.sqrt(chi2_min / dof)
-        noise, chi2, chi2_min = noise * scale, chi2 / scale**2, dof
+        widen = np.sqrt(chi2_min / dof)
+        noise, chi2, chi2_min = noise * widen, chi2 / widen**2, dof
     consistent = chi2 <= chi2_min + chi_square.ppf(0.95, n_params)
     coords = {n: (n, grid[n], table.dataset[n].attrs) for n in names}
-    fitted = x[0] + x[1] * interface_part(table, params, f) + (x[2] / (1 + 1j * w * tau) if tau else 0)
+    fitted = x[0] + x[1] * interface_part(table, params, f, unit) + (x[2] / (1 + 1j * w * tau) if tau else 0)
     return MorphologyFit(
         best={**params, "scale": float(x[1]), "R_s_ohm_cm2": float(x[0]),
               "R_gb_ohm_cm2": float(x[2]) if tau else 0.0, "tau_gb_s": float(tau) if tau else 0.0},

@@ -286,8 +286,9 @@ def run_study(study: Study, out: str | Path, workers: int | None = None, schedul
     out = Path(out)
     cases_dir = out / "cases"
     cases_dir.mkdir(parents=True, exist_ok=True)
-    todo = [c for c in cases(study) if not (cases_dir / f"{c.key}.json").is_file()]
-    bar = tqdm(total=len(cases(study)), initial=len(cases(study)) - len(todo), desc=study.name,
+    every = cases(study)
+    todo = [c for c in every if not (cases_dir / f"{c.key}.json").is_file()]
+    bar = tqdm(total=len(every), initial=len(every) - len(todo), desc=study.name,
                unit="case", disable=None if progress else True)
     if serial:
         for case in todo:

@@ -219,6 +219,10 @@ def test_fit_finds_a_known_morphology_among_a_consistent_set(lookup_table, tmp_p
     assert 0 < int(fit.consistent.sum()) < fit.consistent.size
     assert fit.best["scale"] == pytest.approx(30, rel=0.1)
     assert fit.best["R_s_ohm_cm2"] == pytest.approx(5.0, rel=0.1)
+    # told a noise far below the real 1 %, the fit widens it to what the model resolves
+    tight = fit_morphology(Spectrum(f, z / area), area, lookup_table, noise=1e-4, table_error=0.0)
+    assert tight.noise > 1e-3 and tight.scale.shape == tight.chi2.shape
+    assert bool(tight.consistent.sel(truth))
 
     # and from the command line, through a CSV file
     measured = tmp_path / "measured.csv"
