@@ -14,7 +14,9 @@ M2_PER_CM2 = 1e-4
 
 
 def materials_of(spec: Spec) -> dict[str, Material]:
-    """Region name -> Material for every region the spec meshes (gas: sigma = 0)."""
+    """Region name -> Material for every region the spec meshes (gas: sigma = 0), at the
+    spec's temperature."""
+    spec = spec.at()
     materials = {"electrolyte": spec.electrolyte}
     if spec.has_gap:
         materials["gap"] = Material(sigma_S_per_m=0.0, eps_r=spec.gap.eps_r)
@@ -26,7 +28,7 @@ def materials_of(spec: Spec) -> dict[str, Material]:
         materials["interphase"] = spec.interphase.material
     if spec.grains is not None and spec.grains.model == "layer":
         materials["grain_boundary"] = spec.grains.gb
-    return {name: m.at(spec.temperature_K) for name, m in materials.items()}
+    return materials
 
 
 def grain_boundary_admittance(spec: Spec) -> tuple[float, float] | None:
@@ -34,7 +36,7 @@ def grain_boundary_admittance(spec: Spec) -> tuple[float, float] | None:
     grains = spec.grains
     if grains is None or grains.model != "interface":
         return None
-    gb, delta = grains.gb.at(spec.temperature_K), grains.gb_thickness_um * UM
+    gb, delta = spec.at().grains.gb, grains.gb_thickness_um * UM
     return gb.sigma_S_per_m / delta, EPS0 * gb.eps_r / delta
 
 

@@ -35,6 +35,8 @@ from scipy.stats import chi2 as chi_square
 
 from .compare import at_frequencies
 from .fem import EPS0
+from .mesh import UM
+from .spec import spec_from_dict
 from .spectrum import Spectrum
 from .table import LookupTable
 
@@ -71,11 +73,10 @@ def _refined(nodes: np.ndarray, refine: int) -> np.ndarray:
 
 def unit_cell(table: LookupTable, f: np.ndarray) -> tuple[float, np.ndarray]:
     """The table's unit cell: its area (m²) and its electrolyte slab per area at f (ohm m²)."""
-    spec = json.loads(table.dataset.attrs["base_spec"])
-    cell, material = spec["cell"], spec["materials"]["electrolyte"]
-    area = (cell["side_um"] ** 2 if cell["shape"] == "box" else np.pi * cell["radius_um"] ** 2) * 1e-12
-    L, sigma = cell["thickness_um"] * 1e-6, material["sigma_S_per_m"]
-    tau = EPS0 * material["eps_r"] / sigma
+    spec = spec_from_dict(json.loads(table.dataset.attrs["base_spec"])).at()
+    area = spec.cell.top_area_um2 * UM**2
+    L, sigma = spec.cell.thickness_um * UM, spec.electrolyte.sigma_S_per_m
+    tau = EPS0 * spec.electrolyte.eps_r / sigma
     return area, L / sigma / (1 + 2j * np.pi * f * tau)
 
 

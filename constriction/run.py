@@ -54,6 +54,7 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
     backend: sparse solver for the real solves (see linalg.py)."""
     if sweep not in SWEEPS:
         raise ValueError(f"unknown sweep {sweep!r} (choose from {', '.join(SWEEPS)})")
+    spec = spec.at()  # every material at the spec's temperature, once, for everything below
     say = (lambda message: print(message, file=sys.stderr, flush=True)) if progress else (lambda _: None)
     clock = {}
     say(f"{spec.name}: meshing (Gmsh) and assembling P{spec.mesh.order}")

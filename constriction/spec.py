@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -150,11 +150,13 @@ class Material:
     T_ref_K: float = 298.15
 
     def at(self, T_K: float | None) -> "Material":
-        """The material at temperature T_K (itself if T_K is None or it has no E_a)."""
-        if T_K is None or self.activation_eV == 0:
+        """The same material with its reference moved to T_K: sigma_S_per_m is then the
+        conductivity at T_K (itself if T_K is None or it has no E_a)."""
+        if T_K is None or self.activation_eV == 0 or T_K == self.T_ref_K:
             return self
         from .materials import arrhenius
-        return Material(arrhenius(self.sigma_S_per_m, self.activation_eV, self.T_ref_K, T_K), self.eps_r)
+        return Material(arrhenius(self.sigma_S_per_m, self.activation_eV, self.T_ref_K, T_K), self.eps_r,
+                        self.activation_eV, T_K)
 
 
 @dataclass(frozen=True)
@@ -229,6 +231,22 @@ class Spec:
         if self.contacts is None:
             return self.electrode_area_um2 - sum(math.pi * p.radius_um**2 for p in self.pores)
         return sum(math.pi * c.radius_um**2 for c in self.contacts)
+
+    def at(self, temperature_K: float | None = None) -> "Spec":
+        """The spec with every material resolved at `temperature_K` (default: the spec's
+        own [conditions] temperature): each Material's sigma_S_per_m is then its value at
+        that temperature. Resolve once, at the start; everything downstream (assembly,
+        tau_el, arcs, normalisation, fits) reads only the resolved values."""
+        T = self.temperature_K if temperature_K is None else temperature_K
+        if T is None:
+            return self
+        grains, interphase = self.grains, self.interphase
+        if grains is not None:
+            grains = replace(grains, gb=grains.gb.at(T))
+        if interphase is not None:
+            interphase = replace(interphase, material=interphase.material.at(T))
+        return replace(self, electrolyte=self.electrolyte.at(T), grains=grains, interphase=interphase,
+                       temperature_K=T)
 
     def frequencies_Hz(self):
         """Log-spaced frequencies, points_per_decade per decade, both ends included."""
