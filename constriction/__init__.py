@@ -6,9 +6,16 @@ their contact spots, gaps and pores.
     result.spectrum.Z_ohm
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("constriction")
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "unknown"
+
 from .spec import Spec, SpecError, load_spec, spec_from_dict
 from .spectrum import Spectrum
 from .run import Result, run, write_result
 
-__all__ = ["Spec", "SpecError", "load_spec", "spec_from_dict", "Spectrum", "Result", "run",
+__all__ = ["__version__", "Spec", "SpecError", "load_spec", "spec_from_dict", "Spectrum", "Result", "run",
            "write_result"]

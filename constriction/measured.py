@@ -25,6 +25,10 @@ from .spectrum import Spectrum
 BY_EXTENSION = {".mpt": "biologic", ".dta": "gamry", ".z": "zplot", ".par": "versastudio", ".csv": "csv"}
 INSTRUMENTS = ("biologic", "gamry", "zplot", "versastudio", "autolab", "chinstruments", "parstat",
                "powersuite", "csv")
+MAX_POINTS = 100_000
+MAX_FILE_BYTES = 50_000_000  # an impedance spectrum has tens to thousands of points
+_TOO_MANY = (f"more than {MAX_POINTS:,} data points: not an impedance spectrum as measured "
+             f"(tens to thousands of frequencies); thin it out first")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -62,7 +66,9 @@ def read_spectrum(path: str | Path, instrument: str | None = None) -> Spectrum:
     """Read a measured spectrum (Hz, ohm), sorted from high to low frequency."""
     path = Path(path)
     if not path.is_file():
-        raise MeasurementError(path, "no such file")
+        raise MeasurementError(path, "no such file" if not path.exists() else "not a file")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise MeasurementError(path, f"{path.stat().st_size / 1e6:.0f} MB: " + _TOO_MANY)
     instrument = instrument or detect_instrument(path)
     if instrument not in INSTRUMENTS:
         raise MeasurementError(path, f"unknown instrument {instrument!r} (choose from {', '.join(INSTRUMENTS)})")
@@ -85,26 +91,64 @@ def _read_with_impedance_py(path: Path, instrument: str):
 
 
 def _read_csv(path: Path):
-    rows = []
+    """Three columns (frequency, Re Z, Im Z), header lines allowed before the data. The
+    separator and the decimal mark are read off the first data line: "," "." with
+    comma-separated columns, either with ";" or tab columns; a file that mixes them, or
+    any line that does not split into exactly three numbers the same way, is refused
+    with its line number."""
+    rows, style = [], None
     for number, line in enumerate(_text(path).splitlines(), start=1):
-        fields = _fields(line)
-        if not fields or (not rows and not _NUMBER.match(fields[0])):
+        text = line.strip().strip('"')
+        if not text or (style is None and not _looks_numeric(text)):
             continue  # blank lines, and header lines before the data
-        if len(fields) < 3:
-            raise MeasurementError(path, f"expected 3 columns (frequency, Re Z, Im Z), found {len(fields)}",
-                                   number)
-        if not all(_NUMBER.match(s) for s in fields[:3]):
-            raise MeasurementError(path, f"non-numeric value in {line.strip()!r}", number)
-        rows.append([float(s) for s in fields[:3]])
+        if style is None:
+            style = _csv_style(path, text, number)
+        separator, decimal = style
+        fields = [f.strip().strip('"') for f in (text.split(separator) if separator else text.split())]
+        if len(fields) != 3:
+            raise MeasurementError(path, f"expected 3 columns (frequency, Re Z, Im Z) separated by "
+                                         f"{_SEPARATOR_NAMES[separator]}, found {len(fields)}: {text[:60]!r}", number)
+        if decimal == ",":
+            if any("." in f for f in fields):
+                raise MeasurementError(path, f"mixes decimal commas and points: {text[:60]!r}", number)
+            fields = [f.replace(",", ".") for f in fields]
+        if not all(_NUMBER.match(f) for f in fields):
+            raise MeasurementError(path, f"non-numeric value in {text[:60]!r}", number)
+        rows.append([float(f) for f in fields])
+        if len(rows) > MAX_POINTS:
+            raise MeasurementError(path, _TOO_MANY)
     if not rows:
         raise MeasurementError(path, "no numeric rows (frequency, Re Z, Im Z)")
     f, re_Z, im_Z = np.array(rows).T
     return f, re_Z + 1j * im_Z
 
 
+_SEPARATOR_NAMES = {";": "semicolons", "\t": "tabs", ",": "commas", None: "spaces"}
+
+
+def _looks_numeric(text: str) -> bool:
+    first = re.split(r"[;\t ]|,(?=\s*[-+.\d])", text, maxsplit=1)[0].strip().strip('"')
+    return bool(_NUMBER.match(first.replace(",", ".")))
+
+
+def _csv_style(path: Path, line: str, number: int) -> tuple[str | None, str]:
+    """(column separator, decimal mark) of the first data line, or refuse if ambiguous."""
+    for separator in (";", "\t"):
+        if separator in line:
+            return separator, "," if "," in line else "."
+    if "," in line:
+        if len(line.split(",")) == 3:
+            return ",", "."
+        raise MeasurementError(path, f"cannot tell the column separator from the decimal mark in {line[:60]!r} "
+                                     f"(use ';' between columns when numbers have decimal commas)", number)
+    return None, "."
+
+
 def _checked(path: Path, f: np.ndarray, Z: np.ndarray) -> Spectrum:
     if f.size < 3:
         raise MeasurementError(path, f"only {f.size} data points")
+    if f.size > MAX_POINTS:
+        raise MeasurementError(path, _TOO_MANY)
     bad = ~(np.isfinite(f) & np.isfinite(Z.real) & np.isfinite(Z.imag))
     if bad.any():
         raise MeasurementError(path, "non-finite values in the data", _line_with(path, f[bad][0]))
@@ -112,7 +156,13 @@ def _checked(path: Path, f: np.ndarray, Z: np.ndarray) -> Spectrum:
         first = f[f <= 0][0]
         raise MeasurementError(path, f"frequency {first:g} Hz is not positive", _line_with(path, first))
     order = np.argsort(-f)
-    return Spectrum(frequency_Hz=f[order], Z_ohm=Z[order])
+    f, Z = f[order], Z[order]
+    repeated = np.flatnonzero(f[1:] == f[:-1])
+    if repeated.size:
+        twice = f[repeated[0]]
+        raise MeasurementError(path, f"frequency {twice:g} Hz is measured more than once (keep one "
+                                     f"measurement per frequency)", _line_with(path, twice))
+    return Spectrum(frequency_Hz=f, Z_ohm=Z)
 
 
 def _text(path: Path) -> str:

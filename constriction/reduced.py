@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg as la
-from tqdm import tqdm
 
 from .fem import System
 from .linalg import factorize
+from .progress import Progress
 
 CANDIDATES_PER_DECADE = 20
 MAX_SHIFTS = 40
@@ -123,8 +123,7 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     shifts = list(np.geomspace(f_min_Hz, f_max_Hz, 3))
     V = np.zeros((len(I), 0))
     Y_old, error, mismatch = None, np.inf, 0.0
-    bar = tqdm(total=MAX_SHIFTS, desc="reduced model", unit="shift", leave=False,
-               disable=None if progress else True)  # None: shown on a terminal only
+    bar = Progress("reduced model", unit="shift", enabled=progress, every_s=0.0)
     for n_done in range(MAX_SHIFTS):
         s = 2 * np.pi * shifts[n_done]
         solve = factorize((G_II + s * C_II).tocsr(), backend)
@@ -136,7 +135,7 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
         mismatch = max(mismatch, abs(y_we - y_ce) / abs(y_we))
         size = V.shape[1]
         V, outside = _orthonormal_extend(V, np.column_stack([x, dx]))
-        bar.update(1)
+        bar.update(f"shift {shifts[n_done]:.3g} Hz, order {V.shape[1]}")
         if V.shape[1] == size:  # nothing new at this shift: it says nothing about convergence,
             shifts.append(_widest_gap(shifts))  # so try where the shifts are sparsest
             continue
@@ -145,13 +144,12 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
         if Y_old is not None:
             change = np.abs(Y - Y_old) / np.abs(Y)
             error = max(change.max(), outside)
-            bar.set_postfix(error=f"{error:.1e}")
             if error < tol:
                 break
             if n_done + 1 == len(shifts):
                 shifts.append(candidates[np.argmax(change)])
         Y_old = Y
-    bar.close()
+    bar.close(f"order {V.shape[1]}, estimated error {error:.1e} (tolerance {tol:.0e})")
     mu, r = proj.pole_residue()
     return ReducedModel(mu=mu, residues=r, shifts_Hz=np.array(shifts[:n_done + 1]),
                         estimated_error=float(error), order=V.shape[1], conservation=mismatch,

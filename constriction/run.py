@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +20,7 @@ from .plot import bode, current_map, drt, equipotentials, nyquist
 from .spec import Spec
 from .spectrum import Spectrum
 from .linalg import choose_backend
+from .output import check_folder, write_folder
 from .analysis import constriction_arc, cpe_arc_summary, normalisation_factors
 from .fem import EPS0
 from .fields import (ContactCurrent, Fields, contact_current, fields_of, read_contact_vtu, read_vtu,
@@ -164,35 +162,48 @@ PLOTS = {"nyquist": "nyquist.png", "bode": "bode.png", "drt": "drt.png",
          "equipotentials": "equipotentials.png", "current": "current.png"}
 
 
+DATA_FILES = ("spectrum.csv", "summary.json", "drt.csv", "fields.vtu", "contacts.vtu")
+
+
+def is_result_file(name: str) -> bool:
+    """Whether a file name is one that a run's result folder holds."""
+    return name in DATA_FILES or name in PLOTS.values()
+
+
+def check_out(out_dir: str | Path) -> Path:
+    """Refuse an output folder that is not ours to replace (before computing)."""
+    return check_folder(out_dir, "run", is_result_file)
+
+
 def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
-    """Write the result into `out_dir`, all or nothing: files go to a temporary folder
-    beside it that is renamed into place at the end. Data: spectrum.csv, summary.json,
-    drt.csv (reduced sweep), fields.vtu, contacts.vtu; plots drawn from those files.
+    """Write the result into `out_dir`, all or nothing (see output.py: a folder that holds
+    anything we did not write is refused). Data: spectrum.csv, summary.json, drt.csv
+    (reduced sweep), fields.vtu, contacts.vtu; plots drawn from those files.
     Returns {what: path}."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        written = {"spectrum": "spectrum.csv", "summary": "summary.json"}
+    written = {"spectrum": "spectrum.csv", "summary": "summary.json"}
+    if result.model is not None:
+        written["DRT"] = "drt.csv"
+    if result.fields is not None:
+        written["fields (VTK)"] = "fields.vtu"
+    if result.current is not None:
+        written["contact current (VTK)"] = "contacts.vtu"
+    plots = {}
+
+    def fill(tmp: Path):
         result.spectrum.to_csv(tmp / written["spectrum"])
         summary = json.dumps(_finite_or_null(result.summary), indent=2, allow_nan=False)
         (tmp / written["summary"]).write_text(summary + "\n")
         if result.model is not None:
-            written["DRT"] = "drt.csv"
             np.savetxt(tmp / written["DRT"], np.column_stack([result.model.relaxation_times_s,
                                                               result.model.resistances_ohm]),
                        delimiter=",", header="tau_s,R_ohm", comments="", fmt="%.12e")
         if result.fields is not None:
-            written["fields (VTK)"] = "fields.vtu"
             write_vtu(result.fields, tmp / written["fields (VTK)"])
         if result.current is not None:
-            written["contact current (VTK)"] = "contacts.vtu"
             write_contact_vtu(result.current, tmp / written["contact current (VTK)"])
-        plots = draw_plots(tmp)
-        _replace_dir(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        plots.update(draw_plots(tmp))
+
+    out_dir = write_folder(out_dir, "run", is_result_file, fill)
     return {what: out_dir / name for what, name in written.items()} | \
            {f"{kind} plot": out_dir / path.name for kind, path in plots.items()}
 
@@ -231,14 +242,3 @@ def _finite_or_null(value):
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
-
-
-def _replace_dir(new: Path, target: Path) -> None:
-    """Put folder `new` at `target`, replacing an older result there."""
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-        os.replace(target, old / target.name)
-        os.replace(new, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(new, target)

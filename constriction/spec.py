@@ -13,13 +13,23 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 
+MAX_LENGTH_UM = 1e6           # 1 m: every length key (µm)
+MAX_SIGMA = 1e9               # S/m
+MAX_EPS_R = 1e9
+F_RANGE_HZ = (1e-6, 1e15)     # what a sweep may span
+MAX_POINTS_PER_DECADE = 1000
+
+
 class SpecError(ValueError):
     """A spec that cannot be built; the message names the key and the reason."""
 
-    def __init__(self, key: str, reason: str):
-        self.key = key
-        self.reason = reason
-        super().__init__(f"{key}: {reason}")
+    def __init__(self, key: str, reason: str, path: str | Path | None = None):
+        self.key, self.reason, self.path = key, reason, path
+        super().__init__(": ".join(str(part) for part in (path, key, reason) if part))
+
+    def in_file(self, path: str | Path) -> "SpecError":
+        """The same error, naming the file it came from (once)."""
+        return self if self.path is not None else SpecError(self.key, self.reason, path)
 
 
 @dataclass(frozen=True)
@@ -261,17 +271,35 @@ class Spec:
 def load_spec(path: str | Path) -> Spec:
     """Read and validate a TOML spec file."""
     path = Path(path)
-    return spec_from_dict(read_toml(path), name=path.stem, base_dir=path.parent)
+    try:
+        return spec_from_dict(read_toml(path), name=path.stem, base_dir=path.parent)
+    except SpecError as err:
+        raise err.in_file(path) from None
+
+
+MAX_TOML_BYTES = 10_000_000
 
 
 def read_toml(path: Path) -> dict:
-    """The tables of a TOML file; SpecError if it is missing or not valid TOML."""
+    """The tables of a TOML file; SpecError (naming the file) if it is missing, binary,
+    huge or not valid TOML."""
+    path = Path(path)
     if not path.is_file():
-        raise SpecError(str(path), "no such file")
+        raise SpecError("", "no such file" if not path.exists() else "not a file", path)
+    if path.stat().st_size > MAX_TOML_BYTES:
+        raise SpecError("", f"{path.stat().st_size:,} bytes: too large for a spec or study file", path)
     try:
-        return tomllib.loads(path.read_text())
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise SpecError("", "not a text file (a TOML spec or study was expected)", path) from None
+    if "\0" in text:
+        raise SpecError("", "not a text file (a TOML spec or study was expected)", path)
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise SpecError(path.name, f"not valid TOML ({err})") from None
+        raise SpecError("", f"not valid TOML ({err})", path) from None
+    except RecursionError:
+        raise SpecError("", "not valid TOML (nested too deeply)", path) from None
 
 
 def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None) -> Spec:
@@ -625,8 +653,12 @@ def _conditions(t: dict) -> float | None:
 def _material(t: dict, where: str, other_keys: set[str] = frozenset()) -> Material:
     _only_keys(t, where, {"sigma_S_per_m", "eps_r"} | other_keys)
     sigma = _number(t, "sigma_S_per_m", where)
-    if sigma < 0:
-        raise SpecError(f"{where}.sigma_S_per_m", f"must be >= 0, got {sigma:g}")
+    if not 0 < sigma <= MAX_SIGMA:
+        raise SpecError(f"{where}.sigma_S_per_m", f"must be > 0 and at most {MAX_SIGMA:g} S/m, got {sigma:g} "
+                                                  f"(a material that does not conduct leaves no DC path: "
+                                                  f"model gas as a gap, pore or void)")
+    if _positive(t, "eps_r", where) > MAX_EPS_R:
+        raise SpecError(f"{where}.eps_r", f"must be at most {MAX_EPS_R:g}")
     activation = _number(t, "activation_eV", where, default=0.0)
     if activation < 0:
         raise SpecError(f"{where}.activation_eV", f"must be >= 0, got {activation:g}")
@@ -638,11 +670,14 @@ def _sweep(t: dict) -> Sweep:
     _only_keys(t, "sweep", {"f_min_Hz", "f_max_Hz", "points_per_decade"})
     f_min = _positive(t, "f_min_Hz", "sweep")
     f_max = _positive(t, "f_max_Hz", "sweep")
+    for key, f in (("f_min_Hz", f_min), ("f_max_Hz", f_max)):
+        if not F_RANGE_HZ[0] <= f <= F_RANGE_HZ[1]:
+            raise SpecError(f"sweep.{key}", f"{f:g} Hz is outside {F_RANGE_HZ[0]:g}..{F_RANGE_HZ[1]:g} Hz")
     if f_min >= f_max:
         raise SpecError("sweep.f_min_Hz", f"must be below sweep.f_max_Hz ({f_min:g} >= {f_max:g})")
     ppd = t.get("points_per_decade", 10)
-    if not isinstance(ppd, int) or isinstance(ppd, bool) or ppd < 1:
-        raise SpecError("sweep.points_per_decade", "must be a positive integer")
+    if not isinstance(ppd, int) or isinstance(ppd, bool) or not 1 <= ppd <= MAX_POINTS_PER_DECADE:
+        raise SpecError("sweep.points_per_decade", f"must be an integer from 1 to {MAX_POINTS_PER_DECADE}")
     return Sweep(f_min_Hz=f_min, f_max_Hz=f_max, points_per_decade=ppd)
 
 
@@ -687,8 +722,16 @@ def _number(t: dict, key: str, where: str, default=...):
             raise SpecError(f"{where}.{key}", "missing key")
         return default
     if not _is_number(t[key]):
-        raise SpecError(f"{where}.{key}", f"must be a finite number, got {t[key]!r}")
-    return float(t[key])
+        raise SpecError(f"{where}.{key}", f"must be a finite number, got {_short(t[key])}")
+    value = float(t[key])
+    if key.endswith("_um") and abs(value) > MAX_LENGTH_UM:
+        raise SpecError(f"{where}.{key}", f"{value:g} µm is beyond {MAX_LENGTH_UM:g} µm (lengths are in µm)")
+    return value
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _positive(t: dict, key: str, where: str, default=...):
@@ -702,5 +745,5 @@ def _choice(t: dict, key: str, where: str, options: tuple[str, ...]) -> str:
     if key not in t:
         raise SpecError(f"{where}.{key}", "missing key")
     if t[key] not in options:
-        raise SpecError(f"{where}.{key}", f"must be one of {', '.join(options)}, got {t[key]!r}")
+        raise SpecError(f"{where}.{key}", f"must be one of {', '.join(options)}, got {_short(t[key])}")
     return t[key]

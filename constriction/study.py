@@ -74,7 +74,10 @@ class Case:
 def load_study(path: str | Path) -> Study:
     """Read and check a study file; every case's spec is validated before anything runs."""
     path = Path(path)
-    return study_from_dict(read_toml(path), base_dir=path.parent, name=path.stem)
+    try:
+        return study_from_dict(read_toml(path), base_dir=path.parent, name=path.stem)
+    except SpecError as err:
+        raise err.in_file(path) from None
 
 
 def study_from_dict(data: dict, base_dir: Path = Path("."), name: str = "study") -> Study:
@@ -82,21 +85,36 @@ def study_from_dict(data: dict, base_dir: Path = Path("."), name: str = "study")
         if key not in ("study", "base", "axes", "sample"):
             raise SpecError(key, "unknown table (allowed: study, base, axes, sample)")
     head = data.get("study", {})
-    outputs = tuple(head.get("outputs", SCALARS))
+    if not isinstance(head, dict):
+        raise SpecError("study", "must be a table ([study] with name and outputs)")
+    for key in head:
+        if key not in ("name", "outputs"):
+            raise SpecError(f"study.{key}", "unknown key (allowed: name, outputs)")
+    name = head.get("name", name)
+    if not isinstance(name, str) or not name.strip():
+        raise SpecError("study.name", "must be a non-empty string")
+    outputs = head.get("outputs", list(SCALARS))
+    if not isinstance(outputs, list) or not outputs:
+        raise SpecError("study.outputs", f"must be a list of names from {', '.join(SCALARS)}")
     for out in outputs:
         if out not in SCALARS:
-            raise SpecError("study.outputs", f"unknown output {out!r} (choose from {', '.join(SCALARS)})")
+            raise SpecError("study.outputs", f"unknown output {_short(out)} (choose from {', '.join(SCALARS)})")
     base = _base(data.get("base"), base_dir)
-    axes = tuple(_axis(t, f"axes[{i}]") for i, t in enumerate(data.get("axes", [])))
+    axes = data.get("axes", [])
+    if not isinstance(axes, list):
+        raise SpecError("axes", "must be an array of tables ([[axes]])")
+    axes = tuple(_axis(t, f"axes[{i}]") for i, t in enumerate(axes))
     samples = _samples(data.get("sample"))
     names = [a.name for a in axes + samples]
-    if len(set(names)) != len(names):
-        raise SpecError("axes", "axis names must be unique")
+    if len(set(names)) != len(names) or "sample" in names or "frequency_Hz" in names:
+        raise SpecError("axes", "axis names must be unique, and neither 'sample' nor 'frequency_Hz'")
     if not names:
         raise SpecError("axes", "a study needs at least one [[axes]] or a [sample]")
-    source = {**data, "study": {**head, "name": head.get("name", name)}, "base": base}
-    study = Study(name=head.get("name", name), base=base, axes=axes, samples=samples,
-                  outputs=outputs, source=source)
+    n_cases = math.prod(len(a.values) for a in axes) * (len(samples[0].values) if samples else 1)
+    if n_cases > MAX_CASES:
+        raise SpecError("axes", f"{n_cases:,} cases: more than {MAX_CASES:,} in one study")
+    source = {**data, "study": {**head, "name": name}, "base": base}
+    study = Study(name=name, base=base, axes=axes, samples=samples, outputs=tuple(outputs), source=source)
     for case in cases(study):  # every case must build: fail here, before any meshing
         try:
             spec_from_dict(case.spec)
@@ -105,14 +123,27 @@ def study_from_dict(data: dict, base_dir: Path = Path("."), name: str = "study")
     return study
 
 
+MAX_CASES = 100_000
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _base(base, base_dir: Path) -> dict:
     if not isinstance(base, dict):
         raise SpecError("base", "missing table: the run spec, inline or as `spec = \"file.toml\"`")
     if "spec" in base:
+        if not isinstance(base["spec"], str):
+            raise SpecError("base.spec", "must be the path of a spec file")
         spec_path = Path(base["spec"])
         spec_path = spec_path if spec_path.is_absolute() else base_dir / spec_path
         base = _merged(read_toml(spec_path), {k: v for k, v in base.items() if k != "spec"})
-    spec_from_dict(base)
+    try:
+        spec_from_dict(base)
+    except SpecError as err:
+        raise SpecError(f"base.{err.key}", err.reason) from None
     return base
 
 
@@ -124,40 +155,92 @@ def _merged(spec: dict, changes: dict) -> dict:
     return out
 
 
+def _text(t: dict, key: str, where: str) -> str:
+    if not isinstance(t.get(key), str) or not t[key]:
+        raise SpecError(f"{where}.{key}", "must be a non-empty string")
+    return t[key]
+
+
+def _finite(value, where: str) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise SpecError(where, f"must be a finite number, got {_short(value)}")
+    return float(value)
+
+
 def _axis(t: dict, where: str) -> Axis:
-    if not isinstance(t, dict) or "name" not in t or "key" not in t:
-        raise SpecError(where, "needs name and key")
+    if not isinstance(t, dict):
+        raise SpecError(where, "must be a table with name, key and values (or linspace, logspace)")
+    for key in t:
+        if key not in ("name", "key", "values", "linspace", "logspace", "per"):
+            raise SpecError(f"{where}.{key}", "unknown key (allowed: name, key, values, linspace, logspace, per)")
+    name, key = _text(t, "name", where), _text(t, "key", where)
+    per = t.get("per")
+    if per is not None and (not isinstance(per, str) or not per):
+        raise SpecError(f"{where}.per", "must be a dotted spec key")
     given = [k for k in ("values", "linspace", "logspace") if k in t]
     if len(given) != 1:
         raise SpecError(where, "give exactly one of values, linspace, logspace")
-    raw = t[given[0]]
-    if given[0] == "values":
-        values = [float(v) for v in raw]
+    raw, kind = t[given[0]], given[0]
+    if kind == "values":
+        if not isinstance(raw, list) or not raw:
+            raise SpecError(f"{where}.values", "must be a non-empty list of numbers")
+        values = [_finite(v, f"{where}.values[{i}]") for i, v in enumerate(raw)]
     else:
-        if len(raw) != 3 or not float(raw[2]).is_integer():
-            raise SpecError(f"{where}.{given[0]}", "must be [start, stop, num]")
-        values = list((np.linspace if given[0] == "linspace" else np.logspace)(raw[0], raw[1], int(raw[2])))
-    if not values:
-        raise SpecError(where, "has no values")
-    return Axis(name=str(t["name"]), key=str(t["key"]), values=tuple(values), per=t.get("per"))
+        if not isinstance(raw, list) or len(raw) != 3:
+            raise SpecError(f"{where}.{kind}", "must be [start, stop, num]")
+        start, stop = (_finite(v, f"{where}.{kind}") for v in raw[:2])
+        num = raw[2]
+        if not isinstance(num, int) or isinstance(num, bool) or not 1 <= num <= MAX_CASES:
+            raise SpecError(f"{where}.{kind}", f"num must be an integer from 1 to {MAX_CASES:,}, got {_short(num)}")
+        if kind == "logspace" and max(abs(start), abs(stop)) > 300:
+            raise SpecError(f"{where}.logspace", "start and stop are exponents of 10: beyond ±300")
+        values = list((np.linspace if kind == "linspace" else np.logspace)(start, stop, num))
+    if len(set(values)) != len(values):
+        raise SpecError(where, "has duplicated values: each point of an axis must be distinct")
+    return Axis(name=name, key=key, values=tuple(float(v) for v in values), per=per)
 
 
 def _samples(t) -> tuple[Axis, ...]:
     if t is None:
         return ()
+    if not isinstance(t, dict):
+        raise SpecError("sample", "must be a table with count, seed and [[sample.ranges]]")
+    for key in t:
+        if key not in ("count", "seed", "ranges"):
+            raise SpecError(f"sample.{key}", "unknown key (allowed: count, seed, ranges)")
     count, seed = t.get("count"), t.get("seed", 0)
-    if not isinstance(count, int) or count < 1:
-        raise SpecError("sample.count", "must be a positive integer")
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_CASES:
+        raise SpecError("sample.count", f"must be an integer from 1 to {MAX_CASES:,}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise SpecError("sample.seed", "must be a non-negative integer")
+    ranges = t.get("ranges", [])
+    if not isinstance(ranges, list):
+        raise SpecError("sample.ranges", "must be an array of tables ([[sample.ranges]])")
     rng = np.random.default_rng(seed)
     out = []
-    for i, r in enumerate(t.get("ranges", [])):
+    for i, r in enumerate(ranges):
         where = f"sample.ranges[{i}]"
-        low, high = float(r["low"]), float(r["high"])
-        if not low < high or (r.get("log") and low <= 0):
+        if not isinstance(r, dict):
+            raise SpecError(where, "must be a table with name, key, low, high (and log, per)")
+        for key in r:
+            if key not in ("name", "key", "low", "high", "log", "per"):
+                raise SpecError(f"{where}.{key}", "unknown key (allowed: name, key, low, high, log, per)")
+        name, key = _text(r, "name", where), _text(r, "key", where)
+        for bound in ("low", "high"):
+            if bound not in r:
+                raise SpecError(f"{where}.{bound}", "missing key")
+        low, high = _finite(r["low"], f"{where}.low"), _finite(r["high"], f"{where}.high")
+        log = r.get("log", False)
+        if not isinstance(log, bool):
+            raise SpecError(f"{where}.log", "must be true or false")
+        per = r.get("per")
+        if per is not None and (not isinstance(per, str) or not per):
+            raise SpecError(f"{where}.per", "must be a dotted spec key")
+        if not low < high or (log and low <= 0):
             raise SpecError(where, "needs low < high (and low > 0 for log)")
         u = rng.random(count)
-        values = np.exp(np.log(low) + u * np.log(high / low)) if r.get("log") else low + u * (high - low)
-        out.append(Axis(name=str(r["name"]), key=str(r["key"]), values=tuple(values), per=r.get("per")))
+        values = np.exp(np.log(low) + u * np.log(high / low)) if log else low + u * (high - low)
+        out.append(Axis(name=name, key=key, values=tuple(values), per=per))
     if not out:
         raise SpecError("sample.ranges", "needs at least one range")
     return tuple(out)

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from tqdm import tqdm
 
 from .fem import System
 from .linalg import factorize
+from .progress import Progress
 
 
 @dataclass(frozen=True)
@@ -75,10 +75,12 @@ def sweep_direct(system: System, frequency_Hz: np.ndarray, progress: bool = True
     """Reference sweep: one complex sparse factorisation (SuperLU, no pivoting) per frequency."""
     free = system.interior
     Y, check = [], []
-    for f in tqdm(frequency_Hz, desc="direct sweep", unit="f", leave=False,
-                  disable=None if progress else True):
+    bar = Progress("direct sweep", total=len(frequency_Hz), unit="frequency", enabled=progress)
+    for f in frequency_Hz:
         y, mismatch, _ = driven_solve(system.pencil(2j * np.pi * f), system.we, system.ce, free,
                                       backend="superlu")
         Y.append(y)
         check.append(mismatch)
+        bar.update(f"{f:.3g} Hz")
+    bar.close()
     return Admittance(np.asarray(frequency_Hz, float), np.array(Y), np.array(check))
