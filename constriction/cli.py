@@ -20,51 +20,84 @@ import sys
 from pathlib import Path
 
 from .linalg import BACKENDS
-from .run import PLOTS, SWEEPS, draw_plots
+from .measured import MeasurementError
+from .output import OutputError, ResultError
+from .run import MAX_ELEMENTS, PLOTS, SWEEPS
 from .spec import SpecError, load_spec
+
+# what a user gave us that we cannot use: one line, exit status 2, nothing written
+USER_ERRORS = (SpecError, OutputError, MeasurementError, ResultError)
 
 
 def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "study":
+            from .study_cli import study_command
+            return study_command(args)
+        if args.command in ("compare", "fit"):
+            from .measured_cli import measured_command
+            return measured_command(args)
+        return _run(args) if args.command == "run" else _plot(args)
+    except USER_ERRORS as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
     parser = argparse.ArgumentParser(prog="constriction",
                                      description="Impedance of 3D metal | solid-electrolyte interfaces.")
+    parser.add_argument("--version", action="version", version=f"constriction {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     run_cmd = commands.add_parser("run", help="mesh, solve and sweep one cell spec")
     run_cmd.add_argument("spec", type=Path, help="TOML spec file (see meshes/)")
     run_cmd.add_argument("--out", type=Path, default=None,
-                         help="output folder (default: results/<spec name>)")
+                         help="output folder (default: results/<spec name>); a folder holding anything "
+                              "else than an earlier result of `run` is refused")
     run_cmd.add_argument("--sweep", choices=SWEEPS, default="reduced",
                          help="reduced-order model (default) or the direct reference sweep")
     run_cmd.add_argument("--backend", choices=BACKENDS, default="auto",
                          help="sparse solver for the real solves (DC and reduced-model shifts)")
+    run_cmd.add_argument("--max-elements", type=_positive_int, default=MAX_ELEMENTS,
+                         help=f"refuse a mesh estimated larger than this (default {MAX_ELEMENTS:,})")
     plot_cmd = commands.add_parser("plot", help="(re)draw the plots of a result folder")
     plot_cmd.add_argument("result", type=Path, help="folder written by `constriction run`")
     plot_cmd.add_argument("--kind", choices=("all", *PLOTS), default="all")
     _study_parser(commands)
     _measured_parsers(commands)
-    args = parser.parse_args(argv)
-    if args.command == "study":
-        from .study_cli import study_command
-        return study_command(args)
-    if args.command in ("compare", "fit"):
-        from .measured_cli import measured_command
-        return measured_command(args)
-    return _run(args) if args.command == "run" else _plot(args)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _positive_finite(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
 
 
 def _measured_parsers(commands):
     compare = commands.add_parser("compare", help="a measured spectrum beside a simulated one")
     compare.add_argument("measured", type=Path, help="instrument file (.mpt, .DTA, .z, .par, .txt, .csv)")
     compare.add_argument("simulated", type=Path, help="folder written by `constriction run`")
-    compare.add_argument("--area-cm2", type=float, default=None,
+    compare.add_argument("--area-cm2", type=_positive_finite, default=None,
                          help="measured electrode area (default: the simulated one)")
-    compare.add_argument("--out", type=Path, default=None, help="default: SIM_DIR/compare_<file>")
+    compare.add_argument("--out", type=Path, default=None, help="default: results/compare_<file>")
     fit = commands.add_parser("fit", help="morphologies consistent with a measured spectrum")
     fit.add_argument("measured", type=Path, help="instrument file")
     fit.add_argument("--table", type=Path, required=True, help="lookup table from `study table`")
-    fit.add_argument("--area-cm2", type=float, required=True, help="measured electrode area (cm²)")
-    fit.add_argument("--noise", type=float, default=None,
+    fit.add_argument("--area-cm2", type=_positive_finite, required=True, help="measured electrode area (cm²)")
+    fit.add_argument("--noise", type=_positive_finite, default=None,
                      help="relative noise of the measurement (default: from the Kramers-Kronig test)")
-    fit.add_argument("--gb-apex-Hz", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+    fit.add_argument("--gb-apex-Hz", type=_positive_finite, nargs=2, default=None, metavar=("LO", "HI"),
                      help="where the grain-boundary arc's apex may lie (default: anywhere)")
     fit.add_argument("--out", type=Path, default=None, help="default: results/fit_<file>")
 
@@ -76,7 +109,7 @@ def _study_parser(commands):
     run_cmd.add_argument("study", type=Path, help="study TOML (see studies/)")
     run_cmd.add_argument("--out", type=Path, required=True, help="study folder")
     where = run_cmd.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, default=None, help="local Dask workers (default: cores)")
+    where.add_argument("--workers", type=_positive_int, default=None, help="local Dask workers (default: cores)")
     where.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
     where.add_argument("--serial", action="store_true", help="in this process, without Dask")
     plot_cmd = verbs.add_parser("plot", help="trend plots of a finished study (trends.png)")
@@ -89,9 +122,9 @@ def _study_parser(commands):
 
 
 def _plot(args) -> int:
+    from .run import draw_plots
     if not (args.result / "summary.json").is_file():
-        print(f"error: {args.result}: not a result folder (no summary.json)", file=sys.stderr)
-        return 2
+        raise ResultError(f"{args.result}: not a result folder (no summary.json)")
     kinds = tuple(PLOTS) if args.kind == "all" else (args.kind,)
     drawn = draw_plots(args.result, kinds)
     for kind in kinds:
@@ -100,22 +133,52 @@ def _plot(args) -> int:
 
 
 def _run(args) -> int:
-    from .run import run, write_result
+    from .run import check_out, check_size, run, write_result
 
+    spec = load_spec(args.spec)
+    out = check_out(args.out or Path("results") / spec.name)  # before any computing
     try:
-        spec = load_spec(args.spec)
+        check_size(spec.at(), args.max_elements)
     except SpecError as err:
-        print(f"error: {args.spec}: {err}", file=sys.stderr)
-        return 2
-    out = args.out or Path("results") / spec.name
-    result = run(spec, sweep=args.sweep, backend=args.backend)  # bars only on a terminal
+        raise err.in_file(args.spec) from None
+    result = run(spec, sweep=args.sweep, backend=args.backend, max_elements=args.max_elements)
     paths = write_result(result, out)
-    s = result.summary
-    r_dc = f"{s['R_dc_ohm']:.6g} ohm" if math.isfinite(s["R_dc_ohm"]) else "blocking (no DC path)"
-    print(f"{spec.name}: R_dc = {r_dc}, R_inf = {s['R_inf_ohm']:.6g} ohm, {s['dofs']} dofs (P{s['order']})")
     for what, path in paths.items():
-        print(f"{what:>20}: {path}")
+        print(f"{what:>24}: {path}")
+    print(_numbers(result.summary))
     return 0
+
+
+def _numbers(s: dict) -> str:
+    """The numbers an electrochemist reads, and the verdict of the result's own checks."""
+    area = s["normalisation"]["ohm_cm2_geometric"]
+    c = s["constriction"]
+    lines = [f"{s['name']}: {s['dofs']:,} unknowns (P{s['order']}), electrode {area:.4g} cm²"]
+    if math.isfinite(s["R_dc_ohm"]):
+        lines.append(f"  R_dc   = {s['R_dc_ohm']:.5g} Ω  ({s['R_dc_ohm'] * area:.5g} Ω cm²)")
+    else:
+        lines.append("  R_dc   = blocking (no DC path)")
+    lines.append(f"  R_inf  = {s['R_inf_ohm']:.5g} Ω  ({s['R_inf_ohm'] * area:.5g} Ω cm²)")
+    if math.isfinite(c["R_cstr_ohm"]):
+        lines.append(f"  R_cstr = {c['R_cstr_ohm']:.5g} Ω  ({c['R_cstr_ohm'] * area:.5g} Ω cm²): "
+                     f"static {c['R_static_ohm']:.4g} Ω + dynamic {c['R_dynamic_ohm']:.4g} Ω")
+    arc = c.get("arc")
+    if arc:
+        lines.append(f"  C_cstr = {arc['C_F']:.4g} F  ({arc['C_F'] / area:.4g} F/cm²), tau_cstr = {arc['tau_s']:.4g} s, "
+                     f"apex {arc['f_apex_Hz']:.4g} Hz")
+        if not arc["apex_in_sweep"]:
+            lines.append("  warning: the constriction arc's apex lies outside the swept frequencies; "
+                         "widen [sweep] to see it")
+    else:
+        lines.append("  no constriction arc (no gap or pore: R_dc = R_inf, or a blocking cell)")
+    mismatch = max(v for v in s["conservation"].values())
+    ok = mismatch < 1e-6
+    lines.append(f"  checks: current in = current out to {mismatch:.1e} ({'ok' if ok else 'FAILED'}), "
+                 f"passive {'ok' if s['passive'] else 'FAILED'}"
+                 + (f", reduced model error {s['sweep']['estimated_error']:.1e}" if "estimated_error" in s["sweep"] else ""))
+    if not ok or not s["passive"]:
+        lines.append("  warning: a check failed; do not trust these numbers (refine the mesh, or report it)")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

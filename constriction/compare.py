@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -44,17 +43,3 @@ def compare(measured: Spectrum, measured_area_cm2: float, simulated: Spectrum,
     f = m.frequency_Hz[inside]
     Z_sim = at_frequencies(s, f)
     return Comparison(measured=m, simulated=s, frequency_Hz=f, residual=(m.Z_ohm[inside] - Z_sim) / np.abs(Z_sim))
-
-
-def write_comparison(c: Comparison, out: str | Path) -> dict[str, Path]:
-    """compare.png (Nyquist, Bode, residuals) and residuals.csv, written atomically."""
-    from .plot import comparison
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"plot": out / "compare.png", "residuals": out / "residuals.csv"}
-    tmp = out / ".residuals.csv.tmp"
-    np.savetxt(tmp, np.column_stack([c.frequency_Hz, c.residual.real, c.residual.imag]), delimiter=",",
-               header="frequency_Hz,residual_real,residual_imag", comments="", fmt="%.8e")
-    tmp.replace(paths["residuals"])
-    comparison(c, paths["plot"])
-    return paths

@@ -30,6 +30,10 @@ class OutputError(ValueError):
     """An output path we must not or cannot write; the message says which and why."""
 
 
+class ResultError(ValueError):
+    """A result folder whose data files are missing or damaged."""
+
+
 def check_folder(path: str | Path, kind: str, ours: Callable[[str], bool]) -> Path:
     """Refuse `path` as an output folder of `kind` unless it is absent, empty, or ours.
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,10 +16,12 @@ import numpy as np
 from .cell import system_of
 from .mesh import UM
 from .plot import bode, current_map, drt, equipotentials, nyquist
-from .spec import Spec
+from .spec import Spec, SpecError
 from .spectrum import Spectrum
 from .linalg import choose_backend
-from .output import check_folder, write_folder
+from .geometry import estimate_elements
+from .output import ResultError, check_folder, write_folder
+from .progress import say as progress_line
 from .analysis import constriction_arc, cpe_arc_summary, normalisation_factors
 from .fem import EPS0
 from .fields import (ContactCurrent, Fields, contact_current, fields_of, read_contact_vtu, read_vtu,
@@ -42,20 +43,38 @@ class Result:
     current: ContactCurrent | None = None  # current density on the contacts, lowest frequency
 
 
+MAX_ELEMENTS = 400_000  # about 6e5 P2 unknowns: what a 24 GiB machine meshes and solves
+
+
+def check_size(spec: Spec, max_elements: int = MAX_ELEMENTS) -> int:
+    """The estimated element count of `spec`'s mesh; SpecError beyond `max_elements`."""
+    n = estimate_elements(spec)
+    if n > max_elements:
+        raise SpecError("mesh", f"about {n:,} elements estimated from the sizes and the geometry, above "
+                                f"the limit of {max_elements:,}: coarsen mesh.size_um, mesh.edge_size_um or "
+                                f"mesh.refine, or raise the limit (--max-elements)")
+    return n
+
+
 def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6,
-        progress: bool = True, cpe_fit: bool = True) -> Result:
+        progress: bool = True, cpe_fit: bool = True, max_elements: int = MAX_ELEMENTS) -> Result:
     """Mesh, assemble and sweep the cell described by `spec`.
 
     sweep: "reduced" (default; reduced-order model to relative tolerance `tol`) or
     "direct" (the reference: one complex factorisation per frequency).
     cpe_fit: also fit R || CPE to the constriction arc (least squares, about a second).
-    backend: sparse solver for the real solves (see linalg.py)."""
+    backend: sparse solver for the real solves (see linalg.py).
+    max_elements: refuse (SpecError, before meshing) a mesh estimated larger than this."""
     if sweep not in SWEEPS:
         raise ValueError(f"unknown sweep {sweep!r} (choose from {', '.join(SWEEPS)})")
     spec = spec.at()  # every material at the spec's temperature, once, for everything below
-    say = (lambda message: print(message, file=sys.stderr, flush=True)) if progress else (lambda _: None)
+    n_estimated = check_size(spec, max_elements)
+
+    def say(message):
+        progress_line(message, enabled=progress)
+
     clock = {}
-    say(f"{spec.name}: meshing (Gmsh) and assembling P{spec.mesh.order}")
+    say(f"{spec.name}: meshing (Gmsh, about {n_estimated:,} elements estimated) and assembling P{spec.mesh.order}")
     t0 = time.perf_counter()
     tm, system = system_of(spec)
     clock["mesh_and_assemble"] = time.perf_counter() - t0
@@ -85,7 +104,8 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
         arc_spectrum = Spectrum(dense, model.impedance(dense))
     arc = constriction_arc(arc_spectrum, R_dc, R_inf, tau_electrolyte)
     constriction = {**split.as_dict(), "arc": None if arc is None else {
-        "R_ohm": arc.R_ohm, "C_F": arc.C_F, "tau_s": arc.tau_s, "f_apex_Hz": arc.f_apex_Hz}}
+        "R_ohm": arc.R_ohm, "C_F": arc.C_F, "tau_s": arc.tau_s, "f_apex_Hz": arc.f_apex_Hz,
+        "apex_in_sweep": bool(f[0] <= arc.f_apex_Hz <= f[-1])}}
     if cpe_fit and arc is not None:
         say(f"{spec.name}: R || CPE fit of the constriction arc")
         constriction["arc_cpe"] = cpe_arc_summary(arc_spectrum, arc, R_inf, tau_electrolyte)
@@ -210,29 +230,69 @@ def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
 
 def draw_plots(result_dir: str | Path, kinds=tuple(PLOTS)) -> dict[str, Path]:
     """Draw the plots of a result folder from its data files; a kind whose data the
-    folder lacks (drt after a direct sweep) is skipped. Returns {kind: path}."""
+    folder lacks (drt after a direct sweep) is skipped. Every file is read (ResultError
+    if one is missing or damaged) before any plot is drawn. Returns {kind: path}."""
     folder = Path(result_dir)
-    summary = json.loads((folder / "summary.json").read_text())
-    title, drawn = summary["name"], {}
+    data = read_result_data(folder, kinds)
+    title = data["summary"]["name"]
+    if "nyquist" in data:
+        nyquist(data["nyquist"], folder / PLOTS["nyquist"], title=title)
+    if "bode" in data:
+        bode(data["bode"], folder / PLOTS["bode"], title=title)
+    if "drt" in data:
+        drt(*data["drt"], folder / PLOTS["drt"])
+    if "equipotentials" in data:
+        equipotentials(data["equipotentials"], folder / PLOTS["equipotentials"], title=title)
+    if "current" in data:
+        current_map(data["current"], folder / PLOTS["current"])
+    return {kind: folder / PLOTS[kind] for kind in kinds if kind in data}
+
+
+def read_result_data(folder: Path, kinds) -> dict:
+    """What each plot draws, read from the folder's files."""
+    def read(name, how):
+        try:
+            return how(folder / name)
+        except FileNotFoundError:
+            raise ResultError(f"{folder}: has no {name} (not a complete result folder)") from None
+        except Exception as err:  # any reader failure means the file is damaged: say which
+            raise ResultError(f"{folder / name}: cannot be read ({type(err).__name__}: {str(err)[:80]})") from None
+
+    def summary_of(path):
+        summary = json.loads(path.read_text())
+        if not isinstance(summary, dict):
+            raise ValueError("not a summary")
+        return summary
+
+    def need(*keys):
+        value = data["summary"]
+        for key in keys:
+            if not isinstance(value, dict) or key not in value:
+                raise ResultError(f"{folder / 'summary.json'}: has no {'.'.join(keys)}")
+            value = value[key]
+        return value
+
+    data = {"summary": read("summary.json", summary_of)}
+    data["summary"].setdefault("name", folder.name)
     if {"nyquist", "bode"} & set(kinds):
-        spectrum = Spectrum.from_csv(folder / "spectrum.csv")
-    if "nyquist" in kinds:
-        nyquist(spectrum, folder / PLOTS["nyquist"], title=title)
-    if "bode" in kinds:
-        bode(spectrum, folder / PLOTS["bode"], title=title)
+        spectrum = read("spectrum.csv", _spectrum_of)
+        data.update({k: spectrum for k in ("nyquist", "bode") if k in kinds})
     if "drt" in kinds and (folder / "drt.csv").exists():
-        tau, R = np.loadtxt(folder / "drt.csv", delimiter=",", skiprows=1, ndmin=2).T
-        drt(tau, R, folder / PLOTS["drt"])
+        data["drt"] = read("drt.csv", lambda p: np.loadtxt(p, delimiter=",", skiprows=1, ndmin=2).T[:2])
     if "equipotentials" in kinds and (folder / "fields.vtu").exists():
-        fields = read_vtu(folder / "fields.vtu", summary["thickness_um"])
-        equipotentials(fields, folder / PLOTS["equipotentials"], title=title)
+        thickness = need("thickness_um")
+        data["equipotentials"] = read("fields.vtu", lambda p: read_vtu(p, thickness))
     if "current" in kinds and (folder / "contacts.vtu").exists():
-        f_current = summary["contact_current_density"]["frequency_Hz"]
-        current_map(read_contact_vtu(folder / "contacts.vtu", f_current), folder / PLOTS["current"])
-    for kind in kinds:
-        if (folder / PLOTS[kind]).exists():
-            drawn[kind] = folder / PLOTS[kind]
-    return drawn
+        f_current = need("contact_current_density", "frequency_Hz")
+        data["current"] = read("contacts.vtu", lambda p: read_contact_vtu(p, f_current))
+    return data
+
+
+def _spectrum_of(path: Path) -> Spectrum:
+    spectrum = Spectrum.from_csv(path)
+    if len(spectrum.frequency_Hz) < 2 or not np.all(np.isfinite(spectrum.frequency_Hz)):
+        raise ValueError("fewer than two frequencies")
+    return spectrum
 
 
 def _finite_or_null(value):

@@ -33,8 +33,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .output import write_file, write_text
+from .progress import Progress
 from .spec import SpecError, read_toml, spec_from_dict
 
+CHECKS = ("conservation_mismatch", "passive")  # kept for every case: WE/CE current mismatch, 1 if passive
 SCALARS = ("R_dc_ohm", "R_inf_ohm", "R_bulk_ohm", "R_static_ohm", "R_dynamic_ohm", "R_cstr_ohm",
            "C_cstr_F", "tau_cstr_s", "R_arc_ohm", "f_apex_Hz", "dofs", "seconds")
 
@@ -334,11 +337,18 @@ def run_case(case: Case, cases_dir: str) -> dict:
     except Exception as err:  # a failing case must not stop the study
         record.update(status="failed", error=f"{type(err).__name__}: {err}",
                       traceback=traceback.format_exc(limit=5))
-    path = Path(cases_dir) / f"{case.key}.json"
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(record, allow_nan=True))
-    os.replace(tmp, path)
+    _write_case(record, cases_dir)
     return {"key": case.key, "status": record["status"]}
+
+
+def _write_case(record: dict, cases_dir: str | Path) -> None:
+    write_text(Path(cases_dir) / f"{record['key']}.json", json.dumps(record, allow_nan=True))
+
+
+def _record_crash(case: Case, cases_dir: Path, error: BaseException) -> None:
+    """A case whose worker died (or that Dask could not run): recorded as failed."""
+    _write_case({"key": case.key, "coords": case.coords, "spec": case.spec, "status": "failed",
+                 "error": f"{type(error).__name__}: {error} (the worker running it stopped)"}, cases_dir)
 
 
 def _outputs(result) -> dict:
@@ -351,8 +361,10 @@ def _outputs(result) -> dict:
                "tau_cstr_s": arc.get("tau_s", math.nan), "R_arc_ohm": arc.get("R_ohm", math.nan),
                "f_apex_Hz": arc.get("f_apex_Hz", math.nan), "dofs": s["dofs"],
                "seconds": sum(s["seconds"].values())}
+    checks = {"conservation_mismatch": max(v for v in s["conservation"].values()),
+              "passive": float(s["passive"])}
     f, Z = result.spectrum.frequency_Hz, result.spectrum.Z_ohm
-    return {"scalars": {k: float(v) for k, v in scalars.items()},
+    return {"scalars": {k: float(v) for k, v in scalars.items()}, "checks": checks,
             "frequency_Hz": f.tolist(), "Z_real_ohm": Z.real.tolist(), "Z_imag_ohm": Z.imag.tolist()}
 
 
@@ -365,18 +377,16 @@ def run_study(study: Study, out: str | Path, workers: int | None = None, schedul
     serial: in this process, one case after the other (no Dask). Otherwise on a Dask
     cluster: the scheduler at `scheduler` (an address such as "tcp://host:8786"), or a
     local cluster of `workers` single-threaded processes (default: one per core)."""
-    from tqdm import tqdm
     out = Path(out)
     cases_dir = out / "cases"
     cases_dir.mkdir(parents=True, exist_ok=True)
     every = cases(study)
     todo = [c for c in every if not (cases_dir / f"{c.key}.json").is_file()]
-    bar = tqdm(total=len(every), initial=len(every) - len(todo), desc=study.name,
-               unit="case", disable=None if progress else True)
+    bar = Progress(study.name, total=len(every), unit="case", initial=len(every) - len(todo), enabled=progress)
     if serial:
         for case in todo:
-            run_case(case, str(cases_dir))
-            bar.update()
+            done = run_case(case, str(cases_dir))
+            bar.update(done["status"])
     elif todo:
         from dask.distributed import Client, LocalCluster, as_completed
         if scheduler:
@@ -388,8 +398,11 @@ def run_study(study: Study, out: str | Path, workers: int | None = None, schedul
         try:
             futures = [client.submit(run_case, case, str(cases_dir.resolve()), key=f"case-{case.key}",
                                      pure=False) for case in todo]
-            for _ in as_completed(futures):
-                bar.update()
+            by_key = {f"case-{case.key}": case for case in todo}
+            for future in as_completed(futures):
+                if future.status == "error":  # the worker died (or Dask failed): record it
+                    _record_crash(by_key[future.key], cases_dir, future.exception())
+                bar.update(future.status)
         finally:
             client.close()
             if cluster is not None:
@@ -427,7 +440,7 @@ def gather(study: Study, out: str | Path):
     index = {a.name: {v: i for i, v in enumerate(a.values)} for a in study.axes}
     frequencies = spec_from_dict(study.base).frequencies_Hz()
     Z = np.full(shape + [len(frequencies)], np.nan + 0j)
-    scalars = {k: np.full(shape, np.nan) for k in study.outputs}
+    scalars = {k: np.full(shape, np.nan) for k in study.outputs + CHECKS}
     state = np.full(shape, "pending", dtype=object)
     for case in cases(study):
         at = tuple(index[a.name][case.coords[a.name]] for a in study.axes)
@@ -445,6 +458,8 @@ def gather(study: Study, out: str | Path):
         Z[at] = np.array(record["Z_real_ohm"]) + 1j * np.array(record["Z_imag_ohm"])
         for k in study.outputs:
             scalars[k][at] = record["scalars"][k]
+        for k in CHECKS:
+            scalars[k][at] = record.get("checks", {}).get(k, np.nan)
     coords = {a.name: (a.name, np.array(a.values), {"units": a.units, "key": a.key, "per": a.per or ""})
               for a in study.axes}
     if study.samples:
@@ -467,6 +482,4 @@ def _output_units(name: str) -> str:
 
 def _write_netcdf(dataset, path: Path):
     """Write atomically: a half-written results file never replaces a good one."""
-    tmp = path.with_suffix(".nc.tmp")
-    dataset.to_netcdf(tmp)
-    os.replace(tmp, path)
+    write_file(path, dataset.to_netcdf, ours=lambda p: True)  # results.nc in a study folder of ours

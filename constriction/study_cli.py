@@ -5,42 +5,55 @@ from __future__ import annotations
 import json
 import sys
 
+from .output import OutputError, ResultError, check_file, check_folder, is_ours, mark, write_text
 from .spec import SpecError
 from .study import load_study, run_study, status, study_from_dict
 
 
 def study_command(args) -> int:
-    try:
-        if args.verb == "run":
-            return _run(args)
-        if args.verb == "status":
-            return _status(args)
-        if args.verb == "plot":
-            return _plot(args)
-        return _table(args)
-    except SpecError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    if args.verb == "run":
+        return _run(args)
+    if args.verb == "status":
+        return _status(args)
+    if args.verb == "plot":
+        return _plot(args)
+    return _table(args)
+
+
+STUDY_FILES = ("study.json", "cases", "results.nc", "trends.png")
 
 
 def _run(args) -> int:
     study = load_study(args.study)
-    saved = args.out / "study.json"
-    if saved.is_file() and json.loads(saved.read_text()) != study.source:
+    out = check_folder(args.out, "study", lambda name: name in STUDY_FILES)  # ours, or new and empty
+    saved = out / "study.json"
+    if saved.is_file() and _read_json(saved) != json.loads(json.dumps(study.source)):
         raise SpecError(str(args.out), "holds a different study; use a new --out folder")
-    args.out.mkdir(parents=True, exist_ok=True)
-    saved.write_text(json.dumps(study.source, indent=1))
-    run_study(study, args.out, workers=args.workers, scheduler=args.scheduler, serial=args.serial)
-    _print_status(study, args.out)
-    print(f"results: {args.out / 'results.nc'}")
+    if not saved.is_file():
+        out.mkdir(parents=True, exist_ok=True)
+        mark(out, "study")
+        write_text(saved, json.dumps(study.source, indent=1))
+    run_study(study, out, workers=args.workers, scheduler=args.scheduler, serial=args.serial)
+    _print_status(study, out)
+    print(f"results: {out / 'results.nc'}")
     return 0
+
+
+def _read_json(path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise ResultError(f"{path}: cannot be read ({type(err).__name__})") from None
 
 
 def _saved_study(folder):
     saved = folder / "study.json"
     if not saved.is_file():
-        raise SpecError(str(folder), "not a study folder (no study.json)")
-    return study_from_dict(json.loads(saved.read_text()))
+        raise ResultError(f"{folder}: not a study folder (no study.json)")
+    data = _read_json(saved)
+    if not isinstance(data, dict):
+        raise ResultError(f"{saved}: not a study")
+    return study_from_dict(data)
 
 
 def _status(args) -> int:
@@ -57,17 +70,13 @@ def _print_status(study, folder):
 
 
 def _table(args) -> int:
-    import xarray as xr
-    from .table import build_table
+    from .table import build_table, is_table_file
     study = _saved_study(args.dir)
-    results = args.dir / "results.nc"
-    if not results.is_file():
-        raise SpecError(str(args.dir), "has no results.nc: run the study first")
-    with xr.open_dataset(results) as ds:
-        try:
-            table = build_table(ds.load())
-        except ValueError as err:
-            raise SpecError(str(args.dir), str(err)) from None
+    check_file(args.out, is_table_file)  # before reading anything
+    try:
+        table = build_table(_results(args.dir))
+    except ValueError as err:
+        raise ResultError(f"{args.dir}: {err}") from None
     table.save(args.out)
     print(f"{study.name}: table over {', '.join(f'{k} {lo:g}..{hi:g}' for k, (lo, hi) in table.axes.items())}")
     print(f"table: {args.out}")
@@ -76,16 +85,11 @@ def _table(args) -> int:
 
 def _plot(args) -> int:
     """trends.png: each scalar output against each axis, the other axes at their middle."""
-    import xarray as xr
     from .plot import trends
-    results = args.dir / "results.nc"
-    if not results.is_file():
-        raise SpecError(str(args.dir), "has no results.nc: run the study first")
-    with xr.open_dataset(results) as ds:
-        ds = ds.load()
+    ds = _results(args.dir)
     axes = [d for d in ds["status"].dims if d != "sample"]
     if not axes:
-        raise SpecError(str(args.dir), "a study of random samples only has no axis to plot against")
+        raise ResultError(f"{args.dir}: a study of random samples only has no axis to plot against")
     outputs = [k for k in ("R_cstr_ohm", "C_cstr_F", "tau_cstr_s") if k in ds] or \
         [k for k in ds.data_vars if ds[k].dims == ds["status"].dims and k != "status"][:3]
     panels = []
@@ -95,7 +99,25 @@ def _plot(args) -> int:
         fixed = ", ".join(f"{d} = {float(ds[d][i]):.3g}" for d, i in middle.items())
         panels.append((f"{axis}" + (f" ({fixed})" if fixed else ""), f"{axis} / {ds[axis].attrs.get('units', '1')}",
                        line[axis].values, {k.rsplit("_", 1)[0]: line[k].values for k in outputs}))
+    if not is_ours(args.dir, "study") and (args.dir / "trends.png").exists():
+        raise OutputError(f"{args.dir / 'trends.png'}: exists and constriction did not write it; it is left alone")
     path = args.dir / "trends.png"
     trends(panels, path, title=f"{ds.attrs.get('study', '')}: relative to the first point of each axis")
     print(f"trends: {path}")
     return 0
+
+
+def _results(folder):
+    """The study's results.nc as a loaded Dataset (ResultError if missing or damaged)."""
+    import xarray as xr
+    path = folder / "results.nc"
+    if not path.is_file():
+        raise ResultError(f"{folder}: has no results.nc: run the study first")
+    try:
+        with xr.open_dataset(path) as ds:
+            ds = ds.load()
+    except Exception as err:  # any reader failure: the file is damaged
+        raise ResultError(f"{path}: cannot be read ({type(err).__name__})") from None
+    if "status" not in ds:
+        raise ResultError(f"{path}: not a study's results")
+    return ds

@@ -14,13 +14,13 @@ by lambda (with the materials unchanged) scales Z(f) by 1/lambda at the same f: 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
+from .output import write_file
 from .spectrum import Spectrum
 
 PARAMETERS = ("R_dc_ohm", "R_inf_ohm", "R_cstr_ohm", "C_cstr_F", "tau_cstr_s")
@@ -79,10 +79,8 @@ class LookupTable:
                                  f"extend the study rather than extrapolate")
 
     def save(self, path: str | Path):
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        self.dataset.to_netcdf(tmp)
-        os.replace(tmp, path)
+        """Write the table atomically; an existing file is replaced only if it is a table."""
+        write_file(path, self.dataset.to_netcdf, ours=is_table_file)
 
 
 def _length_power(name: str, scale: float) -> float:
@@ -108,13 +106,36 @@ def build_table(results: xr.Dataset) -> LookupTable:
     for name in PARAMETERS:
         if name in results and bool((results[name] > 0).all()):
             data[f"log_{name}"] = np.log(results[name])
-    ds = xr.Dataset(data, attrs={"study": results.attrs.get("study", ""),
+    ds = xr.Dataset(data, attrs={"kind": KIND, "study": results.attrs.get("study", ""),
                                  "base_spec": results.attrs.get("base_spec", json.dumps({}))})
     for d in ds.dims:
         ds[d].attrs.update(results[d].attrs)
     return LookupTable(ds)
 
 
+KIND = "constriction lookup table"
+
+
+def is_table_file(path: Path) -> bool:
+    """Whether `path` is a lookup table that `study table` wrote."""
+    try:
+        with xr.open_dataset(path) as ds:
+            return ds.attrs.get("kind") == KIND and "log_abs_Z" in ds
+    except Exception:  # not netCDF, or unreadable: not ours
+        return False
+
+
 def open_table(path: str | Path) -> LookupTable:
-    with xr.open_dataset(path) as ds:
-        return LookupTable(ds.load())
+    """Open a table written by `study table`; ValueError for any other file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such table")
+    try:
+        with xr.open_dataset(path) as ds:
+            ds = ds.load()
+    except Exception as err:
+        raise ValueError(f"{path}: not a netCDF lookup table ({type(err).__name__})") from None
+    if "log_abs_Z" not in ds or "frequency_Hz" not in ds.dims:
+        what = "a study's results, not a table" if "Z_real_ohm" in ds else "not a lookup table"
+        raise ValueError(f"{path}: {what}; build one with `constriction study table DIR --out TABLE.nc`")
+    return LookupTable(ds)

@@ -95,9 +95,10 @@ def test_compare_cli_overlays_a_measurement_on_a_simulation(tmp_path):
     measured = tmp_path / "measured.csv"
     Spectrum(f[::2], 1.02 * 100 / (1 + 2j * np.pi * f[::2] * 1e-4)).to_csv(measured)
     result = subprocess.run([sys.executable, "-m", "constriction.cli", "compare", str(measured), str(sim)],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    out = sim / "compare_measured"
+    out = tmp_path / "results" / "compare_measured"  # beside the simulation, never inside it
+    assert sorted(p.name for p in sim.iterdir()) == ["spectrum.csv", "summary.json"]
     residual = np.loadtxt(out / "residuals.csv", delimiter=",", skiprows=1)
     np.testing.assert_allclose(residual[:, 1], 0.02 * np.cos(np.angle(1 / (1 + 2j * np.pi * residual[:, 0] * 1e-4))),
                                atol=2e-3)
