@@ -19,6 +19,7 @@ import math
 import sys
 from pathlib import Path
 
+from .geometry import MeshError
 from .linalg import BACKENDS
 from .measured import MeasurementError
 from .output import OutputError, ResultError
@@ -26,7 +27,7 @@ from .run import MAX_ELEMENTS, PLOTS, SWEEPS
 from .spec import SpecError, load_spec
 
 # what a user gave us that we cannot use: one line, exit status 2, nothing written
-USER_ERRORS = (SpecError, OutputError, MeasurementError, ResultError)
+USER_ERRORS = (SpecError, OutputError, MeasurementError, ResultError, MeshError)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,11 +40,20 @@ def build_mesh(spec: Spec, verbose: bool = False) -> meshio.Mesh:
                           (3, "pores"), (3, "voids"), (2, "we"), (2, "contacts"), (2, "ce"), (2, "gb")):
             if groups.get(name):
                 gmsh.model.addPhysicalGroup(dim, sorted(set(groups[name])), name=name)
-        gmsh.model.mesh.generate(3)
+        try:
+            gmsh.model.mesh.generate(3)
+        except Exception as err:  # Gmsh reports a geometry it cannot mesh as a bare Exception
+            raise MeshError(f"Gmsh could not mesh this geometry ({str(err).strip()[:120]}); features far "
+                            f"thinner than their neighbours' element size are the usual cause: "
+                            f"check the sizes in [mesh] against the smallest feature") from None
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "cell.msh"
             gmsh.write(str(path))
             return meshio.read(path, file_format="gmsh")
+
+
+class MeshError(ValueError):
+    """A geometry that Gmsh could not mesh; the message says what to check."""
 
 
 @contextmanager

@@ -315,7 +315,7 @@ def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None)
     contacts, contact_map = _contacts(data.get("contacts"), cell, electrode), None
     if "layout" in data:
         contacts, contact_map = _layout(_table(data, "layout"), cell, electrode, base_dir)
-    gap = _gap(_table(data, "gap"), electrode)
+    gap = _gap(_table(data, "gap"), cell, electrode)
     pores = _pores(data.get("pores", []), cell, electrode, contacts is None and contact_map is None)
     voids = _voids(data.get("voids", []), cell)
     interface = _interface(_table(data, "interface"))
@@ -517,7 +517,7 @@ def _contact_map(t: dict, cell: Cell, electrode: Electrode, base_dir: Path | Non
     return contact_map
 
 
-def _gap(t: dict, electrode: Electrode) -> Gap:
+def _gap(t: dict, cell: Cell, electrode: Electrode) -> Gap:
     _only_keys(t, "gap", {"height_um", "eps_r"})
     if not t:
         return Gap()
@@ -525,6 +525,9 @@ def _gap(t: dict, electrode: Electrode) -> Gap:
     if height < 0:
         raise SpecError("gap.height_um", f"must be >= 0, got {height:g}")
     _check_height(height, "gap.height_um", electrode)
+    if height >= cell.thickness_um:
+        raise SpecError("gap.height_um", f"{height:g} µm is as tall as or taller than the electrolyte "
+                                         f"({cell.thickness_um:g} µm): a gap is a thin layer at the interface")
     return Gap(height_um=height, eps_r=_positive(t, "eps_r", "gap", default=1.0))
 
 

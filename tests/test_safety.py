@@ -1,0 +1,235 @@
+"""Nothing lost, nothing silent: every bad input or output path gives one line and exit
+status 2, writes nothing and changes no existing file (issue 13)."""
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from constriction.cli import main
+from constriction.output import MARKER
+from constriction.spectrum import Spectrum
+
+from test_cli import SMALL_SPEC
+
+TINY_SPEC = SMALL_SPEC.replace("points_per_decade = 4", "points_per_decade = 2").replace(
+    "side_um = 50.0", "side_um = 20.0").replace("thickness_um = 50.0", "thickness_um = 20.0").replace(
+    "radius_um = 5.0", "radius_um = 3.0")
+
+STUDY = """
+[study]
+name = "tiny"
+outputs = ["R_dc_ohm", "R_cstr_ohm"]
+[base]
+spec = "tiny.toml"
+[[axes]]
+name = "radius"
+key = "contacts[0].radius_um"
+values = [2.0, 3.0]
+"""
+
+
+def snapshot(root: Path) -> dict:
+    """Every path under root with a hash of its content (folders: None)."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        out[str(path.relative_to(root))] = None if path.is_dir() else hashlib.sha1(path.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.fixture
+def place(tmp_path, monkeypatch):
+    """A working folder with a spec, a study, a measured file and a user's own files."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.toml").write_text(TINY_SPEC)
+    (tmp_path / "study.toml").write_text(STUDY)
+    f = np.logspace(0, 8, 30)
+    Spectrum(f, 5e4 + 1e5 / (1 + 2j * np.pi * f * 1e-5)).to_csv(tmp_path / "measured.csv")
+    (tmp_path / "thesis").mkdir()
+    (tmp_path / "thesis" / "chapter.tex").write_text("years of work")
+    (tmp_path / "notes.txt").write_text("my notes")
+    return tmp_path
+
+
+def refused(argv, root, *words, capsys):
+    """Run the CLI; it must refuse in one line naming `words`, and change nothing."""
+    before = snapshot(root)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    message = err[-1]
+    assert message.startswith("error: ") and "Traceback" not in "\n".join(err), err
+    for word in words:
+        assert word in message, message
+    assert snapshot(root) == before
+    return message
+
+
+# ---------------------------------------------------------------- 1, 6: output paths
+
+@pytest.mark.parametrize("out, words", [
+    ("notes.txt", ["notes.txt", "not a folder"]),          # an existing file
+    ("thesis", ["thesis", "did not write"]),              # a user's folder
+    (".", ["working folder"]),                            # the folder of the spec itself
+    ("..", ["working folder"]),                           # a parent of it
+    ("/proc/constriction-test", ["cannot write"]),        # a place nobody may write
+    ("notes.txt/result", ["is a file"]),                  # under a file
+])
+def test_run_refuses_an_output_path_that_is_not_ours_before_computing(place, capsys, out, words):
+    refused(["run", "tiny.toml", "--out", out], place, *words, capsys=capsys)
+
+
+def test_run_replaces_only_its_own_result_and_cleans_what_a_kill_left(place, capsys):
+    assert main(["run", "tiny.toml", "--out", "res"]) == 0
+    out = capsys.readouterr().out
+    assert "R_dc" in out and "R_cstr" in out and "C_cstr" in out and "checks:" in out and "ok" in out
+    assert json.loads((place / "res" / MARKER).read_text())["kind"] == "run"
+    (place / ".res.partial-killed").mkdir()                   # a kill during writing left this
+    (place / ".res.partial-killed" / MARKER).write_text('{"kind": "run"}')
+    assert main(["run", "tiny.toml", "--out", "res"]) == 0   # a re-run replaces our own folder
+    assert not (place / ".res.partial-killed").exists()
+    (place / "res" / "my_comparison.png").write_text("user's")  # once it holds a file of the user's,
+    refused(["run", "tiny.toml", "--out", "res"], place, "my_comparison.png", capsys=capsys)
+
+
+def test_a_study_folder_is_never_replaced_by_a_run(place, capsys):
+    """README order: a study into results/tiny, then a run whose default folder is the same."""
+    assert main(["study", "run", "study.toml", "--out", "results/tiny", "--serial"]) == 0
+    refused(["run", "tiny.toml"], place, "results/tiny", "study", capsys=capsys)
+    assert main(["study", "status", "results/tiny"]) == 0
+    assert "2 done" in capsys.readouterr().out
+    refused(["study", "run", "study.toml", "--out", "thesis", "--serial"], place, "did not write", capsys=capsys)
+    refused(["study", "run", "study.toml", "--out", "notes.txt"], place, "not a folder", capsys=capsys)
+    refused(["study", "table", "results/tiny", "--out", "notes.txt"], place, "did not write", capsys=capsys)
+
+
+@pytest.mark.parametrize("command", ["compare", "fit"])
+def test_compare_and_fit_refuse_an_existing_file_or_foreign_folder(place, capsys, command):
+    extra = ["--table", "t.nc", "--area-cm2", "1"] if command == "fit" else []
+    first = ["measured.csv"] if command == "fit" else ["measured.csv", "res"]
+    for out, word in (("notes.txt", "not a folder"), ("thesis", "did not write")):
+        refused([command, *first, *extra, "--out", out], place, word, capsys=capsys)
+
+
+# ---------------------------------------------------------------- 2, 4, 7: specs
+
+@pytest.mark.parametrize("edit, words", [
+    (("sigma_S_per_m = 0.1", "sigma_S_per_m = 0"), ["materials.electrolyte.sigma_S_per_m", "> 0"]),
+    (("size_um = 10.0", "size_um = 0.001"), ["elements", "--max-elements"]),
+    (("order = 1", "order = 1\nedge_size_um = 1e-6"), ["elements"]),
+    (("height_um = 0.5", "height_um = 100000.0"), ["gap.height_um"]),  # a gap far taller than the cell
+    (("size_um = 10.0", "size_um = 0.3"), ["elements"]),
+    (("radius_um = 3.0", "radius_um = 1e300"), ["contacts[0].radius_um", "µm"]),
+    (("f_min_Hz = 1.0", "f_min_Hz = 1e-300"), ["sweep.f_min_Hz"]),
+    (("f_max_Hz = 1e9", "f_max_Hz = 1e300"), ["sweep.f_max_Hz"]),
+    (("points_per_decade = 2", "points_per_decade = 1000000000"), ["sweep.points_per_decade"]),
+])
+def test_run_refuses_a_spec_before_meshing(place, capsys, edit, words):
+    (place / "bad.toml").write_text(TINY_SPEC.replace(*edit))
+    message = refused(["run", "bad.toml", "--out", "res"], place, *words, capsys=capsys)
+    assert message.count("bad.toml") == 1  # the file, named once
+
+
+def test_a_binary_spec_or_study_file_is_refused(place, capsys):
+    (place / "bin.toml").write_bytes(bytes(range(256)) * 4)
+    refused(["run", "bin.toml"], place, "bin.toml", "not a text file", capsys=capsys)
+    refused(["study", "run", "bin.toml", "--out", "s"], place, "bin.toml", "not a text file", capsys=capsys)
+
+
+@pytest.mark.parametrize("study, words", [
+    (STUDY.replace("values = [2.0, 3.0]", 'values = ["a", "b"]'), ["axes[0].values[0]", "number"]),
+    (STUDY.replace("values = [2.0, 3.0]", "values = 2.0"), ["axes[0].values", "list"]),
+    (STUDY.replace("values = [2.0, 3.0]", "linspace = [1.0, 3.0, -2]"), ["axes[0].linspace", "num"]),
+    (STUDY.replace("values = [2.0, 3.0]", "values = [2.0, 2.0]"), ["axes[0]", "duplicated"]),
+    ('study = "x"\n' + STUDY.split("[base]")[1].join(["[base]", ""]), ["study", "table"]),
+    (STUDY.split("[[axes]]")[0] + "[sample]\ncount = 2\n[[sample.ranges]]\nname = 'r'\n"
+     "key = 'contacts[0].radius_um'\nhigh = 3.0\n", ["sample.ranges[0].low", "missing"]),
+    (STUDY.replace("sigma", "x") + "[base.materials.electrolyte]\nsigma_S_per_m = 0.0\n",
+     ["base.materials.electrolyte.sigma_S_per_m"]),
+])
+def test_a_bad_study_is_refused_in_one_line(place, capsys, study, words):
+    (place / "bad_study.toml").write_text(study)
+    refused(["study", "run", "bad_study.toml", "--out", "s", "--serial"], place, *words, capsys=capsys)
+
+
+# ---------------------------------------------------------------- 7: damaged result folders
+
+@pytest.fixture(scope="module")
+def result_folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("result")
+    (root / "tiny.toml").write_text(TINY_SPEC)
+    assert main(["run", str(root / "tiny.toml"), "--out", str(root / "res")]) == 0
+    return root / "res"
+
+
+@pytest.mark.parametrize("name, damage", [
+    ("spectrum.csv", None), ("summary.json", None),
+    ("spectrum.csv", lambda text: text[: len(text) // 3]), ("summary.json", lambda text: text[: len(text) // 3]),
+    ("spectrum.csv", lambda text: "garbage\x00\x01"), ("summary.json", lambda text: "[1, 2]"),
+])
+def test_plot_and_compare_on_a_damaged_result_folder_refuse_in_one_line(result_folder, tmp_path, capsys,
+                                                                       monkeypatch, name, damage):
+    import shutil
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "res"
+    shutil.copytree(result_folder, folder)
+    text = (folder / name).read_text()
+    (folder / name).unlink()
+    if damage is not None:
+        (folder / name).write_text(damage(text))
+    refused(["plot", str(folder)], tmp_path, "res", capsys=capsys)
+    Spectrum(np.logspace(0, 6, 10), np.ones(10) + 0j).to_csv(tmp_path / "m.csv")
+    refused(["compare", "m.csv", str(folder)], tmp_path, "res", capsys=capsys)
+
+
+# ---------------------------------------------------------------- 3, 5, 8: measured files and options
+
+@pytest.mark.parametrize("content, words", [
+    ("630957,3445,159,8206,-237,1542\n", ["cannot tell the column separator", ":1"]),
+    ("1e3;1,5;-2.5\n1e2;2;-3\n10;3;-1\n", ["mixes decimal commas and points", ":1"]),
+    ("1e3,1.5,-2\n1e2,2,-3\n1e3,3,-1\n", ["1000 Hz is measured more than once"]),
+])
+def test_ambiguous_or_repeated_measured_data_is_refused(place, capsys, content, words):
+    (place / "m.csv").write_text(content)
+    refused(["compare", "m.csv", "res"], place, "m.csv", *words, capsys=capsys)
+
+
+def test_decimal_commas_with_semicolons_are_read_as_written(place):
+    from constriction.measured import read_spectrum
+    (place / "m.csv").write_text("f;Re;Im\n630957,3445;159,8206;-237,1542\n1000;100,5;-1\n10;2;-0,5\n")
+    s = read_spectrum(place / "m.csv")
+    np.testing.assert_allclose(s.frequency_Hz, [630957.3445, 1000, 10])
+    np.testing.assert_allclose(s.Z_ohm, [159.8206 - 237.1542j, 100.5 - 1j, 2 - 0.5j])
+
+
+def test_a_million_row_file_is_refused_with_the_reason_not_read(place, capsys):
+    f = np.logspace(-2, 7, 1_000_000)
+    np.savetxt(place / "huge.csv", np.column_stack([f, np.ones_like(f), -np.ones_like(f)]), delimiter=",", fmt="%.9e")
+    refused(["compare", "huge.csv", "res"], place, "huge.csv", "data points", capsys=capsys)
+    refused(["fit", "huge.csv", "--table", "t.nc", "--area-cm2", "1"], place, "huge.csv", capsys=capsys)
+
+
+@pytest.mark.parametrize("option", [["--area-cm2", "inf"], ["--area-cm2", "-1"], ["--noise", "-0.1"],
+                                    ["--noise", "nan"]])
+def test_non_physical_options_are_refused(place, capsys, option):
+    argv = ["fit", "measured.csv", "--table", "t.nc", "--area-cm2", "1", *option]
+    before = snapshot(place)
+    with pytest.raises(SystemExit) as exit_status:
+        main(argv)
+    assert exit_status.value.code == 2 and option[0] in capsys.readouterr().err
+    assert snapshot(place) == before
+
+
+def test_fit_refuses_a_study_dataset_as_a_table(place, capsys):
+    assert main(["study", "run", "study.toml", "--out", "s", "--serial"]) == 0
+    capsys.readouterr()
+    refused(["fit", "measured.csv", "--table", "s/results.nc", "--area-cm2", "1", "--out", "f"], place,
+            "results.nc", "not a table", capsys=capsys)
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.startswith("constriction ")
