@@ -51,15 +51,17 @@ class System:
     `floating` are the dofs of each void inside the electrolyte: at those frequencies a
     void is shorted too, but floats (one unknown potential each).
     `surface` is the Robin block (G_s, C_s) of a surface admittance, else None; the
-    metal dof is then the last one."""
+    metal dof is then the last one. A System from an image (voxels.py) has no basis but
+    its `grid`; its WE and CE are one unknown each."""
     G: sp.csr_matrix
     C: sp.csr_matrix
     we: np.ndarray
     ce: np.ndarray
     shorted: np.ndarray
-    basis: Basis
+    basis: Basis | None                 # the finite-element basis (None on a voxel grid)
     surface: tuple[sp.csr_matrix, sp.csr_matrix] | None = None
     floating: tuple[np.ndarray, ...] = ()
+    grid: object = None                 # voxels.VoxelGrid of a System built from an image
 
     @property
     def n_dofs(self) -> int:

@@ -259,11 +259,15 @@ class Spec:
                        temperature_K=T)
 
     def frequencies_Hz(self):
-        """Log-spaced frequencies, points_per_decade per decade, both ends included."""
-        import numpy as np
-        decades = math.log10(self.sweep.f_max_Hz / self.sweep.f_min_Hz)
-        n = max(2, int(round(decades * self.sweep.points_per_decade)) + 1)
-        return np.logspace(math.log10(self.sweep.f_min_Hz), math.log10(self.sweep.f_max_Hz), n)
+        return frequencies(self.sweep)
+
+
+def frequencies(sweep: Sweep):
+    """Log-spaced frequencies (Hz), points_per_decade per decade, both ends included."""
+    import numpy as np
+    decades = math.log10(sweep.f_max_Hz / sweep.f_min_Hz)
+    n = max(2, int(round(decades * sweep.points_per_decade)) + 1)
+    return np.logspace(math.log10(sweep.f_min_Hz), math.log10(sweep.f_max_Hz), n)
 
 
 # ---------------------------------------------------------------- reading TOML
@@ -303,9 +307,13 @@ def read_toml(path: Path) -> dict:
 
 
 def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None) -> Spec:
-    """Build a validated Spec from plain nested dicts (as TOML gives them).
+    """Build a validated Spec from plain nested dicts (as TOML gives them); with an
+    [image] table, an ImageSpec (image.py).
 
-    `base_dir` resolves a relative `layout.image` path (the spec file's folder)."""
+    `base_dir` resolves a relative `layout.image` or `image.path` (the spec file's folder)."""
+    if "image" in data:
+        from .image import image_spec_from_dict
+        return image_spec_from_dict(data, name=name, base_dir=base_dir)
     _only_keys(data, "", {"cell", "electrode", "contacts", "layout", "gap", "pores", "voids",
                           "interface", "interphase", "materials", "grains", "conditions", "sweep", "mesh"})
     cell = _cell(_table(data, "cell", required=True))

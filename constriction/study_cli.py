@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 from .output import OutputError, ResultError, check_file, check_folder, is_ours, mark, write_text
 from .spec import SpecError

@@ -55,10 +55,17 @@ def dc_resistance(system: System, short_gaps: bool = False, backend="auto") -> t
             P = _merging(G.shape[0], system.floating)
             G = (P.T @ G @ P).tocsr()
             we, ce = np.unique(P.indices[we]), np.unique(P.indices[ce])
-    conducting = G.diagonal() > 0
-    free = np.setdiff1d(np.flatnonzero(conducting), np.union1d(we, ce))
+    free = np.setdiff1d(_connected_to(G, np.union1d(we, ce)), np.union1d(we, ce))
     y, mismatch, _ = driven_solve(G, we, ce, free, backend)
     return (1.0 / y if y > 0 else float("inf")), mismatch
+
+
+def _connected_to(G: sp.csr_matrix, fixed: np.ndarray) -> np.ndarray:
+    """Dofs that conduct (G) to a fixed dof: a conducting island that touches neither
+    electrode carries no DC current, and would leave G singular."""
+    from scipy.sparse.csgraph import connected_components
+    _, component = connected_components(G, directed=False)
+    return np.flatnonzero(np.isin(component, np.unique(component[fixed])) & (G.diagonal() > 0))
 
 
 def _merging(n: int, groups) -> sp.csr_matrix:

@@ -22,11 +22,11 @@ Writes trends.csv and fig2b_trends.png to --out.
 
 import argparse
 import csv
-from pathlib import Path
 
 from tqdm import tqdm
 
 from constriction import run, spec_from_dict
+from constriction.output import check_folder, write_folder
 from constriction.plot import trends
 
 SIDE, THICKNESS = 100.0, 100.0  # µm
@@ -73,8 +73,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="P1 on a coarse mesh")
     parser.add_argument("--out", default="results/fig2b")
     args = parser.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    written = ("trends.csv", "fig2b_trends.png")
+    out = check_folder(args.out, "fig2b", lambda name: name in written)  # before computing
 
     rows, drawn = [], []
     todo = panels(args.quick)
@@ -95,11 +95,14 @@ def main():
         drawn.append((title, x_label, xs, series))
     bar.close()
 
-    with open(out / "trends.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    trends(drawn, out / "fig2b_trends.png", title="Constriction trends (cf. thesis Fig. 2b)")
+    def fill(tmp):
+        with open(tmp / "trends.csv", "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        trends(drawn, tmp / "fig2b_trends.png", title="Constriction trends (cf. thesis Fig. 2b)")
+
+    write_folder(out, "fig2b", lambda name: name in written, fill)
     print(f"table: {out / 'trends.csv'}\nplot:  {out / 'fig2b_trends.png'}")
 
 

@@ -25,6 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 from constriction import spec_from_dict
+from constriction.output import check_folder, write_folder
 from constriction.cell import system_of
 from constriction.materials import BOLTZMANN_eV_per_K, NAMED
 from constriction.split import constriction_split
@@ -58,7 +59,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("results/grain_size_activation"))
     args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+    written = ("activation.csv", "grain_size_activation.png")
+    out = check_folder(args.out, "grain_size_activation", lambda name: name in written)  # before computing
 
     rows = []
     bar = tqdm(total=len(GRAIN_SIZES_UM) * len(TEMPERATURES_K), desc="cases", unit="case")
@@ -74,14 +76,17 @@ def main():
                      **{f"R_cstr_ohm_{T:g}K": R for T, R in zip(TEMPERATURES_K, R_cstr)}})
     bar.close()
 
-    with open(args.out / "activation.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    _plot(rows, args.out / "grain_size_activation.png")
+    def fill(tmp):
+        with open(tmp / "activation.csv", "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        _plot(rows, tmp / "grain_size_activation.png")
+
+    write_folder(out, "grain_size_activation", lambda name: name in written, fill)
     for r in rows:
         print(f"grains {r['grain_size_um']:>6.3g} µm: E_a,cstr = {r['E_a_cstr_eV']:.4f} eV")
-    print(f"table: {args.out / 'activation.csv'}\nplot:  {args.out / 'grain_size_activation.png'}")
+    print(f"table: {out / 'activation.csv'}\nplot:  {out / 'grain_size_activation.png'}")
 
 
 def _plot(rows, path):

@@ -28,6 +28,7 @@ from constriction.fit import fit_morphology
 from constriction.plot import comparison, consistent_region
 from constriction.compare import Comparison
 from constriction.spectrum import Spectrum
+from constriction.output import check_folder, mark, write_text
 from constriction.study import load_study, run_study
 from constriction.table import build_table
 
@@ -51,8 +52,12 @@ def main():
     parser.add_argument("--out", type=Path, default=Path("results/thesis_interface"))
     args = parser.parse_args()
 
+    written = ("study", "fit.json", "consistent_region.png", "best_fit.png")
+    out = check_folder(args.out, "thesis_interface", lambda name: name in written)  # before computing
+    out.mkdir(parents=True, exist_ok=True)
+    mark(out, "thesis_interface")
     study = load_study(HERE / "thesis_interface.toml")
-    table = build_table(run_study(study, args.out / "study", workers=args.workers))
+    table = build_table(run_study(study, out / "study", workers=args.workers))
     f = np.logspace(0, 7, 50)
     measured = Spectrum(f, thesis_spectrum(f) / AREA_CM2)
     # the grain-boundary arc is the material's: at high frequency, above the constriction's
@@ -73,14 +78,13 @@ def main():
         period = 100.0 * float(fit.scale.sel(at))
         print(f"  spots of radius {at['radius_over_period'] * period:5.2f} µm every {period:5.0f} µm, "
               f"gas gap {500 / at['gap_eps_r']:5.1f} nm")
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "fit.json").write_text(json.dumps(summary, indent=1))
-    consistent_region(fit, args.out / "consistent_region.png",
+    write_text(out / "fit.json", json.dumps(summary, indent=1))
+    consistent_region(fit, out / "consistent_region.png",
                       title="morphologies explaining the thesis' 1 N spectrum (L670)")
     residual = (fit.measured.Z_ohm - fit.fitted.Z_ohm) / np.abs(fit.fitted.Z_ohm)
-    comparison(Comparison(fit.measured, fit.fitted, f, residual), args.out / "best_fit.png",
+    comparison(Comparison(fit.measured, fit.fitted, f, residual), out / "best_fit.png",
                title="thesis spectrum (1 N) vs the best-fitting morphology")
-    print(f"written: {args.out / 'fit.json'}, {args.out / 'consistent_region.png'}, {args.out / 'best_fit.png'}")
+    print(f"written: {out / 'fit.json'}, {out / 'consistent_region.png'}, {out / 'best_fit.png'}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ ours, never another exception (spec files, study files, measured files)."""
 import copy
 import math
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

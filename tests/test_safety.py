@@ -3,7 +3,6 @@ status 2, writes nothing and changes no existing file (issue 13)."""
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
