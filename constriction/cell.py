@@ -1,6 +1,10 @@
-"""From a spec to an assembled System: mesh it with Gmsh, assemble its regions."""
+"""From a spec to an assembled System: mesh it with Gmsh and assemble its regions, or
+read a labelled image and assemble its voxel grid (voxels.py)."""
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 from .fem import EPS0, System, assemble
 from .grains import split_grain_boundaries
@@ -69,3 +73,32 @@ def _grain_numbers(mesh) -> dict[int, int]:
         if idx is not None and len(idx):
             tags.update(mesh.cell_data["gmsh:geometrical"][k][idx].tolist())
     return {tag: i for i, tag in enumerate(sorted(tags))}
+
+
+@dataclass(frozen=True)
+class Discretised:
+    """A cell ready to solve: its System and the sizes its summary reports (SI)."""
+    system: System
+    thickness_m: float
+    electrode_area_m2: float
+    contact_area_m2: float
+    counter_area_m2: float    # as meshed or voxelised
+    elements: int             # tetrahedra, or voxels
+    order: int
+
+
+def discretise(spec, progress: bool = True) -> Discretised:
+    """The System of a resolved Spec (Gmsh) or ImageSpec (voxels)."""
+    from .image import ImageSpec
+    if isinstance(spec, ImageSpec):
+        from .image import read_labels
+        from .voxels import grid_system
+        grid, system = grid_system(read_labels(spec), spec, progress)
+        return Discretised(system=system, thickness_m=grid.thickness_m, electrode_area_m2=grid.face_area_m2,
+                           contact_area_m2=grid.contact_area_m2, counter_area_m2=grid.face_area_m2,
+                           elements=math.prod(grid.shape), order=1)
+    tm, system = system_of(spec)
+    return Discretised(system=system, thickness_m=spec.cell.thickness_um * UM,
+                       electrode_area_m2=spec.electrode_area_um2 * UM**2,
+                       contact_area_m2=spec.contact_area_um2 * UM**2, counter_area_m2=tm.facet_area_m2("ce"),
+                       elements=tm.n_elements, order=spec.mesh.order)

@@ -21,13 +21,14 @@ from pathlib import Path
 
 from .geometry import MeshError
 from .linalg import BACKENDS
+from .image import ImageError
 from .measured import MeasurementError
 from .output import OutputError, ResultError
-from .run import MAX_ELEMENTS, PLOTS, SWEEPS
+from .run import MAX_ELEMENTS, MAX_VOXELS, PLOTS, SWEEPS
 from .spec import SpecError, load_spec
 
 # what a user gave us that we cannot use: one line, exit status 2, nothing written
-USER_ERRORS = (SpecError, OutputError, MeasurementError, ResultError, MeshError)
+USER_ERRORS = (SpecError, OutputError, MeasurementError, ResultError, MeshError, ImageError)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="sparse solver for the real solves (DC and reduced-model shifts)")
     run_cmd.add_argument("--max-elements", type=_positive_int, default=MAX_ELEMENTS,
                          help=f"refuse a mesh estimated larger than this (default {MAX_ELEMENTS:,})")
+    run_cmd.add_argument("--max-voxels", type=_positive_int, default=MAX_VOXELS,
+                         help=f"refuse an image with more voxels than this (default {MAX_VOXELS:,})")
     plot_cmd = commands.add_parser("plot", help="(re)draw the plots of a result folder")
     plot_cmd.add_argument("result", type=Path, help="folder written by `constriction run`")
     plot_cmd.add_argument("--kind", choices=("all", *PLOTS), default="all")
@@ -139,10 +142,11 @@ def _run(args) -> int:
     spec = load_spec(args.spec)
     out = check_out(args.out or Path("results") / spec.name)  # before any computing
     try:
-        check_size(spec.at(), args.max_elements)
+        check_size(spec.at(), args.max_elements, args.max_voxels)
     except SpecError as err:
         raise err.in_file(args.spec) from None
-    result = run(spec, sweep=args.sweep, backend=args.backend, max_elements=args.max_elements)
+    result = run(spec, sweep=args.sweep, backend=args.backend, max_elements=args.max_elements,
+                 max_voxels=args.max_voxels)
     paths = write_result(result, out)
     for what, path in paths.items():
         print(f"{what:>24}: {path}")

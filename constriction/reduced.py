@@ -30,6 +30,7 @@ from .progress import Progress
 
 CANDIDATES_PER_DECADE = 20
 MAX_SHIFTS = 40
+STALLS_TO_CONVERGE = 3  # shifts in a row (each in the widest gap) whose snapshots lie in the span
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     s_band = 2j * np.pi * candidates
     shifts = list(np.geomspace(f_min_Hz, f_max_Hz, 3))
     V = np.zeros((len(I), 0))
-    Y_old, error, mismatch = None, np.inf, 0.0
+    Y_old, error, mismatch, stalled = None, np.inf, 0.0, 0
     bar = Progress("reduced model", unit="shift", enabled=progress, every_s=0.0)
     for n_done in range(MAX_SHIFTS):
         s = 2 * np.pi * shifts[n_done]
@@ -136,9 +137,14 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
         size = V.shape[1]
         V, outside = _orthonormal_extend(V, np.column_stack([x, dx]))
         bar.update(f"shift {shifts[n_done]:.3g} Hz, order {V.shape[1]}")
-        if V.shape[1] == size:  # nothing new at this shift: it says nothing about convergence,
-            shifts.append(_widest_gap(shifts))  # so try where the shifts are sparsest
+        if V.shape[1] == size:  # nothing new at this shift: by itself that says little about
+            stalled += 1        # convergence, so try where the shifts are sparsest; once
+            if stalled == STALLS_TO_CONVERGE and Y_old is not None:  # several such shifts in a
+                error = outside  # row add nothing, the basis holds the response everywhere
+                break
+            shifts.append(_widest_gap(shifts))
             continue
+        stalled = 0
         proj = _Projection(G=V.T @ (G_II @ V), C=V.T @ (C_II @ V), g=V.T @ g, c=V.T @ c, g0=g0, c0=c0)
         Y = proj.admittance(s_band)
         if Y_old is not None:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .cell import system_of
+from .cell import discretise
 from .mesh import UM
 from .plot import bode, current_map, drt, equipotentials, nyquist
+from .image import ImageSpec, check_image_size
 from .spec import Spec, SpecError
 from .spectrum import Spectrum
 from .linalg import choose_backend
@@ -27,7 +28,8 @@ from .fem import EPS0
 from .fields import (ContactCurrent, Fields, contact_current, fields_of, read_contact_vtu, read_vtu,
                      write_contact_vtu, write_vtu)
 from .reduced import ReducedModel, reduce
-from .split import constriction_split
+from .voxel_fields import GridFields, grid_contact_current, grid_fields, read_vti, write_vti
+from .split import constriction_split, image_split
 from .sweep import dc_resistance, driven_solve, sweep_direct
 
 SWEEPS = ("reduced", "direct")
@@ -46,8 +48,14 @@ class Result:
 MAX_ELEMENTS = 400_000  # about 6e5 P2 unknowns: what a 24 GiB machine meshes and solves
 
 
-def check_size(spec: Spec, max_elements: int = MAX_ELEMENTS) -> int:
-    """The estimated element count of `spec`'s mesh; SpecError beyond `max_elements`."""
+MAX_VOXELS = 256**3      # about 17 GiB at 1 KiB per voxel
+
+
+def check_size(spec: Spec | ImageSpec, max_elements: int = MAX_ELEMENTS, max_voxels: int = MAX_VOXELS) -> int:
+    """The estimated element count of `spec`'s mesh (or its voxel count); SpecError
+    beyond the limit."""
+    if isinstance(spec, ImageSpec):
+        return check_image_size(spec, max_voxels)
     n = estimate_elements(spec)
     if n > max_elements:
         raise SpecError("mesh", f"about {n:,} elements estimated from the sizes and the geometry, above "
@@ -56,27 +64,34 @@ def check_size(spec: Spec, max_elements: int = MAX_ELEMENTS) -> int:
     return n
 
 
-def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6,
-        progress: bool = True, cpe_fit: bool = True, max_elements: int = MAX_ELEMENTS) -> Result:
-    """Mesh, assemble and sweep the cell described by `spec`.
+def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6,
+        progress: bool = True, cpe_fit: bool = True, max_elements: int = MAX_ELEMENTS,
+        max_voxels: int = MAX_VOXELS) -> Result:
+    """Mesh (or voxelise), assemble and sweep the cell described by `spec`.
 
     sweep: "reduced" (default; reduced-order model to relative tolerance `tol`) or
     "direct" (the reference: one complex factorisation per frequency).
     cpe_fit: also fit R || CPE to the constriction arc (least squares, about a second).
     backend: sparse solver for the real solves (see linalg.py).
-    max_elements: refuse (SpecError, before meshing) a mesh estimated larger than this."""
+    max_elements, max_voxels: refuse (SpecError, before meshing) a mesh estimated larger,
+    or an image with more voxels."""
     if sweep not in SWEEPS:
         raise ValueError(f"unknown sweep {sweep!r} (choose from {', '.join(SWEEPS)})")
     spec = spec.at()  # every material at the spec's temperature, once, for everything below
-    n_estimated = check_size(spec, max_elements)
+    n_estimated = check_size(spec, max_elements, max_voxels)
 
     def say(message):
         progress_line(message, enabled=progress)
 
     clock = {}
-    say(f"{spec.name}: meshing (Gmsh, about {n_estimated:,} elements estimated) and assembling P{spec.mesh.order}")
+    if isinstance(spec, ImageSpec):
+        say(f"{spec.name}: reading {spec.path.name} ({n_estimated:,} voxels)")
+    else:
+        say(f"{spec.name}: meshing (Gmsh, about {n_estimated:,} elements estimated) and assembling "
+            f"P{spec.mesh.order}")
     t0 = time.perf_counter()
-    tm, system = system_of(spec)
+    cell = discretise(spec, progress)
+    system = cell.system
     clock["mesh_and_assemble"] = time.perf_counter() - t0
 
     say(f"{spec.name}: DC solves, {system.n_dofs} unknowns")
@@ -87,7 +102,7 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
 
     say(f"{spec.name}: reference cells for the static/dynamic split")
     t0 = time.perf_counter()
-    split = constriction_split(spec, R_dc, backend=backend)
+    split = constriction_split(spec, R_dc, backend) if system.grid is None else image_split(system.grid, R_dc, backend)
     clock["split"] = time.perf_counter() - t0
 
     say(f"{spec.name}: {sweep} sweep")
@@ -116,12 +131,15 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
     else:
         potentials = {fi: driven_solve(system.pencil(2j * np.pi * fi), system.we, system.ce,
                                        system.interior, "superlu")[2] for fi in f_pair}
-    fields = fields_of(system, potentials, spec.cell.thickness_um * UM)
-    current = contact_current(system, potentials[f_pair[0]], f_pair[0])
+    if system.grid is None:
+        fields = fields_of(system, potentials, cell.thickness_m)
+        current = contact_current(system, potentials[f_pair[0]], f_pair[0])
+    else:
+        fields = grid_fields(system.grid, potentials)
+        current = grid_contact_current(system.grid, potentials[f_pair[0]], f_pair[0])
     peak = np.abs(current.j).max() / abs(current.mean)
-    normalisation = normalisation_factors(
-        spec.cell.thickness_um * UM, spec.electrode_area_um2 * UM**2, spec.contact_area_um2 * UM**2,
-        spec.electrolyte.sigma_S_per_m, R_inf)
+    normalisation = normalisation_factors(cell.thickness_m, cell.electrode_area_m2, cell.contact_area_m2,
+                                          spec.electrolyte.sigma_S_per_m, R_inf)
 
     summary = {
         "name": spec.name,
@@ -134,13 +152,13 @@ def run(spec: Spec, sweep: str = "reduced", backend: str = "auto", tol: float = 
             "peak_over_mean": peak,  # at a sharp contact edge this grows under mesh refinement
         },
         "normalisation": normalisation,
-        "area_um2": spec.electrode_area_um2,
-        "thickness_um": spec.cell.thickness_um,
-        "contact_area_um2": spec.contact_area_um2,
-        "meshed_ce_area_um2": tm.facet_area_m2("ce") / UM**2,
+        "area_um2": cell.electrode_area_m2 / UM**2,
+        "thickness_um": cell.thickness_m / UM,
+        "contact_area_um2": cell.contact_area_m2 / UM**2,
+        "meshed_ce_area_um2": cell.counter_area_m2 / UM**2,
         "dofs": int(system.n_dofs),
-        "elements": int(tm.n_elements),
-        "order": spec.mesh.order,
+        "elements": int(cell.elements),
+        "order": cell.order,
         "conservation": {
             "dc_relative_mismatch": dc_check,
             "sweep_max_relative_mismatch": mismatch,
@@ -182,7 +200,7 @@ PLOTS = {"nyquist": "nyquist.png", "bode": "bode.png", "drt": "drt.png",
          "equipotentials": "equipotentials.png", "current": "current.png"}
 
 
-DATA_FILES = ("spectrum.csv", "summary.json", "drt.csv", "fields.vtu", "contacts.vtu")
+DATA_FILES = ("spectrum.csv", "summary.json", "drt.csv", "fields.vtu", "fields.vti", "contacts.vtu")
 
 
 def is_result_file(name: str) -> bool:
@@ -204,7 +222,7 @@ def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
     if result.model is not None:
         written["DRT"] = "drt.csv"
     if result.fields is not None:
-        written["fields (VTK)"] = "fields.vtu"
+        written["fields (VTK)"] = "fields.vti" if isinstance(result.fields, GridFields) else "fields.vtu"
     if result.current is not None:
         written["contact current (VTK)"] = "contacts.vtu"
     plots = {}
@@ -217,7 +235,9 @@ def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
             np.savetxt(tmp / written["DRT"], np.column_stack([result.model.relaxation_times_s,
                                                               result.model.resistances_ohm]),
                        delimiter=",", header="tau_s,R_ohm", comments="", fmt="%.12e")
-        if result.fields is not None:
+        if isinstance(result.fields, GridFields):
+            write_vti(result.fields, tmp / written["fields (VTK)"])
+        elif result.fields is not None:
             write_vtu(result.fields, tmp / written["fields (VTK)"])
         if result.current is not None:
             write_contact_vtu(result.current, tmp / written["contact current (VTK)"])
@@ -282,6 +302,8 @@ def read_result_data(folder: Path, kinds) -> dict:
     if "equipotentials" in kinds and (folder / "fields.vtu").exists():
         thickness = need("thickness_um")
         data["equipotentials"] = read("fields.vtu", lambda p: read_vtu(p, thickness))
+    if "equipotentials" in kinds and (folder / "fields.vti").exists():
+        data["equipotentials"] = read("fields.vti", read_vti)
     if "current" in kinds and (folder / "contacts.vtu").exists():
         f_current = need("contact_current_density", "frequency_Hz")
         data["current"] = read("contacts.vtu", lambda p: read_contact_vtu(p, f_current))

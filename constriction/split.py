@@ -67,3 +67,12 @@ def constriction_split(spec: Spec, R_dc: float, backend: str = "auto") -> Constr
 
 def _dc(spec: Spec, backend: str) -> float:
     return dc_resistance(system_of(spec)[1], backend=backend)[0]
+
+
+def image_split(grid, R_dc: float, backend: str = "auto") -> ConstrictionSplit:
+    """The split of a voxel cell: its reference is the same image in full contact (gas
+    against the WE becomes metal, other gas and insulators the bulk electrolyte; see
+    voxels.bulk_reference). An image's electrode covers its whole face: R_static = 0."""
+    from .voxels import bulk_reference, reference_resistance
+    R_bulk = reference_resistance(grid, *bulk_reference(grid), backend=backend)
+    return ConstrictionSplit(R_dc_ohm=R_dc, R_electrode_ohm=R_bulk, R_bulk_ohm=R_bulk)
