@@ -29,7 +29,7 @@ def measured_command(args) -> int:
 
 def _compare(args, measured: Spectrum, out: Path) -> int:
     from .compare import compare
-    from .plot import comparison as comparison_plot, kramers_kronig as kk_plot
+    from .plot import comparison as comparison_plot, kramers_kronig as kk_plot, save
     from .run import read_result_data
     data = read_result_data(args.simulated, ("nyquist",))
     simulated, sim_area = data["nyquist"], data["summary"].get("area_um2")
@@ -46,8 +46,8 @@ def _compare(args, measured: Spectrum, out: Path) -> int:
         np.savetxt(tmp / "residuals.csv", np.column_stack([comparison.frequency_Hz, comparison.residual.real,
                                                            comparison.residual.imag]),
                    delimiter=",", header="frequency_Hz,residual_real,residual_imag", comments="", fmt="%.8e")
-        comparison_plot(comparison, tmp / "compare.png")
-        kk_plot(kk, tmp / "kramers_kronig.png")
+        save(comparison_plot(comparison), tmp / "compare.png")
+        save(kk_plot(kk), tmp / "kramers_kronig.png")
 
     out = write_folder(out, "compare", lambda name: name in COMPARE_FILES, fill)
     print(f"{args.measured.name}: {len(measured.frequency_Hz)} points, KK max residual "
@@ -61,7 +61,7 @@ def _compare(args, measured: Spectrum, out: Path) -> int:
 def _fit(args, measured: Spectrum, out: Path) -> int:
     from .compare import Comparison
     from .fit import fit_morphology
-    from .plot import comparison as comparison_plot, consistent_region
+    from .plot import comparison as comparison_plot, consistent_region, save
     from .table import open_table
     try:
         table = open_table(args.table)
@@ -75,10 +75,10 @@ def _fit(args, measured: Spectrum, out: Path) -> int:
 
     def fill(tmp: Path):
         (tmp / "fit.json").write_text(json.dumps(s, indent=1))
-        consistent_region(fit, tmp / "consistent_region.png")
+        save(consistent_region(fit), tmp / "consistent_region.png")
         residual = (fit.measured.Z_ohm - fit.fitted.Z_ohm) / abs(fit.fitted.Z_ohm)
-        comparison_plot(Comparison(fit.measured, fit.fitted, fit.fitted.frequency_Hz, residual),
-                        tmp / "best_fit.png", title="measured vs best-fitting morphology")
+        save(comparison_plot(Comparison(fit.measured, fit.fitted, fit.fitted.frequency_Hz, residual),
+                             title="measured vs best-fitting morphology"), tmp / "best_fit.png")
 
     out = write_folder(out, "fit", lambda name: name in FIT_FILES, fill)
     print(f"best: {', '.join(f'{k} = {v:.4g}' for k, v in s['best'].items())}")

@@ -1,30 +1,35 @@
 """Figures: Nyquist (equal axes, decade markers), Bode, the distribution of relaxation
-times, and equipotential lines on a vertical section."""
+times, equipotential lines on a vertical section, and the figures of studies and fits.
+
+Every function draws on the Axes it is given (`ax`, or `axes` for figures of several
+panels) or, without one, on a new figure, and returns what it drew on; `save` writes a
+figure to a file and closes it. Importing this module changes no matplotlib setting.
+
+    fig, ax = plt.subplots()
+    nyquist(spectrum, ax=ax)
+"""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from .spectrum import Spectrum  # noqa: E402
+from .spectrum import Spectrum
 
 _PREFIXES = [(1e9, "GΩ"), (1e6, "MΩ"), (1e3, "kΩ"), (1.0, "Ω")]
 
 
-def nyquist(spectrum: Spectrum, path: str | Path, title: str = "") -> plt.Figure:
+def nyquist(spectrum: Spectrum, ax=None, title: str = "", label: str = "simulated"):
     """Nyquist plot, -Im Z against Re Z on equal axes, each decade of frequency marked."""
     Z = spectrum.Z_ohm
     finite = np.isfinite(Z)
     scale, unit = _ohm_unit(np.abs(Z[finite]).max() if finite.any() else 1.0)
     x, y = Z.real / scale, -Z.imag / scale
-    fig, ax = plt.subplots(figsize=(6.4, 4.8))
-    ax.plot(x, y, ".-", color="C0", lw=1.2, ms=3, label="simulated")
+    fig, ax = _axes(ax, (6.4, 4.8))
+    line, = ax.plot(x, y, ".-", lw=1.2, ms=3, label=label)
     span = max(np.ptp(x[finite]), np.ptp(y[finite]), 1e-300)
     last = None
     for f_dec in _decades(spectrum.frequency_Hz):
@@ -33,7 +38,7 @@ def nyquist(spectrum: Spectrum, path: str | Path, title: str = "") -> plt.Figure
         point = np.array([np.interp(at, logf, x), np.interp(at, logf, y)])
         if last is not None and np.hypot(*(point - last)) < 0.04 * span:
             continue  # too close to the last labelled decade to read
-        ax.plot(*point, "o", color="C1", ms=4)
+        ax.plot(*point, "o", color=line.get_color(), mec="k", ms=4)
         ax.annotate(f"$10^{{{int(round(at))}}}$ Hz", point, textcoords="offset points",
                     xytext=(4, 4), fontsize=7)
         last = point
@@ -44,15 +49,32 @@ def nyquist(spectrum: Spectrum, path: str | Path, title: str = "") -> plt.Figure
     ax.set_ylabel(f"−Im Z / {unit}")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return _saved(fig, path)
+    return ax
 
 
-def _saved(fig: plt.Figure, path: str | Path) -> plt.Figure:
-    """Write the figure to path (PNG, 150 dpi) and close it; it stays inspectable."""
-    fig.savefig(path, dpi=150, bbox_inches="tight")
+def save(drawn, path: str | Path, dpi: int = 150) -> Path:
+    """Write the figure of `drawn` (an Axes, or a sequence of them) to `path` and close it."""
+    ax = np.ravel(drawn)[0] if isinstance(drawn, (list, tuple, np.ndarray)) else drawn
+    fig = ax.figure
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
     plt.close(fig)
-    return fig
+    return Path(path)
+
+
+def _axes(given, figsize, rows: int = 1, cols: int = 1, **shared):
+    """(figure, axes): the given axes, or a new figure with rows x cols of them (one Axes
+    when 1 x 1, else a flat array)."""
+    if given is not None:
+        axes = np.ravel(given) if isinstance(given, (list, tuple, np.ndarray)) else given
+        if rows * cols > 1 and np.size(axes) < rows * cols:
+            raise ValueError(f"this figure needs {rows * cols} axes, got {np.size(axes)}")
+        return (np.ravel(axes)[0] if rows * cols > 1 else axes).figure, axes
+    fig, axes = plt.subplots(rows, cols, figsize=figsize, **shared)
+    if rows * cols == 1:
+        fig.set_layout_engine("tight")
+        return fig, axes
+    fig.set_layout_engine("constrained")
+    return fig, np.ravel(axes)
 
 
 def _ohm_unit(magnitude: float) -> tuple[float, str]:
@@ -67,10 +89,10 @@ def _decades(f: np.ndarray) -> np.ndarray:
     return 10.0 ** np.arange(lo, hi + 1)
 
 
-def bode(spectrum: Spectrum, path: str | Path, title: str = "") -> plt.Figure:
-    """|Z| and phase against frequency."""
+def bode(spectrum: Spectrum, axes=None, title: str = ""):
+    """|Z| and phase against frequency, on two axes (top, bottom)."""
     f, Z = spectrum.frequency_Hz, spectrum.Z_ohm
-    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(6.4, 5.2))
+    fig, (top, bottom) = _axes(axes, (6.4, 5.2), rows=2, sharex=True)
     top.loglog(f, np.abs(Z), ".-", color="C0", lw=1.2, ms=3)
     top.set_ylabel("|Z| / Ω")
     bottom.semilogx(f, -np.degrees(np.angle(Z)), ".-", color="C1", lw=1.2, ms=3)
@@ -79,19 +101,17 @@ def bode(spectrum: Spectrum, path: str | Path, title: str = "") -> plt.Figure:
     top.set_title(title)
     for ax in (top, bottom):
         ax.grid(alpha=0.3, which="both")
-    fig.tight_layout()
-    return _saved(fig, path)
+    return np.array([top, bottom])
 
 
-def drt(relaxation_times_s: np.ndarray, resistances_ohm: np.ndarray, path: str | Path,
-        title: str = "") -> plt.Figure:
+def drt(relaxation_times_s: np.ndarray, resistances_ohm: np.ndarray, ax=None, title: str = ""):
     """Discrete distribution of relaxation times: each parallel-RC term R_k at tau_k."""
     finite = np.isfinite(relaxation_times_s) & np.isfinite(resistances_ohm) & (resistances_ohm > 0)
     tau, R = relaxation_times_s[finite], resistances_ohm[finite]
     keep = R > 1e-6 * R.max() if R.size else finite[finite]  # terms too small to see
     tau, R = tau[keep], R[keep]
     scale, unit = _ohm_unit(R.max() if R.size else 1.0)
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    fig, ax = _axes(ax, (6.4, 3.8))
     ax.vlines(tau, 0, R / scale, color="C0", lw=2)
     ax.plot(tau, R / scale, "o", color="C0", ms=4)
     ax.set_xscale("log")
@@ -100,17 +120,16 @@ def drt(relaxation_times_s: np.ndarray, resistances_ohm: np.ndarray, path: str |
     ax.set_ylim(bottom=0)
     ax.set_title(title or "distribution of relaxation times (reduced model)")
     ax.grid(alpha=0.3, which="both")
-    fig.tight_layout()
-    return _saved(fig, path)
+    return ax
 
 
-def equipotentials(fields, path: str | Path, title: str = "") -> plt.Figure:
+def equipotentials(fields, axes=None, title: str = ""):
     """Equipotential lines (Re phi, WE at 1 V) on the vertical section through the cell
     axis, one panel per frequency: the picture of thesis Fig. 2a."""
     n = len(fields.frequency_Hz)
-    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 4.2), sharey=True, squeeze=False)
+    fig, axes = _axes(axes, (4.2 * n, 4.2), cols=n, sharey=True)
     levels = np.linspace(0.05, 0.95, 19)
-    for ax, f, section in zip(axes[0], fields.frequency_Hz, fields.section):
+    for ax, f, section in zip(axes, fields.frequency_Hz, fields.section):
         shown = ax.contourf(fields.section_x_um, fields.section_z_um, np.abs(section),
                             levels=np.linspace(0, 1, 21), cmap="viridis")
         ax.contour(fields.section_x_um, fields.section_z_um, section.real, levels=levels,
@@ -118,15 +137,15 @@ def equipotentials(fields, path: str | Path, title: str = "") -> plt.Figure:
         ax.set_aspect("equal")
         ax.set_title(f"f = {f:.3g} Hz")
         ax.set_xlabel("x / µm")
-    axes[0][0].set_ylabel("z / µm (counter electrode at 0)")
-    fig.colorbar(shown, ax=axes[0].tolist(), label="|φ| / V", shrink=0.8)
+    axes[0].set_ylabel("z / µm (counter electrode at 0)")
+    fig.colorbar(shown, ax=list(axes), label="|φ| / V", shrink=0.8)
     fig.suptitle(title or "equipotential lines (Re φ, 0.05 V apart)")
-    return _saved(fig, path)
+    return axes
 
 
-def current_map(current, path: str | Path, title: str = "") -> plt.Figure:
+def current_map(current, ax=None, title: str = ""):
     """Normal current density on the contacts, relative to its mean, seen from above."""
-    fig, ax = plt.subplots(figsize=(5.6, 4.6))
+    fig, ax = _axes(ax, (5.6, 4.6))
     ratio = np.abs(current.j) / abs(current.mean)
     shown = ax.tripcolor(current.points_um[0], current.points_um[1], current.triangles.T, ratio,
                          shading="gouraud", cmap="inferno", vmin=0, vmax=min(ratio.max(), 3.0))
@@ -135,18 +154,18 @@ def current_map(current, path: str | Path, title: str = "") -> plt.Figure:
     ax.set_xlabel("x / µm")
     ax.set_ylabel("y / µm")
     ax.set_title(title or f"current density on the contacts, f = {current.frequency_Hz:.3g} Hz")
-    return _saved(fig, path)
+    return ax
 
 
-def trends(panels, path: str | Path, title: str = "") -> plt.Figure:
+def trends(panels, axes=None, title: str = ""):
     """Trend panels of a study, side by side. Each panel is (title, x label, x values,
     {series label: y values}); every series is drawn relative to its first value, on a
     log axis, so parameters of different units share a panel."""
     n = len(panels)
     cols = min(n, 2)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.9 * rows), squeeze=False)
-    for ax, (panel_title, x_label, x, series) in zip(axes.ravel(), panels):
+    fig, axes = _axes(axes, (5.2 * cols, 3.9 * rows), rows=rows, cols=cols)
+    for ax, (panel_title, x_label, x, series) in zip(axes, panels):
         for k, (label, y) in enumerate(series.items()):
             y = np.asarray(y, float)
             ax.plot(x, y / y[0], marker="os^dv"[k % 5], ls=("-", "--", ":")[k % 3], color=f"C{k}",
@@ -157,17 +176,16 @@ def trends(panels, path: str | Path, title: str = "") -> plt.Figure:
         ax.set_title(panel_title)
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
-    for ax in axes.ravel()[n:]:
+    for ax in axes[n:]:
         ax.set_visible(False)
     fig.suptitle(title)
-    fig.tight_layout()
-    return _saved(fig, path)
+    return axes
 
 
-def comparison(c, path: str | Path, title: str = "") -> plt.Figure:
+def comparison(c, axes=None, title: str = ""):
     """Measured and simulated spectra (ohm cm²): Nyquist, Bode and the residuals."""
-    fig, axes = plt.subplots(2, 2, figsize=(10.5, 7.5))
-    (nyq, mag), (phase, res) = axes
+    fig, axes = _axes(axes, (10.5, 7.5), rows=2, cols=2)
+    nyq, mag, phase, res = axes
     for s, style, label in ((c.measured, "o", "measured"), (c.simulated, "-", "simulated")):
         nyq.plot(s.Z_ohm.real, -s.Z_ohm.imag, style, ms=3, label=label)
         mag.loglog(s.frequency_Hz, np.abs(s.Z_ohm), style, ms=3, label=label)
@@ -183,17 +201,16 @@ def comparison(c, path: str | Path, title: str = "") -> plt.Figure:
     res.semilogx(c.frequency_Hz, 100 * c.residual.imag, "s-", ms=3, label="imaginary")
     res.axhline(0, color="k", lw=0.8)
     res.set_ylabel("(measured − simulated) / |simulated| / %")
-    for ax in axes.ravel():
+    for ax in axes:
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
     fig.suptitle(title or f"measured vs simulated (rms residual {100 * c.rms_residual:.2g} %)")
-    fig.tight_layout()
-    return _saved(fig, path)
+    return axes
 
 
-def kramers_kronig(kk, path: str | Path, title: str = "") -> plt.Figure:
+def kramers_kronig(kk, ax=None, title: str = ""):
     """Linear Kramers-Kronig residuals against frequency."""
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    fig, ax = _axes(ax, (6.4, 3.8))
     f = kk.spectrum.frequency_Hz
     ax.semilogx(f, 100 * kk.residual_real, "o-", ms=3, label="real")
     ax.semilogx(f, 100 * kk.residual_imag, "s-", ms=3, label="imaginary")
@@ -204,16 +221,15 @@ def kramers_kronig(kk, path: str | Path, title: str = "") -> plt.Figure:
                           f"max {100 * kk.max_residual:.2g} %")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    return _saved(fig, path)
+    return ax
 
 
-def consistent_region(fit, path: str | Path, title: str = "", truth: dict | None = None) -> plt.Figure:
+def consistent_region(fit, ax=None, title: str = "", truth: dict | None = None):
     """The misfit over the table's first two axes (best over everything else), the set of
     morphologies consistent with the measurement outlined, the best fit marked."""
     chi2 = fit.chi2
     names = list(chi2.dims)
-    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    fig, ax = _axes(ax, (6.4, 4.8))
     if len(names) == 1:
         x = chi2[names[0]].values
         ax.semilogy(x, chi2.values, "o-", ms=3)
@@ -241,5 +257,4 @@ def consistent_region(fit, path: str | Path, title: str = "", truth: dict | None
     ax.legend(fontsize=8, loc="best", facecolor="0.6")
     ax.set_title(title or f"morphologies consistent with the measurement ({int(fit.consistent.sum())} of "
                           f"{fit.consistent.size} grid points)")
-    fig.tight_layout()
-    return _saved(fig, path)
+    return ax

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg as la
+import scipy.sparse as sp
 
 from .fem import System
 from .linalg import factorize
@@ -111,7 +112,7 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     I = system.interior
     u = np.zeros(system.n_dofs)
     u[system.we] = 1.0
-    G_II, C_II = system.G[I][:, I].tocsr(), system.C[I][:, I].tocsr()
+    G_II, C_II = _block(system.G, I), _block(system.C, I)
     g, c = system.G[I] @ u, system.C[I] @ u
     g0, c0 = u @ (system.G @ u), u @ (system.C @ u)
     at_ce = np.zeros(system.n_dofs)
@@ -127,9 +128,10 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     bar = Progress("reduced model", unit="shift", enabled=progress, every_s=0.0)
     for n_done in range(MAX_SHIFTS):
         s = 2 * np.pi * shifts[n_done]
-        solve = factorize((G_II + s * C_II).tocsr(), backend)
+        solve = factorize(_shifted(G_II, C_II, s), backend)
         x = solve(-(g + s * c))
         dx = solve(-(C_II @ x + c))
+        del solve  # the factorisation (or AMG hierarchy) goes before the next one is built
         full = u.copy()
         full[I] = x
         y_we, y_ce = g0 + s * c0 + (g + s * c) @ x, -(ce_G + s * ce_C) @ full
@@ -160,6 +162,21 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     return ReducedModel(mu=mu, residues=r, shifts_Hz=np.array(shifts[:n_done + 1]),
                         estimated_error=float(error), order=V.shape[1], conservation=mismatch,
                         basis=V, projection=proj, interior=I, we=system.we, n_dofs=system.n_dofs)
+
+
+def _shifted(G, C, s: float):
+    """G + s C; sharing G's index arrays where C has the same sparsity pattern."""
+    if G.nnz == C.nnz and np.array_equal(G.indptr, C.indptr) and np.array_equal(G.indices, C.indices):
+        return sp.csr_matrix((G.data + s * C.data, G.indices, G.indptr), shape=G.shape, copy=False)
+    return (G + s * C).tocsr()
+
+
+def _block(M, I: np.ndarray):
+    """M restricted to the rows and columns I (one slice when I is 0, 1, ..., m - 1, as
+    for a voxel grid, whose electrodes are its last unknowns)."""
+    if I.size and I[0] == 0 and I[-1] == I.size - 1:
+        return M[:I.size, :I.size].tocsr()
+    return M[I][:, I].tocsr()
 
 
 def _widest_gap(shifts: list[float]) -> float:

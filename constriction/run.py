@@ -15,7 +15,7 @@ import numpy as np
 
 from .cell import discretise
 from .mesh import UM
-from .plot import bode, current_map, drt, equipotentials, nyquist
+from .plot import bode, current_map, drt, equipotentials, nyquist, save
 from .image import ImageSpec, check_image_size
 from .spec import Spec, SpecError
 from .spectrum import Spectrum
@@ -256,15 +256,15 @@ def draw_plots(result_dir: str | Path, kinds=tuple(PLOTS)) -> dict[str, Path]:
     data = read_result_data(folder, kinds)
     title = data["summary"]["name"]
     if "nyquist" in data:
-        nyquist(data["nyquist"], folder / PLOTS["nyquist"], title=title)
+        save(nyquist(data["nyquist"], title=title), folder / PLOTS["nyquist"])
     if "bode" in data:
-        bode(data["bode"], folder / PLOTS["bode"], title=title)
+        save(bode(data["bode"], title=title), folder / PLOTS["bode"])
     if "drt" in data:
-        drt(*data["drt"], folder / PLOTS["drt"])
+        save(drt(*data["drt"]), folder / PLOTS["drt"])
     if "equipotentials" in data:
-        equipotentials(data["equipotentials"], folder / PLOTS["equipotentials"], title=title)
+        save(equipotentials(data["equipotentials"], title=title), folder / PLOTS["equipotentials"])
     if "current" in data:
-        current_map(data["current"], folder / PLOTS["current"])
+        save(current_map(data["current"]), folder / PLOTS["current"])
     return {kind: folder / PLOTS[kind] for kind in kinds if kind in data}
 
 

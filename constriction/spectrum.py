@@ -23,3 +23,13 @@ class Spectrum:
     def from_csv(cls, path: str | Path) -> "Spectrum":
         f, re, im = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2).T
         return cls(frequency_Hz=f, Z_ohm=re + 1j * im)
+
+    def nyquist(self, ax=None, **kw):
+        """Draw the Nyquist plot on `ax` (or a new figure); returns the Axes."""
+        from .plot import nyquist
+        return nyquist(self, ax=ax, **kw)
+
+    def bode(self, axes=None, **kw):
+        """Draw |Z| and phase on two `axes` (or a new figure); returns them."""
+        from .plot import bode
+        return bode(self, axes=axes, **kw)

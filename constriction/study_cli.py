@@ -84,7 +84,7 @@ def _table(args) -> int:
 
 def _plot(args) -> int:
     """trends.png: each scalar output against each axis, the other axes at their middle."""
-    from .plot import trends
+    from .plot import save, trends
     ds = _results(args.dir)
     axes = [d for d in ds["status"].dims if d != "sample"]
     if not axes:
@@ -101,7 +101,7 @@ def _plot(args) -> int:
     if not is_ours(args.dir, "study") and (args.dir / "trends.png").exists():
         raise OutputError(f"{args.dir / 'trends.png'}: exists and constriction did not write it; it is left alone")
     path = args.dir / "trends.png"
-    trends(panels, path, title=f"{ds.attrs.get('study', '')}: relative to the first point of each axis")
+    save(trends(panels, title=f"{ds.attrs.get('study', '')}: relative to the first point of each axis"), path)
     print(f"trends: {path}")
     return 0
 

@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from constriction import run, spec_from_dict
 from constriction.output import check_folder, write_folder
-from constriction.plot import trends
+from constriction.plot import save, trends
 
 SIDE, THICKNESS = 100.0, 100.0  # µm
 BASE_RADIUS, BASE_GAP = 10.0, 0.1  # µm: the spot and gap every panel starts from
@@ -100,7 +100,7 @@ def main():
             writer = csv.DictWriter(f, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)
-        trends(drawn, tmp / "fig2b_trends.png", title="Constriction trends (cf. thesis Fig. 2b)")
+        save(trends(drawn, title="Constriction trends (cf. thesis Fig. 2b)"), tmp / "fig2b_trends.png")
 
     write_folder(out, "fig2b", lambda name: name in written, fill)
     print(f"table: {out / 'trends.csv'}\nplot:  {out / 'fig2b_trends.png'}")

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from constriction.fit import fit_morphology
-from constriction.plot import comparison, consistent_region
+from constriction.plot import comparison, consistent_region, save
 from constriction.compare import Comparison
 from constriction.spectrum import Spectrum
 from constriction.output import check_folder, mark, write_text
@@ -79,11 +79,11 @@ def main():
         print(f"  spots of radius {at['radius_over_period'] * period:5.2f} µm every {period:5.0f} µm, "
               f"gas gap {500 / at['gap_eps_r']:5.1f} nm")
     write_text(out / "fit.json", json.dumps(summary, indent=1))
-    consistent_region(fit, out / "consistent_region.png",
-                      title="morphologies explaining the thesis' 1 N spectrum (L670)")
+    save(consistent_region(fit, title="morphologies explaining the thesis' 1 N spectrum (L670)"),
+         out / "consistent_region.png")
     residual = (fit.measured.Z_ohm - fit.fitted.Z_ohm) / np.abs(fit.fitted.Z_ohm)
-    comparison(Comparison(fit.measured, fit.fitted, f, residual), out / "best_fit.png",
-               title="thesis spectrum (1 N) vs the best-fitting morphology")
+    save(comparison(Comparison(fit.measured, fit.fitted, f, residual),
+                    title="thesis spectrum (1 N) vs the best-fitting morphology"), out / "best_fit.png")
     print(f"written: {out / 'fit.json'}, {out / 'consistent_region.png'}, {out / 'best_fit.png'}")
 
 

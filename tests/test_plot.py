@@ -24,31 +24,36 @@ def solved():
 def test_every_plot_kind(tmp_path):
     system, model, spectrum = solved()
 
-    fig = plot.nyquist(spectrum, tmp_path / "n.png", title="cell")
-    (ax,) = fig.axes
+    ax = plot.nyquist(spectrum, title="cell")
+    fig = ax.figure
+    plot.save(ax, tmp_path / "n.png")
     assert ax.get_xlabel().startswith("Re Z /") and ax.get_ylabel().startswith("−Im Z /")
     assert ax.get_aspect() == 1.0
     x, y = ax.lines[0].get_data()
     assert len(x) == len(spectrum.frequency_Hz) and np.all(y >= -1e-9)
     assert any("Hz" in t.get_text() for t in ax.texts)  # decade markers
 
-    fig = plot.bode(spectrum, tmp_path / "b.png")
+    axes = plot.bode(spectrum)
+    fig = axes[0].figure
+    plot.save(axes, tmp_path / "b.png")
     assert [a.get_ylabel() for a in fig.axes] == ["|Z| / Ω", "−phase / °"]
     assert fig.axes[0].get_xscale() == "log" and len(fig.axes[1].lines[0].get_xdata()) == 91
 
-    fig = plot.drt(model.relaxation_times_s, model.resistances_ohm, tmp_path / "d.png")
-    (ax,) = fig.axes
+    ax = plot.drt(model.relaxation_times_s, model.resistances_ohm)
+    plot.save(ax, tmp_path / "d.png")
     assert ax.get_xlabel() == "relaxation time τ / s" and ax.get_xscale() == "log"
     assert len(ax.lines[0].get_xdata()) >= 2  # the bulk and the constriction terms
 
     fields = fields_of(system, {f: model.potential(f) for f in (1.0, 2e7)}, 100 * UM)
-    fig = plot.equipotentials(fields, tmp_path / "e.png")
+    fig = plot.equipotentials(fields)[0].figure
+    plot.save(fig.axes, tmp_path / "e.png")
     panels = [a for a in fig.axes if a.get_title().startswith("f =")]
     assert len(panels) == 2 and panels[0].get_xlabel() == "x / µm"
     assert all(len(a.collections) > 0 for a in panels)
 
     current = contact_current(system, model.potential(1.0), 1.0)
-    fig = plot.current_map(current, tmp_path / "c.png")
+    fig = plot.current_map(current).figure
+    plot.save(fig.axes, tmp_path / "c.png")
     ax = fig.axes[0]
     assert ax.get_xlabel() == "x / µm" and ax.get_aspect() == 1.0
     assert len(ax.collections[0].get_array()) > 0
@@ -64,7 +69,8 @@ def test_study_and_measurement_plots(tmp_path):
 
     panels = [("contact area", "fraction", [0.1, 0.05, 0.02], {"R_cstr": [1.0, 2.0, 5.0], "C_cstr": [3.0, 4.0, 5.0]}),
               ("pore depth", "h / µm", [0.1, 0.3], {"C_cstr": [2.0, 1.0]})]
-    fig = plot.trends(panels, tmp_path / "t.png", title="trends")
+    fig = plot.trends(panels, title="trends")[0].figure
+    plot.save(fig.axes, tmp_path / "t.png")
     visible = [a for a in fig.axes if a.get_visible()]
     assert len(visible) == 2 and visible[0].get_yscale() == "log"
     assert visible[0].get_xlabel() == "fraction" and len(visible[0].lines) == 2
@@ -72,8 +78,32 @@ def test_study_and_measurement_plots(tmp_path):
 
     f = np.logspace(0, 6, 30)
     Z = 10 + 100 / (1 + 2j * np.pi * f * 1e-4)
-    fig = plot.comparison(compare(Spectrum(f, 1.01 * Z), 1.0, Spectrum(f, Z), 1.0), tmp_path / "c.png")
+    fig = plot.comparison(compare(Spectrum(f, 1.01 * Z), 1.0, Spectrum(f, Z), 1.0))[0].figure
     assert len(fig.axes) == 4 and fig.axes[0].get_xlabel() == "Re Z / Ω cm²"
     assert all(len(ax.lines) >= 2 for ax in fig.axes)
-    fig = plot.kramers_kronig(kramers_kronig(Spectrum(f, Z)), tmp_path / "k.png")
+    fig = plot.kramers_kronig(kramers_kronig(Spectrum(f, Z))).figure
     assert fig.axes[0].get_ylabel().startswith("KK residual") and len(fig.axes[0].lines[0].get_xdata()) == 30
+
+
+def test_plots_draw_on_the_axes_they_are_given_and_leave_the_backend_alone():
+    """In a notebook: draw two spectra on one Axes of the user's figure; importing the
+    package and drawing changes no matplotlib setting (the backend stays the user's)."""
+    import subprocess
+    import sys
+    import matplotlib.pyplot as plt
+    f = np.logspace(0, 6, 30)
+    first, second = (Spectrum(f, R / (1 + 2j * np.pi * f * 1e-4)) for R in (100.0, 50.0))
+    fig, ax = plt.subplots()
+    assert first.nyquist(ax=ax, label="a") is ax and second.nyquist(ax=ax, label="b") is ax
+    assert [line.get_label() for line in ax.lines if not line.get_label().startswith("_")][:2] == ["a", "b"]
+    fig2, axes = plt.subplots(2, 1)
+    assert list(first.bode(axes=axes)) == list(axes) and len(axes[0].lines) == 1
+    plt.close(fig)
+    plt.close(fig2)
+    code = ("import matplotlib; import constriction, constriction.plot, constriction.run; "
+            "import numpy as np; from constriction.spectrum import Spectrum; "
+            "Spectrum(np.logspace(0, 3, 5), np.ones(5) + 0j).nyquist(); print(matplotlib.get_backend())")
+    for backend in ("svg", "pdf"):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env={**__import__("os").environ, "MPLBACKEND": backend})
+        assert out.stdout.strip() == backend, out.stderr
