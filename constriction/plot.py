@@ -61,20 +61,18 @@ def save(drawn, path: str | Path, dpi: int = 150) -> Path:
     return Path(path)
 
 
-def _axes(given, figsize, rows: int = 1, cols: int = 1, **shared):
-    """(figure, axes): the given axes, or a new figure with rows x cols of them (one Axes
-    when 1 x 1, else a flat array)."""
-    if given is not None:
-        axes = np.ravel(given) if isinstance(given, (list, tuple, np.ndarray)) else given
-        if rows * cols > 1 and np.size(axes) < rows * cols:
-            raise ValueError(f"this figure needs {rows * cols} axes, got {np.size(axes)}")
-        return (np.ravel(axes)[0] if rows * cols > 1 else axes).figure, axes
-    fig, axes = plt.subplots(rows, cols, figsize=figsize, **shared)
-    if rows * cols == 1:
-        fig.set_layout_engine("tight")
-        return fig, axes
-    fig.set_layout_engine("constrained")
-    return fig, np.ravel(axes)
+def _axes(given, figsize, rows: int = 1, cols: int = 1, panels: bool = False, **shared):
+    """(figure, axes): the given axes, or a new figure with rows x cols of them; one Axes,
+    or with `panels` (or more than one) a flat array of them."""
+    if given is None:
+        fig, given = plt.subplots(rows, cols, figsize=figsize, **shared)
+        fig.set_layout_engine("constrained" if panels or rows * cols > 1 else "tight")
+    if not (panels or rows * cols > 1):
+        return given.figure, given
+    axes = np.ravel(np.array(given, dtype=object))
+    if axes.size < rows * cols:
+        raise ValueError(f"this figure needs {rows * cols} axes, got {axes.size}")
+    return axes[0].figure, axes
 
 
 def _ohm_unit(magnitude: float) -> tuple[float, str]:
@@ -127,7 +125,7 @@ def equipotentials(fields, axes=None, title: str = ""):
     """Equipotential lines (Re phi, WE at 1 V) on the vertical section through the cell
     axis, one panel per frequency: the picture of thesis Fig. 2a."""
     n = len(fields.frequency_Hz)
-    fig, axes = _axes(axes, (4.2 * n, 4.2), cols=n, sharey=True)
+    fig, axes = _axes(axes, (4.2 * n, 4.2), cols=n, panels=True, sharey=True)
     levels = np.linspace(0.05, 0.95, 19)
     for ax, f, section in zip(axes, fields.frequency_Hz, fields.section):
         shown = ax.contourf(fields.section_x_um, fields.section_z_um, np.abs(section),
@@ -164,7 +162,7 @@ def trends(panels, axes=None, title: str = ""):
     n = len(panels)
     cols = min(n, 2)
     rows = math.ceil(n / cols)
-    fig, axes = _axes(axes, (5.2 * cols, 3.9 * rows), rows=rows, cols=cols)
+    fig, axes = _axes(axes, (5.2 * cols, 3.9 * rows), rows=rows, cols=cols, panels=True)
     for ax, (panel_title, x_label, x, series) in zip(axes, panels):
         for k, (label, y) in enumerate(series.items()):
             y = np.asarray(y, float)

@@ -232,3 +232,28 @@ def test_version(capsys):
     with pytest.raises(SystemExit):
         main(["--version"])
     assert capsys.readouterr().out.startswith("constriction ")
+
+
+def test_studies_keep_both_checks_per_case_and_progress_shows_in_logs(place, capsys):
+    """Each case records its conservation mismatch and passivity; progress lines reach a
+    log (stderr not a terminal) for the study's cases and the reduced model's shifts."""
+    import xarray as xr
+    assert main(["study", "run", "study.toml", "--out", "s", "--serial"]) == 0
+    err = capsys.readouterr().err
+    assert "tiny: 2/2 cases" in err and "reduced model:" not in err  # study cases run quietly
+    with xr.open_dataset(place / "s" / "results.nc") as ds:
+        assert (ds["conservation_mismatch"] < 1e-8).all() and (ds["passive"] == 1).all()
+    assert main(["run", "tiny.toml", "--out", "r"]) == 0
+    err = capsys.readouterr().err
+    for words in ("meshing (Gmsh, about", "DC solves", "reduced model: 1 shift", "estimated error"):
+        assert words in err, words
+
+
+def test_an_arc_whose_apex_lies_outside_the_sweep_is_flagged(place, capsys):
+    (place / "narrow.toml").write_text(TINY_SPEC.replace("f_min_Hz = 1.0", "f_min_Hz = 1e9").replace(
+        "f_max_Hz = 1e9", "f_max_Hz = 1e10"))
+    assert main(["run", "narrow.toml", "--out", "r"]) == 0
+    summary = json.loads((place / "r" / "summary.json").read_text())
+    arc = summary["constriction"]["arc"]
+    assert arc["apex_in_sweep"] is False and not 1e9 <= arc["f_apex_Hz"] <= 1e10
+    assert "outside the swept frequencies" in capsys.readouterr().out
