@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .spectrum import Spectrum
+from .units import CM2_PER_M2
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def normalisation_factors(thickness_m: float, electrode_area_m2: float, contact_
     ohm_cm2_calibrated    Z A_El,cal with A_El,cal = d / (sigma R_ser) (thesis L2116), R_ser
                           the series (bulk) resistance: corrects for static constriction
     """
-    cm2 = 1e4  # cm2 per m2
+    cm2 = CM2_PER_M2
     return {
         "ohm_cm2_geometric": electrode_area_m2 * cm2,
         "ohm_cm2_contact": contact_area_m2 * cm2,
@@ -200,14 +201,12 @@ class CPEArc:
         return self.tau_s / self.R_ohm
 
 
-def fit_cpe_arc(spectrum: Spectrum, start: Arc, R_inf_ohm: float, f_max_Hz: float = np.inf,
-                polish: bool = True) -> tuple[float, CPEArc]:
+def fit_cpe_arc(spectrum: Spectrum, start: Arc, R_inf_ohm: float,
+                f_max_Hz: float = np.inf) -> tuple[float, CPEArc]:
     """Fit R0 - p(R1, CPE1) to the part of the spectrum within three decades of the apex
     of `start` (an R || C estimate) and below f_max_Hz (where the next arc begins);
-    returns (R0, the arc). A least-squares fit in (log R0, log R, log Q, alpha) comes
-    first (milliseconds); with `polish`, impedance.py's CustomCircuit fit continues from
-    it. On arcs that are not CPE-shaped (simulated constriction arcs) the misfit has a
-    long flat valley and impedance.py's bounded fit may creep along it for half a minute."""
+    returns (R0, the arc): a bounded least-squares fit in (log R0, log R, log Q, alpha),
+    milliseconds, started from the R || C estimate."""
     from scipy.optimize import least_squares
     f, Z = spectrum.frequency_Hz, spectrum.Z_ohm
     near = (np.abs(np.log10(f / start.f_apex_Hz)) <= 3) & (f <= f_max_Hz)
@@ -223,18 +222,14 @@ def fit_cpe_arc(spectrum: Spectrum, start: Arc, R_inf_ohm: float, f_max_Hz: floa
     quick = least_squares(misfit, x0, bounds=([-np.inf] * 3 + [0.3], [np.inf] * 3 + [1.0]),
                           xtol=1e-14, ftol=1e-14, gtol=1e-14)
     R0, R, Q, alpha = [float(np.exp(v)) for v in quick.x[:3]] + [float(quick.x[3])]
-    if polish:
-        guess = [R0, R, Q, min(alpha, 1 - 1e-9)]
-        R0, R, Q, alpha = _fit_circuit("R0-p(R1,CPE1)", guess, f, Z, tol=1e-10)
     return R0, CPEArc(R_ohm=R, Q=Q, alpha=alpha)
 
 
 def cpe_arc_summary(spectrum: Spectrum, arc: Arc, R_inf_ohm: float, tau_electrolyte_s: float) -> dict:
-    """R || CPE fit of the constriction arc (least squares, without impedance.py's polish),
+    """R || CPE fit of the constriction arc (least squares),
     below the frequency halfway (in log) between its apex and the electrolyte's own; as
     plain numbers (ohm, F s^(alpha-1), F, s)."""
     f_electrolyte = 1 / (2 * np.pi * tau_electrolyte_s)
-    R0, cpe = fit_cpe_arc(spectrum, arc, R_inf_ohm, f_max_Hz=np.sqrt(arc.f_apex_Hz * f_electrolyte),
-                          polish=False)
+    R0, cpe = fit_cpe_arc(spectrum, arc, R_inf_ohm, f_max_Hz=np.sqrt(arc.f_apex_Hz * f_electrolyte))
     return {"R0_ohm": float(R0), "R_ohm": float(cpe.R_ohm), "Q": float(cpe.Q), "alpha": float(cpe.alpha),
             "C_F": float(cpe.C_F), "tau_s": float(cpe.tau_s)}

@@ -6,15 +6,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .fem import EPS0, System, assemble
+from .fem import System, assemble
 from .grains import split_grain_boundaries
 from .geometry import build_mesh
-from .mesh import UM, TaggedMesh, tagged_mesh
-from .spec import Material, Spec
+from .mesh import TaggedMesh, tagged_mesh
+from .units import EPS0, M2_PER_CM2, UM
+from .materials import Material
+from .spec import Spec
 
 
 GAS = Material(sigma_S_per_m=0.0, eps_r=1.0)  # pores and voids
-M2_PER_CM2 = 1e-4
 
 
 def materials_of(spec: Spec) -> dict[str, Material]:

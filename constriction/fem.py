@@ -26,10 +26,9 @@ import scipy.sparse as sp
 from skfem import Basis, BilinearForm, ElementTetP1, ElementTetP2, FacetBasis
 from skfem.helpers import dot, grad
 
+from .materials import Material
 from .mesh import TaggedMesh
-from .spec import Material
-
-EPS0 = 8.8541878128e-12  # vacuum permittivity (F/m)
+from .units import EPS0
 
 
 @BilinearForm

@@ -35,12 +35,11 @@ from scipy.stats import chi2 as chi_square
 
 from .compare import at_frequencies
 from .fem import EPS0
-from .mesh import UM
+from .units import CM2_PER_M2, UM
 from .spec import spec_from_dict
 from .spectrum import Spectrum
 from .table import LookupTable
 
-CM2_PER_M2 = 1e4
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .spec import (Material, SpecError, Sweep, _conditions, _material, _only_keys, _positive, _sweep, _table,
+from .materials import Material
+from .spec import (SpecError, Sweep, _conditions, _material, _only_keys, _positive, _sweep, _table,
                    frequencies)
 
 KINDS = ("electrolyte", "gas", "metal", "insulator")

@@ -1,4 +1,5 @@
-"""Named material sets, and Arrhenius temperature dependence (see spec.Material.at).
+"""Materials: conductivity and permittivity, Arrhenius temperature dependence, and named
+material sets.
 
 NZSP0.4 (Na3.4Zr2Si2.4P0.6O12, thesis; REFERENCE.md), at T_ref = 298.15 K:
 
@@ -15,10 +16,27 @@ NZSP0.4 (Na3.4Zr2Si2.4P0.6O12, thesis; REFERENCE.md), at T_ref = 298.15 K:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
-from .fem import EPS0
+from .units import BOLTZMANN_eV_per_K, EPS0
 
-BOLTZMANN_eV_per_K = 8.617333262e-5
+
+@dataclass(frozen=True)
+class Material:
+    """Conductivity (S/m) at T_ref_K and relative permittivity; activation_eV > 0 makes the
+    conductivity Arrhenius: sigma(T) = sigma exp(-E_a / k (1/T - 1/T_ref))."""
+    sigma_S_per_m: float
+    eps_r: float
+    activation_eV: float = 0.0
+    T_ref_K: float = 298.15
+
+    def at(self, T_K: float | None) -> "Material":
+        """The same material with its reference moved to T_K: sigma_S_per_m is then the
+        conductivity at T_K (itself if T_K is None or it has no E_a)."""
+        if T_K is None or self.activation_eV == 0 or T_K == self.T_ref_K:
+            return self
+        return Material(arrhenius(self.sigma_S_per_m, self.activation_eV, self.T_ref_K, T_K), self.eps_r,
+                        self.activation_eV, T_K)
 
 _GB_APEX_HZ, _GB_C_F_PER_M2 = 1.57e6, 4.5e-9 / 1e-4
 _GRAIN_M, _PELLET_M, _DELTA_M = 1e-6, 2e-3, 1e-9

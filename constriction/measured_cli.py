@@ -10,8 +10,8 @@ import numpy as np
 from .measured import MeasurementError, kramers_kronig, read_spectrum
 from .output import ResultError, check_folder, write_folder
 from .spectrum import Spectrum
+from .units import UM2_PER_CM2
 
-UM2_PER_CM2 = 1e8
 
 
 COMPARE_FILES = ("compare.png", "residuals.csv", "kramers_kronig.png")

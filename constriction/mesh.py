@@ -13,7 +13,7 @@ import numpy as np
 from skfem import MeshTet
 from skfem.io.meshio import from_meshio
 
-UM = 1e-6  # metres per µm
+from .units import UM
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .materials import Material
+
 
 MAX_LENGTH_UM = 1e6           # 1 m: every length key (µm)
 MAX_SIGMA = 1e9               # S/m
@@ -148,25 +150,6 @@ class Gap:
     """Gap of height h between metal and electrolyte outside the contacts."""
     height_um: float = 0.0
     eps_r: float = 1.0
-
-
-@dataclass(frozen=True)
-class Material:
-    """Conductivity (S/m) at T_ref_K and relative permittivity; activation_eV > 0 makes the
-    conductivity Arrhenius: sigma(T) = sigma exp(-E_a / k (1/T - 1/T_ref))."""
-    sigma_S_per_m: float
-    eps_r: float
-    activation_eV: float = 0.0
-    T_ref_K: float = 298.15
-
-    def at(self, T_K: float | None) -> "Material":
-        """The same material with its reference moved to T_K: sigma_S_per_m is then the
-        conductivity at T_K (itself if T_K is None or it has no E_a)."""
-        if T_K is None or self.activation_eV == 0 or T_K == self.T_ref_K:
-            return self
-        from .materials import arrhenius
-        return Material(arrhenius(self.sigma_S_per_m, self.activation_eV, self.T_ref_K, T_K), self.eps_r,
-                        self.activation_eV, T_K)
 
 
 @dataclass(frozen=True)

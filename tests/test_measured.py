@@ -112,3 +112,24 @@ def test_cli_refuses_a_bad_file_in_one_line(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "bad.csv:1" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["exampleData.csv", "exampleDataGamry.DTA", "Circuit1_EIS_1.z"])
+def test_our_kramers_kronig_fit_is_impedance_pys_linkk(name):
+    """The linear KK test is a short least-squares fit of our own; on real files it gives
+    impedance.py's linKK (complex fit, series capacitor, the same element count)."""
+    import contextlib
+    import io
+    import warnings
+    from impedance.models.circuits.elements import circuit_elements
+    from impedance.validation import linKK
+    circuit_elements.setdefault("np", np)  # impedance.py 1.7.1 under NumPy 2 (its issue 296), in the test only
+    s = read_spectrum(DATA / name)
+    ours = kramers_kronig(s)
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        M, mu, Z_fit, res_re, res_im = linKK(s.frequency_Hz, s.Z_ohm, c=-np.inf, max_M=ours.n_elements,
+                                             fit_type="complex", add_cap=True)
+    assert ours.n_elements == M and ours.mu == pytest.approx(mu, abs=1e-8)
+    np.testing.assert_allclose(ours.Z_fit_ohm, Z_fit, atol=1e-8 * np.abs(s.Z_ohm).max())
+    np.testing.assert_allclose(ours.residual_real, res_re, atol=1e-8)
