@@ -29,6 +29,7 @@ def nyquist(spectrum: Spectrum, ax=None, title: str = "", label: str = "simulate
     scale, unit = _ohm_unit(np.abs(Z[finite]).max() if finite.any() else 1.0)
     x, y = Z.real / scale, -Z.imag / scale
     fig, ax = _axes(ax, (6.4, 4.8))
+    before = (ax.get_xlim(), ax.get_ylim()) if ax.lines else None  # another spectrum is there
     line, = ax.plot(x, y, ".-", lw=1.2, ms=3, label=label)
     span = max(np.ptp(x[finite]), np.ptp(y[finite]), 1e-300)
     last = None
@@ -42,8 +43,9 @@ def nyquist(spectrum: Spectrum, ax=None, title: str = "", label: str = "simulate
         ax.annotate(f"$10^{{{int(round(at))}}}$ Hz", point, textcoords="offset points",
                     xytext=(4, 4), fontsize=7)
         last = point
-    ax.set_xlim(min(0.0, x[finite].min()), 1.05 * x[finite].max())
-    ax.set_ylim(min(0.0, y[finite].min()), 1.15 * max(y[finite].max(), 1e-300))
+    (x0, x1), (y0, y1) = before or ((np.inf, -np.inf), (np.inf, -np.inf))
+    ax.set_xlim(min(0.0, x[finite].min(), x0), max(1.05 * x[finite].max(), x1))
+    ax.set_ylim(min(0.0, y[finite].min(), y0), max(1.15 * max(y[finite].max(), 1e-300), y1))
     ax.set_aspect("equal", adjustable="box")
     ax.set_xlabel(f"Re Z / {unit}")
     ax.set_ylabel(f"−Im Z / {unit}")
