@@ -29,7 +29,7 @@ from .fields import (ContactCurrent, Fields, contact_current, fields_of, read_co
                      write_contact_vtu, write_vtu)
 from .reduced import ReducedModel, reduce
 from .voxel_fields import GridFields, grid_contact_current, grid_fields, read_vti, write_vti
-from .split import constriction_split, image_split
+from .split import ConstrictionSplit, constriction_split, image_split
 from .sweep import dc_resistance, driven_solve, sweep_direct
 
 SWEEPS = ("reduced", "direct")
@@ -66,7 +66,7 @@ def check_size(spec: Spec | ImageSpec, max_elements: int = MAX_ELEMENTS, max_vox
 
 def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6,
         progress: bool = True, cpe_fit: bool = True, max_elements: int = MAX_ELEMENTS,
-        max_voxels: int = MAX_VOXELS) -> Result:
+        max_voxels: int = MAX_VOXELS, split: bool = True, fields: bool = True) -> Result:
     """Mesh (or voxelise), assemble and sweep the cell described by `spec`.
 
     sweep: "reduced" (default; reduced-order model to relative tolerance `tol`) or
@@ -74,7 +74,9 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
     cpe_fit: also fit R || CPE to the constriction arc (least squares, about a second).
     backend: sparse solver for the real solves (see linalg.py).
     max_elements, max_voxels: refuse (SpecError, before meshing) a mesh estimated larger,
-    or an image with more voxels."""
+    or an image with more voxels.
+    split, fields: solve the reference cells of the static/dynamic split, and compute the
+    fields and the contact current (a study case that keeps neither skips them)."""
     if sweep not in SWEEPS:
         raise ValueError(f"unknown sweep {sweep!r} (choose from {', '.join(SWEEPS)})")
     spec = spec.at()  # every material at the spec's temperature, once, for everything below
@@ -100,9 +102,15 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
     R_inf, _ = dc_resistance(system, short_gaps=True, backend=backend)
     clock["dc"] = time.perf_counter() - t0
 
-    say(f"{spec.name}: reference cells for the static/dynamic split")
     t0 = time.perf_counter()
-    split = constriction_split(spec, R_dc, backend) if system.grid is None else image_split(system.grid, R_dc, backend)
+    if not split:
+        parts = ConstrictionSplit(R_dc_ohm=R_dc, R_electrode_ohm=math.nan, R_bulk_ohm=math.nan)
+    elif system.grid is None:
+        say(f"{spec.name}: reference cells for the static/dynamic split")
+        parts = constriction_split(spec, R_dc, backend)
+    else:
+        say(f"{spec.name}: the reference image for the static/dynamic split")
+        parts = image_split(system.grid, R_dc, backend)
     clock["split"] = time.perf_counter() - t0
 
     say(f"{spec.name}: {sweep} sweep")
@@ -118,26 +126,16 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
         dense = np.logspace(np.log10(f[0]), np.log10(f[-1]), int(40 * np.log10(f[-1] / f[0])) + 1)
         arc_spectrum = Spectrum(dense, model.impedance(dense))
     arc = constriction_arc(arc_spectrum, R_dc, R_inf, tau_electrolyte)
-    constriction = {**split.as_dict(), "arc": None if arc is None else {
+    constriction = {**parts.as_dict(), "arc": None if arc is None else {
         "R_ohm": arc.R_ohm, "C_F": arc.C_F, "tau_s": arc.tau_s, "f_apex_Hz": arc.f_apex_Hz,
         "apex_in_sweep": bool(f[0] <= arc.f_apex_Hz <= f[-1])}}
     if cpe_fit and arc is not None:
         say(f"{spec.name}: R || CPE fit of the constriction arc")
         constriction["arc_cpe"] = cpe_arc_summary(arc_spectrum, arc, R_inf, tau_electrolyte)
-    f_pair = field_frequencies(f[0], f[-1], arc, tau_electrolyte)  # low, and gaps shorted
-    say(f"{spec.name}: fields")
-    if model is not None:
-        potentials = {fi: model.potential(fi) for fi in f_pair}
-    else:
-        potentials = {fi: driven_solve(system.pencil(2j * np.pi * fi), system.we, system.ce,
-                                       system.interior, "superlu")[2] for fi in f_pair}
-    if system.grid is None:
-        fields = fields_of(system, potentials, cell.thickness_m)
-        current = contact_current(system, potentials[f_pair[0]], f_pair[0])
-    else:
-        fields = grid_fields(system.grid, potentials)
-        current = grid_contact_current(system.grid, potentials[f_pair[0]], f_pair[0])
-    peak = np.abs(current.j).max() / abs(current.mean)
+    field_data, current = (None, None)
+    if fields:
+        say(f"{spec.name}: fields")
+        field_data, current = _fields(system, cell, model, field_frequencies(f[0], f[-1], arc, tau_electrolyte))
     normalisation = normalisation_factors(cell.thickness_m, cell.electrode_area_m2, cell.contact_area_m2,
                                           spec.electrolyte.sigma_S_per_m, R_inf)
 
@@ -146,10 +144,10 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
         "R_dc_ohm": R_dc,
         "R_inf_ohm": R_inf,
         "constriction": constriction,
-        "contact_current_density": {
+        "contact_current_density": None if current is None else {
             "frequency_Hz": current.frequency_Hz,
             "mean_A_per_m2_per_V": abs(current.mean),
-            "peak_over_mean": peak,  # at a sharp contact edge this grows under mesh refinement
+            "peak_over_mean": np.abs(current.j).max() / abs(current.mean),  # grows under refinement at sharp edges
         },
         "normalisation": normalisation,
         "area_um2": cell.electrode_area_m2 / UM**2,
@@ -168,8 +166,22 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
                   "f_min_Hz": float(f[0]), "f_max_Hz": float(f[-1])},
         "seconds": clock,
     }
-    return Result(spec=spec, spectrum=spectrum, summary=summary, model=model, fields=fields,
+    return Result(spec=spec, spectrum=spectrum, summary=summary, model=model, fields=field_data,
                   current=current)
+
+
+def _fields(system, cell, model, f_pair):
+    """Potentials at a low frequency and one where the gaps are shorted, and the contact
+    current at the first: from the reduced basis, or by direct solves."""
+    if model is not None:
+        potentials = {fi: model.potential(fi) for fi in f_pair}
+    else:
+        potentials = {fi: driven_solve(system.pencil(2j * np.pi * fi), system.we, system.ce,
+                                       system.interior, "superlu")[2] for fi in f_pair}
+    if system.grid is None:
+        return (fields_of(system, potentials, cell.thickness_m),
+                contact_current(system, potentials[f_pair[0]], f_pair[0]))
+    return grid_fields(system.grid, potentials), grid_contact_current(system.grid, potentials[f_pair[0]], f_pair[0])
 
 
 def _sweep(system, f, sweep, backend, tol, progress):

@@ -327,12 +327,18 @@ def _units(key: str) -> str:
 
 # ---------------------------------------------------------------- one case (runs on a worker)
 
-def run_case(case: Case, cases_dir: str) -> dict:
-    """Run one case and write its file atomically; a failure is recorded, not raised."""
+SPLIT_OUTPUTS = ("R_bulk_ohm", "R_static_ohm", "R_dynamic_ohm", "R_cstr_ohm")
+
+
+def run_case(case: Case, cases_dir: str, outputs: tuple[str, ...] = SCALARS) -> dict:
+    """Run one case and write its file atomically; a failure is recorded, not raised.
+    Only what `outputs` needs is computed: no fields, no plots, no CPE fit, and the
+    reference cells of the split only when one of its parts is kept."""
     from .run import run
     record = {"key": case.key, "coords": case.coords, "spec": case.spec}
     try:
-        result = run(spec_from_dict(case.spec, name=case.key), progress=False, cpe_fit=False)
+        result = run(spec_from_dict(case.spec, name=case.key), progress=False, cpe_fit=False, fields=False,
+                     split=any(k in outputs for k in SPLIT_OUTPUTS))
         record.update(status="ok", **_outputs(result))
     except Exception as err:  # a failing case must not stop the study
         record.update(status="failed", error=f"{type(err).__name__}: {err}",
@@ -385,7 +391,7 @@ def run_study(study: Study, out: str | Path, workers: int | None = None, schedul
     bar = Progress(study.name, total=len(every), unit="case", initial=len(every) - len(todo), enabled=progress)
     if serial:
         for case in todo:
-            done = run_case(case, str(cases_dir))
+            done = run_case(case, str(cases_dir), study.outputs)
             bar.update(done["status"])
     elif todo:
         from dask.distributed import Client, LocalCluster, as_completed
@@ -396,8 +402,8 @@ def run_study(study: Study, out: str | Path, workers: int | None = None, schedul
                                    processes=True, dashboard_address=None)
             client = Client(cluster)
         try:
-            futures = [client.submit(run_case, case, str(cases_dir.resolve()), key=f"case-{case.key}",
-                                     pure=False) for case in todo]
+            futures = [client.submit(run_case, case, str(cases_dir.resolve()), study.outputs,
+                                     key=f"case-{case.key}", pure=False) for case in todo]
             by_key = {f"case-{case.key}": case for case in todo}
             for future in as_completed(futures):
                 if future.status == "error":  # the worker died (or Dask failed): record it
