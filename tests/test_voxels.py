@@ -296,3 +296,35 @@ def test_the_reduced_sweep_matches_the_reference_on_a_synthetic_interface(tmp_pa
     model = reduce(sys_, f[0], f[-1], backend="amg", progress=False)
     np.testing.assert_allclose(model.impedance(f), 1 / sweep_direct(sys_, f, progress=False).Y_S, rtol=1e-6)
     assert model.conservation < 1e-8
+
+
+def test_the_synthetic_interface_is_seeded_and_has_the_porosity_asked_for():
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "studies"))
+    from synthetic_interface import synthetic_interface
+    a = synthetic_interface((32, 32, 32), porosity=0.2, void_radius=2.0, void_depth=8, contact_fraction=0.3, seed=5)
+    np.testing.assert_array_equal(a, synthetic_interface((32, 32, 32), porosity=0.2, void_radius=2.0, void_depth=8,
+                                                         contact_fraction=0.3, seed=5))
+    assert not np.array_equal(a, synthetic_interface((32, 32, 32), porosity=0.2, void_radius=2.0, void_depth=8,
+                                                     contact_fraction=0.3, seed=6))
+    layer = a[32 - 2 - 3 - 8:32 - 2 - 3]
+    assert 0.2 <= (layer == 1).mean() < 0.3
+    assert (a[27:29] == 2).mean() == pytest.approx(0.3, abs=0.01) and (a[29:] == 2).all()
+
+
+def test_fields_written_as_image_data_read_back(tmp_path):
+    from constriction.voxel_fields import grid_fields, read_vti, write_vti
+    a = np.zeros((6, 5, 4), np.uint8)
+    a[-1] = 2
+    a[2, 2, 2] = 1
+    grid, sys_ = system(image_spec(tmp_path, a, voxel_um=[1.0, 2.0, 0.5]))
+    from constriction.sweep import driven_solve
+    x = driven_solve(sys_.pencil(2j * np.pi * 1e6), sys_.we, sys_.ce, sys_.interior, "superlu")[2]
+    fields = grid_fields(grid, {1e6: x})
+    write_vti(fields, tmp_path / "f.vti")
+    back = read_vti(tmp_path / "f.vti")
+    assert back.frequency_Hz == (1e6,) and back.spacing_um == pytest.approx(fields.spacing_um)
+    np.testing.assert_allclose(back.potential, fields.potential, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(back.kind, grid.kind)
+    assert np.allclose(fields.section[0][-1], 1.0) and np.allclose(fields.section[0][0], 0.0)  # WE on top, CE below
