@@ -13,7 +13,8 @@ try:
 except PackageNotFoundError:  # run from a source tree that was never installed
     __version__ = "unknown"
 
-from .spec import Spec, SpecError, load_spec, spec_from_dict
+from .reader import load_spec, spec_from_dict
+from .spec import Spec, SpecError
 from .spectrum import Spectrum
 from .run import Result, run, write_result
 

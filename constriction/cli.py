@@ -25,7 +25,8 @@ from .image import ImageError
 from .measured import MeasurementError
 from .output import OutputError, ResultError
 from .run import MAX_ELEMENTS, MAX_VOXELS, PLOTS, SWEEPS
-from .spec import SpecError, load_spec
+from .reader import load_spec
+from .spec import SpecError
 
 # what a user gave us that we cannot use: one line, exit status 2, nothing written
 USER_ERRORS = (SpecError, OutputError, MeasurementError, ResultError, MeshError, ImageError)

@@ -36,7 +36,7 @@ from scipy.stats import chi2 as chi_square
 from .compare import at_frequencies
 from .fem import EPS0
 from .units import CM2_PER_M2, UM
-from .spec import spec_from_dict
+from .reader import spec_from_dict
 from .spectrum import Spectrum
 from .table import LookupTable
 

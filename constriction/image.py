@@ -37,8 +37,8 @@ from pathlib import Path
 import numpy as np
 
 from .materials import Material
-from .spec import (SpecError, Sweep, _conditions, _material, _only_keys, _positive, _sweep, _table,
-                   frequencies)
+from .reader import _conditions, _material, _only_keys, _positive, _sweep, _table
+from .spec import SpecError, Sweep, frequencies
 
 KINDS = ("electrolyte", "gas", "metal", "insulator")
 FACES = ("+x", "-x", "+y", "-y", "+z", "-z")

@@ -35,7 +35,8 @@ import numpy as np
 
 from .output import write_file, write_text
 from .progress import Progress
-from .spec import SpecError, read_toml, spec_from_dict
+from .reader import read_toml, spec_from_dict
+from .spec import SpecError
 
 CHECKS = ("conservation_mismatch", "passive")  # kept for every case: WE/CE current mismatch, 1 if passive
 SCALARS = ("R_dc_ohm", "R_inf_ohm", "R_bulk_ohm", "R_static_ohm", "R_dynamic_ohm", "R_cstr_ohm",

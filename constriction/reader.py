@@ -1,0 +1,504 @@
+"""Reading a spec: TOML (or plain nested dicts as TOML gives them) to the dataclasses of
+spec.py, every value checked before any meshing. Each check raises `SpecError` with the
+dotted key that is wrong and the reason, in one line; layouts are generated here from
+their parameters ([layout]).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from pathlib import Path
+
+from .materials import Material
+from .spec import (F_RANGE_HZ, MAX_EPS_R, MAX_LENGTH_UM, MAX_POINTS_PER_DECADE, MAX_SIGMA, Cell, Contact,
+                   ContactMap, Electrode, Gap, Grains, Interface, Interphase, MeshOptions, Pore, Spec, SpecError,
+                   Sweep, Void)
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate a TOML spec file."""
+    path = Path(path)
+    try:
+        return spec_from_dict(read_toml(path), name=path.stem, base_dir=path.parent)
+    except SpecError as err:
+        raise err.in_file(path) from None
+
+
+MAX_TOML_BYTES = 10_000_000
+
+
+def read_toml(path: Path) -> dict:
+    """The tables of a TOML file; SpecError (naming the file) if it is missing, binary,
+    huge or not valid TOML."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError("", "no such file" if not path.exists() else "not a file", path)
+    if path.stat().st_size > MAX_TOML_BYTES:
+        raise SpecError("", f"{path.stat().st_size:,} bytes: too large for a spec or study file", path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise SpecError("", "not a text file (a TOML spec or study was expected)", path) from None
+    if "\0" in text:
+        raise SpecError("", "not a text file (a TOML spec or study was expected)", path)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError("", f"not valid TOML ({err})", path) from None
+    except RecursionError:
+        raise SpecError("", "not valid TOML (nested too deeply)", path) from None
+
+
+def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None) -> Spec:
+    """Build a validated Spec from plain nested dicts (as TOML gives them); with an
+    [image] table, an ImageSpec (image.py).
+
+    `base_dir` resolves a relative `layout.image` or `image.path` (the spec file's folder)."""
+    if "image" in data:
+        from .image import image_spec_from_dict
+        return image_spec_from_dict(data, name=name, base_dir=base_dir)
+    _only_keys(data, "", {"cell", "electrode", "contacts", "layout", "gap", "pores", "voids",
+                          "interface", "interphase", "materials", "grains", "conditions", "sweep", "mesh"})
+    cell = _cell(_table(data, "cell", required=True))
+    electrode = _electrode(_table(data, "electrode"), cell)
+    if "contacts" in data and "layout" in data:
+        raise SpecError("layout", "give either [[contacts]] or [layout], not both")
+    contacts, contact_map = _contacts(data.get("contacts"), cell, electrode), None
+    if "layout" in data:
+        contacts, contact_map = _layout(_table(data, "layout"), cell, electrode, base_dir)
+    gap = _gap(_table(data, "gap"), cell, electrode)
+    pores = _pores(data.get("pores", []), cell, electrode, contacts is None and contact_map is None)
+    voids = _voids(data.get("voids", []), cell)
+    interface = _interface(_table(data, "interface"))
+    interphase = _interphase(_table(data, "interphase"), cell, voids)
+    materials = _materials(_table(data, "materials", required=True))
+    if "grain_boundary" in data["materials"] and "grains" not in data:
+        raise SpecError("materials.grain_boundary", "needs a [grains] table to place it")
+    electrolyte = _material(_table(materials, "electrolyte", "materials", required=True),
+                            "materials.electrolyte", {"activation_eV", "T_ref_K"})
+    sweep = _sweep(_table(data, "sweep", required=True))
+    mesh = _mesh(_table(data, "mesh"))
+    grains = _grains(_table(data, "grains"), materials, cell, mesh)
+    temperature = _conditions(_table(data, "conditions"))
+    spotless = contacts is not None and not contacts and contact_map is None
+    if spotless and not gap.height_um > 0:
+        raise SpecError("contacts", "no contact spots and no gap: nothing connects the electrode")
+    if contacts is None and contact_map is None and gap.height_um > 0:
+        raise SpecError("gap.height_um", "a gap needs [[contacts]] spots (or `contacts = []` for "
+                                         "a gap over the whole electrode); without them the "
+                                         "electrode is in full contact")
+    if spotless and (interface is not None or interphase is not None):
+        raise SpecError("interface" if interface is not None else "interphase",
+                        "needs contacts: with `contacts = []` no metal touches the electrolyte")
+    return Spec(cell=cell, electrolyte=electrolyte, sweep=sweep, electrode=electrode,
+                contacts=contacts, contact_map=contact_map, gap=gap, pores=pores, voids=voids,
+                interface=interface, interphase=interphase, grains=grains, temperature_K=temperature,
+                mesh=mesh, name=name)
+
+
+def _cell(t: dict) -> Cell:
+    shape = _choice(t, "shape", "cell", ("cylinder", "box"))
+    size_key = "radius_um" if shape == "cylinder" else "side_um"
+    _only_keys(t, "cell", {"shape", "thickness_um", size_key})
+    return Cell(shape=shape,
+                thickness_um=_positive(t, "thickness_um", "cell"),
+                **{size_key: _positive(t, size_key, "cell")})
+
+
+def _electrode(t: dict, cell: Cell) -> Electrode:
+    _only_keys(t, "electrode", {"radius_um", "offset_um", "metal_thickness_um"})
+    radius = _positive(t, "radius_um", "electrode", default=None)
+    metal = _positive(t, "metal_thickness_um", "electrode", default=None)
+    offset = t.get("offset_um", [0.0, 0.0])
+    if (not isinstance(offset, list) or len(offset) != 2
+            or not all(_is_number(v) for v in offset)):
+        raise SpecError("electrode.offset_um", "must be a pair of numbers [x, y]")
+    offset = (float(offset[0]), float(offset[1]))
+    if radius is None:
+        if offset != (0.0, 0.0):
+            raise SpecError("electrode.offset_um", "an offset needs electrode.radius_um")
+        return Electrode(metal_thickness_um=metal)
+    reach = _max_reach(cell, offset, radius)
+    if reach > cell.half_width_um * (1 + 1e-12):
+        raise SpecError("electrode.radius_um",
+                        f"electrode (radius {radius:g} µm at offset {offset}) is larger than "
+                        f"the cell top face")
+    return Electrode(radius_um=radius, offset_um=offset, metal_thickness_um=metal)
+
+
+def _max_reach(cell: Cell, centre: tuple[float, float], radius: float) -> float:
+    """How far a disk reaches from the cell axis, in the cell's own norm (µm)."""
+    x, y = centre
+    if cell.shape == "cylinder":
+        return math.hypot(x, y) + radius
+    return max(abs(x), abs(y)) + radius
+
+
+def _contacts(items, cell: Cell, electrode: Electrode) -> tuple[Contact, ...] | None:
+    if items is None:
+        return None
+    if not isinstance(items, list):
+        raise SpecError("contacts", "must be an array of tables ([[contacts]])")
+    spots = [Contact(**_disk(t, f"contacts[{i}]", {"x_um", "y_um", "radius_um"}))
+             for i, t in enumerate(items)]
+    _check_disks(spots, "contacts", cell, electrode)
+    return tuple(spots)
+
+
+def _disk(t, where: str, keys: set[str]) -> dict:
+    """A table with x_um, y_um (numbers), radius_um and any other `keys` (positive)."""
+    if not isinstance(t, dict):
+        raise SpecError(where, f"must be a table with {', '.join(sorted(keys))}")
+    _only_keys(t, where, keys)
+    out = {"x_um": _number(t, "x_um", where), "y_um": _number(t, "y_um", where)}
+    for key in sorted(keys - {"x_um", "y_um", "shape"}):
+        out[key] = _positive(t, key, where)
+    return out
+
+
+def _check_disks(disks, name: str, cell: Cell, electrode: Electrode | None):
+    """Every disk inside the electrode (or the cell face, electrode None), none overlapping."""
+    for i, c in enumerate(disks):
+        where = f"{name}[{i}]"
+        if electrode is None or electrode.radius_um is None:
+            if _max_reach(cell, (c.x_um, c.y_um), c.radius_um) >= cell.half_width_um:
+                raise SpecError(where, "reaches or crosses the edge of the "
+                                       + ("cell" if electrode is None else "electrode"))
+        else:
+            ex, ey = electrode.offset_um
+            if math.hypot(c.x_um - ex, c.y_um - ey) + c.radius_um >= electrode.radius_um:
+                raise SpecError(where, "reaches or crosses the edge of the electrode")
+        for j, d in enumerate(disks[:i]):
+            if math.hypot(c.x_um - d.x_um, c.y_um - d.y_um) <= c.radius_um + d.radius_um:
+                raise SpecError(where, f"overlaps or touches {name}[{j}]")
+
+
+def _footprint(cell: Cell, electrode: Electrode) -> tuple[float, tuple[float, float]]:
+    """Radius and centre of the disk that layouts fill: the electrode, or the largest
+    disk on the cell's top face (µm)."""
+    if electrode.radius_um is None:
+        return cell.half_width_um, (0.0, 0.0)
+    return electrode.radius_um, electrode.offset_um
+
+
+def _layout(t: dict, cell: Cell, electrode: Electrode, base_dir: Path | None):
+    """Generated contacts: (spots, None) for arrays and random layouts, ((), map) for images."""
+    from . import layout
+    kind = _choice(t, "kind", "layout", ("square", "hex", "random", "image"))
+    R, centre = _footprint(cell, electrode)
+    try:
+        if kind in ("square", "hex"):
+            _only_keys(t, "layout", {"kind", "period_um", "radius_um", "contact_fraction"})
+            period = _positive(t, "period_um", "layout")
+            if ("radius_um" in t) == ("contact_fraction" in t):
+                raise SpecError("layout.radius_um", "give radius_um or contact_fraction, not both")
+            if "radius_um" in t:
+                radius = _positive(t, "radius_um", "layout")
+            else:
+                radius = layout.lattice_radius(kind, period, _fraction(t, "contact_fraction"))
+            if 2 * radius * (1 + layout.MARGIN) >= period:
+                raise SpecError("layout.radius_um", f"spots of radius {radius:.4g} µm overlap at "
+                                                    f"period {period:g} µm")
+            make = layout.square_array if kind == "square" else layout.hex_array
+            spots = make(period, radius, R, centre)
+        elif kind == "random":
+            _only_keys(t, "layout", {"kind", "count", "contact_fraction", "seed"})
+            count = t.get("count")
+            if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+                raise SpecError("layout.count", "must be a positive integer")
+            seed = t.get("seed", 0)
+            if not isinstance(seed, int) or isinstance(seed, bool):
+                raise SpecError("layout.seed", "must be an integer")
+            spots = layout.random_spots(count, _fraction(t, "contact_fraction"), R, seed, centre)
+        else:
+            return (), _contact_map(t, cell, electrode, base_dir)
+    except layout.LayoutError as err:
+        raise SpecError(err.key, err.reason) from None
+    if not spots:
+        raise SpecError("layout.period_um", "no spot of the array fits inside the electrode")
+    contacts = tuple(Contact(x, y, r) for x, y, r in spots)
+    _check_disks(contacts, "contacts", cell, electrode)
+    return contacts, None
+
+
+def _fraction(t: dict, key: str) -> float:
+    value = _positive(t, key, "layout")
+    if value >= 1:
+        raise SpecError(f"layout.{key}", f"must be below 1, got {value:g}")
+    return value
+
+
+def _contact_map(t: dict, cell: Cell, electrode: Electrode, base_dir: Path | None) -> ContactMap:
+    from . import layout
+    _only_keys(t, "layout", {"kind", "image", "pixels", "pixel_um", "threshold"})
+    if ("image" in t) == ("pixels" in t):
+        raise SpecError("layout.image", "give an image path or a `pixels` array, not both")
+    pixel = _positive(t, "pixel_um", "layout")
+    threshold = _number(t, "threshold", "layout", default=0.5)
+    if "image" in t:
+        path = Path(t["image"])
+        path = path if path.is_absolute() or base_dir is None else base_dir / path
+        if not path.is_file():
+            raise SpecError("layout.image", f"no such file: {path}")
+        source = path
+    else:
+        source = t["pixels"]
+        if (not isinstance(source, list) or not source or not all(isinstance(r, list) for r in source)
+                or len({len(r) for r in source}) != 1
+                or not all(_is_number(v) for r in source for v in r)):
+            raise SpecError("layout.pixels", "must be a rectangular array of numbers (1 = contact)")
+    try:
+        mask = layout.contact_mask(source, threshold)
+    except (OSError, SyntaxError, ValueError) as err:
+        raise SpecError("layout.image", f"cannot read {source}: {err}") from None
+    if not mask.any():
+        raise SpecError("layout.image", "has no contact pixels (white = contact)")
+    R, centre = _footprint(cell, electrode)
+    contact_map = ContactMap(mask=tuple(tuple(bool(v) for v in row) for row in mask),
+                             pixel_um=pixel, centre_um=centre)
+    for x0, y0, w, h in contact_map.rectangles():
+        corners = [(x0, y0), (x0 + w, y0), (x0, y0 + h), (x0 + w, y0 + h)]
+        if electrode.radius_um is None and cell.shape == "box":
+            inside = all(max(abs(x), abs(y)) < cell.half_width_um for x, y in corners)
+        else:
+            inside = all(math.hypot(x - centre[0], y - centre[1]) < R for x, y in corners)
+        if not inside:
+            raise SpecError("layout.pixel_um", f"the contact map ({mask.shape[1]} x {mask.shape[0]} "
+                                               f"pixels of {pixel:g} µm) reaches past the electrode")
+    return contact_map
+
+
+def _gap(t: dict, cell: Cell, electrode: Electrode) -> Gap:
+    _only_keys(t, "gap", {"height_um", "eps_r"})
+    if not t:
+        return Gap()
+    height = _number(t, "height_um", "gap")
+    if height < 0:
+        raise SpecError("gap.height_um", f"must be >= 0, got {height:g}")
+    _check_height(height, "gap.height_um", electrode)
+    if height >= cell.thickness_um:
+        raise SpecError("gap.height_um", f"{height:g} µm is as tall as or taller than the electrolyte "
+                                         f"({cell.thickness_um:g} µm): a gap is a thin layer at the interface")
+    return Gap(height_um=height, eps_r=_positive(t, "eps_r", "gap", default=1.0))
+
+
+def _check_height(height: float, where: str, electrode: Electrode):
+    metal = electrode.metal_thickness_um
+    if metal is not None and height >= metal:
+        raise SpecError(where, f"{height:g} µm is as tall as or taller than the metal it sits "
+                               f"in (electrode.metal_thickness_um = {metal:g})")
+
+
+def _pores(items, cell: Cell, electrode: Electrode, full_contact: bool) -> tuple[Pore, ...]:
+    if not isinstance(items, list):
+        raise SpecError("pores", "must be an array of tables ([[pores]])")
+    if items and not full_contact:
+        raise SpecError("pores", "pores cut holes in a full contact; with contact spots use [gap]")
+    pores = []
+    for i, t in enumerate(items):
+        where = f"pores[{i}]"
+        disk = _disk(t, where, {"x_um", "y_um", "radius_um", "height_um", "shape"})
+        shape = t.get("shape", "flat")
+        if shape not in ("flat", "lens"):
+            raise SpecError(f"{where}.shape", f"must be one of flat, lens, got {shape!r}")
+        if shape == "lens" and disk["height_um"] > disk["radius_um"]:
+            raise SpecError(f"{where}.height_um", "a lens taller than its footprint radius would "
+                                                  "undercut the metal (more than a hemisphere)")
+        _check_height(disk["height_um"], f"{where}.height_um", electrode)
+        pores.append(Pore(shape=shape, **disk))
+    _check_disks(pores, "pores", cell, electrode)
+    return tuple(pores)
+
+
+def _voids(items, cell: Cell) -> tuple[Void, ...]:
+    if not isinstance(items, list):
+        raise SpecError("voids", "must be an array of tables ([[voids]])")
+    voids = [Void(**_disk(t, f"voids[{i}]", {"x_um", "y_um", "radius_um", "height_um", "depth_um"}))
+             for i, t in enumerate(items)]
+    for i, v in enumerate(voids):
+        if v.depth_um + v.height_um >= cell.thickness_um:
+            raise SpecError(f"voids[{i}].depth_um", "the void reaches the counter electrode")
+        if _max_reach(cell, (v.x_um, v.y_um), v.radius_um) >= cell.half_width_um:
+            raise SpecError(f"voids[{i}]", "reaches or crosses the edge of the cell")
+        for j, w in enumerate(voids[:i]):  # cylinders overlap where both plan and depth do
+            apart_in_depth = v.depth_um >= w.depth_um + w.height_um or w.depth_um >= v.depth_um + v.height_um
+            if not apart_in_depth and math.hypot(v.x_um - w.x_um, v.y_um - w.y_um) <= v.radius_um + w.radius_um:
+                raise SpecError(f"voids[{i}]", f"overlaps or touches voids[{j}]")
+    return tuple(voids)
+
+
+def _interface(t: dict) -> Interface | None:
+    if not t:
+        return None
+    _only_keys(t, "interface", {"R_ct_ohm_cm2", "C_dl_F_per_cm2", "blocking"})
+    blocking = t.get("blocking", False)
+    if not isinstance(blocking, bool):
+        raise SpecError("interface.blocking", "must be true or false")
+    if blocking == ("R_ct_ohm_cm2" in t):
+        raise SpecError("interface.R_ct_ohm_cm2", "give R_ct_ohm_cm2, or blocking = true (no "
+                                                  "charge transfer), not both or neither")
+    R_ct = None if blocking else _positive(t, "R_ct_ohm_cm2", "interface")
+    C_dl = _number(t, "C_dl_F_per_cm2", "interface", default=0.0)
+    if C_dl < 0:
+        raise SpecError("interface.C_dl_F_per_cm2", f"must be >= 0, got {C_dl:g}")
+    if blocking and C_dl == 0:
+        raise SpecError("interface.C_dl_F_per_cm2", "a blocking interface needs a double-layer "
+                                                    "capacitance, or no current flows at all")
+    return Interface(R_ct_ohm_cm2=R_ct, C_dl_F_per_cm2=C_dl)
+
+
+def _interphase(t: dict, cell: Cell, voids) -> Interphase | None:
+    if not t:
+        return None
+    _only_keys(t, "interphase", {"thickness_um", "sigma_S_per_m", "eps_r"})
+    thickness = _positive(t, "thickness_um", "interphase")
+    if thickness >= cell.thickness_um:
+        raise SpecError("interphase.thickness_um", "must be thinner than the cell")
+    if any(v.depth_um <= thickness for v in voids):
+        raise SpecError("interphase.thickness_um", "a void reaches into the interphase layer")
+    return Interphase(thickness_um=thickness, material=_material(t, "interphase", {"thickness_um"}))
+
+
+def _materials(t: dict) -> dict:
+    """The [materials] tables, with a named `set` filled in under any explicit tables."""
+    from .materials import NAMED
+    _only_keys(t, "materials", {"set", "electrolyte", "grain_boundary"})
+    if "set" not in t:
+        return t
+    if t["set"] not in NAMED:
+        raise SpecError("materials.set", f"unknown set {t['set']!r} (known: {', '.join(NAMED)})")
+    named = NAMED[t["set"]]
+    return {k: {**named.get(k, {}), **t.get(k, {})} for k in ("electrolyte", "grain_boundary")}
+
+
+def _grains(t: dict, materials: dict, cell: Cell, mesh: MeshOptions) -> Grains | None:
+    if not t:
+        return None
+    _only_keys(t, "grains", {"kind", "size_um", "model", "seed"})
+    kind = _choice(t, "kind", "grains", ("layers", "brick", "voronoi"))
+    model = t.get("model", "interface")
+    if model not in ("interface", "layer"):
+        raise SpecError("grains.model", f"must be one of interface, layer, got {model!r}")
+    size = _positive(t, "size_um", "grains")
+    if kind != "layers" and cell.shape != "box":
+        raise SpecError("grains.kind", f"{kind} grains need a box cell (cell.shape = \"box\")")
+    if model == "layer" and kind != "layers":
+        raise SpecError("grains.model", "meshed GB layers are built for layered grains only")
+    if model == "interface" and mesh.order != 1:
+        raise SpecError("mesh.order", "zero-thickness grain boundaries need P1 elements (mesh.order = 1)")
+    if cell.thickness_um / size > 5000:
+        raise SpecError("grains.size_um", f"{cell.thickness_um / size:.0f} grains across the cell: too many")
+    gb_table = _table(materials, "grain_boundary", "materials", required=True)
+    delta = _positive(gb_table, "thickness_um", "materials.grain_boundary")
+    if delta >= size / 2:
+        raise SpecError("materials.grain_boundary.thickness_um", "must be well below the grain size")
+    gb = _material(gb_table, "materials.grain_boundary", {"thickness_um", "activation_eV", "T_ref_K"})
+    seed = t.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise SpecError("grains.seed", "must be an integer")
+    return Grains(kind=kind, size_um=size, gb=gb, gb_thickness_um=delta, model=model, seed=seed)
+
+
+def _conditions(t: dict) -> float | None:
+    _only_keys(t, "conditions", {"temperature_K"})
+    return _positive(t, "temperature_K", "conditions", default=None)
+
+
+def _material(t: dict, where: str, other_keys: set[str] = frozenset()) -> Material:
+    _only_keys(t, where, {"sigma_S_per_m", "eps_r"} | other_keys)
+    sigma = _number(t, "sigma_S_per_m", where)
+    if not 0 < sigma <= MAX_SIGMA:
+        raise SpecError(f"{where}.sigma_S_per_m", f"must be > 0 and at most {MAX_SIGMA:g} S/m, got {sigma:g} "
+                                                  f"(a material that does not conduct leaves no DC path: "
+                                                  f"model gas as a gap, pore or void)")
+    if _positive(t, "eps_r", where) > MAX_EPS_R:
+        raise SpecError(f"{where}.eps_r", f"must be at most {MAX_EPS_R:g}")
+    activation = _number(t, "activation_eV", where, default=0.0)
+    if activation < 0:
+        raise SpecError(f"{where}.activation_eV", f"must be >= 0, got {activation:g}")
+    return Material(sigma_S_per_m=sigma, eps_r=_positive(t, "eps_r", where), activation_eV=activation,
+                    T_ref_K=_positive(t, "T_ref_K", where, default=298.15))
+
+
+def _sweep(t: dict) -> Sweep:
+    _only_keys(t, "sweep", {"f_min_Hz", "f_max_Hz", "points_per_decade"})
+    f_min = _positive(t, "f_min_Hz", "sweep")
+    f_max = _positive(t, "f_max_Hz", "sweep")
+    for key, f in (("f_min_Hz", f_min), ("f_max_Hz", f_max)):
+        if not F_RANGE_HZ[0] <= f <= F_RANGE_HZ[1]:
+            raise SpecError(f"sweep.{key}", f"{f:g} Hz is outside {F_RANGE_HZ[0]:g}..{F_RANGE_HZ[1]:g} Hz")
+    if f_min >= f_max:
+        raise SpecError("sweep.f_min_Hz", f"must be below sweep.f_max_Hz ({f_min:g} >= {f_max:g})")
+    ppd = t.get("points_per_decade", 10)
+    if not isinstance(ppd, int) or isinstance(ppd, bool) or not 1 <= ppd <= MAX_POINTS_PER_DECADE:
+        raise SpecError("sweep.points_per_decade", f"must be an integer from 1 to {MAX_POINTS_PER_DECADE}")
+    return Sweep(f_min_Hz=f_min, f_max_Hz=f_max, points_per_decade=ppd)
+
+
+def _mesh(t: dict) -> MeshOptions:
+    _only_keys(t, "mesh", {"size_um", "edge_size_um", "refine", "order"})
+    order = t.get("order", 2)
+    if order not in (1, 2) or isinstance(order, bool):
+        raise SpecError("mesh.order", f"must be 1 or 2, got {order!r}")
+    return MeshOptions(size_um=_positive(t, "size_um", "mesh", default=5.0),
+                       edge_size_um=_positive(t, "edge_size_um", "mesh", default=None),
+                       refine=_positive(t, "refine", "mesh", default=1.0),
+                       order=order)
+
+
+# ---------------------------------------------------------------- small checks
+
+def _table(data: dict, key: str, parent: str = "", required: bool = False) -> dict:
+    where = f"{parent}.{key}" if parent else key
+    if key not in data:
+        if required:
+            raise SpecError(where, "missing table")
+        return {}
+    if not isinstance(data[key], dict):
+        raise SpecError(where, "must be a table")
+    return data[key]
+
+
+def _only_keys(t: dict, where: str, allowed: set[str]):
+    for key in t:
+        if key not in allowed:
+            full = f"{where}.{key}" if where else key
+            raise SpecError(full, f"unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _number(t: dict, key: str, where: str, default=...):
+    if key not in t:
+        if default is ...:
+            raise SpecError(f"{where}.{key}", "missing key")
+        return default
+    if not _is_number(t[key]):
+        raise SpecError(f"{where}.{key}", f"must be a finite number, got {_short(t[key])}")
+    value = float(t[key])
+    if key.endswith("_um") and abs(value) > MAX_LENGTH_UM:
+        raise SpecError(f"{where}.{key}", f"{value:g} µm is beyond {MAX_LENGTH_UM:g} µm (lengths are in µm)")
+    return value
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _positive(t: dict, key: str, where: str, default=...):
+    value = _number(t, key, where, default)
+    if value is not None and value <= 0:
+        raise SpecError(f"{where}.{key}", f"must be > 0, got {value:g}")
+    return value
+
+
+def _choice(t: dict, key: str, where: str, options: tuple[str, ...]) -> str:
+    if key not in t:
+        raise SpecError(f"{where}.{key}", "missing key")
+    if t[key] not in options:
+        raise SpecError(f"{where}.{key}", f"must be one of {', '.join(options)}, got {_short(t[key])}")
+    return t[key]
