@@ -18,9 +18,15 @@ from .spec import (F_RANGE_HZ, MAX_EPS_R, MAX_LENGTH_UM, MAX_POINTS_PER_DECADE, 
 
 def load_spec(path: str | Path) -> Spec:
     """Read and validate a TOML spec file."""
+    return load_toml(path, spec_from_dict)
+
+
+def load_toml(path: str | Path, build):
+    """`build(tables, name=file stem, base_dir=file folder)` of a TOML file; any
+    SpecError names the file."""
     path = Path(path)
     try:
-        return spec_from_dict(read_toml(path), name=path.stem, base_dir=path.parent)
+        return build(read_toml(path), name=path.stem, base_dir=path.parent)
     except SpecError as err:
         raise err.in_file(path) from None
 
@@ -463,6 +469,7 @@ def _table(data: dict, key: str, parent: str = "", required: bool = False) -> di
 def _only_keys(t: dict, where: str, allowed: set[str]):
     for key in t:
         if key not in allowed:
+            key = key if key.isprintable() and key.strip() == key and key else repr(key)
             full = f"{where}.{key}" if where else key
             raise SpecError(full, f"unknown key (allowed: {', '.join(sorted(allowed))})")
 

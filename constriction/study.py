@@ -35,7 +35,7 @@ import numpy as np
 
 from .output import write_file, write_text
 from .progress import Progress
-from .reader import read_toml, spec_from_dict
+from .reader import _only_keys, _short, load_toml, read_toml, spec_from_dict
 from .spec import SpecError
 
 CHECKS = ("conservation_mismatch", "passive")  # kept for every case: WE/CE current mismatch, 1 if passive
@@ -77,11 +77,7 @@ class Case:
 
 def load_study(path: str | Path) -> Study:
     """Read and check a study file; every case's spec is validated before anything runs."""
-    path = Path(path)
-    try:
-        return study_from_dict(read_toml(path), base_dir=path.parent, name=path.stem)
-    except SpecError as err:
-        raise err.in_file(path) from None
+    return load_toml(path, study_from_dict)
 
 
 def study_from_dict(data: dict, base_dir: Path = Path("."), name: str = "study") -> Study:
@@ -91,9 +87,7 @@ def study_from_dict(data: dict, base_dir: Path = Path("."), name: str = "study")
     head = data.get("study", {})
     if not isinstance(head, dict):
         raise SpecError("study", "must be a table ([study] with name and outputs)")
-    for key in head:
-        if key not in ("name", "outputs"):
-            raise SpecError(f"study.{key}", "unknown key (allowed: name, outputs)")
+    _only_keys(head, "study", {"name", "outputs"})
     name = head.get("name", name)
     if not isinstance(name, str) or not name.strip():
         raise SpecError("study.name", "must be a non-empty string")
@@ -128,11 +122,6 @@ def study_from_dict(data: dict, base_dir: Path = Path("."), name: str = "study")
 
 
 MAX_CASES = 100_000
-
-
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _base(base, base_dir: Path) -> dict:
@@ -171,16 +160,19 @@ def _finite(value, where: str) -> float:
     return float(value)
 
 
-def _axis(t: dict, where: str) -> Axis:
+def _named(t, where: str, keys: set[str]) -> tuple[str, str, str | None]:
+    """The name, key and per of an axis or sample range table, its keys checked."""
     if not isinstance(t, dict):
-        raise SpecError(where, "must be a table with name, key and values (or linspace, logspace)")
-    for key in t:
-        if key not in ("name", "key", "values", "linspace", "logspace", "per"):
-            raise SpecError(f"{where}.{key}", "unknown key (allowed: name, key, values, linspace, logspace, per)")
-    name, key = _text(t, "name", where), _text(t, "key", where)
+        raise SpecError(where, f"must be a table with {', '.join(sorted(keys))}")
+    _only_keys(t, where, keys)
     per = t.get("per")
     if per is not None and (not isinstance(per, str) or not per):
         raise SpecError(f"{where}.per", "must be a dotted spec key")
+    return _text(t, "name", where), _text(t, "key", where), per
+
+
+def _axis(t: dict, where: str) -> Axis:
+    name, key, per = _named(t, where, {"name", "key", "values", "linspace", "logspace", "per"})
     given = [k for k in ("values", "linspace", "logspace") if k in t]
     if len(given) != 1:
         raise SpecError(where, "give exactly one of values, linspace, logspace")
@@ -209,9 +201,7 @@ def _samples(t) -> tuple[Axis, ...]:
         return ()
     if not isinstance(t, dict):
         raise SpecError("sample", "must be a table with count, seed and [[sample.ranges]]")
-    for key in t:
-        if key not in ("count", "seed", "ranges"):
-            raise SpecError(f"sample.{key}", "unknown key (allowed: count, seed, ranges)")
+    _only_keys(t, "sample", {"count", "seed", "ranges"})
     count, seed = t.get("count"), t.get("seed", 0)
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_CASES:
         raise SpecError("sample.count", f"must be an integer from 1 to {MAX_CASES:,}")
@@ -224,12 +214,7 @@ def _samples(t) -> tuple[Axis, ...]:
     out = []
     for i, r in enumerate(ranges):
         where = f"sample.ranges[{i}]"
-        if not isinstance(r, dict):
-            raise SpecError(where, "must be a table with name, key, low, high (and log, per)")
-        for key in r:
-            if key not in ("name", "key", "low", "high", "log", "per"):
-                raise SpecError(f"{where}.{key}", "unknown key (allowed: name, key, low, high, log, per)")
-        name, key = _text(r, "name", where), _text(r, "key", where)
+        name, key, per = _named(r, where, {"name", "key", "low", "high", "log", "per"})
         for bound in ("low", "high"):
             if bound not in r:
                 raise SpecError(f"{where}.{bound}", "missing key")
@@ -237,9 +222,6 @@ def _samples(t) -> tuple[Axis, ...]:
         log = r.get("log", False)
         if not isinstance(log, bool):
             raise SpecError(f"{where}.log", "must be true or false")
-        per = r.get("per")
-        if per is not None and (not isinstance(per, str) or not per):
-            raise SpecError(f"{where}.per", "must be a dotted spec key")
         if not low < high or (log and low <= 0):
             raise SpecError(where, "needs low < high (and low > 0 for log)")
         u = rng.random(count)

@@ -4,6 +4,7 @@ ours, never another exception (spec files, study files, measured files)."""
 import copy
 import math
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -90,13 +91,14 @@ def test_random_tables_give_a_spec_or_a_spec_error(data):
     _accepts(data)
 
 
+@pytest.mark.parametrize("load", [load_spec, load_study])
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
-def test_any_bytes_give_a_spec_or_a_spec_error(tmp_path, content):
-    path = tmp_path / "spec.toml"
+def test_any_bytes_give_a_spec_a_study_or_a_spec_error(tmp_path, load, content):
+    path = tmp_path / "file.toml"
     path.write_bytes(content)
     try:
-        load_spec(path)
+        load(path)
     except SpecError as err:
         assert str(path) in str(err) and "\n" not in str(err)
 
@@ -132,17 +134,6 @@ def test_any_study_document_gives_a_study_or_a_spec_error(data):
         study_from_dict(data)
     except SpecError as err:
         assert "\n" not in str(err)
-
-
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.binary(max_size=300))
-def test_any_bytes_give_a_study_or_a_spec_error(tmp_path, content):
-    path = tmp_path / "study.toml"
-    path.write_bytes(content)
-    try:
-        load_study(path)
-    except SpecError as err:
-        assert str(path) in str(err)
 
 
 rows = st.lists(st.tuples(st.floats(allow_nan=True, allow_infinity=True), st.floats(), st.floats()),
