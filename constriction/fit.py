@@ -73,6 +73,9 @@ def _refined(nodes: np.ndarray, refine: int) -> np.ndarray:
 def unit_cell(table: LookupTable, f: np.ndarray) -> tuple[float, np.ndarray]:
     """The table's unit cell: its area (m²) and its electrolyte slab per area at f (ohm m²)."""
     spec = spec_from_dict(json.loads(table.dataset.attrs["base_spec"])).at()
+    if not hasattr(spec, "cell"):
+        raise ValueError("the table was built from images: fitting needs a table of a Gmsh unit cell "
+                         "(its interface part is the cell less its electrolyte slab)")
     area = spec.cell.top_area_um2 * UM**2
     L, sigma = spec.cell.thickness_um * UM, spec.electrolyte.sigma_S_per_m
     tau = EPS0 * spec.electrolyte.eps_r / sigma
