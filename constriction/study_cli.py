@@ -24,9 +24,13 @@ STUDY_FILES = ("study.json", "cases", "results.nc", "trends.png")
 
 def _run(args) -> int:
     study = load_study(args.study)
+    saved = args.out / "study.json"
+    same = saved.is_file() and _read_json(saved) == json.loads(json.dumps(study.source))
+    if same and not is_ours(args.out, "study"):
+        mark(args.out, "study")  # a study folder written before folders carried a marker
     out = check_folder(args.out, "study", lambda name: name in STUDY_FILES)  # ours, or new and empty
     saved = out / "study.json"
-    if saved.is_file() and _read_json(saved) != json.loads(json.dumps(study.source)):
+    if saved.is_file() and not same:
         raise SpecError(str(args.out), "holds a different study; use a new --out folder")
     if not saved.is_file():
         out.mkdir(parents=True, exist_ok=True)

@@ -257,3 +257,11 @@ def test_an_arc_whose_apex_lies_outside_the_sweep_is_flagged(place, capsys):
     arc = summary["constriction"]["arc"]
     assert arc["apex_in_sweep"] is False and not 1e9 <= arc["f_apex_Hz"] <= 1e10
     assert "outside the swept frequencies" in capsys.readouterr().out
+
+
+def test_a_study_folder_from_before_markers_is_resumed(place, capsys):
+    assert main(["study", "run", "study.toml", "--out", "s", "--serial"]) == 0
+    (place / "s" / MARKER).unlink()  # as written before output folders carried a marker
+    cases = sorted((place / "s" / "cases").iterdir())
+    assert main(["study", "run", "study.toml", "--out", "s", "--serial"]) == 0
+    assert sorted((place / "s" / "cases").iterdir()) == cases and (place / "s" / MARKER).is_file()
