@@ -297,9 +297,7 @@ def _extruded(spec: ImageSpec, mask: np.ndarray) -> np.ndarray:
         raise ImageError(spec.path, f"[image.extrude] needs a 2D contact map, got shape {mask.shape}")
     if not mask.any():
         raise ImageError(spec.path, "has no contact pixels (white = contact)")
-    dz = spec.voxel_um[2]
-    electrolyte_um, gap_um = spec.extrude
-    n_el, n_gap = max(1, round(electrolyte_um / dz)), max(1, round(gap_um / dz))
+    n_el, n_gap = _layers(spec)
     layer = np.where(np.asarray(mask, bool)[::-1], 2, 1).astype(np.uint8)  # y up
     return np.concatenate([np.zeros((n_el, *layer.shape), np.uint8),
                            np.repeat(layer[None], n_gap, axis=0),
@@ -333,6 +331,7 @@ def check_image_size(spec: ImageSpec, max_voxels: int) -> int:
 
 
 def _shape(spec: ImageSpec) -> tuple[int, ...]:
+    """The (z, y, x) shape the image will have, from its header (a 2D map: its layers)."""
     path = spec.path
     try:
         if path.suffix.lower() == ".npy":
@@ -342,10 +341,20 @@ def _shape(spec: ImageSpec) -> tuple[int, ...]:
             with tifffile.TiffFile(path) as tif:
                 shape = tif.series[0].shape
         else:
-            return (1, 1, 1)  # a 2D contact map: small by construction
+            from PIL import Image
+            with Image.open(path) as picture:
+                shape = picture.size[::-1]
     except Exception as err:
         raise ImageError(path, f"cannot be read as an image ({type(err).__name__}: {str(err)[:80]})") from None
     if len(shape) == 2 and spec.extrude is not None:
-        return (1, *shape)
-    return tuple(shape) if len(shape) == 3 else (1, 1, 1)
+        layers = sum(_layers(spec)) + 1
+        return (layers, *shape)
+    return tuple(shape) if len(shape) == 3 else (1, 1, 1)  # anything else is refused when read
+
+
+def _layers(spec: ImageSpec) -> tuple[int, int]:
+    """Voxel layers of electrolyte and of the contact layer of an extruded contact map."""
+    dz = spec.voxel_um[2]
+    electrolyte_um, gap_um = spec.extrude
+    return max(1, round(electrolyte_um / dz)), max(1, round(gap_um / dz))
 

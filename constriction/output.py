@@ -43,7 +43,7 @@ def check_folder(path: str | Path, kind: str, ours: Callable[[str], bool]) -> Pa
     cwd = Path.cwd().resolve()
     if path == cwd or path in cwd.parents:
         raise OutputError(f"{path}: is the working folder or one of its parents; give a new folder for the output")
-    if path.is_symlink() or (path.exists() and not path.is_dir()):
+    if path.exists() and not path.is_dir():
         raise OutputError(f"{path}: exists and is not a folder; it is left alone (choose another --out)")
     if path.is_dir() and any(path.iterdir()):
         marker = _marker(path)

@@ -13,24 +13,23 @@ from pathlib import Path
 
 import numpy as np
 
-from .cell import discretise
-from .mesh import UM
-from .plot import bode, current_map, drt, equipotentials, nyquist, save
-from .image import ImageSpec, check_image_size
-from .spec import Spec, SpecError
-from .spectrum import Spectrum
-from .linalg import choose_backend
-from .geometry import estimate_elements
-from .output import ResultError, check_folder, write_folder
-from .progress import say as progress_line
 from .analysis import constriction_arc, cpe_arc_summary, normalisation_factors
-from .fem import EPS0
+from .cell import discretise
 from .fields import (ContactCurrent, Fields, contact_current, fields_of, read_contact_vtu, read_vtu,
                      write_contact_vtu, write_vtu)
+from .geometry import estimate_elements
+from .image import ImageSpec, check_image_size
+from .linalg import choose_backend
+from .output import ResultError, check_folder, write_folder
+from .plot import bode, current_map, drt, equipotentials, nyquist, save
+from .progress import say as progress_line
 from .reduced import ReducedModel, reduce
-from .voxel_fields import GridFields, grid_contact_current, grid_fields, read_vti, write_vti
+from .spec import Spec, SpecError
+from .spectrum import Spectrum
 from .split import ConstrictionSplit, constriction_split, image_split
 from .sweep import dc_resistance, driven_solve, sweep_direct
+from .units import EPS0, UM
+from .voxel_fields import GridFields, grid_contact_current, grid_fields, read_vti, write_vti
 
 SWEEPS = ("reduced", "direct")
 
@@ -46,9 +45,7 @@ class Result:
 
 
 MAX_ELEMENTS = 400_000  # about 6e5 P2 unknowns: what a 24 GiB machine meshes and solves
-
-
-MAX_VOXELS = 256**3      # about 17 GiB at 1 KiB per voxel
+MAX_VOXELS = 256**3      # about 16 GiB at 1 KiB per voxel (benchmarks/README.md)
 
 
 def check_size(spec: Spec | ImageSpec, max_elements: int = MAX_ELEMENTS, max_voxels: int = MAX_VOXELS) -> int:
