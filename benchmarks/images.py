@@ -45,9 +45,9 @@ def one(n: int) -> dict:
         result = run(spec, cpe_fit=False, max_voxels=n**3)
         total = time.perf_counter() - t0
     s = result.summary
-    return {"n": n, "voxels": n**3, "unknowns": s["dofs"], "seconds": s["seconds"], "total_s": total,
-            "shifts": s["sweep"]["n_shifts"], "order": s["sweep"]["order"], "error": s["sweep"]["estimated_error"],
-            "frequencies": s["sweep"]["n_frequencies"], "R_dc_ohm": s["R_dc_ohm"],
+    return {"n": n, "voxels": n**3, "unknowns": s.dofs, "seconds": s.seconds, "total_s": total,
+            "shifts": s.sweep.n_shifts, "order": s.sweep.order, "error": s.sweep.estimated_error,
+            "frequencies": s.sweep.n_frequencies, "R_dc_ohm": s.R_dc_ohm,
             "peak_GiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
 
 

@@ -155,34 +155,34 @@ def _run(args) -> int:
     return 0
 
 
-def _numbers(s: dict) -> str:
-    """The numbers an electrochemist reads, and the verdict of the result's own checks."""
-    area = s["normalisation"]["ohm_cm2_geometric"]
-    c = s["constriction"]
-    lines = [f"{s['name']}: {s['dofs']:,} unknowns (P{s['order']}), electrode {area:.4g} cm²"]
-    if math.isfinite(s["R_dc_ohm"]):
-        lines.append(f"  R_dc   = {s['R_dc_ohm']:.5g} Ω  ({s['R_dc_ohm'] * area:.5g} Ω cm²)")
+def _numbers(s) -> str:
+    """The numbers an electrochemist reads (from a Summary), and the verdict of the
+    result's own checks."""
+    area = s.normalisation["ohm_cm2_geometric"]
+    c = s.constriction
+    lines = [f"{s.name}: {s.dofs:,} unknowns (P{s.order}), electrode {area:.4g} cm²"]
+    if math.isfinite(s.R_dc_ohm):
+        lines.append(f"  R_dc   = {s.R_dc_ohm:.5g} Ω  ({s.R_dc_ohm * area:.5g} Ω cm²)")
     else:
         lines.append("  R_dc   = blocking (no DC path)")
-    lines.append(f"  R_inf  = {s['R_inf_ohm']:.5g} Ω  ({s['R_inf_ohm'] * area:.5g} Ω cm²)")
-    if math.isfinite(c["R_cstr_ohm"]):
-        lines.append(f"  R_cstr = {c['R_cstr_ohm']:.5g} Ω  ({c['R_cstr_ohm'] * area:.5g} Ω cm²): "
-                     f"static {c['R_static_ohm']:.4g} Ω + dynamic {c['R_dynamic_ohm']:.4g} Ω")
-    arc = c.get("arc")
-    if arc:
-        lines.append(f"  C_cstr = {arc['C_F']:.4g} F  ({arc['C_F'] / area:.4g} F/cm²), tau_cstr = {arc['tau_s']:.4g} s, "
-                     f"apex {arc['f_apex_Hz']:.4g} Hz")
-        if not arc["apex_in_sweep"]:
+    lines.append(f"  R_inf  = {s.R_inf_ohm:.5g} Ω  ({s.R_inf_ohm * area:.5g} Ω cm²)")
+    if math.isfinite(c.R_cstr_ohm):
+        lines.append(f"  R_cstr = {c.R_cstr_ohm:.5g} Ω  ({c.R_cstr_ohm * area:.5g} Ω cm²): "
+                     f"static {c.R_static_ohm:.4g} Ω + dynamic {c.R_dynamic_ohm:.4g} Ω")
+    if c.arc:
+        lines.append(f"  C_cstr = {c.arc.C_F:.4g} F  ({c.arc.C_F / area:.4g} F/cm²), tau_cstr = {c.arc.tau_s:.4g} s, "
+                     f"apex {c.arc.f_apex_Hz:.4g} Hz")
+        if not c.arc.apex_in_sweep:
             lines.append("  warning: the constriction arc's apex lies outside the swept frequencies; "
                          "widen [sweep] to see it")
     else:
         lines.append("  no constriction arc (no gap or pore: R_dc = R_inf, or a blocking cell)")
-    mismatch = max(v for v in s["conservation"].values())
+    mismatch = s.conservation.worst
     ok = mismatch < 1e-6
     lines.append(f"  checks: current in = current out to {mismatch:.1e} ({'ok' if ok else 'FAILED'}), "
-                 f"passive {'ok' if s['passive'] else 'FAILED'}"
-                 + (f", reduced model error {s['sweep']['estimated_error']:.1e}" if "estimated_error" in s["sweep"] else ""))
-    if not ok or not s["passive"]:
+                 f"passive {'ok' if s.passive else 'FAILED'}"
+                 + (f", reduced model error {s.sweep.estimated_error:.1e}" if s.sweep.estimated_error is not None else ""))
+    if not ok or not s.passive:
         lines.append("  warning: a check failed; do not trust these numbers (refine the mesh, or report it)")
     return "\n".join(lines)
 

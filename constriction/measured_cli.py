@@ -32,9 +32,9 @@ def _compare(args, measured: Spectrum, out: Path) -> int:
     from .plot import comparison as comparison_plot, kramers_kronig as kk_plot, save
     from .run import read_result_data
     data = read_result_data(args.simulated, ("nyquist",))
-    simulated, sim_area = data["nyquist"], data["summary"].get("area_um2")
-    if not isinstance(sim_area, (int, float)) or not sim_area > 0:
-        raise ResultError(f"{args.simulated / 'summary.json'}: has no electrode area (area_um2)")
+    simulated, sim_area = data["nyquist"], data["summary"].area_um2
+    if not sim_area > 0:
+        raise ResultError(f"{args.simulated / 'summary.json'}: its electrode area is {sim_area}")
     sim_area /= UM2_PER_CM2
     try:
         comparison = compare(measured, args.area_cm2 or sim_area, simulated, sim_area)

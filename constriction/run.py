@@ -5,10 +5,9 @@ spec -> Gmsh mesh -> TaggedMesh -> System (G, C) -> DC solves and sweep -> Spect
 
 from __future__ import annotations
 
-import json
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +26,8 @@ from .reduced import ReducedModel, reduce
 from .spec import Spec, SpecError
 from .spectrum import Spectrum
 from .split import ConstrictionSplit, constriction_split, image_split
+from .summary import (ArcSummary, Conservation, Constriction, ContactCurrentSummary, CPESummary, Summary,
+                      SweepSummary)
 from .sweep import dc_resistance, driven_solve, sweep_direct
 from .units import EPS0, UM
 from .voxel_fields import GridFields, grid_contact_current, grid_fields, read_vti, write_vti
@@ -38,7 +39,7 @@ SWEEPS = ("reduced", "direct")
 class Result:
     spec: Spec
     spectrum: Spectrum
-    summary: dict = field(default_factory=dict)
+    summary: Summary | None = None
     model: ReducedModel | None = None  # the reduced sweep's pole-residue form (its DRT)
     fields: Fields | None = None       # potentials at a low and a high frequency
     current: ContactCurrent | None = None  # current density on the contacts, lowest frequency
@@ -123,12 +124,13 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
         dense = np.logspace(np.log10(f[0]), np.log10(f[-1]), int(40 * np.log10(f[-1] / f[0])) + 1)
         arc_spectrum = Spectrum(dense, model.impedance(dense))
     arc = constriction_arc(arc_spectrum, R_dc, R_inf, tau_electrolyte)
-    constriction = {**parts.as_dict(), "arc": None if arc is None else {
-        "R_ohm": arc.R_ohm, "C_F": arc.C_F, "tau_s": arc.tau_s, "f_apex_Hz": arc.f_apex_Hz,
-        "apex_in_sweep": bool(f[0] <= arc.f_apex_Hz <= f[-1])}}
+    arc_cpe = None
     if cpe_fit and arc is not None:
         say(f"{spec.name}: R || CPE fit of the constriction arc")
-        constriction["arc_cpe"] = cpe_arc_summary(arc_spectrum, arc, R_inf, tau_electrolyte)
+        arc_cpe = CPESummary(**cpe_arc_summary(arc_spectrum, arc, R_inf, tau_electrolyte))
+    constriction = Constriction(**parts.as_dict(), arc_cpe=arc_cpe, arc=None if arc is None else ArcSummary(
+        R_ohm=arc.R_ohm, C_F=arc.C_F, tau_s=arc.tau_s, f_apex_Hz=arc.f_apex_Hz,
+        apex_in_sweep=bool(f[0] <= arc.f_apex_Hz <= f[-1])))
     field_data, current = (None, None)
     if fields:
         say(f"{spec.name}: fields")
@@ -136,33 +138,19 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
     normalisation = normalisation_factors(cell.thickness_m, cell.electrode_area_m2, cell.contact_area_m2,
                                           spec.electrolyte.sigma_S_per_m, R_inf)
 
-    summary = {
-        "name": spec.name,
-        "R_dc_ohm": R_dc,
-        "R_inf_ohm": R_inf,
-        "constriction": constriction,
-        "contact_current_density": None if current is None else {
-            "frequency_Hz": current.frequency_Hz,
-            "mean_A_per_m2_per_V": abs(current.mean),
-            "peak_over_mean": np.abs(current.j).max() / abs(current.mean),  # grows under refinement at sharp edges
-        },
-        "normalisation": normalisation,
-        "area_um2": cell.electrode_area_m2 / UM**2,
-        "thickness_um": cell.thickness_m / UM,
-        "contact_area_um2": cell.contact_area_m2 / UM**2,
-        "meshed_ce_area_um2": cell.counter_area_m2 / UM**2,
-        "dofs": int(system.n_dofs),
-        "elements": int(cell.elements),
-        "order": cell.order,
-        "conservation": {
-            "dc_relative_mismatch": dc_check,
-            "sweep_max_relative_mismatch": mismatch,
-        },
-        "passive": bool(np.all(spectrum.Z_ohm.real >= 0) and np.all(spectrum.Z_ohm.imag <= 0)),
-        "sweep": {**sweep_info, "n_frequencies": len(f),
-                  "f_min_Hz": float(f[0]), "f_max_Hz": float(f[-1])},
-        "seconds": clock,
-    }
+    summary = Summary(
+        name=spec.name, R_dc_ohm=float(R_dc), R_inf_ohm=float(R_inf), constriction=constriction,
+        contact_current_density=None if current is None else ContactCurrentSummary(
+            frequency_Hz=float(current.frequency_Hz), mean_A_per_m2_per_V=float(abs(current.mean)),
+            peak_over_mean=float(np.abs(current.j).max() / abs(current.mean))),
+        normalisation=normalisation,
+        area_um2=cell.electrode_area_m2 / UM**2, thickness_um=cell.thickness_m / UM,
+        contact_area_um2=cell.contact_area_m2 / UM**2, meshed_ce_area_um2=cell.counter_area_m2 / UM**2,
+        dofs=int(system.n_dofs), elements=int(cell.elements), order=cell.order,
+        conservation=Conservation(dc_relative_mismatch=float(dc_check), sweep_max_relative_mismatch=float(mismatch)),
+        passive=bool(np.all(spectrum.Z_ohm.real >= 0) and np.all(spectrum.Z_ohm.imag <= 0)),
+        sweep=SweepSummary(**sweep_info, n_frequencies=len(f), f_min_Hz=float(f[0]), f_max_Hz=float(f[-1])),
+        seconds=clock)
     return Result(spec=spec, spectrum=spectrum, summary=summary, model=model, fields=field_data,
                   current=current)
 
@@ -238,8 +226,7 @@ def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
 
     def fill(tmp: Path):
         result.spectrum.to_csv(tmp / written["spectrum"])
-        summary = json.dumps(_finite_or_null(result.summary), indent=2, allow_nan=False)
-        (tmp / written["summary"]).write_text(summary + "\n")
+        result.summary.write(tmp / written["summary"])
         if result.model is not None:
             np.savetxt(tmp / written["DRT"], np.column_stack([result.model.relaxation_times_s,
                                                               result.model.resistances_ohm]),
@@ -263,7 +250,7 @@ def draw_plots(result_dir: str | Path, kinds=tuple(PLOTS)) -> dict[str, Path]:
     if one is missing or damaged) before any plot is drawn. Returns {kind: path}."""
     folder = Path(result_dir)
     data = read_result_data(folder, kinds)
-    title = data["summary"]["name"]
+    title = data["summary"].name
     if "nyquist" in data:
         save(nyquist(data["nyquist"], title=title), folder / PLOTS["nyquist"])
     if "bode" in data:
@@ -287,34 +274,19 @@ def read_result_data(folder: Path, kinds) -> dict:
         except Exception as err:  # any reader failure means the file is damaged: say which
             raise ResultError(f"{folder / name}: cannot be read ({type(err).__name__}: {str(err)[:80]})") from None
 
-    def summary_of(path):
-        summary = json.loads(path.read_text())
-        if not isinstance(summary, dict):
-            raise ValueError("not a summary")
-        return summary
-
-    def need(*keys):
-        value = data["summary"]
-        for key in keys:
-            if not isinstance(value, dict) or key not in value:
-                raise ResultError(f"{folder / 'summary.json'}: has no {'.'.join(keys)}")
-            value = value[key]
-        return value
-
-    data = {"summary": read("summary.json", summary_of)}
-    data["summary"].setdefault("name", folder.name)
+    summary = read("summary.json", Summary.read)
+    data = {"summary": summary}
     if {"nyquist", "bode"} & set(kinds):
         spectrum = read("spectrum.csv", _spectrum_of)
         data.update({k: spectrum for k in ("nyquist", "bode") if k in kinds})
     if "drt" in kinds and (folder / "drt.csv").exists():
         data["drt"] = read("drt.csv", lambda p: np.loadtxt(p, delimiter=",", skiprows=1, ndmin=2).T[:2])
     if "equipotentials" in kinds and (folder / "fields.vtu").exists():
-        thickness = need("thickness_um")
-        data["equipotentials"] = read("fields.vtu", lambda p: read_vtu(p, thickness))
+        data["equipotentials"] = read("fields.vtu", lambda p: read_vtu(p, summary.thickness_um))
     if "equipotentials" in kinds and (folder / "fields.vti").exists():
         data["equipotentials"] = read("fields.vti", read_vti)
-    if "current" in kinds and (folder / "contacts.vtu").exists():
-        f_current = need("contact_current_density", "frequency_Hz")
+    if "current" in kinds and (folder / "contacts.vtu").exists() and summary.contact_current_density:
+        f_current = summary.contact_current_density.frequency_Hz
         data["current"] = read("contacts.vtu", lambda p: read_contact_vtu(p, f_current))
     return data
 
@@ -325,11 +297,3 @@ def _spectrum_of(path: Path) -> Spectrum:
         raise ValueError("fewer than two frequencies")
     return spectrum
 
-
-def _finite_or_null(value):
-    """The summary with inf and nan as None, so that it is valid JSON."""
-    if isinstance(value, dict):
-        return {k: _finite_or_null(v) for k, v in value.items()}
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

@@ -342,16 +342,14 @@ def _record_crash(case: Case, cases_dir: Path, error: BaseException) -> None:
 
 def _outputs(result) -> dict:
     s = result.summary
-    c = s["constriction"]
-    arc = c.get("arc") or {}
-    scalars = {"R_dc_ohm": s["R_dc_ohm"], "R_inf_ohm": s["R_inf_ohm"], "R_bulk_ohm": c["R_bulk_ohm"],
-               "R_static_ohm": c["R_static_ohm"], "R_dynamic_ohm": c["R_dynamic_ohm"],
-               "R_cstr_ohm": c["R_cstr_ohm"], "C_cstr_F": arc.get("C_F", math.nan),
-               "tau_cstr_s": arc.get("tau_s", math.nan), "R_arc_ohm": arc.get("R_ohm", math.nan),
-               "f_apex_Hz": arc.get("f_apex_Hz", math.nan), "dofs": s["dofs"],
-               "seconds": sum(s["seconds"].values())}
-    checks = {"conservation_mismatch": max(v for v in s["conservation"].values()),
-              "passive": float(s["passive"])}
+    c = s.constriction
+    arc = c.arc
+    scalars = {"R_dc_ohm": s.R_dc_ohm, "R_inf_ohm": s.R_inf_ohm, "R_bulk_ohm": c.R_bulk_ohm,
+               "R_static_ohm": c.R_static_ohm, "R_dynamic_ohm": c.R_dynamic_ohm, "R_cstr_ohm": c.R_cstr_ohm,
+               "C_cstr_F": arc.C_F if arc else math.nan, "tau_cstr_s": arc.tau_s if arc else math.nan,
+               "R_arc_ohm": arc.R_ohm if arc else math.nan, "f_apex_Hz": arc.f_apex_Hz if arc else math.nan,
+               "dofs": s.dofs, "seconds": sum(s.seconds.values())}
+    checks = {"conservation_mismatch": s.conservation.worst, "passive": float(s.passive)}
     f, Z = result.spectrum.frequency_Hz, result.spectrum.Z_ohm
     return {"scalars": {k: float(v) for k, v in scalars.items()}, "checks": checks,
             "frequency_Hz": f.tolist(), "Z_real_ohm": Z.real.tolist(), "Z_imag_ohm": Z.imag.tolist()}

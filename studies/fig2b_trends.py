@@ -83,10 +83,10 @@ def main():
         xs, series = [], {"R_cstr": [], "C_cstr": [], "tau_cstr": []}
         for x, data in cases:
             summary = run(spec_from_dict(data, name=f"{title} {x:g}"), progress=False, cpe_fit=False).summary
-            c = summary["constriction"]
-            arc = c["arc"] or {"C_F": float("nan"), "tau_s": float("nan")}  # merged with the bulk arc
-            row = {"panel": title, "x": x, "R_dc_ohm": summary["R_dc_ohm"], "R_cstr_ohm": c["R_cstr_ohm"],
-                   "C_cstr_F": arc["C_F"], "tau_cstr_s": arc["tau_s"]}
+            c = summary.constriction
+            no_arc = c.arc is None  # merged with the bulk arc
+            row = {"panel": title, "x": x, "R_dc_ohm": summary.R_dc_ohm, "R_cstr_ohm": c.R_cstr_ohm,
+                   "C_cstr_F": float("nan") if no_arc else c.arc.C_F, "tau_cstr_s": float("nan") if no_arc else c.arc.tau_s}
             rows.append(row)
             xs.append(x)
             for key, name in (("R_cstr_ohm", "R_cstr"), ("C_cstr_F", "C_cstr"), ("tau_cstr_s", "tau_cstr")):

@@ -91,7 +91,12 @@ def test_compare_cli_overlays_a_measurement_on_a_simulation(tmp_path):
     sim.mkdir()
     f = np.logspace(0, 6, 40)
     Spectrum(f, 100 / (1 + 2j * np.pi * f * 1e-4)).to_csv(sim / "spectrum.csv")
-    (sim / "summary.json").write_text('{"area_um2": 1e8}')  # 1 cm2
+    from constriction.summary import Conservation, Constriction, Summary, SweepSummary
+    Summary(name="sim", R_dc_ohm=100.0, R_inf_ohm=100.0, constriction=Constriction(0.0, 0.0, 0.0, 0.0),
+            contact_current_density=None, normalisation={"ohm_cm2_geometric": 1.0}, area_um2=1e8,  # 1 cm2
+            thickness_um=1e3, contact_area_um2=1e8, meshed_ce_area_um2=1e8, dofs=1, elements=1, order=1,
+            conservation=Conservation(0.0, 0.0), passive=True,
+            sweep=SweepSummary("direct", "superlu", 40, 1.0, 1e6)).write(sim / "summary.json")
     measured = tmp_path / "measured.csv"
     Spectrum(f[::2], 1.02 * 100 / (1 + 2j * np.pi * f[::2] * 1e-4)).to_csv(measured)
     result = subprocess.run([sys.executable, "-m", "constriction.cli", "compare", str(measured), str(sim)],

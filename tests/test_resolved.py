@@ -47,7 +47,7 @@ def numbers(summary, prefix=""):
 def test_the_same_cell_two_ways_gives_the_same_summary(T_K):
     by_arrhenius = run(cell(T_K, given_at_T=False), progress=False)
     given = run(cell(T_K, given_at_T=True), progress=False)
-    a, b = numbers(by_arrhenius.summary), numbers(given.summary)
+    a, b = numbers(by_arrhenius.summary.to_dict()), numbers(given.summary.to_dict())
     assert a.keys() == b.keys() and "constriction.arc.C_F" in a and "normalisation.ohm_cm2_calibrated" in a
     for key in a:
         assert a[key] == pytest.approx(b[key], rel=1e-9, abs=1e-300), key
@@ -92,3 +92,19 @@ def test_a_table_on_a_named_material_set_at_a_temperature_fits(tmp_path):
     z = 2.0 + 10 * interface_part(table, {"radius_over_side": 0.2}, f)
     fit = fit_morphology(Spectrum(f, z), 1.0, table, noise=0.01)
     assert fit.best["scale"] == pytest.approx(10, rel=0.1)
+
+
+def test_the_summary_is_typed_and_reads_back_from_its_json(tmp_path):
+    """summary.json is written and read in one place: the same typed summary comes back
+    (a blocking cell's infinite R_dc included)."""
+    from constriction.summary import Summary
+    result = run(cell(298.15, given_at_T=True), progress=False)
+    result.summary.write(tmp_path / "summary.json")
+    back = Summary.read(tmp_path / "summary.json")
+    assert back == result.summary
+    assert back.constriction.arc.C_F > 0 and back.sweep.kind == "reduced" and back.conservation.worst < 1e-8
+    blocking = type(back.constriction)(1.0, 0.0, float("nan"), float("inf"))
+    odd = Summary(**{**back.__dict__, "R_dc_ohm": float("inf"), "constriction": blocking})
+    odd.write(tmp_path / "blocking.json")
+    again = Summary.read(tmp_path / "blocking.json")
+    assert again.R_dc_ohm == float("inf") and math.isnan(again.constriction.R_dynamic_ohm)

@@ -191,9 +191,9 @@ def test_lookup_table_interpolates_within_tolerance_and_refuses_outside(lookup_t
     direct = run(spec_from_dict(data), progress=False)
     # stated tolerance of interpolation (linear in the logarithms) on this grid: 3 %
     np.testing.assert_allclose(np.abs(value.spectrum.Z_ohm), np.abs(direct.spectrum.Z_ohm), rtol=0.03)
-    c = direct.summary["constriction"]
-    assert value.parameters["R_cstr_ohm"] == pytest.approx(c["R_cstr_ohm"], rel=0.03)
-    assert value.parameters["C_cstr_F"] == pytest.approx(c["arc"]["C_F"], rel=0.03)
+    c = direct.summary.constriction
+    assert value.parameters["R_cstr_ohm"] == pytest.approx(c.R_cstr_ohm, rel=0.03)
+    assert value.parameters["C_cstr_F"] == pytest.approx(c.arc.C_F, rel=0.03)
 
     # every length x2: Z halves at the same frequencies
     np.testing.assert_allclose(table(point, scale=2.0).spectrum.Z_ohm, value.spectrum.Z_ohm / 2)

@@ -40,13 +40,13 @@ def arcs():
     out = {}
     for h in (0.5, 2.0):
         spec = make_spec(contacts=[spot(0, 0, 5.0)], gap={"height_um": h}, mesh=COARSE)
-        out[h] = run(spec, progress=False, cpe_fit=False).summary["constriction"]["arc"]
+        out[h] = run(spec, progress=False, cpe_fit=False).summary.constriction.arc
     return out
 
 
 def test_taller_gaps_at_equal_contact_lower_C_cstr(arcs):
     # the gap capacitance eps0 A / h falls 4x; C_cstr follows it
-    assert arcs[2.0]["C_F"] < 0.5 * arcs[0.5]["C_F"]
+    assert arcs[2.0].C_F < 0.5 * arcs[0.5].C_F
     # ... while the arc's resistance (the DC constriction) stays the same
-    assert arcs[2.0]["R_ohm"] == pytest.approx(arcs[0.5]["R_ohm"], rel=0.05)
-    assert math.isclose(arcs[2.0]["tau_s"], arcs[2.0]["R_ohm"] * arcs[2.0]["C_F"], rel_tol=1e-9)
+    assert arcs[2.0].R_ohm == pytest.approx(arcs[0.5].R_ohm, rel=0.05)
+    assert math.isclose(arcs[2.0].tau_s, arcs[2.0].R_ohm * arcs[2.0].C_F, rel_tol=1e-9)

@@ -55,7 +55,7 @@ def test_layered_phases_give_the_series_formula_at_every_frequency(tmp_path):
     np.testing.assert_allclose(1 / sweep_direct(system(spec)[1], F, progress=False).Y_S, series(F), rtol=1e-9)
     result = run(spec, progress=False, cpe_fit=False)
     np.testing.assert_allclose(result.spectrum.Z_ohm, series(result.spectrum.frequency_Hz), rtol=1e-9)
-    assert result.summary["R_dc_ohm"] == pytest.approx(series(0.0).real, rel=1e-9)
+    assert result.summary.R_dc_ohm == pytest.approx(series(0.0).real, rel=1e-9)
 
 
 def test_a_straight_channel_conducts_exactly_its_cross_section(tmp_path):

@@ -1,0 +1,140 @@
+"""What a run reports, as typed data, and its JSON form (summary.json), written and read
+here only. Resistances in ohm, capacitances in F, times in s, frequencies in Hz, areas
+in µm² (normalisation factors in the units their names say).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import get_type_hints
+
+
+@dataclass(frozen=True)
+class ArcSummary:
+    """The constriction arc, R || C: R = R_dc - R_inf, C fitted (analysis.constriction_arc)."""
+    R_ohm: float
+    C_F: float
+    tau_s: float
+    f_apex_Hz: float
+    apex_in_sweep: bool | None = None   # None: not recorded (older summaries)
+
+
+@dataclass(frozen=True)
+class CPESummary:
+    """R0 - (R || CPE) fitted to the constriction arc; C_F, tau_s effective (Hsu-Mansfeld)."""
+    R0_ohm: float
+    R_ohm: float
+    Q: float
+    alpha: float
+    C_F: float
+    tau_s: float
+
+
+@dataclass(frozen=True)
+class Constriction:
+    """The static/dynamic split of R_dc (split.py; NaN when not computed) and the arc."""
+    R_bulk_ohm: float
+    R_static_ohm: float
+    R_dynamic_ohm: float
+    R_cstr_ohm: float
+    arc: ArcSummary | None = None
+    arc_cpe: CPESummary | None = None
+
+
+@dataclass(frozen=True)
+class ContactCurrentSummary:
+    frequency_Hz: float
+    mean_A_per_m2_per_V: float
+    peak_over_mean: float   # grows under mesh refinement at a sharp contact edge
+
+
+@dataclass(frozen=True)
+class Conservation:
+    """Relative mismatch of the currents into the WE and out of the CE."""
+    dc_relative_mismatch: float
+    sweep_max_relative_mismatch: float
+
+    @property
+    def worst(self) -> float:
+        return max(self.dc_relative_mismatch, self.sweep_max_relative_mismatch)
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    kind: str                            # "reduced" or "direct"
+    backend: str
+    n_frequencies: int
+    f_min_Hz: float
+    f_max_Hz: float
+    n_shifts: int | None = None          # the reduced model's
+    order: int | None = None
+    estimated_error: float | None = None
+    tolerance: float | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    name: str
+    R_dc_ohm: float                      # inf for a blocking cell
+    R_inf_ohm: float
+    constriction: Constriction
+    contact_current_density: ContactCurrentSummary | None
+    normalisation: dict[str, float]      # analysis.normalisation_factors
+    area_um2: float
+    thickness_um: float
+    contact_area_um2: float
+    meshed_ce_area_um2: float
+    dofs: int
+    elements: int
+    order: int
+    conservation: Conservation
+    passive: bool
+    sweep: SweepSummary
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def write(self, path: str | Path) -> None:
+        """summary.json: the summary with inf and NaN as null."""
+        Path(path).write_text(json.dumps(_finite_or_null(self.to_dict()), indent=2, allow_nan=False) + "\n")
+
+    @classmethod
+    def read(cls, path: str | Path) -> "Summary":
+        """A summary back from summary.json (ValueError, KeyError or TypeError if it is not one)."""
+        return _build(cls, json.loads(Path(path).read_text()))
+
+
+def _finite_or_null(value):
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _build(cls, data):
+    """A dataclass of `cls` from plain data; null numbers come back as NaN (inf for R_dc)."""
+    if not isinstance(data, dict):
+        raise TypeError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+    hints = get_type_hints(cls)
+    values = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise KeyError(f"{cls.__name__}.{f.name}")
+            continue
+        value, kind = data[f.name], hints[f.name]
+        inner = [t for t in getattr(kind, "__args__", ()) if dataclasses.is_dataclass(t)]
+        if dataclasses.is_dataclass(kind):
+            value = _build(kind, value)
+        elif inner and value is not None:
+            value = _build(inner[0], value)
+        elif value is None and kind is float:
+            value = math.inf if f.name == "R_dc_ohm" else math.nan
+        values[f.name] = value
+    return cls(**values)
