@@ -1,6 +1,7 @@
 """The `constriction` command.
 
     constriction run SPEC.toml [--out DIR] [--sweep reduced|direct] [--backend NAME]
+                     [--max-elements N] [--max-voxels N]
     constriction plot RESULT_DIR [--kind all|nyquist|bode|drt|equipotentials|current]
     constriction study run STUDY.toml --out DIR [--workers N | --scheduler ADDRESS | --serial]
     constriction study status DIR
@@ -9,7 +10,9 @@
     constriction compare MEASURED SIM_DIR [--area-cm2 A] [--out DIR]
     constriction fit MEASURED --table TABLE.nc --area-cm2 A [--noise X] [--out DIR]
 
-Exit status 2 for a spec or study that cannot be built; then nothing is written.
+Anything we cannot use (a spec, study, image or measured file, an output path that is
+not ours to write) is refused before computing with one line naming the file and the
+reason, exit status 2, and nothing is written.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ import sys
 from pathlib import Path
 
 from .geometry import MeshError
-from .linalg import BACKENDS
 from .image import ImageError
+from .linalg import BACKENDS
 from .measured import MeasurementError
 from .output import OutputError, ResultError
 from .run import MAX_ELEMENTS, MAX_VOXELS, PLOTS, SWEEPS
