@@ -244,6 +244,55 @@ class Spec:
     def frequencies_Hz(self):
         return frequencies(self.sweep)
 
+    def to_dict(self) -> dict:
+        """The spec as the plain tables its TOML has (reader.spec_from_dict builds it
+        back): generated layouts come back as explicit [[contacts]], a contact map as
+        its pixels, a named material set as its values."""
+        cell = {"shape": self.cell.shape, "thickness_um": self.cell.thickness_um}
+        cell |= {"radius_um": self.cell.radius_um} if self.cell.shape == "cylinder" else {"side_um": self.cell.side_um}
+        electrode = {k: v for k, v in (("radius_um", self.electrode.radius_um),
+                                        ("metal_thickness_um", self.electrode.metal_thickness_um)) if v is not None}
+        if self.electrode.radius_um is not None:
+            electrode["offset_um"] = list(self.electrode.offset_um)
+        out = {"cell": cell, "electrode": electrode,
+               "materials": {"electrolyte": _material_table(self.electrolyte)},
+               "sweep": {"f_min_Hz": self.sweep.f_min_Hz, "f_max_Hz": self.sweep.f_max_Hz,
+                         "points_per_decade": self.sweep.points_per_decade},
+               "mesh": {k: v for k, v in vars(self.mesh).items() if v is not None}}
+        if self.contact_map is not None:
+            out["layout"] = {"kind": "image", "pixel_um": self.contact_map.pixel_um,
+                             "pixels": [[int(v) for v in row] for row in self.contact_map.mask]}
+        elif self.contacts is not None:
+            out["contacts"] = [vars(c).copy() for c in self.contacts]
+        if self.has_gap:
+            out["gap"] = {"height_um": self.gap.height_um, "eps_r": self.gap.eps_r}
+        if self.pores:
+            out["pores"] = [vars(p).copy() for p in self.pores]
+        if self.voids:
+            out["voids"] = [vars(v).copy() for v in self.voids]
+        if self.interface is not None:
+            i = self.interface
+            out["interface"] = ({"blocking": True} if i.blocking else {"R_ct_ohm_cm2": i.R_ct_ohm_cm2}) \
+                | {"C_dl_F_per_cm2": i.C_dl_F_per_cm2}
+        if self.interphase is not None:
+            out["interphase"] = {"thickness_um": self.interphase.thickness_um,
+                                 **_material_table(self.interphase.material, reference=False)}
+        if self.grains is not None:
+            g = self.grains
+            out["grains"] = {"kind": g.kind, "size_um": g.size_um, "model": g.model, "seed": g.seed}
+            out["materials"]["grain_boundary"] = {**_material_table(g.gb), "thickness_um": g.gb_thickness_um}
+        if self.temperature_K is not None:
+            out["conditions"] = {"temperature_K": self.temperature_K}
+        return out
+
+
+def _material_table(m: Material, reference: bool = True) -> dict:
+    """A material as its spec table (the interphase table takes sigma and eps_r only)."""
+    table = {"sigma_S_per_m": m.sigma_S_per_m, "eps_r": m.eps_r}
+    if reference:
+        table |= {"activation_eV": m.activation_eV, "T_ref_K": m.T_ref_K}
+    return table
+
 
 def frequencies(sweep: Sweep):
     """Log-spaced frequencies (Hz), points_per_decade per decade, both ends included."""

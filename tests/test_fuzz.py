@@ -77,6 +77,7 @@ def _accepts(data):
     assert math.isfinite(estimate_elements(spec))
     assert len(spec.frequencies_Hz()) >= 2
     spec.at()
+    assert spec_from_dict(spec.to_dict()) == spec  # the model back as the tables it was read from
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
