@@ -2,7 +2,7 @@
 their contact spots, gaps and pores.
 
     from constriction import load_spec, run
-    result = run(load_spec("meshes/single_spot.toml"))
+    result = run(load_spec("specs/single_spot.toml"))
     result.spectrum.Z_ohm, result.summary.constriction.R_cstr_ohm
 """
 

@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"constriction {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     run_cmd = commands.add_parser("run", help="mesh, solve and sweep one cell spec")
-    run_cmd.add_argument("spec", type=Path, help="TOML spec file (see meshes/)")
+    run_cmd.add_argument("spec", type=Path, help="TOML spec file (see specs/)")
     run_cmd.add_argument("--out", type=Path, default=None,
                          help="output folder (default: results/<spec name>); a folder holding anything "
                               "else than an earlier result of `run` is refused")

@@ -282,5 +282,5 @@ def estimate_elements(spec: Spec) -> int:
     if spec.grains is not None:
         n = spec.cell.thickness_um / spec.grains.size_um
         grains = n if spec.grains.kind == "layers" else n * spec.cell.top_area_um2 / spec.grains.size_um**2
-    # fitted to the example meshes (meshes/*.toml: within 25 %)
+    # fitted to the example meshes (specs/*.toml: within 25 %)
     return int(6.0 * volume / far**3 + 2.5 * rims * tube + 300 * grains)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .analysis import constriction_arc, cpe_arc_summary, normalisation_factors
-from .cell import discretise
+from .system import discretise
 from .fields import (ContactCurrent, Fields, contact_current, fields_of, read_contact_vtu, read_vtu,
                      write_contact_vtu, write_vtu)
 from .geometry import estimate_elements
@@ -28,7 +28,7 @@ from .spectrum import Spectrum
 from .split import ConstrictionSplit, constriction_split, image_split
 from .summary import (ArcSummary, Conservation, Constriction, ContactCurrentSummary, CPESummary, Summary,
                       SweepSummary)
-from .sweep import dc_resistance, driven_solve, sweep_direct
+from .solve import dc_resistance, driven_solve, sweep_direct
 from .units import EPS0, UM
 from .voxel_fields import GridFields, grid_contact_current, grid_fields, read_vti, write_vti
 

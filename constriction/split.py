@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .cell import system_of
+from .system import system_of
 from .spec import Electrode, Gap, Spec
-from .sweep import dc_resistance
+from .solve import dc_resistance
 from .units import UM
 
 

@@ -235,7 +235,7 @@ def bulk_reference(grid: VoxelGrid) -> tuple[np.ndarray, np.ndarray]:
 
 def reference_resistance(grid: VoxelGrid, sigma: np.ndarray, kind: np.ndarray, backend: str = "auto") -> float:
     """DC resistance (ohm) of the grid with other conductivities and kinds (same WE face)."""
-    from .sweep import dc_resistance
+    from .solve import dc_resistance
     body, n_bodies = ndimage.label(kind == METAL, structure=FULL)
     at_we = set(np.unique(body[:, :, -1]).tolist()) - {0}
     at_ce = set(np.unique(body[:, :, 0]).tolist()) - {0}

@@ -10,7 +10,7 @@ An image (z, y, x; z = 0 is the counter electrode) holds, from the bottom:
         `contact_fraction`;
     a metal layer `metal` voxels thick (the working electrode).
 
-    python studies/synthetic_interface.py --write meshes/voids_48.tif      # the shipped example
+    python studies/synthetic_interface.py --write specs/voids_48.tif      # the shipped example
     python studies/synthetic_interface.py --study [--out results/porosity]  # R_cstr, C_cstr vs porosity
 """
 
@@ -52,7 +52,7 @@ SPEC = """# A synthetic sodium | beta''-alumina interface (seed 004: voids under
 # 48^3 voxels of 2 µm, voids of 15 % porosity in the top 24 µm of the electrolyte, the
 # metal touching 40 % of the surface through a 4 µm contact layer.
 #
-#   constriction run meshes/voids_image.toml
+#   constriction run specs/voids_image.toml
 
 [image]
 path = "{path}"

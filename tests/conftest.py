@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from constriction import spec_from_dict
-from constriction.cell import system_of  # noqa: F401  (tests import it from here)
+from constriction.system import system_of  # noqa: F401  (tests import it from here)
 from constriction.fem import EPS0
 
 SIGMA, EPS_R = 0.1, 10.0  # S/m, electrolyte
@@ -37,5 +37,5 @@ def slab_impedance(f, L, A, sigma, eps_r):
 
 @pytest.fixture(scope="session")
 def spot_spec():
-    """The default single-spot cell of meshes/single_spot.toml, without its gap."""
+    """The default single-spot cell of specs/single_spot.toml, without its gap."""
     return make_spec(contacts=[{"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0}])

@@ -7,7 +7,7 @@ from constriction.analysis import Arc, ArcFit, apex_arcs, fit_arcs, fit_cpe_arc,
 from constriction.fem import EPS0
 from constriction.reduced import reduce
 from constriction.spectrum import Spectrum
-from constriction.sweep import dc_resistance
+from constriction.solve import dc_resistance
 
 from conftest import make_spec, system_of
 

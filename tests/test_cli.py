@@ -91,7 +91,7 @@ def test_bad_spec_exits_2_with_one_line_and_writes_nothing(tmp_path, change, mes
 
 def test_full_contact_example_is_one_semicircle(tmp_path):
     out = tmp_path / "full"
-    assert main(["run", str(ROOT / "meshes" / "full_contact.toml"), "--out", str(out)]) == 0
+    assert main(["run", str(ROOT / "specs" / "full_contact.toml"), "--out", str(out)]) == 0
     spectrum = Spectrum.from_csv(out / "spectrum.csv")
     L, A, sigma, eps_r = 100e-6, 1e-8, 0.1, 10.0
     expected = 1 / (sigma * A / L + 2j * np.pi * spectrum.frequency_Hz * EPS0 * eps_r * A / L)

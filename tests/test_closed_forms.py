@@ -6,7 +6,7 @@ import pytest
 from constriction.fem import EPS0
 from constriction.mesh import UM
 from constriction.reduced import reduce
-from constriction.sweep import dc_resistance, sweep_direct
+from constriction.solve import dc_resistance, sweep_direct
 
 from conftest import EPS_R, SIGMA, make_spec, slab_impedance, system_of
 

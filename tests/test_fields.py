@@ -8,7 +8,7 @@ import pytest
 from constriction.fields import contact_current, fields_of, read_vtu, write_vtu
 from constriction.mesh import UM
 from constriction.reduced import reduce
-from constriction.sweep import dc_resistance, driven_solve
+from constriction.solve import dc_resistance, driven_solve
 
 from conftest import make_spec, system_of
 

@@ -9,7 +9,7 @@ from constriction.materials import NAMED, arrhenius
 from constriction.mesh import UM
 from constriction.reduced import reduce
 from constriction.spectrum import Spectrum
-from constriction.sweep import dc_resistance, sweep_direct
+from constriction.solve import dc_resistance, sweep_direct
 
 from conftest import make_spec, slab_impedance, system_of
 

@@ -8,7 +8,7 @@ import pytest
 
 from constriction import SpecError, load_spec
 from constriction.mesh import UM
-from constriction.sweep import dc_resistance, sweep_direct
+from constriction.solve import dc_resistance, sweep_direct
 
 from conftest import SIGMA, EPS_R, make_spec, slab_impedance, system_of
 
@@ -181,14 +181,14 @@ def test_charge_transfer_adds_R_ct_over_the_contact_area_when_it_dominates():
 # ---------------------------------------------------------------- large pellets
 
 def test_large_pellet_with_a_smaller_electrode_is_cheap_and_converges():
-    """10 mm x 2 mm NZSP pellet, 7 mm electrode (meshes/large_pellet.toml): the graded
+    """10 mm x 2 mm NZSP pellet, 7 mm electrode (specs/large_pellet.toml): the graded
     default mesh is small, R_dc converges under refinement, and the default is within
     1.5 % of the extrapolated limit. The limit lies a little above the long flux-tube
     formula: at L = 0.4 b the counter electrode sits inside the spreading zone."""
     from dataclasses import replace
     from pathlib import Path
     from conftest import flux_tube_resistance
-    spec = load_spec(Path(__file__).parent.parent / "meshes" / "large_pellet.toml")
+    spec = load_spec(Path(__file__).parent.parent / "specs" / "large_pellet.toml")
     h = np.array([1.0, 0.7, 0.5])
     R, elements = [], []
     for refine in h:

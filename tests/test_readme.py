@@ -37,14 +37,14 @@ def readme_commands() -> list[list[str]]:
 
 def test_the_readme_has_the_commands_this_test_runs():
     names = [" ".join(c[:3]) for c in readme_commands()]
-    assert names[0] == "constriction run meshes/single_spot.toml"
+    assert names[0] == "constriction run specs/single_spot.toml"
     assert any(n.startswith("constriction study run") for n in names)
     assert any(n.startswith("constriction study table") for n in names)
 
 
 @pytest.mark.slow
 def test_readme_commands_in_order_lose_nothing(tmp_path):
-    for folder in ("meshes", "studies"):
+    for folder in ("specs", "studies"):
         shutil.copytree(ROOT / folder, tmp_path / folder)
     kept = {}
     for command in readme_commands():

@@ -9,7 +9,7 @@ from constriction.linalg import available_backends
 from constriction.mesh import UM, tagged_mesh
 from constriction.reduced import reduce
 from constriction.materials import Material
-from constriction.sweep import dc_resistance, sweep_direct
+from constriction.solve import dc_resistance, sweep_direct
 
 from conftest import EPS_R, SIGMA, make_spec, slab_impedance, system_of
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from constriction.mesh import UM
-from constriction.sweep import dc_resistance, sweep_direct
+from constriction.solve import dc_resistance, sweep_direct
 
 from conftest import SIGMA, flux_tube_resistance, make_spec, system_of
 

@@ -8,7 +8,7 @@ import pytest
 from constriction import run, write_result
 from constriction.mesh import UM
 from constriction.split import constriction_split, full_electrode, full_face
-from constriction.sweep import dc_resistance
+from constriction.solve import dc_resistance
 
 from conftest import SIGMA, flux_tube_resistance, make_spec, system_of
 

@@ -7,7 +7,7 @@ import pytest
 
 from constriction import run
 from constriction.split import constriction_split
-from constriction.sweep import dc_resistance
+from constriction.solve import dc_resistance
 
 from conftest import make_spec, system_of
 

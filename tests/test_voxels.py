@@ -8,7 +8,7 @@ import pytest
 from constriction import run, spec_from_dict
 from constriction.cli import main
 from constriction.image import read_labels
-from constriction.sweep import dc_resistance, sweep_direct
+from constriction.solve import dc_resistance, sweep_direct
 from constriction.voxels import grid_system
 
 from conftest import slab_impedance
@@ -108,7 +108,7 @@ def test_floating_metal_sphere_is_an_equipotential_with_zero_net_current(tmp_pat
     1.305 phi^(10/3)) (the dilute limit 1 + 3 phi of Maxwell's formula, corrected for the
     array): the voxelised sphere is 3.7 % high at 16 voxels across the cell, 2.4 % at 32,
     1.5 % at 48 (first order in the voxel size, from the staircase surface)."""
-    from constriction.sweep import driven_solve
+    from constriction.solve import driven_solve
     errors = []
     for n in (16, 32):
         phi, (grid, sys_) = _sphere_in_a_slab(tmp_path, n)
@@ -319,7 +319,7 @@ def test_fields_written_as_image_data_read_back(tmp_path):
     a[-1] = 2
     a[2, 2, 2] = 1
     grid, sys_ = system(image_spec(tmp_path, a, voxel_um=[1.0, 2.0, 0.5]))
-    from constriction.sweep import driven_solve
+    from constriction.solve import driven_solve
     x = driven_solve(sys_.pencil(2j * np.pi * 1e6), sys_.we, sys_.ce, sys_.interior, "superlu")[2]
     fields = grid_fields(grid, {1e6: x})
     write_vti(fields, tmp_path / "f.vti")
@@ -333,7 +333,7 @@ def test_fields_written_as_image_data_read_back(tmp_path):
 def test_the_contact_current_sums_to_the_cell_current_and_is_uniform_on_a_slab(tmp_path):
     """On a slab under a full metal face the current leaves the WE evenly; under a
     partial contact it sums to the cell current exactly (consistent flux)."""
-    from constriction.sweep import driven_solve
+    from constriction.solve import driven_solve
     from constriction.voxel_fields import grid_contact_current
     slab = np.zeros((6, 5, 4), np.uint8)
     slab[-1] = 2
