@@ -1,5 +1,8 @@
-"""Potential fields: values at the mesh vertices, a vertical section through the cell
-axis, and export to VTK (.vtu) for ParaView. Coordinates in µm, potential in V (WE at 1 V).
+"""Potential fields: values at the mesh nodes (P2: vertices and edge midpoints), a
+vertical section through the cell axis evaluated with the element's own shape functions
+(exact for P2), and export to VTK (.vtu; quadratic tetrahedra for P2) for ParaView.
+Coordinates in µm, potential in V (WE at 1 V). scikit-fem numbers a P2 tetrahedron's
+dofs as VTK's tetra10 does: the four vertices, then the edges 01, 12, 02, 03, 13, 23.
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ SECTION_POINTS = 241  # per axis of the vertical section
 @dataclass(frozen=True)
 class Fields:
     frequency_Hz: tuple[float, ...]
-    points_um: np.ndarray      # (3, vertices)
-    tetrahedra: np.ndarray     # (4, elements), vertex indices
-    potential: np.ndarray      # (frequencies, vertices), complex
+    points_um: np.ndarray      # (3, nodes)
+    tetrahedra: np.ndarray     # (4, elements) P1 or (10, elements) P2, node indices
+    potential: np.ndarray      # (frequencies, nodes), complex
     section_x_um: np.ndarray   # grid of the section y = 0 (the plane through the cell axis)
     section_z_um: np.ndarray
     section: np.ndarray        # (frequencies, z, x), complex
@@ -32,10 +35,9 @@ class Fields:
 def fields_of(system: System, potentials: dict[float, np.ndarray], thickness_m: float) -> Fields:
     """Fields of complex potentials given per dof and keyed by frequency (Hz); the section
     spans the electrolyte, 0 < z < thickness."""
-    mesh = system.basis.mesh
-    vertices = mesh.p.shape[1]  # scikit-fem numbers the vertex dofs first
-    at_vertices = np.array([phi[:vertices] for phi in potentials.values()])
-    return _with_section(tuple(potentials), mesh.p / UM, mesh.t, at_vertices, thickness_m / UM)
+    basis = system.basis
+    at_nodes = np.array([phi[:basis.N] for phi in potentials.values()])  # (a metal dof may follow)
+    return _with_section(tuple(potentials), basis.doflocs / UM, basis.element_dofs, at_nodes, thickness_m / UM)
 
 
 def read_vtu(path, thickness_um: float) -> Fields:
@@ -45,20 +47,32 @@ def read_vtu(path, thickness_um: float) -> Fields:
     frequencies = [float(label[:-len("Hz")]) for label in labels]
     potential = np.array([m.point_data[f"phi_re_{lab}"] + 1j * m.point_data[f"phi_im_{lab}"]
                           for lab in labels])
-    return _with_section(tuple(frequencies), m.points.T, m.cells_dict["tetra"].T, potential, thickness_um)
+    cells = m.cells_dict["tetra10"] if "tetra10" in m.cells_dict else m.cells_dict["tetra"]
+    return _with_section(tuple(frequencies), m.points.T, cells.T, potential, thickness_um)
 
 
 def _with_section(frequency_Hz, points_um, tetrahedra, potential, thickness_um) -> Fields:
-    """Fields with the section y = 0 through the electrolyte, linear in each element."""
+    """Fields with the section y = 0 through the electrolyte, from each element's shape
+    functions (linear for 4 nodes, quadratic for 10)."""
     x = np.linspace(points_um[0].min(), points_um[0].max(), SECTION_POINTS)[1:-1]
     z = np.linspace(0.0, thickness_um, SECTION_POINTS)[1:-1]
     X, Z = np.meshgrid(x, z)
-    element, weights = locate(points_um, tetrahedra, np.vstack([X.ravel(), np.zeros(X.size), Z.ravel()]))
-    sections = (potential[:, tetrahedra[:, element]] * weights).sum(axis=1)
+    element, weights = locate(points_um, tetrahedra[:4], np.vstack([X.ravel(), np.zeros(X.size), Z.ravel()]))
+    shape = weights if len(tetrahedra) == 4 else quadratic_shape(weights)
+    sections = (potential[:, tetrahedra[:, element]] * shape).sum(axis=1)
     sections[:, element < 0] = np.nan
     return Fields(frequency_Hz=frequency_Hz, points_um=points_um, tetrahedra=tetrahedra,
                   potential=potential, section_x_um=x, section_z_um=z,
                   section=sections.reshape(len(frequency_Hz), *X.shape))
+
+
+TETRA10_EDGES = ((0, 1), (1, 2), (0, 2), (0, 3), (1, 3), (2, 3))
+
+
+def quadratic_shape(lam: np.ndarray) -> np.ndarray:
+    """P2 shape functions (10, points) at barycentric coordinates (4, points): the
+    vertices lam_i (2 lam_i - 1), then the edges 4 lam_a lam_b in VTK's tetra10 order."""
+    return np.vstack([lam * (2 * lam - 1)] + [4 * lam[a] * lam[b] for a, b in TETRA10_EDGES])
 
 
 def locate(p: np.ndarray, t: np.ndarray, points: np.ndarray, candidates: int = 64):
@@ -83,12 +97,14 @@ def locate(p: np.ndarray, t: np.ndarray, points: np.ndarray, candidates: int = 6
 
 
 def write_vtu(fields: Fields, path) -> None:
-    """The mesh (µm) with Re, Im and |phi| at each frequency as point data."""
+    """The mesh (µm; quadratic tetrahedra for P2) with Re, Im and |phi| at each
+    frequency as point data."""
     data = {}
     for f, phi in zip(fields.frequency_Hz, fields.potential):
         label = f"{f:.6g}Hz"
         data |= {f"phi_re_{label}": phi.real, f"phi_im_{label}": phi.imag, f"phi_abs_{label}": np.abs(phi)}
-    meshio.Mesh(fields.points_um.T, [("tetra", fields.tetrahedra.T)], point_data=data).write(path)
+    kind = "tetra" if len(fields.tetrahedra) == 4 else "tetra10"
+    meshio.Mesh(fields.points_um.T, [(kind, fields.tetrahedra.T)], point_data=data).write(path)
 
 
 @dataclass(frozen=True)
