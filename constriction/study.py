@@ -81,9 +81,7 @@ def load_study(path: str | Path) -> Study:
 
 
 def study_from_dict(data: dict, base_dir: Path = Path("."), name: str = "study") -> Study:
-    for key in data:
-        if key not in ("study", "base", "axes", "sample"):
-            raise SpecError(key, "unknown table (allowed: study, base, axes, sample)")
+    _only_keys(data, "", {"study", "base", "axes", "sample"})
     head = data.get("study", {})
     if not isinstance(head, dict):
         raise SpecError("study", "must be a table ([study] with name and outputs)")
