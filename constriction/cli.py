@@ -141,16 +141,15 @@ def _plot(args) -> int:
 
 
 def _run(args) -> int:
-    from .run import check_out, check_size, run, write_result
+    from .run import check_out, run, write_result
 
     spec = load_spec(args.spec)
     out = check_out(args.out or Path("results") / spec.name)  # before any computing
-    try:
-        check_size(spec.at(), args.max_elements, args.max_voxels)
+    try:  # run refuses a mesh or an image too large for the limits before it meshes or reads
+        result = run(spec, sweep=args.sweep, backend=args.backend, max_elements=args.max_elements,
+                     max_voxels=args.max_voxels)
     except SpecError as err:
         raise err.in_file(args.spec) from None
-    result = run(spec, sweep=args.sweep, backend=args.backend, max_elements=args.max_elements,
-                 max_voxels=args.max_voxels)
     paths = write_result(result, out)
     for what, path in paths.items():
         print(f"{what:>24}: {path}")

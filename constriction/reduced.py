@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg as la
-import scipy.sparse as sp
 
 from .fem import System
 from .linalg import factorize
@@ -128,7 +127,7 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     bar = Progress("reduced model", unit="shift", enabled=progress, every_s=0.0)
     for n_done in range(MAX_SHIFTS):
         s = 2 * np.pi * shifts[n_done]
-        solve = factorize(_shifted(G_II, C_II, s), backend)
+        solve = factorize((G_II + s * C_II).tocsr(), backend)
         x = solve(-(g + s * c))
         dx = solve(-(C_II @ x + c))
         del solve  # the factorisation (or AMG hierarchy) goes before the next one is built
@@ -162,13 +161,6 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     return ReducedModel(mu=mu, residues=r, shifts_Hz=np.array(shifts[:n_done + 1]),
                         estimated_error=float(error), order=V.shape[1], conservation=mismatch,
                         basis=V, projection=proj, interior=I, we=system.we, n_dofs=system.n_dofs)
-
-
-def _shifted(G, C, s: float):
-    """G + s C; sharing G's index arrays where C has the same sparsity pattern."""
-    if G.nnz == C.nnz and np.array_equal(G.indptr, C.indptr) and np.array_equal(G.indices, C.indices):
-        return sp.csr_matrix((G.data + s * C.data, G.indices, G.indptr), shape=G.shape, copy=False)
-    return (G + s * C).tocsr()
 
 
 def _block(M, I: np.ndarray):

@@ -87,9 +87,7 @@ def grid_system(labels: Labels, spec: ImageSpec, progress: bool = True) -> tuple
     spacing = tuple(v * UM for v in labels.voxel_um)
 
     say(f"{spec.name}: labelling connected metal in {kind.size:,} voxels", progress)
-    body, n_bodies = ndimage.label(kind == METAL, structure=FULL)
-    at_we = set(np.unique(body[:, :, -1]).tolist()) - {0}
-    at_ce = set(np.unique(body[:, :, 0]).tolist()) - {0}
+    body, n_bodies, at_we, at_ce = _metal_bodies(kind)
     if not at_we:
         raise ImageError(spec.path, f"has no metal on the working-electrode face ({spec.working_electrode}): "
                                     f"nothing carries the current in")
@@ -108,6 +106,15 @@ def grid_system(labels: Labels, spec: ImageSpec, progress: bool = True) -> tuple
     grid = VoxelGrid(shape=kind.shape, spacing_m=spacing, dof_of_node=dof, sigma=sigma, eps=eps, kind=kind,
                      we_metal=we_metal, floating_bodies=floating)
     return grid, System(G=G, C=C, we=we, ce=ce, shorted=shorted, basis=None, floating=voids, grid=grid)
+
+
+def _metal_bodies(kind: np.ndarray) -> tuple[np.ndarray, int, set, set]:
+    """Connected metal bodies (labels 1..n, 0 elsewhere) and the labels of those touching
+    the working-electrode face (the top) and the counter-electrode face (the bottom)."""
+    body, n_bodies = ndimage.label(kind == METAL, structure=FULL)
+    at_we = set(np.unique(body[:, :, -1]).tolist()) - {0}
+    at_ce = set(np.unique(body[:, :, 0]).tolist()) - {0}
+    return body, n_bodies, at_we, at_ce
 
 
 def _number_nodes(body: np.ndarray, n_bodies: int, at_we: set, at_ce: set) -> tuple[np.ndarray, int, int]:
@@ -236,10 +243,7 @@ def bulk_reference(grid: VoxelGrid) -> tuple[np.ndarray, np.ndarray]:
 def reference_resistance(grid: VoxelGrid, sigma: np.ndarray, kind: np.ndarray, backend: str = "auto") -> float:
     """DC resistance (ohm) of the grid with other conductivities and kinds (same WE face)."""
     from .solve import dc_resistance
-    body, n_bodies = ndimage.label(kind == METAL, structure=FULL)
-    at_we = set(np.unique(body[:, :, -1]).tolist()) - {0}
-    at_ce = set(np.unique(body[:, :, 0]).tolist()) - {0}
-    dof, n_dofs, _ = _number_nodes(body, n_bodies, at_we, at_ce)
+    dof, n_dofs, _ = _number_nodes(*_metal_bodies(kind))
     G = edge_laplacian(sigma, grid.spacing_m, dof, n_dofs)
     C = sp.csr_matrix((n_dofs, n_dofs))
     system = System(G=G, C=C, we=np.array([n_dofs - 2]), ce=np.array([n_dofs - 1]),
