@@ -23,8 +23,8 @@ from .spectrum import Spectrum
 BY_EXTENSION = {".mpt": "biologic", ".dta": "gamry", ".z": "zplot", ".par": "versastudio", ".csv": "csv"}
 INSTRUMENTS = ("biologic", "gamry", "zplot", "versastudio", "autolab", "chinstruments", "parstat",
                "powersuite", "csv")
-MAX_POINTS = 100_000
-MAX_FILE_BYTES = 50_000_000  # an impedance spectrum has tens to thousands of points
+MAX_POINTS = 100_000  # an impedance spectrum has tens to thousands of points
+MAX_FILE_BYTES = 50_000_000
 _TOO_MANY = (f"more than {MAX_POINTS:,} data points: not an impedance spectrum as measured "
              f"(tens to thousands of frequencies); thin it out first")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
