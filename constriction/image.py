@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from .materials import Material
-from .reader import _conditions, _material, _only_keys, _positive, _sweep, _table
+from .reader import _conditions, _material, _only_keys, _positive, _short, _sweep, _table
 from .spec import SpecError, Sweep, frequencies
 
 KINDS = ("electrolyte", "gas", "metal", "insulator")
@@ -185,7 +185,7 @@ def _phases(t: dict, labels: dict[int, str], extruded: bool) -> dict[str, Phase]
         kind = p.get("kind", "electrolyte" if extruded and name == "electrolyte" else
                      "gas" if extruded and name == "gap" else None)
         if kind not in KINDS:
-            raise SpecError(f"{where}.kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
+            raise SpecError(f"{where}.kind", f"must be one of {', '.join(KINDS)}, got {_short(kind)}")
         rest = {k: v for k, v in p.items() if k != "kind"}
         if kind == "electrolyte":
             material = _material(rest, where, {"activation_eV", "T_ref_K"})
@@ -227,7 +227,6 @@ class Labels:
     high end), and the voxel size along each of its axes (µm)."""
     array: np.ndarray                          # (n0, n1, n2) integer labels
     voxel_um: tuple[float, float, float]
-    face_axes: tuple[str, str, str]            # which file axis each array axis is
 
 
 def read_labels(spec: ImageSpec) -> Labels:
@@ -253,6 +252,9 @@ def read_labels(spec: ImageSpec) -> Labels:
         zyx = zyx[tuple(index)]
     voxel = dict(zip("xyz", spec.voxel_um))
     if spec.coarsen > 1:
+        if min(zyx.shape) < spec.coarsen:
+            raise ImageError(spec.path, f"coarsening by {spec.coarsen} leaves nothing of an image of "
+                                        f"{zyx.shape[2]} x {zyx.shape[1]} x {zyx.shape[0]} voxels")
         zyx = coarsen(zyx, spec.coarsen)
         voxel = {k: v * spec.coarsen for k, v in voxel.items()}
     unknown = sorted(set(np.unique(zyx).tolist()) - set(spec.labels))
@@ -266,7 +268,7 @@ def read_labels(spec: ImageSpec) -> Labels:
     array = np.transpose(zyx, order)
     if sign == "-":
         array = array[:, :, ::-1]
-    return Labels(array=np.ascontiguousarray(array), voxel_um=tuple(voxel[n] for n in names), face_axes=names)
+    return Labels(array=np.ascontiguousarray(array), voxel_um=tuple(voxel[n] for n in names))
 
 
 def _read_file(spec: ImageSpec) -> np.ndarray:

@@ -350,3 +350,12 @@ def test_the_contact_current_sums_to_the_cell_current_and_is_uniform_on_a_slab(t
     x = driven_solve(sys_.pencil(0.0), sys_.we, sys_.ce, sys_.interior, "superlu")[2]
     j = grid_contact_current(grid, x, 0.0).j
     np.testing.assert_allclose(j, j.mean(), rtol=1e-9)
+
+
+def test_coarsening_past_the_image_is_refused_in_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    np.save(tmp_path / "x.npy", _cell(4))
+    _toml(tmp_path / "cell.toml", '[image]\npath = "x.npy"\nvoxel_um = 1.0\ncoarsen = 8\n' + LABELS)
+    assert main(["run", "cell.toml", "--out", "res"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "x.npy" in err[-1] and "coarsening by 8" in err[-1] and not (tmp_path / "res").exists()
