@@ -15,11 +15,17 @@ the contacts' own dofs become unknowns, with the facet form
     int_contacts y_s (u - V_m)(v - W_m) dA,
 
 so g and c add to G and C and the WE current is still read from the residual.
+
+Metal inside the electrolyte (regions metal, metal_we, metal_ce) is meshed but carries no
+form: its dofs only say where the equipotential is. Metal touching an electrode is part
+of it (its dofs join the WE or CE set); every other connected metal body becomes one
+unknown, x = P y with P merging the body's dofs, so G -> P^T G P and C -> P^T C P. Its
+row then says that the net current into the body is zero, at every frequency.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -50,8 +56,11 @@ class System:
     `floating` are the dofs of each void inside the electrolyte: at those frequencies a
     void is shorted too, but floats (one unknown potential each).
     `surface` is the Robin block (G_s, C_s) of a surface admittance, else None; the
-    metal dof is then the last one. A System from an image (voxels.py) has no basis but
-    its `grid`; its WE and CE are one unknown each."""
+    metal dof is then the last one. `bodies` are the unknowns of the floating metal
+    bodies, and `expand` (dofs x unknowns, one 1 per row) gives the value at every dof
+    of the basis from the unknowns when bodies were merged (None: they are the same).
+    A System from an image (voxels.py) has no basis but its `grid`; its WE and CE are
+    one unknown each."""
     G: sp.csr_matrix
     C: sp.csr_matrix
     we: np.ndarray
@@ -61,6 +70,17 @@ class System:
     surface: tuple[sp.csr_matrix, sp.csr_matrix] | None = None
     floating: tuple[np.ndarray, ...] = ()
     grid: object = None                 # voxels.VoxelGrid of a System built from an image
+    bodies: tuple[int, ...] = ()
+    expand: sp.csr_matrix | None = None
+    body_flux: tuple | None = None      # (G rows, C rows, body of each row): see merge_bodies
+
+    def on_dofs(self, x: np.ndarray) -> np.ndarray:
+        """The value at every dof of the basis (metal dof last) from the unknowns x."""
+        return x if self.expand is None else self.expand @ x
+
+    def unknown_of(self, dofs: np.ndarray) -> np.ndarray:
+        """The unknown that each dof of the basis is (a merged body's, or its own)."""
+        return dofs if self.expand is None else self.expand.indices[dofs]
 
     @property
     def n_dofs(self) -> int:
@@ -81,13 +101,15 @@ class System:
 def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
              surface_admittance: tuple[float, float] | None = None,
              shorted_regions: tuple[str, ...] = ("gap", "pores"),
-             grain_boundaries: tuple[np.ndarray, float, float] | None = None) -> System:
+             grain_boundaries: tuple[np.ndarray, float, float] | None = None,
+             twins: np.ndarray | None = None) -> System:
     """Assemble G and C for the regions named in `materials` (region name -> Material).
 
     surface_admittance: (g in S/m², c in F/m²) on the `contacts` boundary, or None for
     contacts held at the metal potential (ideal, non-polarisable).
     grain_boundaries: (facing triangles (2, 3, n) from grains.split_grain_boundaries,
-    g in S/m², c in F/m²): zero-thickness GBs, P1 only."""
+    g in S/m², c in F/m²): zero-thickness GBs, P1 only; `twins` then gives the node
+    each dof was split from, so that metal on a grain boundary stays one body."""
     element = ElementTetP2() if order == 2 else ElementTetP1()
     basis = Basis(tm.mesh, element)
     n = basis.N
@@ -101,8 +123,15 @@ def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
         C = C + EPS0 * material.eps_r * K
         if name in shorted_regions:
             shorted.append(basis.element_dofs[:, tm.regions[name]].ravel())
-    we = basis.get_dofs(tm.boundaries["we"]).all()
-    ce = basis.get_dofs(tm.boundaries["ce"]).all()
+    def metal(region):
+        if region not in tm.regions:
+            return np.array([], int)
+        dofs = np.unique(basis.element_dofs[:, tm.regions[region]])
+        return dofs if twins is None else np.flatnonzero(np.isin(twins, twins[dofs]))
+
+    metal_we = metal("metal_we")
+    we = np.union1d(basis.get_dofs(tm.boundaries["we"]).all(), metal_we)
+    ce = np.union1d(basis.get_dofs(tm.boundaries["ce"]).all(), metal("metal_ce"))
     if np.intersect1d(we, ce).size:
         raise ValueError("working and counter electrode share dofs: the cell is too thin for its mesh")
     shorted = np.unique(np.concatenate(shorted)) if shorted else np.array([], int)
@@ -111,10 +140,40 @@ def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
         G, C = G + grain_boundaries[1] * J, C + grain_boundaries[2] * J
     surface = None
     if surface_admittance is not None:
-        G, C, we, surface = _with_surface_admittance(tm, basis, G, C, we, *surface_admittance)
+        G, C, we, surface = _with_surface_admittance(tm, basis, G, C, metal_we, *surface_admittance)
     floating = _components(basis.element_dofs[:, tm.regions["voids"]]) if "voids" in materials else ()
-    return System(G=G.tocsr(), C=C.tocsr(), we=np.unique(we), ce=np.unique(ce),
-                  shorted=shorted, basis=basis, surface=surface, floating=floating)
+    system = System(G=G.tocsr(), C=C.tocsr(), we=np.unique(we), ce=np.unique(ce),
+                    shorted=shorted, basis=basis, surface=surface, floating=floating)
+    if "metal" not in tm.regions:
+        return system
+    bodies = _components(basis.element_dofs[:, tm.regions["metal"]])
+    if twins is not None:
+        bodies = tuple(np.flatnonzero(np.isin(twins, twins[body])) for body in bodies)
+    return merge_bodies(system, bodies)
+
+
+def merge_bodies(system: System, bodies) -> System:
+    """The System with each group of dofs in `bodies` merged into one unknown (placed
+    after all the others, in order): x = P y. It keeps the rows of the bodies' own dofs,
+    (G P)_i and (C P)_i: the current into the electrolyte at each dof of a body's surface
+    (solve.body_currents)."""
+    n = system.n_dofs
+    label = np.zeros(n, int)
+    for k, body in enumerate(bodies, start=1):
+        label[body] = k
+    kept = np.flatnonzero(label == 0)
+    column = np.empty(n, int)
+    column[kept] = np.arange(kept.size)
+    column[label > 0] = kept.size + label[label > 0] - 1
+    P = sp.csr_matrix((np.ones(n), (np.arange(n), column)), shape=(n, kept.size + len(bodies)))
+    G, C = (P.T @ system.G @ P).tocsr(), (P.T @ system.C @ P).tocsr()
+    surface = None if system.surface is None else tuple((P.T @ M @ P).tocsr() for M in system.surface)
+    rows = np.concatenate(bodies)
+    flux = ((system.G[rows] @ P).tocsr(), (system.C[rows] @ P).tocsr(), label[rows] - 1)
+    return replace(system, G=G, C=C, we=np.unique(column[system.we]), ce=np.unique(column[system.ce]),
+                   shorted=np.unique(column[system.shorted]), surface=surface,
+                   floating=tuple(np.unique(column[f]) for f in system.floating),
+                   bodies=tuple(kept.size + k for k in range(len(bodies))), expand=P, body_flux=flux)
 
 
 def _components(element_dofs: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -128,8 +187,9 @@ def _components(element_dofs: np.ndarray) -> tuple[np.ndarray, ...]:
     return tuple(dofs[label == k] for k in range(label.max() + 1))
 
 
-def _with_surface_admittance(tm, basis, G, C, we, g, c):
-    """Append the metal dof and the Robin block; free the dofs only on the contacts."""
+def _with_surface_admittance(tm, basis, G, C, metal_we, g, c):
+    """Append the metal dof and the Robin block; free the dofs only on the contacts (the
+    rest of the WE, the inside of metal_we included, is held at the metal's potential)."""
     n = basis.N
     contacts = tm.boundaries["contacts"]
     M = mass.assemble(FacetBasis(tm.mesh, basis.elem, facets=contacts))
@@ -140,6 +200,7 @@ def _with_surface_admittance(tm, basis, G, C, we, g, c):
     C = sp.bmat([[C, None], [None, sp.csr_matrix((1, 1))]]) + C_s
     other_metal = np.setdiff1d(tm.boundaries["we"], contacts)
     held = basis.get_dofs(other_metal).all() if other_metal.size else np.array([], int)
+    held = np.union1d(held, np.setdiff1d(metal_we, basis.get_dofs(contacts).all()))
     return G, C, np.append(held, n), (G_s.tocsr(), C_s.tocsr())
 
 

@@ -30,14 +30,21 @@ class Fields:
     section_x_um: np.ndarray   # grid of the section y = 0 (the plane through the cell axis)
     section_z_um: np.ndarray
     section: np.ndarray        # (frequencies, z, x), complex
+    metal: np.ndarray | None = None          # (elements,) bool: inside a metal inclusion
+    section_metal: np.ndarray | None = None  # (z, x) bool: the section inside metal
 
 
 def fields_of(system: System, potentials: dict[float, np.ndarray], thickness_m: float) -> Fields:
     """Fields of complex potentials given per dof and keyed by frequency (Hz); the section
     spans the electrolyte, 0 < z < thickness."""
     basis = system.basis
-    at_nodes = np.array([phi[:basis.N] for phi in potentials.values()])  # (a metal dof may follow)
-    return _with_section(tuple(potentials), basis.doflocs / UM, basis.element_dofs, at_nodes, thickness_m / UM)
+    at_nodes = np.array([system.on_dofs(phi)[:basis.N] for phi in potentials.values()])  # (a metal dof may follow)
+    metal = np.zeros(basis.mesh.t.shape[1], bool)
+    for name, elements in (basis.mesh.subdomains or {}).items():
+        if name in ("metal", "metal_we", "metal_ce"):
+            metal[elements] = True
+    return _with_section(tuple(potentials), basis.doflocs / UM, basis.element_dofs, at_nodes, thickness_m / UM,
+                         metal if metal.any() else None)
 
 
 def read_vtu(path, thickness_um: float) -> Fields:
@@ -48,12 +55,14 @@ def read_vtu(path, thickness_um: float) -> Fields:
     potential = np.array([m.point_data[f"phi_re_{lab}"] + 1j * m.point_data[f"phi_im_{lab}"]
                           for lab in labels])
     cells = m.cells_dict["tetra10"] if "tetra10" in m.cells_dict else m.cells_dict["tetra"]
-    return _with_section(tuple(frequencies), m.points.T, cells.T, potential, thickness_um)
+    metal = m.cell_data["metal"][0].astype(bool) if "metal" in m.cell_data else None
+    return _with_section(tuple(frequencies), m.points.T, cells.T, potential, thickness_um, metal)
 
 
-def _with_section(frequency_Hz, points_um, tetrahedra, potential, thickness_um) -> Fields:
+def _with_section(frequency_Hz, points_um, tetrahedra, potential, thickness_um, metal=None) -> Fields:
     """Fields with the section y = 0 through the electrolyte, from each element's shape
-    functions (linear for 4 nodes, quadratic for 10)."""
+    functions (linear for 4 nodes, quadratic for 10); `metal` marks the elements inside
+    metal inclusions."""
     x = np.linspace(points_um[0].min(), points_um[0].max(), SECTION_POINTS)[1:-1]
     z = np.linspace(0.0, thickness_um, SECTION_POINTS)[1:-1]
     X, Z = np.meshgrid(x, z)
@@ -61,9 +70,10 @@ def _with_section(frequency_Hz, points_um, tetrahedra, potential, thickness_um) 
     shape = weights if len(tetrahedra) == 4 else quadratic_shape(weights)
     sections = (potential[:, tetrahedra[:, element]] * shape).sum(axis=1)
     sections[:, element < 0] = np.nan
+    section_metal = None if metal is None else ((element >= 0) & metal[element]).reshape(X.shape)
     return Fields(frequency_Hz=frequency_Hz, points_um=points_um, tetrahedra=tetrahedra,
                   potential=potential, section_x_um=x, section_z_um=z,
-                  section=sections.reshape(len(frequency_Hz), *X.shape))
+                  section=sections.reshape(len(frequency_Hz), *X.shape), metal=metal, section_metal=section_metal)
 
 
 TETRA10_EDGES = ((0, 1), (1, 2), (0, 2), (0, 3), (1, 3), (2, 3))
@@ -98,13 +108,14 @@ def locate(p: np.ndarray, t: np.ndarray, points: np.ndarray, candidates: int = 6
 
 def write_vtu(fields: Fields, path) -> None:
     """The mesh (µm; quadratic tetrahedra for P2) with Re, Im and |phi| at each
-    frequency as point data."""
+    frequency as point data, and `metal` (1 inside metal inclusions) as cell data."""
     data = {}
     for f, phi in zip(fields.frequency_Hz, fields.potential):
         label = f"{f:.6g}Hz"
         data |= {f"phi_re_{label}": phi.real, f"phi_im_{label}": phi.imag, f"phi_abs_{label}": np.abs(phi)}
     kind = "tetra" if len(fields.tetrahedra) == 4 else "tetra10"
-    meshio.Mesh(fields.points_um.T, [(kind, fields.tetrahedra.T)], point_data=data).write(path)
+    cell_data = {} if fields.metal is None else {"metal": [fields.metal.astype(np.int8)]}
+    meshio.Mesh(fields.points_um.T, [(kind, fields.tetrahedra.T)], point_data=data, cell_data=cell_data).write(path)
 
 
 @dataclass(frozen=True)
@@ -140,14 +151,15 @@ def contact_current(system: System, x: np.ndarray, frequency_Hz: float) -> Conta
     else:
         G_s, C_s = system.surface
         r = -((G_s + s * C_s) @ x)
-    j = np.zeros(system.n_dofs, complex)
-    j[dofs] = spsolve(M, r[dofs])
+    r = r[system.unknown_of(dofs)]  # contact dofs are never merged into a floating body
+    j = np.zeros(system.basis.N, complex)
+    j[dofs] = spsolve(M, r)
     triangles = mesh.facets[:, facets]
     vertices = np.unique(triangles)
     renumber = np.full(mesh.p.shape[1], -1)
     renumber[vertices] = np.arange(vertices.size)
     return ContactCurrent(frequency_Hz=frequency_Hz, points_um=mesh.p[:2, vertices] / UM,
-                          triangles=renumber[triangles], j=j[vertices], current_A=r[dofs].sum(),
+                          triangles=renumber[triangles], j=j[vertices], current_A=r.sum(),
                           area_m2=float(M.sum()))  # the basis sums to one on the facets
 
 

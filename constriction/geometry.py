@@ -6,12 +6,17 @@ physical groups:
 
     volumes   electrolyte (its grains, if any), grain_boundary (meshed GB layers),
               interphase (a layer under the contacts), gap (between spots),
-              pores (in the metal over a full contact), voids (inside the electrolyte)
+              pores (in the metal over a full contact), voids (inside the electrolyte),
+              inclusions_<i> (the insulating or conducting bodies of [[inclusions]] table i),
+              metal (floating metal bodies), metal_we / metal_ce (metal bodies that touch
+              the working / counter electrode and so belong to it)
     surfaces  we (contacts and the metal side of gaps and pores),
-              contacts (where metal touches the electrolyte), ce (the whole bottom face),
+              contacts (where metal touches the electrolyte, metal_we's surface included),
+              ce (the whole bottom face),
               gb (faces between grains, for zero-thickness grain boundaries)
 
-They are found from the fragment map and curve adjacency, never from coordinates.
+They are found from the fragment map and from the topology of the pieces (shared faces,
+curves and points), never from coordinates.
 """
 
 from __future__ import annotations
@@ -25,21 +30,24 @@ import gmsh
 import meshio
 
 from .grains import grain_volumes, shared_faces
-from .spec import Spec
+from .spec import Spec, SpecError
 
 GRADING = 0.25  # element size grows by this much per µm of distance from a contact edge
-ELEMENTS_PER_CIRCLE = 64  # a full circle: the meshed disk area is then 0.16 % short
+ELEMENTS_PER_CIRCLE = 64  # a full circle at refine 1: the meshed disk area is then 0.16 % short
+INCLUSION_DIVISIONS = 6   # element size at an inclusion's surface: its smallest dimension / 6
+INCLUSION_GRADING = 0.5   # and growing by this much per µm away from it (no singular edge there)
+SURFACE_GROUPS = ("we", "contacts", "ce", "gb")
 
 
 def build_mesh(spec: Spec, verbose: bool = False) -> meshio.Mesh:
     """Mesh the cell described by `spec`; points in µm, cell sets named as above."""
     with _gmsh_session(verbose):
-        groups, edge_curves = _build_model(spec)
-        _set_mesh_sizes(spec, edge_curves)
-        for dim, name in ((3, "electrolyte"), (3, "grain_boundary"), (3, "interphase"), (3, "gap"),
-                          (3, "pores"), (3, "voids"), (2, "we"), (2, "contacts"), (2, "ce"), (2, "gb")):
-            if groups.get(name):
-                gmsh.model.addPhysicalGroup(dim, sorted(set(groups[name])), name=name)
+        groups, edge_curves, pieces_of = _build_model(spec)
+        _set_mesh_sizes(spec, edge_curves, pieces_of)
+        for name, tags in groups.items():
+            dim = 2 if name in SURFACE_GROUPS else 3
+            if tags:
+                gmsh.model.addPhysicalGroup(dim, sorted(set(tags)), name=name)
         try:
             gmsh.model.mesh.generate(3)
         except Exception as err:  # Gmsh reports a geometry it cannot mesh as a bare Exception
@@ -67,8 +75,9 @@ def _gmsh_session(verbose: bool):
         gmsh.finalize()
 
 
-def _build_model(spec: Spec) -> tuple[dict[str, list[int]], list[int]]:
-    """Create and fragment the OCC entities; return physical-group tags and edge curves."""
+def _build_model(spec: Spec) -> tuple[dict[str, list[int]], list[int], list[list[int]]]:
+    """Create and fragment the OCC entities; return physical-group tags, edge curves and
+    the volume pieces of each inclusion."""
     occ = gmsh.model.occ
     cell, L = spec.cell, spec.cell.thickness_um
 
@@ -110,8 +119,9 @@ def _build_model(spec: Spec) -> tuple[dict[str, list[int]], list[int]]:
         layer = occ.copy([(2, c) for c in contacts])
         interphase_volumes = [d for d in occ.extrude(layer, 0, 0, -spec.interphase.thickness_um) if d[0] == 3]
 
+    inclusion_volumes = [(3, _inclusion_volume(i)) for i in spec.inclusions]
     tools = ([(2, bottom)] + [(2, c) for c in contacts] + gap_volumes + pore_volumes
-             + void_volumes + interphase_volumes)
+             + void_volumes + interphase_volumes + inclusion_volumes)
     _, pieces = occ.fragment(solid + gb_layers, tools)
     occ.synchronize()
     fragment_of = dict(zip(solid + gb_layers + tools, pieces))
@@ -122,8 +132,11 @@ def _build_model(spec: Spec) -> tuple[dict[str, list[int]], list[int]]:
     contact_faces = images((2, c) for c in contacts)
     gap, pores = images(gap_volumes), images(pore_volumes)
     voids, interphase = images(void_volumes), images(interphase_volumes)
-    electrolyte_vols = sorted(set(images(solid)) - set(voids) - set(interphase))
-    gb_layer_vols = sorted(set(images(gb_layers)) - set(voids) - set(interphase))
+    pieces_of = [images([v]) for v in inclusion_volumes]
+    _check_overlaps(spec, pieces_of, {"voids": voids, "interphase": interphase, "gap": gap, "pores": pores})
+    inside = set(voids) | set(interphase) | {t for p in pieces_of for t in p}
+    electrolyte_vols = sorted(set(images(solid)) - inside)
+    gb_layer_vols = sorted(set(images(gb_layers)) - inside)
 
     rims = _edge_curves(spec, contact_faces, gap + pores)
     metal = _metal_faces(gap + pores, electrolyte_vols + gb_layer_vols + interphase, rims) if gap + pores else []
@@ -132,7 +145,115 @@ def _build_model(spec: Spec) -> tuple[dict[str, list[int]], list[int]]:
               "interphase": interphase, "gap": gap, "pores": pores,
               "voids": voids, "ce": images([(2, bottom)]), "contacts": contact_faces,
               "we": contact_faces + metal}
-    return groups, rims + _curves_of_volumes(voids)
+    inclusion_groups, dendrite_faces = _inclusion_groups(spec, pieces_of, groups["we"], groups["ce"],
+                                                         electrolyte_vols + gb_layer_vols + interphase)
+    groups |= inclusion_groups
+    groups["contacts"] = contact_faces + dendrite_faces
+    groups["we"] = contact_faces + metal + dendrite_faces
+    return groups, rims + _curves_of_volumes(voids), pieces_of
+
+
+def _inclusion_volume(inclusion) -> int:
+    """The OCC volume of one [[inclusions]] body (µm)."""
+    occ, i = gmsh.model.occ, inclusion
+    if i.shape == "cylinder":
+        (x, y, z), (u, v, w) = i.start_um, i.end_um
+        return occ.addCylinder(x, y, z, u - x, v - y, w - z, i.radius_um)
+    if i.shape == "box":
+        return occ.addBox(*(c - d / 2 for c, d in zip(i.centre_um, i.size_um)), *i.size_um)
+    if i.shape == "sphere":
+        return occ.addSphere(*i.centre_um, i.radius_um)
+    tag = occ.addSphere(*i.centre_um, 1.0)
+    occ.dilate([(3, tag)], *i.centre_um, *i.semi_axes_um)
+    return tag
+
+
+def _check_overlaps(spec: Spec, pieces_of: list[list[int]], others: dict[str, list[int]]):
+    """Refuse (SpecError, before meshing) an inclusion that shares volume with a void,
+    the interphase, a gap or pore, or with an inclusion of another material: a piece of
+    the fragmented model that belongs to two of them. Metal overlapping metal is one body."""
+    owner: dict[int, int] = {}
+    for k, pieces in enumerate(pieces_of):
+        inclusion = spec.inclusions[k]
+        for name, tags in others.items():
+            if set(pieces) & set(tags):
+                raise SpecError(inclusion.key, f"overlaps the {name}" if name != "voids" else "overlaps a void")
+        for t in pieces:
+            other = spec.inclusions[owner.setdefault(t, k)]
+            if other is not inclusion and not inclusion.kind == other.kind == "metal":
+                raise SpecError(inclusion.key, f"overlaps {other.key} (touching is allowed, sharing volume "
+                                               f"is not, unless both are metal)")
+
+
+def _inclusion_groups(spec: Spec, pieces_of: list[list[int]], we_faces: list[int], ce_faces: list[int],
+                      electrolyte_vols: list[int]) -> tuple[dict[str, list[int]], list[int]]:
+    """Volume groups of the inclusions: inclusions_<i> for insulating and conducting
+    bodies, and the metal sorted by what it touches (topology: shared points). Metal that
+    touches the working electrode joins it (a dendrite: its faces against the electrolyte
+    are contacts); metal touching the counter electrode joins that; metal touching both
+    is a short circuit (SpecError). Returns the groups, and the faces of metal_we
+    against the electrolyte."""
+    groups: dict[str, list[int]] = {"metal": [], "metal_we": [], "metal_ce": []}
+    dendrite_faces: list[int] = []
+    metal_pieces = []
+    for inclusion, pieces in zip(spec.inclusions, pieces_of):
+        if inclusion.kind == "metal":
+            metal_pieces += [(p, inclusion.key) for p in pieces]
+        else:
+            groups.setdefault(inclusion.region, []).extend(pieces)
+    if not metal_pieces:
+        return groups, dendrite_faces
+    we_points, ce_points = _points(2, we_faces), _points(2, ce_faces)
+    for body in _bodies(metal_pieces):
+        points = _points(3, [p for p, _ in body])
+        keys = sorted({key for _, key in body})
+        at_we, at_ce = bool(points & we_points), bool(points & ce_points)
+        if at_we and at_ce:
+            raise SpecError(keys[0], "metal that joins both electrodes"
+                            + (f" (with {', '.join(keys[1:])})" if len(keys) > 1 else "") + ": a short circuit")
+        name = "metal_we" if at_we else "metal_ce" if at_ce else "metal"
+        groups[name] += [p for p, _ in body]
+        if at_we:
+            dendrite_faces += _shared_faces([p for p, _ in body], electrolyte_vols)
+    return groups, dendrite_faces
+
+
+def _bodies(pieces: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+    """Metal pieces grouped into connected bodies (pieces sharing any point connect)."""
+    points = [_points(3, [p]) for p, _ in pieces]
+    label = list(range(len(pieces)))
+
+    def root(k):
+        while label[k] != k:
+            label[k] = label[label[k]]
+            k = label[k]
+        return k
+
+    for a in range(len(pieces)):
+        for b in range(a):
+            if points[a] & points[b]:
+                label[root(a)] = root(b)
+    bodies: dict[int, list] = {}
+    for k, piece in enumerate(pieces):
+        bodies.setdefault(root(k), []).append(piece)
+    return list(bodies.values())
+
+
+def _points(dim: int, tags: list[int]) -> set[int]:
+    """The Gmsh points on the closure of the given entities."""
+    if not tags:
+        return set()
+    return {abs(t) for d, t in gmsh.model.getBoundary([(dim, t) for t in tags], combined=False,
+                                                      oriented=False, recursive=True) if d == 0}
+
+
+def _shared_faces(volumes: list[int], others: list[int]) -> list[int]:
+    """Faces that bound one of `volumes` and one of `others`."""
+    if not volumes or not others:
+        return []
+    mine = set(_tags(gmsh.model.getBoundary([(3, v) for v in volumes], combined=False, oriented=False)))
+    theirs = set(_tags(gmsh.model.getBoundary([(3, v) for v in others], combined=False, oriented=False)))
+    return sorted(mine & theirs)
 
 
 def _contact_faces(spec: Spec, z: float) -> list[int]:
@@ -226,26 +347,75 @@ def _tags(dimtags) -> list[int]:
     return [abs(t) for _, t in dimtags]
 
 
-def _set_mesh_sizes(spec: Spec, edge_curves: list[int]):
+def _set_mesh_sizes(spec: Spec, edge_curves: list[int], inclusion_pieces: list[list[int]]):
     """Graded sizes: edge_size at the contact (or electrode) edges, growing linearly
-    with distance up to the far-field size; both scaled by mesh.refine."""
+    with distance up to the far-field size; both scaled by mesh.refine. Curved surfaces
+    get ELEMENTS_PER_CIRCLE / refine elements per circle, so that the faceting error
+    also vanishes under refinement."""
     m = spec.mesh
     far = m.size_um * m.refine
     edge = edge_size_um(spec) * m.refine
     gmsh.option.setNumber("Mesh.MeshSizeMax", far)
     gmsh.option.setNumber("Mesh.MeshSizeFromPoints", 0)
-    gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", ELEMENTS_PER_CIRCLE)
+    gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", round(ELEMENTS_PER_CIRCLE / m.refine))
     gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0)
     gmsh.option.setNumber("Mesh.Algorithm3D", 10)  # HXT: fast and robust on graded meshes
-    if not edge_curves:
-        return
+    sizes = [_graded_from("CurvesList", edge_curves, edge, far)] if edge_curves else []
+    _set_background(sizes + _inclusion_sizes(spec, inclusion_pieces, edge_curves))
+
+
+def _graded_from(kind: str, entities: list[int], size: float, far: float, grading: float = GRADING) -> int:
+    """A size field: `size` on the entities, growing by `grading` per µm up to `far`."""
     field = gmsh.model.mesh.field
     distance = field.add("Distance")
-    field.setNumbers(distance, "CurvesList", edge_curves)
+    field.setNumbers(distance, kind, entities)
     field.setNumber(distance, "Sampling", 200)
     graded = field.add("MathEval")
-    field.setString(graded, "F", f"Min({far}, {edge} + {GRADING} * F{distance})")
-    field.setAsBackgroundMesh(graded)
+    field.setString(graded, "F", f"Min({far}, {size} + {grading} * F{distance})")
+    return graded
+
+
+def _set_background(fields: list[int]):
+    """The smallest of the given size fields is the mesh size (none: the far field)."""
+    field = gmsh.model.mesh.field
+    if len(fields) > 1:
+        smallest = field.add("Min")
+        field.setNumbers(smallest, "FieldsList", fields)
+        fields = [smallest]
+    if fields:
+        field.setAsBackgroundMesh(fields[0])
+
+
+def _inclusion_sizes(spec: Spec, inclusion_pieces: list[list[int]], edge_curves: list[int]) -> list[int]:
+    """Size fields from the inclusions' surfaces: inclusion_size_um (scaled by refine),
+    graded into the electrolyte like a contact edge, one field per distinct size. That
+    size also bounds the curvature sizing from below on their faces (a small sphere
+    would otherwise get ELEMENTS_PER_CIRCLE elements around it, thousands in all), but
+    not on contact edges, which keep their own grading."""
+    m = spec.mesh
+    far = m.size_um * m.refine
+    edges = set(edge_curves)
+    floor: dict[tuple[int, int], float] = {}
+    by_size: dict[float, list[int]] = {}
+    for inclusion, pieces in zip(spec.inclusions, inclusion_pieces):
+        h = min(inclusion_size_um(inclusion) * m.refine, far)
+        faces = _tags(gmsh.model.getBoundary([(3, p) for p in pieces], combined=False, oriented=False))
+        by_size.setdefault(h, []).extend(faces)
+        for entity in [(2, f) for f in faces] + [(1, c) for c in _curves(faces) if c not in edges]:
+            floor[entity] = max(floor.get(entity, 0.0), h)
+    if floor:
+        gmsh.model.mesh.setSizeCallback(lambda dim, tag, x, y, z, lc: max(lc, floor.get((dim, tag), 0.0)))
+    return [_graded_from("SurfacesList", sorted(set(faces)), h, far, INCLUSION_GRADING)
+            for h, faces in sorted(by_size.items())]
+
+
+def inclusion_size_um(inclusion) -> float:
+    """Element size at an inclusion's surface before `refine` (µm): its smallest
+    dimension (radius, semi-axis, half an edge) / INCLUSION_DIVISIONS."""
+    i = inclusion
+    dims = {"sphere": [i.radius_um], "cylinder": [i.radius_um], "ellipsoid": list(i.semi_axes_um or ()),
+            "box": [v / 2 for v in i.size_um or ()]}[i.shape]
+    return min(dims) / INCLUSION_DIVISIONS
 
 
 def edge_size_um(spec: Spec) -> float:
@@ -264,7 +434,7 @@ def estimate_elements(spec: Spec) -> int:
     """About how many tetrahedra Gmsh will make for `spec`, from its sizes and geometry,
     before any meshing: the far field at mesh.size_um, plus the graded tube around every
     contact, pore, void and electrode rim (size edge + GRADING d at distance d), plus a
-    few hundred elements for every grain."""
+    few hundred elements for every grain, plus the graded shell around every inclusion."""
     m = spec.mesh
     far, edge = m.size_um * m.refine, min(edge_size_um(spec), m.size_um) * m.refine
     volume = spec.cell.top_area_um2 * spec.cell.thickness_um + spec.electrode_area_um2 * spec.gap.height_um
@@ -278,9 +448,12 @@ def estimate_elements(spec: Spec) -> int:
     # per unit rim length: int 2 pi r dr / h(r)^3 over the graded tube, h = edge + g r
     g = GRADING
     tube = 2 * math.pi / g**2 * (1 / (2 * edge) - 1 / far + edge / (2 * far**2))
+    # around every inclusion a graded shell from h0 at its surface: int dA dd / h^3
+    shells = sum(i.surface_um2 / (2 * INCLUSION_GRADING) * (1 / h0**2 - 1 / far**2)
+                 for i in spec.inclusions for h0 in [min(inclusion_size_um(i) * m.refine, far)])
     grains = 0.0
     if spec.grains is not None:
         n = spec.cell.thickness_um / spec.grains.size_um
         grains = n if spec.grains.kind == "layers" else n * spec.cell.top_area_um2 / spec.grains.size_um**2
-    # fitted to the example meshes (specs/*.toml: within 25 %)
-    return int(6.0 * volume / far**3 + 2.5 * rims * tube + 300 * grains)
+    # fitted to the example meshes (specs/*.toml: within 25 %) and to single inclusions
+    return int(6.0 * volume / far**3 + 2.5 * rims * tube + 300 * grains + 11 * shells)

@@ -15,6 +15,7 @@ import math
 import gmsh
 import meshio
 import numpy as np
+from scipy.spatial import ConvexHull, Voronoi
 
 from .spec import Cell, Grains
 
@@ -66,9 +67,25 @@ def _cuts(a: float, b: float, d: float) -> list[float]:
 
 
 def _voronoi(cell: Cell, d: float, seed: int):
-    """A Voronoi polycrystal of mean grain volume d³ filling the box: seeds mirrored across
-    the six faces make every cell of an inner seed a closed polyhedron inside the box."""
-    from scipy.spatial import ConvexHull, Voronoi
+    """A Voronoi polycrystal of mean grain volume d³ filling the box (see `_voronoi_cells`)."""
+    occ = gmsh.model.occ
+    volumes = []
+    for vertices in _voronoi_cells(cell, d, seed):
+        hull = ConvexHull(vertices)
+        tags = [occ.addPoint(*v) for v in vertices]
+        faces = []
+        for simplex in hull.simplices:
+            a, b, c = (tags[k] for k in simplex)
+            loop = occ.addCurveLoop([occ.addLine(a, b), occ.addLine(b, c), occ.addLine(c, a)])
+            faces.append(occ.addPlaneSurface([loop]))
+        volumes.append((3, occ.addVolume([occ.addSurfaceLoop(faces, sewing=True)])))
+    return volumes
+
+
+def _voronoi_diagram(cell: Cell, d: float, seed: int):
+    """(Voronoi of the seeds and their mirror images, number of inner seeds, box corners):
+    seeds mirrored across the six faces make every cell of an inner seed a closed
+    polyhedron inside the box."""
     s, L = cell.side_um, cell.thickness_um
     lo, hi = np.array([-s / 2, -s / 2, 0.0]), np.array([s / 2, s / 2, L])
     n = max(2, round(s * s * L / d**3))
@@ -79,20 +96,30 @@ def _voronoi(cell: Cell, d: float, seed: int):
             m = points.copy()
             m[:, axis] = 2 * bound - m[:, axis]
             mirrored.append(m)
-    vor = Voronoi(np.vstack(mirrored))
-    occ = gmsh.model.occ
-    volumes = []
-    for i in range(n):
-        vertices = np.clip(vor.vertices[vor.regions[vor.point_region[i]]], lo, hi)
-        hull = ConvexHull(vertices)
-        tags = [occ.addPoint(*v) for v in vertices]
-        faces = []
-        for simplex in hull.simplices:
-            a, b, c = (tags[k] for k in simplex)
-            loop = occ.addCurveLoop([occ.addLine(a, b), occ.addLine(b, c), occ.addLine(c, a)])
-            faces.append(occ.addPlaneSurface([loop]))
-        volumes.append((3, occ.addVolume([occ.addSurfaceLoop(faces, sewing=True)])))
-    return volumes
+    return Voronoi(np.vstack(mirrored)), n, (lo, hi)
+
+
+def _voronoi_cells(cell: Cell, d: float, seed: int) -> list[np.ndarray]:
+    """The vertices (µm) of every grain of the seeded Voronoi polycrystal."""
+    vor, n, (lo, hi) = _voronoi_diagram(cell, d, seed)
+    return [np.clip(vor.vertices[vor.regions[vor.point_region[i]]], lo, hi) for i in range(n)]
+
+
+def voronoi_boundaries(cell: Cell, d: float, seed: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """The grain-boundary faces (polygons, vertices in order, µm) between two grains of
+    the seeded Voronoi polycrystal, and its triple junctions: the edges (k, 2, 3) that
+    three grains share."""
+    vor, n, (lo, hi) = _voronoi_diagram(cell, d, seed)
+    faces, edge_count = [], {}
+    for (p, q), ridge in zip(vor.ridge_points, vor.ridge_vertices):
+        if p >= n or q >= n or -1 in ridge:
+            continue
+        faces.append(np.clip(vor.vertices[ridge], lo, hi))
+        for a, b in zip(ridge, ridge[1:] + ridge[:1]):
+            key = (min(a, b), max(a, b))
+            edge_count[key] = edge_count.get(key, 0) + 1
+    edges = [np.clip(vor.vertices[list(e)], lo, hi) for e, k in edge_count.items() if k == 3]
+    return faces, np.array(edges).reshape(-1, 2, 3)
 
 
 def shared_faces(volumes: list[int]) -> list[int]:
@@ -106,14 +133,15 @@ def shared_faces(volumes: list[int]) -> list[int]:
 
 # ---------------------------------------------------------------- node splitting
 
-def split_grain_boundaries(m: meshio.Mesh, grain_of_entity: dict[int, int]) -> tuple[meshio.Mesh, np.ndarray]:
+def split_grain_boundaries(m: meshio.Mesh, grain_of_entity: dict[int, int]
+                           ) -> tuple[meshio.Mesh, np.ndarray, np.ndarray]:
     """One copy of every node per grain that uses it.
 
     grain_of_entity: Gmsh volume tag -> grain number, for the electrolyte's volumes; any
     other tetrahedron (gap, pores) uses the copy of the lowest-numbered grain at each node.
-    Returns the new mesh (same cell sets but "gb") and the facing triangles of every
+    Returns the new mesh (same cell sets but "gb"), the facing triangles of every
     grain-boundary facet, shape (2, 3, facets): node numbers of side A and side B, in the
-    same order on both sides."""
+    same order on both sides, and the node of `m` each new node is a copy of."""
     blocks = [(k, c) for k, c in enumerate(m.cells) if c.type in ("tetra", "triangle")]
     tets = np.vstack([c.data for _, c in blocks if c.type == "tetra"])
     entity = np.concatenate([m.cell_data["gmsh:geometrical"][k] for k, c in blocks if c.type == "tetra"])
@@ -155,4 +183,4 @@ def split_grain_boundaries(m: meshio.Mesh, grain_of_entity: dict[int, int]) -> t
             if len(sides) != 2:
                 raise ValueError(f"grain-boundary triangle {tri} is not between two grains")
             gb[0, :, i], gb[1, :, i] = copies(tri, sides[0]), copies(tri, sides[1])
-    return meshio.Mesh(m.points[pairs[0]], cells, cell_sets=cell_sets), gb
+    return meshio.Mesh(m.points[pairs[0]], cells, cell_sets=cell_sets), gb, pairs[0]

@@ -125,7 +125,8 @@ def drt(relaxation_times_s: np.ndarray, resistances_ohm: np.ndarray, ax=None, ti
 
 def equipotentials(fields, axes=None, title: str = ""):
     """Equipotential lines (Re phi, WE at 1 V) on the vertical section through the cell
-    axis, one panel per frequency: the picture of thesis Fig. 2a."""
+    axis, one panel per frequency: the picture of thesis Fig. 2a. Metal inclusions on
+    the section are hatched and outlined in white."""
     n = len(fields.frequency_Hz)
     fig, axes = _axes(axes, (4.2 * n, 4.2), cols=n, panels=True, sharey=True)
     levels = np.linspace(0.05, 0.95, 19)
@@ -134,6 +135,12 @@ def equipotentials(fields, axes=None, title: str = ""):
                             levels=np.linspace(0, 1, 21), cmap="viridis")
         ax.contour(fields.section_x_um, fields.section_z_um, section.real, levels=levels,
                    colors="k", linewidths=0.6)
+        metal = getattr(fields, "section_metal", None)
+        if metal is not None and metal.any():
+            ax.contourf(fields.section_x_um, fields.section_z_um, metal.astype(float), levels=[0.5, 1.5],
+                        colors="none", hatches=["////"])
+            ax.contour(fields.section_x_um, fields.section_z_um, metal.astype(float), levels=[0.5],
+                       colors="w", linewidths=1.0)
         ax.set_aspect("equal")
         ax.set_title(f"f = {f:.3g} Hz")
         ax.set_xlabel("x / µm")

@@ -65,7 +65,7 @@ def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None)
         from .image import image_spec_from_dict
         return image_spec_from_dict(data, name=name, base_dir=base_dir)
     _only_keys(data, "", {"cell", "electrode", "contacts", "layout", "gap", "pores", "voids",
-                          "interface", "interphase", "materials", "grains", "conditions", "sweep", "mesh"})
+                          "inclusions", "interface", "interphase", "materials", "grains", "conditions", "sweep", "mesh"})
     cell = _cell(_table(data, "cell", required=True))
     electrode = _electrode(_table(data, "electrode"), cell)
     if "contacts" in data and "layout" in data:
@@ -87,6 +87,10 @@ def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None)
     mesh = _mesh(_table(data, "mesh"))
     grains = _grains(_table(data, "grains"), materials, cell, mesh)
     temperature = _conditions(_table(data, "conditions"))
+    inclusions = ()
+    if "inclusions" in data:
+        from .inclusions import inclusions_from_list
+        inclusions = inclusions_from_list(data["inclusions"], cell, grains, voids)
     spotless = contacts is not None and not contacts and contact_map is None
     if spotless and not gap.height_um > 0:
         raise SpecError("contacts", "no contact spots and no gap: nothing connects the electrode")
@@ -99,7 +103,7 @@ def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None)
                         "needs contacts: with `contacts = []` no metal touches the electrolyte")
     return Spec(cell=cell, electrolyte=electrolyte, sweep=sweep, electrode=electrode,
                 contacts=contacts, contact_map=contact_map, gap=gap, pores=pores, voids=voids,
-                interface=interface, interphase=interphase, grains=grains, temperature_K=temperature,
+                interface=interface, interphase=interphase, grains=grains, inclusions=inclusions, temperature_K=temperature,
                 mesh=mesh, name=name)
 
 

@@ -26,9 +26,9 @@ from .reduced import ReducedModel, reduce
 from .spec import Spec, SpecError
 from .spectrum import Spectrum
 from .split import ConstrictionSplit, constriction_split, image_split
-from .summary import (ArcSummary, Conservation, Constriction, ContactCurrentSummary, CPESummary, Summary,
+from .summary import (ArcSummary, BodySummary, Conservation, Constriction, ContactCurrentSummary, CPESummary, Summary,
                       SweepSummary)
-from .solve import dc_resistance, driven_solve, sweep_direct
+from .solve import body_currents, dc_resistance, driven_solve, sweep_direct
 from .units import EPS0, UM
 from .voxel_fields import GridFields, grid_contact_current, grid_fields, read_vti, write_vti
 
@@ -135,6 +135,7 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
     if fields:
         say(f"{spec.name}: fields")
         field_data, current = _fields(system, cell, model, field_frequencies(f[0], f[-1], arc, tau_electrolyte))
+    bodies = _bodies(system, model, f[0]) if system.bodies else ()
     normalisation = normalisation_factors(cell.thickness_m, cell.electrode_area_m2, cell.contact_area_m2,
                                           spec.electrolyte.sigma_S_per_m, R_inf)
 
@@ -150,7 +151,7 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
         conservation=Conservation(dc_relative_mismatch=float(dc_check), sweep_max_relative_mismatch=float(mismatch)),
         passive=bool(np.all(spectrum.Z_ohm.real >= 0) and np.all(spectrum.Z_ohm.imag <= 0)),
         sweep=SweepSummary(**sweep_info, n_frequencies=len(f), f_min_Hz=float(f[0]), f_max_Hz=float(f[-1])),
-        seconds=clock)
+        seconds=clock, metal_bodies=bodies)
     return Result(spec=spec, spectrum=spectrum, summary=summary, model=model, fields=field_data,
                   current=current)
 
@@ -167,6 +168,16 @@ def _fields(system, cell, model, f_pair):
         return (fields_of(system, potentials, cell.thickness_m),
                 contact_current(system, potentials[f_pair[0]], f_pair[0]))
     return grid_fields(system.grid, potentials), grid_contact_current(system.grid, potentials[f_pair[0]], f_pair[0])
+
+
+def _bodies(system, model, f_Hz: float) -> tuple[BodySummary, ...]:
+    """Potential of, and current through, every floating metal body at f_Hz."""
+    s = 2j * np.pi * f_Hz
+    x = model.potential(f_Hz) if model is not None else driven_solve(system.pencil(s), system.we, system.ce,
+                                                                     system.interior, "superlu")[2]
+    return tuple(BodySummary(frequency_Hz=float(f_Hz), potential_V=float(abs(x[b])),
+                             potential_phase_deg=float(np.degrees(np.angle(x[b]))), current_through_A=float(abs(i)))
+                 for b, i in zip(system.bodies, body_currents(system, x, s)))
 
 
 def _sweep(system, f, sweep, backend, tol, progress):

@@ -78,6 +78,25 @@ def _merging(n: int, groups) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(n), (np.arange(n), column)), shape=(n, column.max() + 1))
 
 
+def body_currents(system: System, x: np.ndarray, s: complex) -> list[complex]:
+    """The current through each floating metal body (A per volt across the cell) at
+    s = j omega: the sum of the currents leaving it where their real part is positive
+    (the same enters elsewhere: the net current into a floating body is zero). On a mesh
+    these are the consistent nodal fluxes of the body's surface dofs (fem.merge_bodies);
+    on a voxel grid, the flows A_bj (x_j - x_b) along the edges out of the body."""
+    if system.body_flux is not None:
+        G_rows, C_rows, body = system.body_flux
+        r = (G_rows + s * C_rows) @ x
+        return [complex(r[(body == k) & (r.real > 0)].sum()) for k in range(len(system.bodies))]
+    A = system.pencil(s)
+    out = []
+    for b in system.bodies:
+        row = A.getrow(b)
+        flows = row.data * (x[row.indices] - x[b])
+        out.append(complex(flows[flows.real > 0].sum()))
+    return out
+
+
 def sweep_direct(system: System, frequency_Hz: np.ndarray, progress: bool = True) -> Admittance:
     """Reference sweep: one complex sparse factorisation (SuperLU, no pivoting) per frequency."""
     free = system.interior

@@ -127,6 +127,84 @@ class Void:
 
 
 @dataclass(frozen=True)
+class Inclusion:
+    """A body inside the electrolyte (µm): a "sphere" (centre, radius), an axis-aligned
+    "ellipsoid" (centre, semi_axes) or "box" (centre, edge lengths in `size`), or a
+    "cylinder" (a filament: axis from `start` to `end`, radius).
+
+    kind "metal": an equipotential (floating with zero net current, or part of the
+    electrode it touches); "insulator": no conduction, permittivity only; "material":
+    its own `material`. `key` names the [[inclusions]] table it came from."""
+    shape: str
+    kind: str
+    key: str
+    centre_um: tuple[float, float, float] | None = None
+    radius_um: float | None = None
+    semi_axes_um: tuple[float, float, float] | None = None
+    size_um: tuple[float, float, float] | None = None
+    start_um: tuple[float, float, float] | None = None
+    end_um: tuple[float, float, float] | None = None
+    material: Material | None = None   # insulator: sigma 0 and its eps_r
+
+    @property
+    def region(self) -> str:
+        """The name of the mesh region of a non-metal inclusion's table."""
+        return self.key.replace("[", "_").replace("]", "")
+
+    def bounds_um(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """Axis-aligned bounding box (low corner, high corner) in µm."""
+        if self.shape == "cylinder":
+            a, b = self.start_um, self.end_um
+            length = math.dist(a, b)
+            reach = [self.radius_um * math.sqrt(max(0.0, 1 - ((b[k] - a[k]) / length)**2)) for k in range(3)]
+            return (tuple(min(a[k], b[k]) - reach[k] for k in range(3)),
+                    tuple(max(a[k], b[k]) + reach[k] for k in range(3)))
+        half = {"sphere": (self.radius_um,) * 3, "ellipsoid": self.semi_axes_um,
+                "box": tuple(v / 2 for v in self.size_um or (0, 0, 0))}[self.shape]
+        return (tuple(c - h for c, h in zip(self.centre_um, half)),
+                tuple(c + h for c, h in zip(self.centre_um, half)))
+
+    @property
+    def volume_um3(self) -> float:
+        if self.shape == "sphere":
+            return 4 / 3 * math.pi * self.radius_um**3
+        if self.shape == "ellipsoid":
+            return 4 / 3 * math.pi * math.prod(self.semi_axes_um)
+        if self.shape == "box":
+            return math.prod(self.size_um)
+        return math.pi * self.radius_um**2 * math.dist(self.start_um, self.end_um)
+
+    @property
+    def surface_um2(self) -> float:
+        """Surface area (µm²; an ellipsoid's by Thomsen's formula, within 1.1 %)."""
+        if self.shape == "sphere":
+            return 4 * math.pi * self.radius_um**2
+        if self.shape == "ellipsoid":
+            a, b, c, p = *self.semi_axes_um, 1.6075
+            return 4 * math.pi * (((a * b)**p + (a * c)**p + (b * c)**p) / 3) ** (1 / p)
+        if self.shape == "box":
+            x, y, z = self.size_um
+            return 2 * (x * y + y * z + x * z)
+        r = self.radius_um
+        return 2 * math.pi * r * math.dist(self.start_um, self.end_um) + 2 * math.pi * r**2
+
+    def to_dict(self) -> dict:
+        """The [[inclusions]] table of this one body."""
+        out = {"shape": self.shape}
+        for name in ("centre_um", "radius_um", "semi_axes_um", "size_um", "start_um", "end_um"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = list(value) if isinstance(value, tuple) else value
+        if self.kind == "material":
+            out["material"] = _material_table(self.material)
+        else:
+            out["material"] = self.kind
+        if self.kind == "insulator":
+            out["eps_r"] = self.material.eps_r
+        return out
+
+
+@dataclass(frozen=True)
 class Interface:
     """Surface admittance of the contacts per area, Y_s = 1/R_ct + s C_dl.
     R_ct None: blocking (no charge transfer, no DC path)."""
@@ -197,6 +275,7 @@ class Spec:
     interface: Interface | None = None
     interphase: Interphase | None = None
     grains: Grains | None = None
+    inclusions: tuple[Inclusion, ...] = ()
     temperature_K: float | None = None   # None: every material at its reference temperature
     mesh: MeshOptions = MeshOptions()
     name: str = "cell"
@@ -238,8 +317,10 @@ class Spec:
             grains = replace(grains, gb=grains.gb.at(T))
         if interphase is not None:
             interphase = replace(interphase, material=interphase.material.at(T))
+        inclusions = tuple(replace(i, material=i.material.at(T)) if i.kind == "material" else i
+                           for i in self.inclusions)
         return replace(self, electrolyte=self.electrolyte.at(T), grains=grains, interphase=interphase,
-                       temperature_K=T)
+                       inclusions=inclusions, temperature_K=T)
 
     def frequencies_Hz(self):
         return frequencies(self.sweep)
@@ -270,6 +351,8 @@ class Spec:
             out["pores"] = [vars(p).copy() for p in self.pores]
         if self.voids:
             out["voids"] = [vars(v).copy() for v in self.voids]
+        if self.inclusions:
+            out["inclusions"] = [i.to_dict() for i in self.inclusions]
         if self.interface is not None:
             i = self.interface
             out["interface"] = ({"blocking": True} if i.blocking else {"R_ct_ohm_cm2": i.R_ct_ohm_cm2}) \

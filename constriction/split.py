@@ -12,6 +12,11 @@ cells built from the same spec:
 The references use the same mesh options, so their discretisation errors largely cancel.
 They keep the interface admittance and interphase layer, so R_cstr is what the contact
 morphology adds on top of them.
+
+Inclusions, as for images (voxels.bulk_reference): what blocks current counts as
+constriction, what conducts is part of the cell. The references drop the insulating
+inclusions (like voids: the bulk electrolyte fills them) and keep metal and conducting
+inclusions; metal touching the top face joins the full-contact electrode there.
 """
 
 from __future__ import annotations
@@ -48,9 +53,11 @@ class ConstrictionSplit:
 
 
 def full_electrode(spec: Spec) -> Spec:
-    """The same cell and electrode in full contact: no spots, gap, pores or voids (the
-    interface admittance and interphase layer, if any, stay)."""
-    return replace(spec, contacts=None, contact_map=None, gap=Gap(), pores=(), voids=())
+    """The same cell and electrode in full contact: no spots, gap, pores, voids or
+    insulating inclusions (the interface admittance, interphase layer, metal and
+    conducting inclusions, if any, stay)."""
+    return replace(spec, contacts=None, contact_map=None, gap=Gap(), pores=(), voids=(),
+                   inclusions=tuple(i for i in spec.inclusions if i.kind != "insulator"))
 
 
 def full_face(spec: Spec) -> Spec:
@@ -70,7 +77,8 @@ def _dc(spec: Spec, backend: str) -> float:
     """DC resistance of a reference cell (ohm): a homogeneous box slab in full contact
     is L / (sigma A), which the mesh reproduces exactly; anything else is solved."""
     slab = (spec.cell.shape == "box" and spec.full_contact and spec.electrode.radius_um is None
-            and spec.grains is None and spec.interphase is None and spec.interface is None)
+            and spec.grains is None and spec.interphase is None and spec.interface is None
+            and not spec.inclusions)
     if slab:
         material = spec.at().electrolyte
         return spec.cell.thickness_um * UM / (material.sigma_S_per_m * spec.cell.top_area_um2 * UM**2)

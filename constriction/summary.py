@@ -53,6 +53,16 @@ class ContactCurrentSummary:
 
 
 @dataclass(frozen=True)
+class BodySummary:
+    """A floating metal body at the lowest frequency, with 1 V across the cell: its
+    potential (V, the counter electrode at 0) and the current through it (A)."""
+    frequency_Hz: float
+    potential_V: float          # |phi|
+    potential_phase_deg: float
+    current_through_A: float    # |I| of what enters on one side and leaves on the other
+
+
+@dataclass(frozen=True)
 class Conservation:
     """Relative mismatch of the currents into the WE and out of the CE."""
     dc_relative_mismatch: float
@@ -95,6 +105,7 @@ class Summary:
     passive: bool
     sweep: SweepSummary
     seconds: dict[str, float] = field(default_factory=dict)
+    metal_bodies: tuple[BodySummary, ...] = ()
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -132,6 +143,8 @@ def _build(cls, data):
         inner = [t for t in getattr(kind, "__args__", ()) if dataclasses.is_dataclass(t)]
         if dataclasses.is_dataclass(kind):
             value = _build(kind, value)
+        elif inner and isinstance(value, list):
+            value = tuple(_build(inner[0], v) for v in value)
         elif inner and value is not None:
             value = _build(inner[0], value)
         elif value is None and kind is float:

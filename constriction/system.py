@@ -33,6 +33,9 @@ def materials_of(spec: Spec) -> dict[str, Material]:
         materials["interphase"] = spec.interphase.material
     if spec.grains is not None and spec.grains.model == "layer":
         materials["grain_boundary"] = spec.grains.gb
+    for inclusion in spec.inclusions:
+        if inclusion.kind != "metal":  # metal is an equipotential, not a material (fem.py)
+            materials[inclusion.region] = inclusion.material
     return materials
 
 
@@ -61,10 +64,10 @@ def system_of(spec: Spec) -> tuple[TaggedMesh, System]:
     if gb is None:
         tm = tagged_mesh(mesh)
         return tm, assemble(tm, materials_of(spec), spec.mesh.order, surface_admittance(spec))
-    mesh, facing = split_grain_boundaries(mesh, _grain_numbers(mesh))
+    mesh, facing, twins = split_grain_boundaries(mesh, _grain_numbers(mesh))
     tm = tagged_mesh(mesh)
     return tm, assemble(tm, materials_of(spec), spec.mesh.order, surface_admittance(spec),
-                        grain_boundaries=(facing, *gb))
+                        grain_boundaries=(facing, *gb), twins=twins)
 
 
 def _grain_numbers(mesh) -> dict[int, int]:

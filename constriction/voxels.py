@@ -105,7 +105,9 @@ def grid_system(labels: Labels, spec: ImageSpec, progress: bool = True) -> tuple
     shorted, voids = _gas_groups(kind, dof, we[0])
     grid = VoxelGrid(shape=kind.shape, spacing_m=spacing, dof_of_node=dof, sigma=sigma, eps=eps, kind=kind,
                      we_metal=we_metal, floating_bodies=floating)
-    return grid, System(G=G, C=C, we=we, ce=ce, shorted=shorted, basis=None, floating=voids, grid=grid)
+    bodies = tuple(range(n_dofs - 2 - floating, n_dofs - 2))  # _number_nodes puts them before WE and CE
+    return grid, System(G=G, C=C, we=we, ce=ce, shorted=shorted, basis=None, floating=voids, grid=grid,
+                        bodies=bodies)
 
 
 def _metal_bodies(kind: np.ndarray) -> tuple[np.ndarray, int, set, set]:
