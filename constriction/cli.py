@@ -179,6 +179,10 @@ def _numbers(s) -> str:
                          "widen [sweep] to see it")
     else:
         lines.append("  no constriction arc (no gap or pore: R_dc = R_inf, or a blocking cell)")
+    for k, body in enumerate(s.metal_bodies, start=1):
+        lines.append(f"  floating metal {k}: {body.potential_V:.4g} V ({body.potential_phase_deg:+.2g}°), "
+                     f"{body.current_through_A:.4g} A through it at {body.frequency_Hz:.3g} Hz "
+                     f"(1 V across the cell)")
     mismatch = s.conservation.worst
     ok = mismatch < 1e-6
     lines.append(f"  checks: current in = current out to {mismatch:.1e} ({'ok' if ok else 'FAILED'}), "

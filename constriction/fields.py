@@ -103,6 +103,9 @@ def locate(p: np.ndarray, t: np.ndarray, points: np.ndarray, candidates: int = 6
         inside = (lam >= -1e-9).all(axis=0)
         element[todo[inside]] = near[todo[inside], k]
         weights[:, todo[inside]] = lam[:, inside]
+    missed = np.flatnonzero(element < 0)
+    if missed.size and candidates < t.shape[1] and candidates < 1024:  # big elements beside small ones
+        element[missed], weights[:, missed] = locate(p, t, points[:, missed], 8 * candidates)
     return element, weights
 
 
