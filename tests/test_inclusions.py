@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from constriction import SpecError
+from constriction import SpecError, spec_from_dict
 from constriction.fields import contact_current
 from constriction.geometry import build_mesh, estimate_elements
 from constriction.reduced import reduce
@@ -235,3 +235,33 @@ def test_insulating_particles_on_grain_boundaries_raise_the_grain_boundary_arc_o
     assert gb_ratio > 1 + blocked
     assert bulk_ratio == pytest.approx(1 + 1.5 * phi, abs=0.004)
     assert gb_ratio - 1 > 3 * (bulk_ratio - 1)
+
+
+def test_the_split_counts_what_blocks_and_keeps_what_conducts():
+    """Full contact on the cube: an insulating sphere is constriction (the reference fills
+    it with electrolyte), a metal sphere is part of the cell (the reference keeps it)."""
+    for material, constricts in (("insulator", True), ("metal", False)):
+        result = run(cube([sphere(material)]), progress=False, cpe_fit=False, fields=False)
+        c = result.summary.constriction
+        assert c.R_bulk_ohm == pytest.approx(result.summary.R_dc_ohm if not constricts else
+                                             SIDE * 1e-6 / (SIGMA * (SIDE * 1e-6) ** 2), rel=1e-9)
+        assert (c.R_cstr_ohm > 0.005 * c.R_bulk_ohm) == constricts
+
+
+def test_an_image_reports_its_floating_metal_too(tmp_path):
+    """A metal cube floating in the middle of a labelled image (z: 22 voxels of electrolyte
+    under 2 of metal): at half the potential by symmetry, with less current through it
+    than through the cell."""
+    labels = np.zeros((24, 24, 24), np.uint8)   # (z, y, x)
+    labels[-2:] = 2
+    labels[8:14, 9:15, 9:15] = 2
+    np.save(tmp_path / "cube.npy", labels)
+    spec = spec_from_dict({"image": {"path": str(tmp_path / "cube.npy"), "voxel_um": 1.0, "working_electrode": "+z",
+                                     "labels": {"0": "electrolyte", "2": "metal"}},
+                           "phases": {"electrolyte": {"kind": "electrolyte", "sigma_S_per_m": SIGMA, "eps_r": 10.0},
+                                      "metal": {"kind": "metal"}},
+                           "sweep": {"f_min_Hz": 1.0, "f_max_Hz": 1e9, "points_per_decade": 2}})
+    result = run(spec, progress=False, cpe_fit=False, split=False)
+    (body,) = result.summary.metal_bodies
+    assert body.potential_V == pytest.approx(0.5, abs=1e-9)
+    assert 0 < body.current_through_A < 1 / result.summary.R_dc_ohm
