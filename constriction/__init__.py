@@ -13,10 +13,20 @@ try:
 except PackageNotFoundError:  # run from a source tree that was never installed
     __version__ = "unknown"
 
-from .reader import load_spec, spec_from_dict
-from .spec import Spec, SpecError
-from .spectrum import Spectrum
-from .run import Result, run, write_result
+# name -> the module that defines it, imported on first use: `import constriction` (and
+# `constriction --version`) costs no Gmsh, scikit-fem or matplotlib
+_HOME = {"Spec": "spec", "SpecError": "spec", "load_spec": "reader", "spec_from_dict": "reader",
+         "Spectrum": "spectrum", "Result": "pipeline", "run": "pipeline", "write_result": "pipeline"}
 
-__all__ = ["__version__", "Spec", "SpecError", "load_spec", "spec_from_dict", "Spectrum", "Result", "run",
-           "write_result"]
+__all__ = ["__version__", *_HOME]
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module 'constriction' has no attribute {name!r}")
+    from importlib import import_module
+    return getattr(import_module(f".{_HOME[name]}", __name__), name)
+
+
+def __dir__():
+    return sorted(__all__)

@@ -22,22 +22,24 @@ import math
 import sys
 from pathlib import Path
 
-from .geometry import MeshError
-from .image import ImageError
-from .linalg import BACKENDS
-from .measured import MeasurementError
-from .output import OutputError, ResultError
-from .run import MAX_ELEMENTS, MAX_VOXELS, PLOTS, SWEEPS
-from .reader import load_spec
-from .spec import SpecError
+from .options import BACKENDS, MAX_ELEMENTS, MAX_VOXELS, PLOTS, SWEEPS
 
-# what a user gave us that we cannot use: one line, exit status 2, nothing written
-USER_ERRORS = (SpecError, OutputError, MeasurementError, ResultError, MeshError, ImageError)
+
+def user_errors() -> tuple[type, ...]:
+    """What a user gave us that we cannot use: one line, exit status 2, nothing written.
+    (Imported here, not at the top: `constriction --version` needs none of it.)"""
+    from .geometry import MeshError
+    from .image import ImageError
+    from .measured import MeasurementError
+    from .output import OutputError, ResultError
+    from .spec import SpecError
+    return SpecError, OutputError, MeasurementError, ResultError, MeshError, ImageError
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    refused = user_errors()
     try:
         if args.command == "study":
             from .study_cli import study_command
@@ -46,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             from .measured_cli import measured_command
             return measured_command(args)
         return _run(args) if args.command == "run" else _plot(args)
-    except USER_ERRORS as err:
+    except refused as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 
@@ -130,7 +132,8 @@ def _study_parser(commands):
 
 
 def _plot(args) -> int:
-    from .run import draw_plots
+    from .output import ResultError
+    from .pipeline import draw_plots
     if not (args.result / "summary.json").is_file():
         raise ResultError(f"{args.result}: not a result folder (no summary.json)")
     kinds = tuple(PLOTS) if args.kind == "all" else (args.kind,)
@@ -141,7 +144,9 @@ def _plot(args) -> int:
 
 
 def _run(args) -> int:
-    from .run import check_out, run, write_result
+    from .reader import load_spec
+    from .pipeline import check_out, run, write_result
+    from .spec import SpecError
 
     spec = load_spec(args.spec)
     out = check_out(args.out or Path("results") / spec.name)  # before any computing

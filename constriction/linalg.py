@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-BACKENDS = ("auto", "superlu", "pardiso", "amg")
+from .options import BACKENDS
 AMG_RTOL = 1e-12
 AMG_MIN_UNKNOWNS = 5_000
 

@@ -30,7 +30,7 @@ def measured_command(args) -> int:
 def _compare(args, measured: Spectrum, out: Path) -> int:
     from .compare import compare
     from .plot import comparison as comparison_plot, kramers_kronig as kk_plot, save
-    from .run import read_result_data
+    from .pipeline import read_result_data
     data = read_result_data(args.simulated, ("nyquist",))
     simulated, sim_area = data["nyquist"], data["summary"].area_um2
     if not sim_area > 0:

@@ -315,7 +315,7 @@ def run_case(case: Case, cases_dir: str, outputs: tuple[str, ...] = SCALARS) -> 
     """Run one case and write its file atomically; a failure is recorded, not raised.
     Only what `outputs` needs is computed: no fields, no plots, no CPE fit, and the
     reference cells of the split only when one of its parts is kept."""
-    from .run import run
+    from .pipeline import run
     record = {"key": case.key, "coords": case.coords, "spec": case.spec}
     try:
         result = run(spec_from_dict(case.spec, name=case.key), progress=False, cpe_fit=False, fields=False,

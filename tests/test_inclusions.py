@@ -9,7 +9,7 @@ from constriction import SpecError, spec_from_dict
 from constriction.fields import contact_current
 from constriction.geometry import build_mesh, estimate_elements
 from constriction.reduced import reduce
-from constriction.run import run
+from constriction import run
 from constriction.solve import body_currents, dc_resistance, driven_solve, sweep_direct
 
 from conftest import make_spec, system_of

@@ -100,7 +100,7 @@ def test_plots_draw_on_the_axes_they_are_given_and_leave_the_backend_alone():
     assert list(first.bode(axes=axes)) == list(axes) and len(axes[0].lines) == 1
     plt.close(fig)
     plt.close(fig2)
-    code = ("import matplotlib; import constriction, constriction.plot, constriction.run; "
+    code = ("import matplotlib; import constriction, constriction.plot, constriction.pipeline; "
             "import numpy as np; from constriction.spectrum import Spectrum; "
             "Spectrum(np.logspace(0, 3, 5), np.ones(5) + 0j).nyquist(); print(matplotlib.get_backend())")
     for backend in ("svg", "pdf"):

@@ -91,7 +91,7 @@ def test_two_worker_local_cluster_gives_the_serial_numbers(serial_results, tmp_p
 
 
 def test_a_failing_case_is_recorded_and_the_study_goes_on(tmp_path, monkeypatch):
-    run_module = sys.modules["constriction.run"]  # the module, not the function of that name
+    run_module = sys.modules["constriction.pipeline"]
     real_run = run_module.run
 
     def flaky(spec, **kw):

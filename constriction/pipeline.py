@@ -19,6 +19,7 @@ from .fields import (ContactCurrent, Fields, contact_current, fields_of, read_co
 from .geometry import estimate_elements
 from .image import ImageSpec, check_image_size
 from .linalg import choose_backend
+from .options import MAX_ELEMENTS, MAX_VOXELS, PLOTS, SWEEPS
 from .output import ResultError, check_folder, write_folder
 from .plot import bode, current_map, drt, equipotentials, nyquist, save
 from .progress import say as progress_line
@@ -32,9 +33,6 @@ from .solve import body_currents, dc_resistance, driven_solve, sweep_direct
 from .units import EPS0, UM
 from .voxel_fields import GridFields, grid_contact_current, grid_fields, read_vti, write_vti
 
-SWEEPS = ("reduced", "direct")
-
-
 @dataclass(frozen=True)
 class Result:
     spec: Spec
@@ -43,10 +41,6 @@ class Result:
     model: ReducedModel | None = None  # the reduced sweep's pole-residue form (its DRT)
     fields: Fields | None = None       # potentials at a low and a high frequency
     current: ContactCurrent | None = None  # current density on the contacts, lowest frequency
-
-
-MAX_ELEMENTS = 400_000  # about 6e5 P2 unknowns: what a 24 GiB machine meshes and solves
-MAX_VOXELS = 256**3      # about 16 GiB at 1 KiB per voxel (benchmarks/README.md)
 
 
 def check_size(spec: Spec | ImageSpec, max_elements: int = MAX_ELEMENTS, max_voxels: int = MAX_VOXELS) -> int:
@@ -202,10 +196,6 @@ def field_frequencies(f_min: float, f_max: float, arc, tau_electrolyte_s: float)
         return f_min, f_max
     f_electrolyte = 1 / (2 * np.pi * tau_electrolyte_s)
     return f_min, float(np.clip(np.sqrt(arc.f_apex_Hz * f_electrolyte), f_min, f_max))
-
-
-PLOTS = {"nyquist": "nyquist.png", "bode": "bode.png", "drt": "drt.png",
-         "equipotentials": "equipotentials.png", "current": "current.png"}
 
 
 DATA_FILES = ("spectrum.csv", "summary.json", "drt.csv", "fields.vtu", "fields.vti", "contacts.vtu")
