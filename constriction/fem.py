@@ -130,8 +130,8 @@ def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
         return dofs if twins is None else np.flatnonzero(np.isin(twins, twins[dofs]))
 
     metal_we = metal("metal_we")
-    we = np.union1d(basis.get_dofs(tm.boundaries["we"]).all(), metal_we)
-    ce = np.union1d(basis.get_dofs(tm.boundaries["ce"]).all(), metal("metal_ce"))
+    we = np.union1d(facet_dofs(basis, tm.boundaries["we"]), metal_we)
+    ce = np.union1d(facet_dofs(basis, tm.boundaries["ce"]), metal("metal_ce"))
     if np.intersect1d(we, ce).size:
         raise ValueError("working and counter electrode share dofs: the cell is too thin for its mesh")
     shorted = np.unique(np.concatenate(shorted)) if shorted else np.array([], int)
@@ -176,6 +176,14 @@ def merge_bodies(system: System, bodies) -> System:
                    bodies=tuple(kept.size + k for k in range(len(bodies))), expand=P, body_flux=flux)
 
 
+def facet_dofs(basis: Basis, facets: np.ndarray) -> np.ndarray:
+    """Every dof on the given facets: for P1 their vertices (without building the mesh's
+    edges, as the general path does)."""
+    if isinstance(basis.elem, ElementTetP1):
+        return np.unique(basis.mesh.facets[:, facets])
+    return basis.get_dofs(facets).all() if len(facets) else np.array([], int)
+
+
 def _components(element_dofs: np.ndarray) -> tuple[np.ndarray, ...]:
     """The dofs of each connected group of elements (elements sharing a dof connect)."""
     from scipy.sparse.csgraph import connected_components
@@ -199,8 +207,8 @@ def _with_surface_admittance(tm, basis, G, C, metal_we, g, c):
     G = sp.bmat([[G, None], [None, sp.csr_matrix((1, 1))]]) + G_s
     C = sp.bmat([[C, None], [None, sp.csr_matrix((1, 1))]]) + C_s
     other_metal = np.setdiff1d(tm.boundaries["we"], contacts)
-    held = basis.get_dofs(other_metal).all() if other_metal.size else np.array([], int)
-    held = np.union1d(held, np.setdiff1d(metal_we, basis.get_dofs(contacts).all()))
+    held = facet_dofs(basis, other_metal)
+    held = np.union1d(held, np.setdiff1d(metal_we, facet_dofs(basis, contacts)))
     return G, C, np.append(held, n), (G_s.tocsr(), C_s.tocsr())
 
 

@@ -15,7 +15,7 @@ from scipy.sparse.linalg import spsolve
 from scipy.spatial import cKDTree
 from skfem import FacetBasis
 
-from .fem import System, mass
+from .fem import System, facet_dofs, mass
 from .mesh import UM
 
 SECTION_POINTS = 241  # per axis of the vertical section
@@ -66,7 +66,10 @@ def _with_section(frequency_Hz, points_um, tetrahedra, potential, thickness_um, 
     x = np.linspace(points_um[0].min(), points_um[0].max(), SECTION_POINTS)[1:-1]
     z = np.linspace(0.0, thickness_um, SECTION_POINTS)[1:-1]
     X, Z = np.meshgrid(x, z)
-    element, weights = locate(points_um, tetrahedra[:4], np.vstack([X.ravel(), np.zeros(X.size), Z.ravel()]))
+    y = points_um[1, tetrahedra[:4]]
+    crossing = np.flatnonzero((y.min(axis=0) <= 0) & (y.max(axis=0) >= 0))  # the only ones the plane cuts
+    element, weights = locate(points_um, tetrahedra[:4, crossing], np.vstack([X.ravel(), np.zeros(X.size), Z.ravel()]))
+    element = np.where(element >= 0, crossing[np.maximum(element, 0)], -1)
     shape = weights if len(tetrahedra) == 4 else quadratic_shape(weights)
     sections = (potential[:, tetrahedra[:, element]] * shape).sum(axis=1)
     sections[:, element < 0] = np.nan
@@ -146,7 +149,7 @@ def contact_current(system: System, x: np.ndarray, frequency_Hz: float) -> Conta
     mesh = system.basis.mesh
     facets = mesh.boundaries.get("contacts", mesh.boundaries["we"])  # no spot: the gap ceiling
     M = mass.assemble(FacetBasis(mesh, system.basis.elem, facets=facets)).tocsr()
-    dofs = system.basis.get_dofs(facets).all()
+    dofs = facet_dofs(system.basis, facets)
     M = M[dofs][:, dofs].tocsc()
     s = 2j * np.pi * frequency_Hz
     if system.surface is None:

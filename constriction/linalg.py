@@ -66,14 +66,29 @@ def factorize(A: sp.spmatrix, backend: str = "auto") -> Callable[[np.ndarray], n
     """Factorise the symmetric matrix A once; return a function solving A x = b."""
     backend = choose_backend(backend, np.iscomplexobj(A.data), A.shape[0])
     if backend == "superlu":
-        return _superlu(A)
+        return _superlu(A, nested_dissection(A))
     if backend == "pardiso":
         return _pardiso(A.tocsr())
     return _amg(A.tocsr())
 
 
-def _superlu(A: sp.spmatrix):
-    order = nested_dissection(A)
+def pattern_factorizer(backend: str = "auto") -> Callable[[sp.spmatrix], Callable]:
+    """`factorize` for a sequence of matrices with one sparsity pattern (the shifts of a
+    reduced model): SuperLU's fill-reducing ordering is computed for the first only."""
+    orders = []
+
+    def factor(A: sp.spmatrix):
+        chosen = choose_backend(backend, np.iscomplexobj(A.data), A.shape[0])
+        if chosen != "superlu":
+            return factorize(A, chosen)
+        if not orders:
+            orders.append(nested_dissection(A))
+        return _superlu(A, orders[0])
+    return factor
+
+
+def _superlu(A: sp.spmatrix, order: np.ndarray | None):
+    """SuperLU without pivoting, under the given METIS ordering (None: SuperLU's own)."""
     if order is None:
         lu = spla.splu(A.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
                        options={"SymmetricMode": True})

@@ -214,7 +214,8 @@ def check_out(out_dir: str | Path) -> Path:
 def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
     """Write the result into `out_dir`, all or nothing (see output.py: a folder that holds
     anything we did not write is refused). Data: spectrum.csv, summary.json, drt.csv
-    (reduced sweep), fields.vtu, contacts.vtu; plots drawn from those files.
+    (reduced sweep), fields.vtu, contacts.vtu; plots drawn from the result in memory
+    (the numbers those files hold; `constriction plot` redraws them from the files).
     Returns {what: path}."""
     written = {"spectrum": "spectrum.csv", "summary": "summary.json"}
     if result.model is not None:
@@ -238,19 +239,20 @@ def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
             write_vtu(result.fields, tmp / written["fields (VTK)"])
         if result.current is not None:
             write_contact_vtu(result.current, tmp / written["contact current (VTK)"])
-        plots.update(draw_plots(tmp))
+        plots.update(draw_plots(tmp, data=_plot_data(result)))
 
     out_dir = write_folder(out_dir, "run", is_result_file, fill)
     return {what: out_dir / name for what, name in written.items()} | \
            {f"{kind} plot": out_dir / path.name for kind, path in plots.items()}
 
 
-def draw_plots(result_dir: str | Path, kinds=tuple(PLOTS)) -> dict[str, Path]:
-    """Draw the plots of a result folder from its data files; a kind whose data the
-    folder lacks (drt after a direct sweep) is skipped. Every file is read (ResultError
-    if one is missing or damaged) before any plot is drawn. Returns {kind: path}."""
+def draw_plots(result_dir: str | Path, kinds=tuple(PLOTS), data: dict | None = None) -> dict[str, Path]:
+    """Draw the plots of a result folder from its data files (or from `data`, what
+    read_result_data would read from them); a kind whose data the folder lacks (drt
+    after a direct sweep) is skipped. Every file is read (ResultError if one is missing
+    or damaged) before any plot is drawn. Returns {kind: path}."""
     folder = Path(result_dir)
-    data = read_result_data(folder, kinds)
+    data = read_result_data(folder, kinds) if data is None else data
     title = data["summary"].name
     if "nyquist" in data:
         save(nyquist(data["nyquist"], title=title), folder / PLOTS["nyquist"])
@@ -263,6 +265,18 @@ def draw_plots(result_dir: str | Path, kinds=tuple(PLOTS)) -> dict[str, Path]:
     if "current" in data:
         save(current_map(data["current"]), folder / PLOTS["current"])
     return {kind: folder / PLOTS[kind] for kind in kinds if kind in data}
+
+
+def _plot_data(result: Result) -> dict:
+    """What each plot draws, from a result in memory (as read_result_data reads it)."""
+    data = {"summary": result.summary, "nyquist": result.spectrum, "bode": result.spectrum}
+    if result.model is not None:
+        data["drt"] = (result.model.relaxation_times_s, result.model.resistances_ohm)
+    if result.fields is not None:
+        data["equipotentials"] = result.fields
+    if result.current is not None:
+        data["current"] = result.current
+    return data
 
 
 def read_result_data(folder: Path, kinds) -> dict:

@@ -58,7 +58,7 @@ def save(drawn, path: str | Path, dpi: int = 150) -> Path:
     """Write the figure of `drawn` (an Axes, or a sequence of them) to `path` and close it."""
     ax = np.ravel(drawn)[0] if isinstance(drawn, (list, tuple, np.ndarray)) else drawn
     fig = ax.figure
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    fig.savefig(path, dpi=dpi)  # the layout engine of _axes places everything: no second draw
     plt.close(fig)
     return Path(path)
 

@@ -25,7 +25,7 @@ import numpy as np
 import scipy.linalg as la
 
 from .fem import System
-from .linalg import factorize
+from .linalg import pattern_factorizer
 from .progress import Progress
 
 CANDIDATES_PER_DECADE = 20
@@ -125,9 +125,10 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     V = np.zeros((len(I), 0))
     Y_old, error, mismatch, stalled = None, np.inf, 0.0, 0
     bar = Progress("reduced model", unit="shift", enabled=progress, every_s=0.0)
+    factorize = pattern_factorizer(backend)  # every shift has the pattern of G_II + C_II
     for n_done in range(MAX_SHIFTS):
         s = 2 * np.pi * shifts[n_done]
-        solve = factorize((G_II + s * C_II).tocsr(), backend)
+        solve = factorize((G_II + s * C_II).tocsr())
         x = solve(-(g + s * c))
         dx = solve(-(C_II @ x + c))
         del solve  # the factorisation (or AMG hierarchy) goes before the next one is built
