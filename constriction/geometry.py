@@ -220,7 +220,6 @@ def _inclusion_groups(spec: Spec, pieces_of: list[list[int]], we_faces: list[int
 
 def _bodies(pieces: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
     """Metal pieces grouped into connected bodies (pieces sharing any point connect)."""
-    points = [_points(3, [p]) for p, _ in pieces]
     label = list(range(len(pieces)))
 
     def root(k):
@@ -229,10 +228,10 @@ def _bodies(pieces: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
             k = label[k]
         return k
 
-    for a in range(len(pieces)):
-        for b in range(a):
-            if points[a] & points[b]:
-                label[root(a)] = root(b)
+    first_at: dict[int, int] = {}  # Gmsh point -> the first piece seen on it
+    for k, (piece, _) in enumerate(pieces):
+        for point in _points(3, [piece]):
+            label[root(k)] = root(first_at.setdefault(point, k))
     bodies: dict[int, list] = {}
     for k, piece in enumerate(pieces):
         bodies.setdefault(root(k), []).append(piece)

@@ -33,6 +33,7 @@ from .solve import body_currents, dc_resistance, driven_solve, sweep_direct
 from .units import EPS0, UM
 from .voxel_fields import GridFields, grid_contact_current, grid_fields, read_vti, write_vti
 
+
 @dataclass(frozen=True)
 class Result:
     spec: Spec
