@@ -58,7 +58,9 @@ def save(drawn, path: str | Path, dpi: int = 150) -> Path:
     """Write the figure of `drawn` (an Axes, or a sequence of them) to `path` and close it."""
     ax = np.ravel(drawn)[0] if isinstance(drawn, (list, tuple, np.ndarray)) else drawn
     fig = ax.figure
-    fig.savefig(path, dpi=dpi)  # the layout engine of _axes places everything: no second draw
+    # the layout engine of _axes places everything; only an equal-aspect panel (Nyquist)
+    # leaves bands it cannot fill, which a tight bounding box (a second draw) trims
+    fig.savefig(path, dpi=dpi, bbox_inches="tight" if ax.get_aspect() == 1.0 else None)
     plt.close(fig)
     return Path(path)
 
