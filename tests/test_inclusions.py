@@ -265,3 +265,20 @@ def test_an_image_reports_its_floating_metal_too(tmp_path):
     (body,) = result.summary.metal_bodies
     assert body.potential_V == pytest.approx(0.5, abs=1e-9)
     assert 0 < body.current_through_A < 1 / result.summary.R_dc_ohm
+
+
+def test_the_command_refuses_overlapping_inclusions_in_one_line(tmp_path, capsys):
+    from constriction.cli import main
+    spec = tmp_path / "overlap.toml"
+    spec.write_text(
+        '[cell]\nshape = "box"\nside_um = 20.0\nthickness_um = 20.0\n'
+        '[materials.electrolyte]\nsigma_S_per_m = 1.0\neps_r = 10.0\n'
+        '[sweep]\nf_min_Hz = 1.0\nf_max_Hz = 1e6\n'
+        '[[inclusions]]\nshape = "sphere"\ncentre_um = [0, 0, 10]\nradius_um = 2\nmaterial = "metal"\n'
+        '[[inclusions]]\nshape = "box"\ncentre_um = [0, 0, 12]\nsize_um = [1, 1, 1]\nmaterial = "insulator"\n')
+    assert main(["run", str(spec), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()   # progress lines, then the error
+    assert err[-1] == (f"error: {spec}: inclusions[1]: overlaps inclusions[0] (touching is allowed, sharing "
+                       f"volume is not, unless both are metal)")
+    assert not any("Traceback" in line for line in err)
+    assert not (tmp_path / "out").exists()
