@@ -37,6 +37,9 @@ from .mesh import TaggedMesh
 from .units import EPS0
 
 
+CHUNK = 100_000  # elements assembled at once
+
+
 @BilinearForm
 def laplace(u, v, w):
     return dot(grad(u), grad(v))
@@ -111,14 +114,17 @@ def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
     g in S/m², c in F/m²): zero-thickness GBs, P1 only; `twins` then gives the node
     each dof was split from, so that metal on a grain boundary stays one body."""
     element = ElementTetP2() if order == 2 else ElementTetP1()
-    basis = Basis(tm.mesh, element)
+    # on straight tetrahedra grad(u) . grad(v) has degree 2 (order - 1): a rule of that
+    # degree is exact, and smaller than scikit-fem's default (degree 2 order); the basis
+    # over all elements only numbers the dofs, so one point per element will do there
+    exact = 2 * (order - 1)
+    basis = Basis(tm.mesh, element, intorder=0)
     n = basis.N
     G = sp.csr_matrix((n, n))
     C = sp.csr_matrix((n, n))
     shorted = []
     for name, material in materials.items():
-        region = Basis(tm.mesh, element, elements=tm.regions[name])
-        K = laplace.assemble(region)
+        K = _laplacian(tm.mesh, element, tm.regions[name], exact, n)
         G = G + material.sigma_S_per_m * K
         C = C + EPS0 * material.eps_r * K
         if name in shorted_regions:
@@ -150,6 +156,16 @@ def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
     if twins is not None:
         bodies = tuple(np.flatnonzero(np.isin(twins, twins[body])) for body in bodies)
     return merge_bodies(system, bodies)
+
+
+def _laplacian(mesh, element, elements: np.ndarray, intorder: int, n: int) -> sp.csr_matrix:
+    """The Laplacian of a region, assembled CHUNK elements at a time: the per-element
+    entries (16 or 100 per tetrahedron, with their row and column indices) then never
+    exist for the whole region at once."""
+    K = sp.csr_matrix((n, n))
+    for start in range(0, len(elements), CHUNK):
+        K = K + laplace.assemble(Basis(mesh, element, elements=elements[start:start + CHUNK], intorder=intorder))
+    return K.tocsr()
 
 
 def merge_bodies(system: System, bodies) -> System:
