@@ -165,16 +165,6 @@ class Inclusion:
                 tuple(c + h for c, h in zip(self.centre_um, half)))
 
     @property
-    def volume_um3(self) -> float:
-        if self.shape == "sphere":
-            return 4 / 3 * math.pi * self.radius_um**3
-        if self.shape == "ellipsoid":
-            return 4 / 3 * math.pi * math.prod(self.semi_axes_um)
-        if self.shape == "box":
-            return math.prod(self.size_um)
-        return math.pi * self.radius_um**2 * math.dist(self.start_um, self.end_um)
-
-    @property
     def surface_um2(self) -> float:
         """Surface area (µm²; an ellipsoid's by Thomsen's formula, within 1.1 %)."""
         if self.shape == "sphere":
