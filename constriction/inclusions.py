@@ -68,6 +68,9 @@ def _kind(t: dict, where: str) -> tuple[str, Material | None]:
     if isinstance(m, dict):
         if "eps_r" in t:
             raise SpecError(f"{where}.eps_r", "belongs in the material table")
+        if m.get("sigma_S_per_m") == 0:
+            raise SpecError(f"{where}.material.sigma_S_per_m", 'must be > 0: a body that does not conduct is '
+                                                               'material = "insulator" (with its eps_r)')
         return "material", _material(m, f"{where}.material", {"activation_eV", "T_ref_K"})
     if m == "metal":
         if "eps_r" in t:

@@ -145,6 +145,7 @@ def test_metal_joining_both_electrodes_is_a_short_circuit():
     ([sphere("metal", centre=(9.0, 0, 10.0))], "inclusions[0]", "outside the side"),
     ([sphere("plastic")], "inclusions[0].material", "metal"),
     ([sphere("metal", eps_r=3.0)], "inclusions[0].eps_r", "equipotential"),
+    ([sphere({"sigma_S_per_m": 0, "eps_r": 5.0})], "inclusions[0].material.sigma_S_per_m", "insulator"),
     ([{"shape": "cone", "material": "metal"}], "inclusions[0].shape", "sphere"),
     ([{"shape": "box", "centre_um": [0, 0, 10], "size_um": [1, -1, 1], "material": "metal"}],
      "inclusions[0].size_um", "> 0"),
