@@ -35,17 +35,22 @@ def main():
     parser.add_argument("--cases", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    rates = {}
+    rates, R_dc = {}, {}
     for label, kw in (("serial", {"serial": True}), (f"{args.workers} workers", {"workers": args.workers})):
         with tempfile.TemporaryDirectory() as out:
             t0 = time.perf_counter()
             ds = run_study(study(args.cases, label), out, progress=False, **kw)
             seconds = time.perf_counter() - t0
         assert (ds["status"] == "ok").all()
+        R_dc[label] = ds["R_dc_ohm"].values
         rates[label] = args.cases / seconds * 60
         print(f"{label:>10}: {args.cases} cases in {seconds:6.1f} s = {rates[label]:5.1f} cases/min")
     serial, parallel = rates.values()
     print(f"speed-up with {args.workers} workers: {parallel / serial:.2f}x")
+    one, other = R_dc.values()
+    difference = float(abs(other / one - 1).max())
+    print(f"largest relative difference of R_dc, serial vs {args.workers} workers: {difference:.1e}")
+    assert difference <= 1e-9
 
 
 if __name__ == "__main__":

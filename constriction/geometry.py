@@ -22,12 +22,11 @@ curves and points), never from coordinates.
 from __future__ import annotations
 
 import math
-import tempfile
 from contextlib import contextmanager
-from pathlib import Path
 
 import gmsh
 import meshio
+import numpy as np
 
 from .grains import grain_volumes, shared_faces
 from .spec import Spec, SpecError
@@ -54,10 +53,38 @@ def build_mesh(spec: Spec, verbose: bool = False) -> meshio.Mesh:
             raise MeshError(f"Gmsh could not mesh this geometry ({str(err).strip()[:120]}); features far "
                             f"thinner than their neighbours' element size are the usual cause: "
                             f"check the sizes in [mesh] against the smallest feature") from None
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "cell.msh"
-            gmsh.write(str(path))
-            return meshio.read(path, file_format="gmsh")
+        return _read_mesh()
+
+
+def _read_mesh() -> meshio.Mesh:
+    """The mesh in Gmsh's memory as meshio would read it from a .msh file: one cell block
+    per entity of a physical group (tetrahedra of volumes, triangles of surfaces), the
+    groups as cell sets, each block's entity as "gmsh:geometrical"; only the nodes the
+    tetrahedra use, numbered in the order of their Gmsh tags."""
+    kinds = {3: ("tetra", 4), 2: ("triangle", 2)}
+    groups = {dim: [(gmsh.model.getPhysicalName(dim, tag), set(gmsh.model.getEntitiesForPhysicalGroup(dim, tag)))
+                    for _, tag in gmsh.model.getPhysicalGroups(dim)] for dim in kinds}
+    blocks = []  # (dim, entity, node tags of its elements)
+    for dim in (2, 3):
+        for entity in sorted({e for _, entities in groups[dim] for e in entities}):
+            element_type = kinds[dim][1]
+            _, nodes = gmsh.model.mesh.getElementsByType(element_type, entity)
+            blocks.append((dim, entity, np.asarray(nodes, dtype=np.int64).reshape(-1, dim + 1)))
+    used = np.unique(np.concatenate([nodes.ravel() for dim, _, nodes in blocks if dim == 3]))
+    number = np.full(used.max() + 1, -1, dtype=np.int64)
+    number[used] = np.arange(used.size)
+    tags, xyz, _ = gmsh.model.mesh.getNodes(returnParametricCoord=False)
+    tags = np.asarray(tags, dtype=np.int64)
+    keep = tags <= used.max()
+    keep[keep] = number[tags[keep]] >= 0
+    coordinates = np.empty((used.size, 3))
+    coordinates[number[tags[keep]]] = np.asarray(xyz).reshape(-1, 3)[keep]
+    cells = [meshio.CellBlock(kinds[dim][0], number[nodes]) for dim, _, nodes in blocks]
+    cell_sets = {name: [np.arange(len(nodes)) if d == dim and entity in entities else np.arange(0)
+                        for d, entity, nodes in blocks]
+                 for dim in kinds for name, entities in groups[dim]}
+    geometrical = [np.full(len(nodes), entity) for _, entity, nodes in blocks]
+    return meshio.Mesh(coordinates, cells, cell_sets=cell_sets, cell_data={"gmsh:geometrical": geometrical})
 
 
 class MeshError(ValueError):

@@ -4,8 +4,8 @@ A is symmetric: real positive definite (real shifts s > 0, DC) or complex symmet
 (s = j omega). Backends:
 
     superlu  scipy's SuperLU, always there, real or complex. The matrix is permuted
-             symmetrically by a METIS nested-dissection ordering (pymetis; minimum degree
-             if it is missing) and factorised in symmetric mode with no partial pivoting
+             symmetrically by a METIS nested-dissection ordering (pymetis; SuperLU's
+             minimum degree below METIS_MIN_UNKNOWNS or if pymetis is missing) and factorised in symmetric mode with no partial pivoting
              (diag_pivot_thresh=0): at low frequency omega*eps0 entries of the gaps sit
              beside sigma entries of the electrolyte, and partial pivoting would wreck the
              fill-reducing ordering (DESIGN.md). Symmetric matrices with positive
@@ -32,6 +32,7 @@ import scipy.sparse.linalg as spla
 from .options import BACKENDS
 AMG_RTOL = 1e-12
 AMG_MIN_UNKNOWNS = 5_000
+METIS_MIN_UNKNOWNS = 10_000  # below, SuperLU's own minimum degree orders faster (benchmarks/README.md)
 
 
 def available_backends() -> list[str]:
@@ -66,7 +67,7 @@ def factorize(A: sp.spmatrix, backend: str = "auto") -> Callable[[np.ndarray], n
     """Factorise the symmetric matrix A once; return a function solving A x = b."""
     backend = choose_backend(backend, np.iscomplexobj(A.data), A.shape[0])
     if backend == "superlu":
-        return _superlu(A, nested_dissection(A))
+        return _superlu(A, fill_reducing_order(A))
     if backend == "pardiso":
         return _pardiso(A.tocsr())
     return _amg(A.tocsr())
@@ -82,7 +83,7 @@ def pattern_factorizer(backend: str = "auto") -> Callable[[sp.spmatrix], Callabl
         if chosen != "superlu":
             return factorize(A, chosen)
         if not orders:
-            orders.append(nested_dissection(A))
+            orders.append(fill_reducing_order(A))
         return _superlu(A, orders[0])
     return factor
 
@@ -101,6 +102,12 @@ def _superlu(A: sp.spmatrix, order: np.ndarray | None):
         x[order] = lu.solve(b[order])
         return x
     return solve
+
+
+def fill_reducing_order(A: sp.spmatrix) -> np.ndarray | None:
+    """METIS nested dissection from METIS_MIN_UNKNOWNS up; None (SuperLU's minimum
+    degree, also without pivoting) below, where it is faster."""
+    return nested_dissection(A) if A.shape[0] >= METIS_MIN_UNKNOWNS else None
 
 
 def nested_dissection(A: sp.spmatrix) -> np.ndarray | None:

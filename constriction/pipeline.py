@@ -21,7 +21,6 @@ from .image import ImageSpec, check_image_size
 from .linalg import choose_backend
 from .options import MAX_ELEMENTS, MAX_VOXELS, PLOTS, SWEEPS
 from .output import ResultError, check_folder, write_folder
-from .plot import bode, current_map, drt, equipotentials, nyquist, save
 from .progress import say as progress_line
 from .reduced import ReducedModel, reduce
 from .spec import Spec, SpecError
@@ -59,7 +58,7 @@ def check_size(spec: Spec | ImageSpec, max_elements: int = MAX_ELEMENTS, max_vox
 
 def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6,
         progress: bool = True, cpe_fit: bool = True, max_elements: int = MAX_ELEMENTS,
-        max_voxels: int = MAX_VOXELS, split: bool = True, fields: bool = True) -> Result:
+        max_voxels: int = MAX_VOXELS, split: bool = True, fields: bool = True, arc: bool = True) -> Result:
     """Mesh (or voxelise), assemble and sweep the cell described by `spec`.
 
     sweep: "reduced" (default; reduced-order model to relative tolerance `tol`) or
@@ -69,7 +68,8 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
     max_elements, max_voxels: refuse (SpecError, before meshing) a mesh estimated larger,
     or an image with more voxels.
     split, fields: solve the reference cells of the static/dynamic split, and compute the
-    fields and the contact current (a study case that keeps neither skips them)."""
+    fields and the contact current, and read the constriction arc off the spectrum (a
+    study case skips what it does not keep)."""
     if sweep not in SWEEPS:
         raise ValueError(f"unknown sweep {sweep!r} (choose from {', '.join(SWEEPS)})")
     spec = spec.at()  # every material at the spec's temperature, once, for everything below
@@ -115,10 +115,10 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
 
     tau_electrolyte = EPS0 * spec.electrolyte.eps_r / spec.electrolyte.sigma_S_per_m
     arc_spectrum = spectrum
-    if model is not None:  # read the arc off a dense evaluation, not the requested points
+    if arc and model is not None:  # read the arc off a dense evaluation, not the requested points
         dense = np.logspace(np.log10(f[0]), np.log10(f[-1]), int(40 * np.log10(f[-1] / f[0])) + 1)
         arc_spectrum = Spectrum(dense, model.impedance(dense))
-    arc = constriction_arc(arc_spectrum, R_dc, R_inf, tau_electrolyte)
+    arc = constriction_arc(arc_spectrum, R_dc, R_inf, tau_electrolyte) if arc else None
     arc_cpe = None
     if cpe_fit and arc is not None:
         say(f"{spec.name}: R || CPE fit of the constriction arc")
@@ -252,6 +252,7 @@ def draw_plots(result_dir: str | Path, kinds=tuple(PLOTS), data: dict | None = N
     read_result_data would read from them); a kind whose data the folder lacks (drt
     after a direct sweep) is skipped. Every file is read (ResultError if one is missing
     or damaged) before any plot is drawn. Returns {kind: path}."""
+    from .plot import bode, current_map, drt, equipotentials, nyquist, save  # matplotlib: only to draw
     folder = Path(result_dir)
     data = read_result_data(folder, kinds) if data is None else data
     title = data["summary"].name

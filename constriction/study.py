@@ -309,23 +309,38 @@ def _units(key: str) -> str:
 # ---------------------------------------------------------------- one case (runs on a worker)
 
 SPLIT_OUTPUTS = ("R_bulk_ohm", "R_static_ohm", "R_dynamic_ohm", "R_cstr_ohm")
+ARC_OUTPUTS = ("C_cstr_F", "tau_cstr_s", "R_arc_ohm", "f_apex_Hz")
 
 
 def run_case(case: Case, cases_dir: str, outputs: tuple[str, ...] = SCALARS) -> dict:
     """Run one case and write its file atomically; a failure is recorded, not raised.
-    Only what `outputs` needs is computed: no fields, no plots, no CPE fit, and the
-    reference cells of the split only when one of its parts is kept."""
+    Only what `outputs` needs is computed: no fields, no plots, no CPE fit, the
+    reference cells of the split only when one of its parts is kept, the constriction
+    arc only when one of its numbers is."""
     from .pipeline import run
     record = {"key": case.key, "coords": case.coords, "spec": case.spec}
     try:
         result = run(spec_from_dict(case.spec, name=case.key), progress=False, cpe_fit=False, fields=False,
-                     split=any(k in outputs for k in SPLIT_OUTPUTS))
+                     split=any(k in outputs for k in SPLIT_OUTPUTS), arc=any(k in outputs for k in ARC_OUTPUTS))
         record.update(status="ok", **_outputs(result))
     except Exception as err:  # a failing case must not stop the study
         record.update(status="failed", error=f"{type(err).__name__}: {err}",
                       traceback=traceback.format_exc(limit=5))
     _write_case(record, cases_dir)
     return {"key": case.key, "status": record["status"]}
+
+
+def run_cases(batch: list[Case], cases_dir: str, outputs: tuple[str, ...] = SCALARS) -> list[dict]:
+    """Run a batch of cases one after the other (one Dask task: small cases amortise
+    the scheduling)."""
+    return [run_case(case, cases_dir, outputs) for case in batch]
+
+
+def _batches(todo: list[Case], n_workers: int, per_worker: int = 8) -> list[list[Case]]:
+    """Consecutive cases in batches, at least `per_worker` batches per worker while
+    there are enough cases (so that the last batches still balance the load)."""
+    size = max(1, len(todo) // (per_worker * n_workers))
+    return [todo[i:i + size] for i in range(0, len(todo), size)]
 
 
 def _write_case(record: dict, cases_dir: str | Path) -> None:
@@ -361,7 +376,8 @@ def run_study(study: Study, out: str | Path, workers: int | None = None, schedul
 
     serial: in this process, one case after the other (no Dask). Otherwise on a Dask
     cluster: the scheduler at `scheduler` (an address such as "tcp://host:8786"), or a
-    local cluster of `workers` single-threaded processes (default: one per core)."""
+    local cluster of `workers` single-threaded processes (default: one per core); the
+    cases go to it in batches, at least eight per thread (run_cases)."""
     out = Path(out)
     cases_dir = out / "cases"
     cases_dir.mkdir(parents=True, exist_ok=True)
@@ -381,13 +397,21 @@ def run_study(study: Study, out: str | Path, workers: int | None = None, schedul
                                    processes=True, dashboard_address=None)
             client = Client(cluster)
         try:
-            futures = [client.submit(run_case, case, str(cases_dir.resolve()), study.outputs,
-                                     key=f"case-{case.key}", pure=False) for case in todo]
-            by_key = {f"case-{case.key}": case for case in todo}
+            batches = _batches(todo, max(1, sum(client.nthreads().values())))
+            futures = [client.submit(run_cases, batch, str(cases_dir.resolve()), study.outputs,
+                                     key=f"cases-{batch[0].key}", pure=False) for batch in batches]
+            by_key = {f"cases-{batch[0].key}": batch for batch in batches}
             for future in as_completed(futures):
-                if future.status == "error":  # the worker died (or Dask failed): record it
-                    _record_crash(by_key[future.key], cases_dir, future.exception())
-                bar.update(future.status)
+                batch = by_key[future.key]
+                if future.status == "error":  # the worker died (or Dask failed): record what it left
+                    for case in batch:
+                        if not (cases_dir / f"{case.key}.json").is_file():
+                            _record_crash(case, cases_dir, future.exception())
+                    statuses = ["error"] * len(batch)
+                else:
+                    statuses = [done["status"] for done in future.result()]
+                for state in statuses:
+                    bar.update(state)
         finally:
             client.close()
             if cluster is not None:
