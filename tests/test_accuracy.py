@@ -1,0 +1,56 @@
+"""The default mesh against an independent converged reference: the single spot in a flux
+tube solved as the 2D axisymmetric problem it is (tests/axisymmetric.py), at a/b = 0.1
+and 0.3, and the spectrum of specs/single_spot.toml (spot under a gap).
+
+The bounds below are today's measured errors with a margin (benchmarks/README.md,
+"Accuracy per unknown"); issue 16 asks for 0.1 %, which the isotropic tetrahedra of the
+default mesh do not reach for the same unknowns."""
+
+import numpy as np
+import pytest
+
+from constriction.pipeline import run
+from constriction.reader import load_spec
+from constriction.solve import dc_resistance
+
+from axisymmetric import flux_tube_admittance
+from conftest import SIGMA, EPS_R, flux_tube_resistance, make_spec, system_of
+
+UM = 1e-6
+B_UM, L_UM = 50.0, 100.0
+
+
+def reference_R(a_um: float, n: int = 80) -> float:
+    return 1 / flux_tube_admittance([0.0], a_um * UM, B_UM * UM, L_UM * UM, SIGMA, EPS_R, n=n, power=2.5)[0].real
+
+
+def test_the_axisymmetric_reference_is_converged_and_agrees_with_the_series():
+    coarse, fine = reference_R(5.0, n=40), reference_R(5.0, n=80)
+    assert abs(coarse / fine - 1) < 1e-4  # halving the grid changes it by 7e-5: n = 80 is good to ~3e-5
+    series = flux_tube_resistance(5.0 * UM, B_UM * UM, L_UM * UM, SIGMA)
+    assert abs(fine / series - 1) < 1e-4                       # the series: ~1e-4 at a/b = 0.1
+
+
+@pytest.mark.parametrize("a_um, bound", [(5.0, 0.006), (15.0, 0.0045)])
+def test_default_p2_mesh_error_of_a_single_spot(a_um, bound):
+    """Measured: -0.51 % at a/b = 0.1 (62 052 unknowns), -0.36 % at 0.3 (56 909): the
+    conforming solution is a lower bound, short by the contact edge's singularity."""
+    _, system = system_of(make_spec(contacts=[{"x_um": 0.0, "y_um": 0.0, "radius_um": a_um}]))
+    R, _ = dc_resistance(system)
+    error = R / reference_R(a_um) - 1
+    assert -bound < error < 0
+
+
+@pytest.mark.slow
+def test_single_spot_example_spectrum_against_the_axisymmetric_reference():
+    """specs/single_spot.toml (gap 0.5 µm, eps_r 1): the spectrum within 0.6 % of the
+    reference (measured 0.50 %, at low frequency, where it is R_dc's error), and within
+    0.15 % once the gap has shorted (measured 0.12 %: the faceted cylinder wall)."""
+    spec = load_spec("specs/single_spot.toml")
+    result = run(spec, progress=False, fields=False, cpe_fit=False)
+    f, Z = result.spectrum.frequency_Hz[::8], result.spectrum.Z_ohm[::8]
+    Z_ref = 1 / flux_tube_admittance(f, 5.0 * UM, B_UM * UM, L_UM * UM, SIGMA, EPS_R,
+                                     gap_h=0.5 * UM, gap_eps_r=1.0, n=80, power=2.5)
+    error = np.abs(Z / Z_ref - 1)
+    assert error.max() < 0.006
+    assert error[f > 1e8].max() < 0.0015
