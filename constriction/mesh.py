@@ -38,7 +38,8 @@ def tagged_mesh(m: meshio.Mesh) -> TaggedMesh:
     once (the boundaries are looked up among them) and kept."""
     tetra = [k for k, block in enumerate(m.cells) if block.type == "tetra"]
     start = dict(zip(tetra, np.cumsum([0] + [len(m.cells[k].data) for k in tetra])))
-    mesh = MeshTet(np.ascontiguousarray(m.points.T * UM), np.ascontiguousarray(np.vstack([m.cells[k].data for k in tetra]).T))
+    tetrahedra = np.vstack([m.cells[k].data for k in tetra]).T
+    mesh = MeshTet(np.ascontiguousarray(m.points.T * UM), np.ascontiguousarray(tetrahedra))
     regions, boundaries = {}, {}
     for name, per_block in m.cell_sets.items():
         if name.startswith("gmsh:"):
@@ -59,6 +60,7 @@ def facet_numbers(facets: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     n = int(max(facets.max(), triangles.max())) + 1
     query = np.sort(triangles, axis=1).T.astype(np.int64)
     pairs = np.unique(facets[0].astype(np.int64) * n + facets[1])  # (first, second) node pairs
+
     def key(f):  # (rank of the pair, third node): int64 for any mesh that fits in memory
         return np.searchsorted(pairs, f[0].astype(np.int64) * n + f[1]) * n + f[2]
     keys = key(facets)

@@ -46,6 +46,15 @@ def test_axes_set_spec_keys_in_order_and_cases_have_stable_keys():
     assert BASE["contacts"][0]["radius_um"] == 4.0  # the base is not modified
 
 
+@pytest.mark.parametrize("n_cases, n_workers", [(3, 2), (16, 2), (100, 2), (1000, 8)])
+def test_batches_cover_every_case_once_in_order_and_keep_the_workers_busy(n_cases, n_workers):
+    from constriction.study import _batches
+    todo = [f"case{i}" for i in range(n_cases)]
+    batches = _batches(todo, n_workers)
+    assert [case for batch in batches for case in batch] == todo
+    assert len(batches) >= min(n_cases, 8 * n_workers)
+
+
 def test_random_samples_are_seeded():
     def sampled(seed):
         return study_from_dict({"base": BASE, "sample": {"count": 3, "seed": seed, "ranges": [
