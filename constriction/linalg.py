@@ -9,8 +9,8 @@ A is symmetric: real positive definite (real shifts s > 0, DC) or complex symmet
              factorised in symmetric mode with no partial pivoting (diag_pivot_thresh=0):
              at low frequency omega*eps0 entries of the gaps sit beside sigma entries of
              the electrolyte, and partial pivoting would wreck the fill-reducing ordering
-             (DESIGN.md). Symmetric matrices with positive
-             semi-definite real and imaginary parts factorise stably without pivoting.
+             (DESIGN.md). Symmetric matrices with positive semi-definite real and
+             imaginary parts factorise stably without pivoting.
     pardiso  MKL Pardiso (pypardiso) in symmetric positive definite mode (upper triangle),
              nested-dissection ordering; real matrices only.
     amg      pyamg smoothed-aggregation preconditioned CG, real SPD only. Should CG miss its

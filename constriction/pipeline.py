@@ -153,12 +153,8 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
 
 def _fields(system, cell, model, f_pair):
     """Potentials at a low frequency and one where the gaps are shorted, and the contact
-    current at the first: from the reduced basis, or by direct solves."""
-    if model is not None:
-        potentials = {fi: model.potential(fi) for fi in f_pair}
-    else:
-        potentials = {fi: driven_solve(system.pencil(2j * np.pi * fi), system.we, system.ce,
-                                       system.interior, "superlu")[2] for fi in f_pair}
+    current at the first."""
+    potentials = {fi: _potential(system, model, fi) for fi in f_pair}
     if system.grid is None:
         return (fields_of(system, potentials, cell.thickness_m),
                 contact_current(system, potentials[f_pair[0]], f_pair[0]))
@@ -167,12 +163,18 @@ def _fields(system, cell, model, f_pair):
 
 def _bodies(system, model, f_Hz: float) -> tuple[BodySummary, ...]:
     """Potential of, and current through, every floating metal body at f_Hz."""
-    s = 2j * np.pi * f_Hz
-    x = model.potential(f_Hz) if model is not None else driven_solve(system.pencil(s), system.we, system.ce,
-                                                                     system.interior, "superlu")[2]
+    x = _potential(system, model, f_Hz)
     return tuple(BodySummary(frequency_Hz=float(f_Hz), potential_V=float(abs(x[b])),
                              potential_phase_deg=float(np.degrees(np.angle(x[b]))), current_through_A=float(abs(i)))
-                 for b, i in zip(system.bodies, body_currents(system, x, s)))
+                 for b, i in zip(system.bodies, body_currents(system, x, 2j * np.pi * f_Hz)))
+
+
+def _potential(system, model, f_Hz: float) -> np.ndarray:
+    """The complex potential of every unknown at f_Hz (WE at 1 V): from the reduced
+    basis, or by a direct solve after a direct sweep."""
+    if model is not None:
+        return model.potential(f_Hz)
+    return driven_solve(system.pencil(2j * np.pi * f_Hz), system.we, system.ce, system.interior, "superlu")[2]
 
 
 def _sweep(system, f, sweep, backend, tol, progress):

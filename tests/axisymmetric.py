@@ -13,11 +13,10 @@ ceiling (z = L + h); the tube wall r = b is insulating. Lengths in metres.
 """
 
 import numpy as np
+from scipy.constants import epsilon_0 as EPS0
 from scipy.sparse.linalg import splu
 from skfem import Basis, BilinearForm, ElementTriP2, MeshTri
 from skfem.helpers import dot, grad
-
-EPS0 = 8.8541878128e-12
 
 
 @BilinearForm(dtype=np.complex128)

@@ -9,6 +9,7 @@ default mesh do not reach for the same unknowns."""
 import numpy as np
 import pytest
 
+from constriction.mesh import UM
 from constriction.pipeline import run
 from constriction.reader import load_spec
 from constriction.solve import dc_resistance
@@ -16,7 +17,6 @@ from constriction.solve import dc_resistance
 from axisymmetric import flux_tube_admittance
 from conftest import SIGMA, EPS_R, flux_tube_resistance, make_spec, system_of
 
-UM = 1e-6
 B_UM, L_UM = 50.0, 100.0
 
 
