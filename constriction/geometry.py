@@ -29,10 +29,12 @@ import meshio
 import numpy as np
 
 from .grains import grain_volumes, shared_faces
+from .rims import circular_rims, graded_coordinates
 from .spec import Spec, SpecError
 
 GRADING = 0.25  # element size grows by this much per µm of distance from a contact edge
-ELEMENTS_PER_CIRCLE = 64  # a full circle at refine 1: the meshed disk area is then 0.16 % short
+RIM_TUBE = 1.25  # circular contact rims keep the edge size this many edge sizes out
+ELEMENTS_PER_CIRCLE = 96  # a full circle at refine 1: the meshed disk area is then 0.07 % short
 INCLUSION_DIVISIONS = 6   # element size at an inclusion's surface: its smallest dimension / 6
 INCLUSION_GRADING = 0.5   # and growing by this much per µm away from it (no singular edge there)
 SURFACE_GROUPS = ("we", "contacts", "ce", "gb")
@@ -42,7 +44,7 @@ def build_mesh(spec: Spec, verbose: bool = False) -> meshio.Mesh:
     """Mesh the cell described by `spec`; points in µm, cell sets named as above."""
     with _gmsh_session(verbose):
         groups, edge_curves, pieces_of = _build_model(spec)
-        _set_mesh_sizes(spec, edge_curves, pieces_of)
+        _set_mesh_sizes(spec, edge_curves, circular_rims(groups["contacts"]), pieces_of)
         for name, tags in groups.items():
             dim = 2 if name in SURFACE_GROUPS else 3
             if tags:
@@ -53,10 +55,12 @@ def build_mesh(spec: Spec, verbose: bool = False) -> meshio.Mesh:
             raise MeshError(f"Gmsh could not mesh this geometry ({str(err).strip()[:120]}); features far "
                             f"thinner than their neighbours' element size are the usual cause: "
                             f"check the sizes in [mesh] against the smallest feature") from None
-        return _read_mesh()
+        min_tube = 2 * edge_size_um(spec) * spec.mesh.refine
+        return _read_mesh(lambda tags, xyz: graded_coordinates(tags, xyz, groups["contacts"], groups["electrolyte"],
+                                                               min_tube))
 
 
-def _read_mesh() -> meshio.Mesh:
+def _read_mesh(move=None) -> meshio.Mesh:
     """The mesh in Gmsh's memory as meshio would read it from a .msh file: one cell block
     per entity of a physical group (tetrahedra of volumes, triangles of surfaces), the
     groups as cell sets, each block's entity as "gmsh:geometrical"; only the nodes the
@@ -75,10 +79,13 @@ def _read_mesh() -> meshio.Mesh:
     number[used] = np.arange(used.size)
     tags, xyz, _ = gmsh.model.mesh.getNodes(returnParametricCoord=False)
     tags = np.asarray(tags, dtype=np.int64)
+    xyz = np.asarray(xyz).reshape(-1, 3)
+    if move is not None:
+        xyz = move(tags, xyz)
     keep = tags <= used.max()
     keep[keep] = number[tags[keep]] >= 0
     coordinates = np.empty((used.size, 3))
-    coordinates[number[tags[keep]]] = np.asarray(xyz).reshape(-1, 3)[keep]
+    coordinates[number[tags[keep]]] = xyz[keep]
     cells = [meshio.CellBlock(kinds[dim][0], number[nodes]) for dim, _, nodes in blocks]
     cell_sets = {name: [np.arange(len(nodes)) if d == dim and entity in entities else np.arange(0)
                         for d, entity, nodes in blocks]
@@ -373,9 +380,11 @@ def _tags(dimtags) -> list[int]:
     return [abs(t) for _, t in dimtags]
 
 
-def _set_mesh_sizes(spec: Spec, edge_curves: list[int], inclusion_pieces: list[list[int]]):
+def _set_mesh_sizes(spec: Spec, edge_curves: list[int], circles: list[int], inclusion_pieces: list[list[int]]):
     """Graded sizes: edge_size at the contact (or electrode) edges, growing linearly
-    with distance up to the far-field size; both scaled by mesh.refine. Curved surfaces
+    with distance up to the far-field size; both scaled by mesh.refine. Circular contact
+    rims (`circles`) keep edge_size out to RIM_TUBE edge sizes, the tube in which
+    rims.py then grades the nodes toward the rim. Curved surfaces
     get ELEMENTS_PER_CIRCLE / refine elements per circle, so that the faceting error
     also vanishes under refinement."""
     m = spec.mesh
@@ -393,22 +402,27 @@ def _set_mesh_sizes(spec: Spec, edge_curves: list[int], inclusion_pieces: list[l
     # where nodes go along curves: integrating 1/size to 1e-6 rather than Gmsh's 1e-9 makes
     # the same mesh (to a few nodes) and saves a quarter of a small case's meshing
     gmsh.option.setNumber("Mesh.LcIntegrationPrecision", 1e-6)
-    sizes = [_graded_from("CurvesList", edge_curves, edge, far)] if edge_curves else []
+    rims = sorted(set(circles) & set(edge_curves))
+    others = sorted(set(edge_curves) - set(rims))
+    sizes = [_graded_from("CurvesList", others, edge, far)] if others else []
+    sizes += [_graded_from("CurvesList", rims, edge, far, flat=RIM_TUBE * edge)] if rims else []
     _set_background(sizes + _inclusion_sizes(spec, inclusion_pieces, edge_curves))
 
 
-def _graded_from(kind: str, entities: list[int], size: float, far: float, grading: float = GRADING) -> int:
-    """A size field: `size` on the entities, growing by `grading` per µm up to `far`."""
+def _graded_from(kind: str, entities: list[int], size: float, far: float, grading: float = GRADING,
+                 flat: float = 0.0) -> int:
+    """A size field: `size` on the entities and up to `flat` µm from them, then growing by
+    `grading` per µm up to `far`."""
     field = gmsh.model.mesh.field
     distance = field.add("Distance")
     field.setNumbers(distance, kind, entities)
     field.setNumber(distance, "Sampling", 200)
-    graded = field.add("Threshold")  # min(far, size + grading d): linear from d = 0 up to far
+    graded = field.add("Threshold")  # min(far, size + grading (d - flat)): linear from d = flat up to far
     field.setNumber(graded, "InField", distance)
     field.setNumber(graded, "SizeMin", size)
     field.setNumber(graded, "SizeMax", far)
-    field.setNumber(graded, "DistMin", 0.0)
-    field.setNumber(graded, "DistMax", max(far - size, 0.0) / grading)
+    field.setNumber(graded, "DistMin", flat)
+    field.setNumber(graded, "DistMax", flat + max(far - size, 0.0) / grading)
     return graded
 
 

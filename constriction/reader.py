@@ -451,7 +451,7 @@ def _mesh(t: dict) -> MeshOptions:
     order = t.get("order", 2)
     if order not in (1, 2) or isinstance(order, bool):
         raise SpecError("mesh.order", f"must be 1 or 2, got {order!r}")
-    return MeshOptions(size_um=_positive(t, "size_um", "mesh", default=5.0),
+    return MeshOptions(size_um=_positive(t, "size_um", "mesh", default=10.0),
                        edge_size_um=_positive(t, "edge_size_um", "mesh", default=None),
                        refine=_positive(t, "refine", "mesh", default=1.0),
                        order=order)

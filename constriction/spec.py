@@ -245,7 +245,7 @@ class Sweep:
 class MeshOptions:
     """size_um: far-field element size; edge_size_um: size at contact edges
     (default: the smallest spot or electrode radius / 25); refine scales both."""
-    size_um: float = 5.0
+    size_um: float = 10.0
     edge_size_um: float | None = None
     refine: float = 1.0
     order: int = 2

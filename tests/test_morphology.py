@@ -205,7 +205,7 @@ def test_large_pellet_with_a_smaller_electrode_is_cheap_and_converges():
         ratio = (1 - 0.7**mid) / (0.7**mid - 0.5**mid)
         lo, hi = (lo, mid) if ratio > d1 / d2 else (mid, hi)
     order = (lo + hi) / 2
-    assert 0.5 < order < 2.5
+    assert 0.5 < order < 4.5  # P2: R converges at most as h^4; measured 2.5 with the rim graded
     limit = R[2] + d2 * 0.5**order / (0.7**order - 0.5**order)
     assert R[0] == pytest.approx(limit, rel=0.015)
     a, b, L = spec.electrode.radius_um * UM, spec.cell.radius_um * UM, spec.cell.thickness_um * UM

@@ -1,0 +1,53 @@
+"""Grading toward circular contact rims (constriction/rims.py): nodes move, nothing else
+does. The accuracy it buys is measured in tests/test_accuracy.py."""
+
+import numpy as np
+import pytest
+
+import constriction.geometry as geometry
+from constriction.mesh import tagged_mesh
+from constriction.reader import load_spec
+
+
+def _meshes(spec, monkeypatch):
+    graded = tagged_mesh(geometry.build_mesh(spec))
+    with monkeypatch.context() as m:
+        m.setattr(geometry, "graded_coordinates", lambda tags, xyz, *args: xyz)
+        as_meshed = tagged_mesh(geometry.build_mesh(spec))
+    return graded, as_meshed
+
+
+def _volumes(tagged):
+    p, t = tagged.mesh.p, tagged.mesh.t
+    a, b, c, d = (p[:, t[k]] for k in range(4))
+    return np.einsum("ij,ij->j", np.cross((b - a).T, (c - a).T).T, d - a) / 6
+
+
+@pytest.fixture(scope="module")
+def spot_under_a_gap():
+    return load_spec("specs/single_spot.toml")
+
+
+def test_grading_moves_nodes_toward_the_rim_and_keeps_every_region_and_boundary(spot_under_a_gap, monkeypatch):
+    graded, as_meshed = _meshes(spot_under_a_gap, monkeypatch)
+    assert np.array_equal(graded.mesh.t, as_meshed.mesh.t)        # the same elements, the same unknowns
+    moved = np.linalg.norm(graded.mesh.p - as_meshed.mesh.p, axis=0) > 0
+    assert moved.sum() > 1000
+    v_graded, v_meshed = _volumes(graded), _volumes(as_meshed)
+    assert (v_graded > 0).all()                                     # nothing turned inside out
+    for name, elements in graded.regions.items():                   # every region keeps its volume
+        assert v_graded[elements].sum() == pytest.approx(v_meshed[elements].sum(), rel=1e-12), name
+    for name in graded.boundaries:                                  # and every boundary its area
+        assert graded.facet_area_m2(name) == pytest.approx(as_meshed.facet_area_m2(name), rel=1e-12), name
+    # the smallest elements are now at the rim, thinner across it than Gmsh made any
+    assert v_graded.min() < 0.05 * v_meshed.min()                  # measured: 0.006
+
+
+def test_a_rim_without_room_is_left_as_meshed(monkeypatch):
+    """A lens pore's cap meets the contact plane at its rim: its nodes may not move, so
+    that rim keeps Gmsh's mesh (and the other rims their grading)."""
+    spec = load_spec("specs/lens_pores.toml")
+    graded, as_meshed = _meshes(spec, monkeypatch)
+    assert (_volumes(graded) > 0).all()
+    for name in graded.boundaries:
+        assert graded.facet_area_m2(name) == pytest.approx(as_meshed.facet_area_m2(name), rel=1e-12), name
