@@ -33,7 +33,7 @@ from .rims import circular_rims, graded_coordinates
 from .spec import Spec, SpecError
 
 GRADING = 0.25  # element size grows by this much per µm of distance from a contact edge
-RIM_TUBE = 1.25  # circular contact rims keep the edge size this many edge sizes out
+RIM_TUBE = 1.25  # circular contact rims keep the edge size this many edge sizes out (P2)
 ELEMENTS_PER_CIRCLE = 96  # a full circle at refine 1: the meshed disk area is then 0.07 % short
 INCLUSION_DIVISIONS = 6   # element size at an inclusion's surface: its smallest dimension / 6
 INCLUSION_GRADING = 0.5   # and growing by this much per µm away from it (no singular edge there)
@@ -383,8 +383,9 @@ def _tags(dimtags) -> list[int]:
 def _set_mesh_sizes(spec: Spec, edge_curves: list[int], circles: list[int], inclusion_pieces: list[list[int]]):
     """Graded sizes: edge_size at the contact (or electrode) edges, growing linearly
     with distance up to the far-field size; both scaled by mesh.refine. Circular contact
-    rims (`circles`) keep edge_size out to RIM_TUBE edge sizes, the tube in which
-    rims.py then grades the nodes toward the rim. Curved surfaces
+    rims (`circles`) keep edge_size out to RIM_TUBE edge sizes with P2, the tube in which
+    rims.py then grades the nodes toward the rim (P1, whose error is mostly elsewhere, is
+    graded there too but without the extra elements: study cells stay small). Curved surfaces
     get ELEMENTS_PER_CIRCLE / refine elements per circle, so that the faceting error
     also vanishes under refinement."""
     m = spec.mesh
@@ -402,7 +403,7 @@ def _set_mesh_sizes(spec: Spec, edge_curves: list[int], circles: list[int], incl
     # where nodes go along curves: integrating 1/size to 1e-6 rather than Gmsh's 1e-9 makes
     # the same mesh (to a few nodes) and saves a quarter of a small case's meshing
     gmsh.option.setNumber("Mesh.LcIntegrationPrecision", 1e-6)
-    rims = sorted(set(circles) & set(edge_curves))
+    rims = sorted(set(circles) & set(edge_curves)) if m.order == 2 else []
     others = sorted(set(edge_curves) - set(rims))
     sizes = [_graded_from("CurvesList", others, edge, far)] if others else []
     sizes += [_graded_from("CurvesList", rims, edge, far, flat=RIM_TUBE * edge)] if rims else []

@@ -110,11 +110,12 @@ class _Rim:
                 continue
             if not (rho[nodes] < rho0 / CLEARANCE).any():
                 continue
-            # nodes off the electrolyte side move only sideways, and not at all on the spot's wall
-            moves_off = z[nodes] > 1e-6 * self.a
+            # a node must stay where a move would carry it off its entity: on the electrolyte
+            # side (radial moves) every node not inside a volume; elsewhere (sideways moves)
+            # every node off the spot's wall (x = 0) that is not on a plane parallel to the rim's
+            must_stay = z[nodes] > 1e-6 * self.a
             if not (dim == 2 and self._is_parallel_plane(tag)):
-                moves_off |= np.abs(x[nodes]) > 1e-6 * self.a
-            must_stay = moves_off
+                must_stay |= np.abs(x[nodes]) > 1e-6 * self.a
             if must_stay.any():
                 rho0 = min(rho0, CLEARANCE * rho[nodes][must_stay].min())
         return rho0
@@ -149,8 +150,8 @@ def _upward(dim: int, tag: int) -> list[tuple[int, int]]:
 
 
 def _entity_of_nodes(tags: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
-    """For every entity of dimension 0-2 and every volume: positions (into `tags`) of the
-    nodes Gmsh classified on it."""
+    """For every entity (dim, tag): positions (into `tags`) of the nodes Gmsh classified
+    on it, its boundary's nodes not included."""
     position = np.full(tags.max() + 1, -1, dtype=np.int64)
     position[tags] = np.arange(tags.size)
     out = {}
