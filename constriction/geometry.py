@@ -400,6 +400,10 @@ def _set_mesh_sizes(spec: Spec, edge_curves: list[int], circles: list[int], incl
     gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", round(ELEMENTS_PER_CIRCLE / m.refine) if curved else 0)
     gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0)
     gmsh.option.setNumber("Mesh.Algorithm3D", 10)  # HXT: fast and robust on graded meshes
+    # Gmsh improves tetrahedra of quality below 0.3 by default; next to a cylinder wall at 96
+    # elements per circle that pass took up to ten times the meshing itself. Below 0.25
+    # it is quick, and the single spot's error is the same (benchmarks/README.md)
+    gmsh.option.setNumber("Mesh.OptimizeThreshold", 0.25)
     # where nodes go along curves: integrating 1/size to 1e-6 rather than Gmsh's 1e-9 makes
     # the same mesh (to a few nodes) and saves a quarter of a small case's meshing
     gmsh.option.setNumber("Mesh.LcIntegrationPrecision", 1e-6)

@@ -163,7 +163,8 @@ def _entity_of_nodes(tags: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
 
 def _untangled(tags: np.ndarray, before: np.ndarray, after: np.ndarray, tries: int = 20) -> np.ndarray:
     """`after`, except that the nodes of any tetrahedron it turns inside out (or flattens)
-    go back halfway toward `before`, until none does; `before` if that takes too long."""
+    go back halfway toward `before`, until none does; after `tries` halvings they go all
+    the way back (which ends, at worst, in `before`)."""
     position = np.full(tags.max() + 1, -1, dtype=np.int64)
     position[tags] = np.arange(tags.size)
     _, _, nodes = gmsh.model.mesh.getElements(3)
@@ -175,10 +176,10 @@ def _untangled(tags: np.ndarray, before: np.ndarray, after: np.ndarray, tries: i
 
     v0 = volume(before)
     step = np.ones(len(before))
-    for _ in range(tries):
+    for k in range(2 * tries):
         p = before + step[:, None] * (after - before)
         bad = volume(p) * v0 <= 0
         if not bad.any():
             return p
-        step[t[bad].ravel()] /= 2
+        step[t[bad].ravel()] *= 0.5 if k < tries else 0.0
     return before
