@@ -347,10 +347,19 @@ def _write_case(record: dict, cases_dir: str | Path) -> None:
     write_text(Path(cases_dir) / f"{record['key']}.json", json.dumps(record, allow_nan=True))
 
 
-def _record_crash(case: Case, cases_dir: Path, error: BaseException) -> None:
-    """A case whose worker died (or that Dask could not run): recorded as failed."""
-    _write_case({"key": case.key, "coords": case.coords, "spec": case.spec, "status": "failed",
-                 "error": f"{type(error).__name__}: {error} (the worker running it stopped)"}, cases_dir)
+def _after_crash(batch: list[Case], cases_dir: Path, error: BaseException) -> tuple[list[str], list[Case]]:
+    """A batch whose worker died (Dask gives up after the workers running it died a few
+    times). Its cases ran in order: those with a file finished, the first without one was
+    running and is recorded as failed, the rest never started. Returns the statuses of
+    the cases now recorded, and the cases to run again."""
+    unfinished = [case for case in batch if not (cases_dir / f"{case.key}.json").is_file()]
+    if unfinished:
+        case = unfinished[0]
+        _write_case({"key": case.key, "coords": case.coords, "spec": case.spec, "status": "failed",
+                     "error": f"{type(error).__name__}: {error} (the worker running it stopped)"}, cases_dir)
+    recorded = [case for case in batch if case not in unfinished[1:]]
+    statuses = [json.loads((cases_dir / f"{case.key}.json").read_text())["status"] for case in recorded]
+    return statuses, unfinished[1:]
 
 
 def _outputs(result) -> dict:
@@ -401,13 +410,15 @@ def run_study(study: Study, out: str | Path, workers: int | None = None, schedul
             futures = [client.submit(run_cases, batch, str(cases_dir.resolve()), study.outputs,
                                      key=f"cases-{batch[0].key}", pure=False) for batch in batches]
             by_key = {f"cases-{batch[0].key}": batch for batch in batches}
-            for future in as_completed(futures):
+            running = as_completed(futures)
+            for future in running:
                 batch = by_key[future.key]
-                if future.status == "error":  # the worker died (or Dask failed): record what it left
-                    for case in batch:
-                        if not (cases_dir / f"{case.key}.json").is_file():
-                            _record_crash(case, cases_dir, future.exception())
-                    statuses = ["error"] * len(batch)
+                if future.status == "error":  # the worker died (or Dask failed)
+                    statuses, rest = _after_crash(batch, cases_dir, future.exception())
+                    if rest:  # cases that never started go out again
+                        by_key[f"cases-{rest[0].key}"] = rest
+                        running.add(client.submit(run_cases, rest, str(cases_dir.resolve()), study.outputs,
+                                                  key=f"cases-{rest[0].key}", pure=False))
                 else:
                     statuses = [done["status"] for done in future.result()]
                 for state in statuses:

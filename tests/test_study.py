@@ -55,6 +55,18 @@ def test_batches_cover_every_case_once_in_order_and_keep_the_workers_busy(n_case
     assert len(batches) >= min(n_cases, 8 * n_workers)
 
 
+def test_a_dead_worker_fails_only_the_case_it_was_running(tmp_path):
+    """Dask gives up on a batch whose workers kept dying: the cases it finished keep their
+    results, the one it was running is recorded as failed, the rest go out again."""
+    from constriction.study import _after_crash, _write_case
+    batch = cases(small_study(radii=(0.1, 0.2), gaps=(0.05, 0.1)))
+    _write_case({"key": batch[0].key, "coords": batch[0].coords, "spec": batch[0].spec, "status": "ok"}, tmp_path)
+    statuses, again = _after_crash(batch, tmp_path, RuntimeError("KilledWorker"))
+    assert statuses == ["ok", "failed"] and again == batch[2:]
+    assert "worker running it stopped" in json.loads((tmp_path / f"{batch[1].key}.json").read_text())["error"]
+    assert not any((tmp_path / f"{case.key}.json").exists() for case in again)
+
+
 def test_random_samples_are_seeded():
     def sampled(seed):
         return study_from_dict({"base": BASE, "sample": {"count": 3, "seed": seed, "ranges": [
