@@ -23,8 +23,8 @@ agree on the surface. Nothing changes in the mesh's topology or number of unknow
 of other curves and points, and of surfaces that are not the plane of the rim (electrolyte
 side) or planes parallel to it and the spot's own wall (gas side). A rim with no such room
 (an arc, a lens pore's sloping cap, a neighbour too close) is left as meshed. Where a move
-would turn a tetrahedron inside out, its nodes go back halfway, as often as needed; if that
-does not settle in 20 halvings, the mesh is left as meshed.
+would turn a tetrahedron inside out, its nodes go back halfway, as often as needed; after
+20 halvings the nodes of any tetrahedron still inverted go all the way back.
 """
 
 from __future__ import annotations
@@ -69,9 +69,8 @@ class _Rim:
     """A circle (centre, unit normal, radius a, µm) with `side` = +1 or -1: the sign of
     (x - centre)·normal on the electrolyte side."""
 
-    def __init__(self, curve, centre, normal, radius, side, surfaces):
+    def __init__(self, curve, centre, normal, radius, side):
         self.curve, self.centre, self.normal, self.a, self.side = curve, centre, normal, radius, side
-        self.surfaces = surfaces  # the faces this rim bounds
 
     @classmethod
     def of(cls, curve: int, electrolyte_volumes: list[int]) -> _Rim | None:
@@ -88,7 +87,7 @@ class _Rim:
         if not volumes:
             return None
         below = [np.dot(np.array(gmsh.model.occ.getCenterOfMass(*v)) - centre, normal) for v in volumes]
-        return cls(curve, centre, normal, radius, 1.0 if np.mean(below) > 0 else -1.0, surfaces)
+        return cls(curve, centre, normal, radius, 1.0 if np.mean(below) > 0 else -1.0)
 
     def frame(self, xyz: np.ndarray):
         """(x, z, radial unit vectors): x = r - a, z = height on the electrolyte side."""
