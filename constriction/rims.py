@@ -11,7 +11,7 @@ axis), a node at distance ρ < ρ0 from the rim moves to
 
 which leaves ρ0 and beyond where they are (g(1) = 1, g'(1) = 1) and makes the element
 size across the tube grow as ρ'^(1-1/γ) from the rim. γ = 3 measured best on a single
-spot (γ = 2 and 4 left more error); ρ'/ρ never falls below (rim segment)/a, so that no
+spot (γ = 2 and 4 left more error, 4 often inverted elements); ρ'/ρ never falls below (rim segment)/a, so that no
 node crosses the straight chords that the meshed rim is made of. Nodes along the rim keep
 their spacing; geometry.py keeps the edge size out to RIM_TUBE edge sizes around circular
 rims, so that the tube has elements to compress. On the electrolyte side
@@ -22,9 +22,10 @@ agree on the surface. Nothing changes in the mesh's topology or number of unknow
 ρ0 is at most half the rim radius and stays clear of every node that must not move: nodes
 of other curves and points, and of surfaces that are not the plane of the rim (electrolyte
 side) or planes parallel to it and the spot's own wall (gas side). A rim with no such room
-(an arc, a lens pore's sloping cap, a neighbour too close) is left as meshed. Where a move
-would turn a tetrahedron inside out, its nodes go back halfway, as often as needed; after
-20 halvings the nodes of any tetrahedron still inverted go all the way back.
+(an arc, a lens pore's sloping cap, a neighbour too close) is left as meshed. Where the
+elements are coarse for the tube, γ = 3 can turn a tetrahedron inside out (the move bends
+the elements that span a wide range of ρ); then the rim is graded with the next milder γ
+of POWERS that turns none, or not at all.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import math
 import gmsh
 import numpy as np
 
-POWER = 3.0          # γ
+POWERS = (3.0, 2.5, 2.0, 1.5)  # γ: the first that turns no tetrahedron inside out
 TUBE_FRACTION = 0.5  # ρ0 at most this fraction of the rim radius
 FLOOR = 1.0          # ρ'/ρ at least this times (rim segment / a): keeps nodes off the chords
 CLEARANCE = 0.45     # and this fraction of the distance to the nearest node that must stay
@@ -45,16 +46,23 @@ def graded_coordinates(tags: np.ndarray, xyz: np.ndarray, contact_faces: list[in
     """Node coordinates (N x 3, µm, in the order of `tags`) moved toward every circular rim
     of `contact_faces`; tubes thinner than `min_tube_um` are skipped."""
     entity_of = _entity_of_nodes(tags)
+    volume = _signed_volume(tags)
+    v0 = volume(xyz)
     moved = xyz.copy()
     for curve in circular_rims(contact_faces):
         rim = _Rim.of(curve, electrolyte_volumes)
         if rim is None:
             continue
         rho0 = rim.tube_radius(xyz, entity_of)
-        if rho0 >= min_tube_um:
-            segment = 2 * math.pi * rim.a / (entity_of[(1, curve)].size + 1)
-            moved = rim.move(moved, rho0, segment)
-    return _untangled(tags, xyz, moved)
+        if rho0 < min_tube_um:
+            continue
+        segment = 2 * math.pi * rim.a / (entity_of[(1, curve)].size + 1)
+        for power in POWERS:
+            candidate = rim.move(moved, rho0, segment, power)
+            if np.all(volume(candidate) * v0 > 0):
+                moved = candidate
+                break
+    return moved
 
 
 def circular_rims(contact_faces: list[int]) -> list[int]:
@@ -126,13 +134,13 @@ class _Rim:
         n = np.array(gmsh.model.getNormal(surface, [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2]))
         return abs(abs(n @ self.normal) - 1) < 1e-9
 
-    def move(self, xyz: np.ndarray, rho0: float, segment: float) -> np.ndarray:
+    def move(self, xyz: np.ndarray, rho0: float, segment: float, power: float) -> np.ndarray:
         x, z, unit = self.frame(xyz)
         rho = np.hypot(x, z)
         near = rho < rho0
         s = rho[near] / rho0
         floor = min(FLOOR * segment / self.a, 1.0)
-        factor = floor + (1 - floor) * s ** (POWER - 1) * np.exp((POWER - 1) * (1 - s))
+        factor = floor + (1 - floor) * s ** (power - 1) * np.exp((power - 1) * (1 - s))
         new_x, new_z = x.copy(), z.copy()
         new_x[near] = x[near] * factor
         gas = z[near] < 0
@@ -160,10 +168,9 @@ def _entity_of_nodes(tags: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
     return out
 
 
-def _untangled(tags: np.ndarray, before: np.ndarray, after: np.ndarray, tries: int = 20) -> np.ndarray:
-    """`after`, except that the nodes of any tetrahedron it turns inside out (or flattens)
-    go back halfway toward `before`, until none does; after `tries` halvings they go all
-    the way back (which ends, at worst, in `before`)."""
+def _signed_volume(tags: np.ndarray):
+    """A function of node coordinates (in the order of `tags`): six times the signed
+    volume of every tetrahedron in Gmsh's mesh."""
     position = np.full(tags.max() + 1, -1, dtype=np.int64)
     position[tags] = np.arange(tags.size)
     _, _, nodes = gmsh.model.mesh.getElements(3)
@@ -173,12 +180,4 @@ def _untangled(tags: np.ndarray, before: np.ndarray, after: np.ndarray, tries: i
         a, b, c, d = (p[t[:, k]] for k in range(4))
         return np.einsum("ij,ij->i", np.cross(b - a, c - a), d - a)
 
-    v0 = volume(before)
-    step = np.ones(len(before))
-    for k in range(2 * tries):
-        p = before + step[:, None] * (after - before)
-        bad = volume(p) * v0 <= 0
-        if not bad.any():
-            return p
-        step[t[bad].ravel()] *= 0.5 if k < tries else 0.0
-    return before
+    return volume
