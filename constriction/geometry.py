@@ -44,7 +44,8 @@ def build_mesh(spec: Spec, verbose: bool = False) -> meshio.Mesh:
     """Mesh the cell described by `spec`; points in µm, cell sets named as above."""
     with _gmsh_session(verbose):
         groups, edge_curves, pieces_of = _build_model(spec)
-        _set_mesh_sizes(spec, edge_curves, circular_rims(groups["contacts"]), pieces_of)
+        circles = circular_rims(groups["contacts"])
+        _set_mesh_sizes(spec, edge_curves, circles, pieces_of)
         for name, tags in groups.items():
             dim = 2 if name in SURFACE_GROUPS else 3
             if tags:
@@ -56,15 +57,15 @@ def build_mesh(spec: Spec, verbose: bool = False) -> meshio.Mesh:
                             f"thinner than their neighbours' element size are the usual cause: "
                             f"check the sizes in [mesh] against the smallest feature") from None
         min_tube = 2 * edge_size_um(spec) * spec.mesh.refine
-        return _read_mesh(lambda tags, xyz: graded_coordinates(tags, xyz, groups["contacts"], groups["electrolyte"],
-                                                               min_tube))
+        return _read_mesh(lambda tags, xyz: graded_coordinates(tags, xyz, circles, groups["electrolyte"], min_tube))
 
 
-def _read_mesh(move=None) -> meshio.Mesh:
+def _read_mesh(move) -> meshio.Mesh:
     """The mesh in Gmsh's memory as meshio would read it from a .msh file: one cell block
     per entity of a physical group (tetrahedra of volumes, triangles of surfaces), the
     groups as cell sets, each block's entity as "gmsh:geometrical"; only the nodes the
-    tetrahedra use, numbered in the order of their Gmsh tags."""
+    tetrahedra use, numbered in the order of their Gmsh tags, at the coordinates
+    move(tags, xyz) gives them."""
     kinds = {3: ("tetra", 4), 2: ("triangle", 2)}
     groups = {dim: [(gmsh.model.getPhysicalName(dim, tag), set(gmsh.model.getEntitiesForPhysicalGroup(dim, tag)))
                     for _, tag in gmsh.model.getPhysicalGroups(dim)] for dim in kinds}
@@ -79,9 +80,7 @@ def _read_mesh(move=None) -> meshio.Mesh:
     number[used] = np.arange(used.size)
     tags, xyz, _ = gmsh.model.mesh.getNodes(returnParametricCoord=False)
     tags = np.asarray(tags, dtype=np.int64)
-    xyz = np.asarray(xyz).reshape(-1, 3)
-    if move is not None:
-        xyz = move(tags, xyz)
+    xyz = move(tags, np.asarray(xyz).reshape(-1, 3))
     keep = tags <= used.max()
     keep[keep] = number[tags[keep]] >= 0
     coordinates = np.empty((used.size, 3))

@@ -11,11 +11,11 @@ axis), a node at distance ρ < ρ0 from the rim moves to
 
 which leaves ρ0 and beyond where they are (g(1) = 1, g'(1) = 1) and makes the element
 size across the tube grow as ρ'^(1-1/γ) from the rim. γ = 3 measured best on a single
-spot (γ = 2 and 4 left more error, 4 often inverted elements); ρ'/ρ never falls below (rim segment)/a, so that no
-node crosses the straight chords that the meshed rim is made of. Nodes along the rim keep
-their spacing; geometry.py keeps the edge size out to RIM_TUBE edge sizes around circular
-rims, so that the tube has elements to compress. On the electrolyte side
-the move is radial in that half-plane; on the gas side (a gap above the surface) it is
+spot (γ = 2 and 4 left more error, 4 often inverted elements); ρ'/ρ never falls below
+(rim segment)/a, so that no node crosses the straight chords that the meshed rim is made
+of. Nodes along the rim keep their spacing; geometry.py keeps the edge size out to
+RIM_TUBE edge sizes around circular rims, so that the tube has elements to compress. On
+the electrolyte side the move is radial in that half-plane; on the gas side (a gap above the surface) it is
 horizontal only, so that the gap's ceiling and the spot's wall stay where they are. Both
 agree on the surface. Nothing changes in the mesh's topology or number of unknowns.
 
@@ -41,15 +41,18 @@ FLOOR = 1.0          # ρ'/ρ at least this times (rim segment / a): keeps nodes
 CLEARANCE = 0.45     # and this fraction of the distance to the nearest node that must stay
 
 
-def graded_coordinates(tags: np.ndarray, xyz: np.ndarray, contact_faces: list[int],
+def graded_coordinates(tags: np.ndarray, xyz: np.ndarray, circles: list[int],
                        electrolyte_volumes: list[int], min_tube_um: float) -> np.ndarray:
-    """Node coordinates (N x 3, µm, in the order of `tags`) moved toward every circular rim
-    of `contact_faces`; tubes thinner than `min_tube_um` are skipped."""
-    entity_of = _entity_of_nodes(tags)
-    volume = _signed_volume(tags)
+    """Node coordinates (N x 3, µm, in the order of `tags`) moved toward every rim in
+    `circles` (circular_rims); tubes thinner than `min_tube_um` are skipped."""
+    if not circles:
+        return xyz
+    position = _positions(tags)
+    entity_of = _entity_of_nodes(position)
+    volume = _signed_volume(position)
     v0 = volume(xyz)
-    moved = xyz.copy()
-    for curve in circular_rims(contact_faces):
+    moved = xyz
+    for curve in circles:
         rim = _Rim.of(curve, electrolyte_volumes)
         if rim is None:
             continue
@@ -156,11 +159,16 @@ def _upward(dim: int, tag: int) -> list[tuple[int, int]]:
     return [(dim + 1, int(t)) for t in up]
 
 
-def _entity_of_nodes(tags: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
-    """For every entity (dim, tag): positions (into `tags`) of the nodes Gmsh classified
-    on it, its boundary's nodes not included."""
+def _positions(tags: np.ndarray) -> np.ndarray:
+    """Gmsh node tag -> its position in `tags` (-1 for tags not there)."""
     position = np.full(tags.max() + 1, -1, dtype=np.int64)
     position[tags] = np.arange(tags.size)
+    return position
+
+
+def _entity_of_nodes(position: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
+    """For every entity (dim, tag): positions of the nodes Gmsh classified on it, its
+    boundary's nodes not included."""
     out = {}
     for dim, tag in gmsh.model.getEntities():
         nodes, _, _ = gmsh.model.mesh.getNodes(dim, tag, includeBoundary=False, returnParametricCoord=False)
@@ -168,11 +176,9 @@ def _entity_of_nodes(tags: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
     return out
 
 
-def _signed_volume(tags: np.ndarray):
-    """A function of node coordinates (in the order of `tags`): six times the signed
-    volume of every tetrahedron in Gmsh's mesh."""
-    position = np.full(tags.max() + 1, -1, dtype=np.int64)
-    position[tags] = np.arange(tags.size)
+def _signed_volume(position: np.ndarray):
+    """A function of node coordinates (in the order `position` numbers them): six times
+    the signed volume of every tetrahedron in Gmsh's mesh."""
     _, _, nodes = gmsh.model.mesh.getElements(3)
     t = position[np.concatenate([np.asarray(n, dtype=np.int64) for n in nodes]).reshape(-1, 4)]
 

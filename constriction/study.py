@@ -406,19 +406,20 @@ def run_study(study: Study, out: str | Path, workers: int | None = None, schedul
                                    processes=True, dashboard_address=None)
             client = Client(cluster)
         try:
-            batches = _batches(todo, max(1, sum(client.nthreads().values())))
-            futures = [client.submit(run_cases, batch, str(cases_dir.resolve()), study.outputs,
-                                     key=f"cases-{batch[0].key}", pure=False) for batch in batches]
-            by_key = {f"cases-{batch[0].key}": batch for batch in batches}
-            running = as_completed(futures)
+            by_key = {}
+
+            def submit(batch):
+                by_key[f"cases-{batch[0].key}"] = batch
+                return client.submit(run_cases, batch, str(cases_dir.resolve()), study.outputs,
+                                     key=f"cases-{batch[0].key}", pure=False)
+
+            running = as_completed([submit(b) for b in _batches(todo, max(1, sum(client.nthreads().values())))])
             for future in running:
                 batch = by_key[future.key]
                 if future.status == "error":  # the worker died (or Dask failed)
                     statuses, rest = _after_crash(batch, cases_dir, future.exception())
                     if rest:  # cases that never started go out again
-                        by_key[f"cases-{rest[0].key}"] = rest
-                        running.add(client.submit(run_cases, rest, str(cases_dir.resolve()), study.outputs,
-                                                  key=f"cases-{rest[0].key}", pure=False))
+                        running.add(submit(rest))
                 else:
                     statuses = [done["status"] for done in future.result()]
                 for state in statuses:
