@@ -1,7 +1,7 @@
 """The `constriction` command.
 
     constriction run SPEC.toml [--out DIR] [--sweep reduced|direct] [--backend NAME]
-                     [--max-elements N] [--max-voxels N]
+                     [--max-elements N] [--max-voxels N] [--error-estimate | --no-error-estimate]
     constriction plot RESULT_DIR [--kind all|nyquist|bode|drt|equipotentials|current]
     constriction study run STUDY.toml --out DIR [--workers N | --scheduler ADDRESS | --serial]
     constriction study status DIR
@@ -72,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
                          help=f"refuse a mesh estimated larger than this (default {MAX_ELEMENTS:,})")
     run_cmd.add_argument("--max-voxels", type=_positive_int, default=MAX_VOXELS,
                          help=f"refuse an image with more voxels than this (default {MAX_VOXELS:,})")
+    estimate = run_cmd.add_mutually_exclusive_group()
+    estimate.add_argument("--error-estimate", dest="error_estimate", action="store_const", const="always",
+                          default="auto", help="images: solve the 2x (and 4x) subdivided DC cells for the error "
+                                               "bar even where they exceed the memory available (by default "
+                                               "they are solved where they fit)")
+    estimate.add_argument("--no-error-estimate", dest="error_estimate", action="store_const", const="never",
+                          help="images: no error bar (no subdivided DC solves)")
     plot_cmd = commands.add_parser("plot", help="(re)draw the plots of a result folder")
     plot_cmd.add_argument("result", type=Path, help="folder written by `constriction run`")
     plot_cmd.add_argument("--kind", choices=("all", *PLOTS), default="all")
@@ -152,7 +159,7 @@ def _run(args) -> int:
     out = check_out(args.out or Path("results") / spec.name)  # before any computing
     try:  # run refuses a mesh or an image too large for the limits before it meshes or reads
         result = run(spec, sweep=args.sweep, backend=args.backend, max_elements=args.max_elements,
-                     max_voxels=args.max_voxels)
+                     max_voxels=args.max_voxels, error_estimate=args.error_estimate)
     except SpecError as err:
         raise err.in_file(args.spec) from None
     paths = write_result(result, out)
@@ -168,14 +175,26 @@ def _numbers(s) -> str:
     area = s.normalisation["ohm_cm2_geometric"]
     c = s.constriction
     lines = [f"{s.name}: {s.dofs:,} unknowns (P{s.order}), electrode {area:.4g} cm²"]
+    d = s.discretisation
+    if d is not None:
+        lines.append(f"  voxels {' x '.join(f'{v:.4g}' for v in d.voxel_um)} µm ({d.method}; current through "
+                     f"{d.connectivity})")
+    bar = {name: _error_bar(getattr(d, name, None)) for name in ("R_dc", "R_inf", "R_cstr")}
     if math.isfinite(s.R_dc_ohm):
-        lines.append(f"  R_dc   = {s.R_dc_ohm:.5g} Ω  ({s.R_dc_ohm * area:.5g} Ω cm²)")
+        lines.append(f"  R_dc   = {s.R_dc_ohm:.5g}{bar['R_dc']} Ω  ({s.R_dc_ohm * area:.5g} Ω cm²)")
     else:
         lines.append("  R_dc   = blocking (no DC path)")
-    lines.append(f"  R_inf  = {s.R_inf_ohm:.5g} Ω  ({s.R_inf_ohm * area:.5g} Ω cm²)")
+    lines.append(f"  R_inf  = {s.R_inf_ohm:.5g}{bar['R_inf']} Ω  ({s.R_inf_ohm * area:.5g} Ω cm²)")
     if math.isfinite(c.R_cstr_ohm):
-        lines.append(f"  R_cstr = {c.R_cstr_ohm:.5g} Ω  ({c.R_cstr_ohm * area:.5g} Ω cm²): "
+        lines.append(f"  R_cstr = {c.R_cstr_ohm:.5g}{bar['R_cstr']} Ω  ({c.R_cstr_ohm * area:.5g} Ω cm²): "
                      f"static {c.R_static_ohm:.4g} Ω + dynamic {c.R_dynamic_ohm:.4g} Ω")
+    if d is not None and d.R_dc is not None:
+        e = d.R_dc
+        lines.append(f"  error bar: subdivisions {', '.join(map(str, e.subdivisions))}, order {e.order:.2g} "
+                     f"({'observed' if e.order_observed else 'assumed'}), R_dc extrapolated "
+                     f"{e.extrapolated_ohm:.5g} Ω")
+    if d is not None and d.note:
+        lines.append(f"  error bar: {d.note}")
     if c.arc:
         lines.append(f"  C_cstr = {c.arc.C_F:.4g} F  ({c.arc.C_F / area:.4g} F/cm²), tau_cstr = {c.arc.tau_s:.4g} s, "
                      f"apex {c.arc.f_apex_Hz:.4g} Hz")
@@ -196,6 +215,11 @@ def _numbers(s) -> str:
     if not ok or not s.passive:
         lines.append("  warning: a check failed; do not trust these numbers (refine the mesh, or report it)")
     return "\n".join(lines)
+
+
+def _error_bar(estimate) -> str:
+    """" ± Y" for a quantity with an error estimate, "" without."""
+    return "" if estimate is None else f" ± {estimate.error_ohm:.2g}"
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ and the label array read from the file.
     working_electrode = "+z"    # the face the WE is on (+x -x +y -y +z -z); CE opposite
     crop = {x = [0, 64], z = [10, 74]}   # optional, voxel index ranges [start, stop)
     coarsen = 2                 # optional: majority label in blocks of 2 x 2 x 2
+    subdivide = 2               # optional: solve on 2 x 2 x 2 sub-voxels per voxel (the same
+                                # geometry on a finer grid; the error estimate doubles it again)
     [image.labels]              # label value = phase name
     0 = "electrolyte"
     1 = "void"
@@ -45,6 +47,7 @@ FACES = ("+x", "-x", "+y", "-y", "+z", "-z")
 READABLE = (".npy", ".tif", ".tiff", ".png")
 EXTRUDED = {0: "electrolyte", 1: "gap", 2: "metal"}
 MAX_VOXELS = 600**3  # what reading and labelling may hold; the solve is bounded by max_voxels in run
+MAX_SUBDIVIDE = 8
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class ImageSpec:
     working_electrode: str = "+z"
     crop: dict[str, tuple[int, int]] | None = None
     coarsen: int = 1
+    subdivide: int = 1                            # sub-voxels per voxel along each axis
     extrude: tuple[float, float] | None = None    # (electrolyte_um, gap_um) for a 2D contact map
     temperature_K: float | None = None
     name: str = "image"
@@ -97,7 +101,8 @@ def image_spec_from_dict(data: dict, name: str = "image", base_dir: Path | None 
     to exist here, its labels when it is read (`read_labels`)."""
     _only_keys(data, "", {"image", "phases", "sweep", "conditions"})
     t = _table(data, "image", required=True)
-    _only_keys(t, "image", {"path", "voxel_um", "working_electrode", "crop", "coarsen", "labels", "extrude"})
+    _only_keys(t, "image", {"path", "voxel_um", "working_electrode", "crop", "coarsen", "subdivide", "labels",
+                                "extrude"})
     if not isinstance(t.get("path"), str) or not t["path"]:
         raise SpecError("image.path", "missing: the path of the labelled image (.tif, .tiff, .npy, or .png)")
     path = Path(t["path"])
@@ -114,6 +119,10 @@ def image_spec_from_dict(data: dict, name: str = "image", base_dir: Path | None 
     coarsen = t.get("coarsen", 1)
     if not isinstance(coarsen, int) or isinstance(coarsen, bool) or not 1 <= coarsen <= 64:
         raise SpecError("image.coarsen", "must be an integer from 1 to 64")
+    subdivide = t.get("subdivide", 1)
+    if not isinstance(subdivide, int) or isinstance(subdivide, bool) or not 1 <= subdivide <= MAX_SUBDIVIDE:
+        raise SpecError("image.subdivide", f"must be an integer from 1 to {MAX_SUBDIVIDE} (sub-voxels per voxel "
+                                           f"along each axis), got {_short(subdivide)}")
     crop = _crop(t.get("crop"))
     extrude = None
     if "extrude" in t:
@@ -129,7 +138,7 @@ def image_spec_from_dict(data: dict, name: str = "image", base_dir: Path | None 
     phases = _phases(_table(data, "phases", required=True), labels, extrude is not None)
     return ImageSpec(path=path, voxel_um=voxel, labels=labels, phases=phases,
                      sweep=_sweep(_table(data, "sweep", required=True)), working_electrode=face, crop=crop,
-                     coarsen=coarsen, extrude=extrude, temperature_K=_conditions(_table(data, "conditions")),
+                     coarsen=coarsen, subdivide=subdivide, extrude=extrude, temperature_K=_conditions(_table(data, "conditions")),
                      name=name)
 
 
@@ -257,6 +266,10 @@ def read_labels(spec: ImageSpec) -> Labels:
                                         f"{zyx.shape[2]} x {zyx.shape[1]} x {zyx.shape[0]} voxels")
         zyx = coarsen(zyx, spec.coarsen)
         voxel = {k: v * spec.coarsen for k, v in voxel.items()}
+    if spec.subdivide > 1:  # the same union of cubes, on a finer grid
+        n = spec.subdivide
+        zyx = zyx.repeat(n, axis=0).repeat(n, axis=1).repeat(n, axis=2)
+        voxel = {k: v / n for k, v in voxel.items()}
     unknown = sorted(set(np.unique(zyx).tolist()) - set(spec.labels))
     if unknown:
         raise ImageError(spec.path, f"label value(s) {', '.join(map(str, unknown[:8]))} have no phase in "
@@ -320,15 +333,15 @@ def coarsen(labels: np.ndarray, block: int) -> np.ndarray:
 
 
 def check_image_size(spec: ImageSpec, max_voxels: int) -> int:
-    """The voxel count after crop and coarsening, from the file's header; SpecError beyond
+    """The voxel count after crop, coarsening and subdivision, from the file's header; SpecError beyond
     `max_voxels` (before reading the whole image)."""
     shape = _shape(spec)
     if spec.crop:
         shape = [min(spec.crop.get(a, (0, s))[1], s) - spec.crop.get(a, (0, s))[0] for a, s in zip("zyx", shape)]
-    n = math.prod(max(s // spec.coarsen, 0) for s in shape)
+    n = math.prod(max(s // spec.coarsen, 0) for s in shape) * spec.subdivide**3
     if n > max_voxels:
-        raise SpecError("image", f"{n:,} voxels after crop and coarsening, above the limit of {max_voxels:,}: "
-                                 f"crop or coarsen it, or raise the limit (--max-elements)")
+        raise SpecError("image", f"{n:,} voxels after crop, coarsening and subdivision, above the limit of "
+                                 f"{max_voxels:,}: crop or coarsen it, or raise the limit (--max-voxels)")
     return n
 
 

@@ -14,7 +14,11 @@ A is symmetric: real positive definite (real shifts s > 0, DC) or complex symmet
     pardiso  MKL Pardiso (pypardiso) in symmetric positive definite mode (upper triangle),
              nested-dissection ordering; real matrices only.
     amg      pyamg smoothed-aggregation preconditioned CG, real SPD only. Should CG miss its
-             tolerance, the solve falls back to a direct factorisation.
+             tolerance within AMG_MAXITER iterations, the solve falls back to a direct
+             factorisation. That happens on the shifted systems G + sC of porous images,
+             where sigma ~ 1 S/m sits beside s eps0 ~ 1e-8 S/m and islands of electrolyte
+             float in insulator (benchmarks/README.md, "Porous images"); a sequence of
+             shifts (pattern_factorizer) then goes direct for the shifts that follow.
 
 `auto`: complex matrices go to SuperLU. Real ones go to AMG from AMG_MIN_UNKNOWNS up
 (benchmarks/README.md: from 1e4 to 1e5 unknowns its setup and solve take a fifth to a
@@ -32,6 +36,9 @@ import scipy.sparse.linalg as spla
 
 from .options import BACKENDS
 AMG_RTOL = 1e-12
+AMG_MAXITER = 100     # CG iterations before a direct solve takes over (about 40 are needed where AMG works)
+DIRECT_MAX_UNKNOWNS = 2_000_000  # above, a direct factorisation may not fit: CG gets AMG_MAXITER_LARGE
+AMG_MAXITER_LARGE = 1000
 AMG_MIN_UNKNOWNS = 5_000
 METIS_MIN_UNKNOWNS = 10_000  # below, SuperLU's own minimum degree orders faster (benchmarks/README.md)
 
@@ -76,17 +83,27 @@ def factorize(A: sp.spmatrix, backend: str = "auto") -> Callable[[np.ndarray], n
 
 def pattern_factorizer(backend: str = "auto") -> Callable[[sp.spmatrix], Callable]:
     """`factorize` for a sequence of matrices with one sparsity pattern (the shifts of a
-    reduced model): SuperLU's fill-reducing ordering is computed for the first only."""
-    orders = []
+    reduced model): SuperLU's fill-reducing ordering is computed for the first only, and
+    once AMG has stalled on one matrix of the sequence the rest go to a direct solver."""
+    orders, stalled = [], []
 
     def factor(A: sp.spmatrix):
         chosen = choose_backend(backend, np.iscomplexobj(A.data), A.shape[0])
+        if chosen == "amg" and stalled:
+            chosen = direct_backend()
+        if chosen == "amg":
+            return _amg(A.tocsr(), on_stall=lambda: stalled.append(True))
         if chosen != "superlu":
             return factorize(A, chosen)
         if not orders:
             orders.append(fill_reducing_order(A))
         return _superlu(A, orders[0])
     return factor
+
+
+def direct_backend() -> str:
+    """The direct solver for real SPD matrices here: Pardiso if installed, else SuperLU."""
+    return "pardiso" if "pardiso" in available_backends() else "superlu"
 
 
 def _superlu(A: sp.spmatrix, order: np.ndarray | None):
@@ -137,17 +154,19 @@ def _pardiso(A: sp.csr_matrix):
     return solve
 
 
-def _amg(A: sp.csr_matrix):
+def _amg(A: sp.csr_matrix, on_stall: Callable[[], None] = lambda: None):
     import pyamg
 
     ml = pyamg.smoothed_aggregation_solver(A, symmetry="symmetric")
     direct = []
+    maxiter = AMG_MAXITER if A.shape[0] <= DIRECT_MAX_UNKNOWNS else AMG_MAXITER_LARGE
 
     def solve(b):
-        x = ml.solve(b, tol=AMG_RTOL, accel="cg", maxiter=500)
-        if np.linalg.norm(A @ x - b) <= 100 * AMG_RTOL * np.linalg.norm(b):
-            return x
-        if not direct:  # CG stalled: factorise once, keep it for the next solves
-            direct.append(factorize(A, "pardiso" if "pardiso" in available_backends() else "superlu"))
+        if not direct:
+            x = ml.solve(b, tol=AMG_RTOL, accel="cg", maxiter=maxiter)
+            if np.linalg.norm(A @ x - b) <= 100 * AMG_RTOL * np.linalg.norm(b):
+                return x
+            on_stall()  # CG stalled: factorise once, keep it for the next solves
+            direct.append(factorize(A, direct_backend()))
         return direct[0](b)
     return solve

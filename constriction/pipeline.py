@@ -26,11 +26,13 @@ from .reduced import ReducedModel, reduce
 from .spec import Spec, SpecError
 from .spectrum import Spectrum
 from .split import ConstrictionSplit, constriction_split, image_split
-from .summary import (ArcSummary, BodySummary, Conservation, Constriction, ContactCurrentSummary, CPESummary, Summary,
-                      SweepSummary)
+from .error_bar import Levels, estimates, finer_levels
+from .summary import (ArcSummary, BodySummary, Conservation, Constriction, ContactCurrentSummary, CPESummary,
+                      Discretisation, Summary, SweepSummary)
 from .solve import body_currents, dc_resistance, driven_solve, sweep_direct
 from .units import EPS0, UM
 from .voxel_fields import GridFields, grid_contact_current, grid_fields, read_vti, write_vti
+from .voxels import CONNECTIVITY, METHOD
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,8 @@ def check_size(spec: Spec | ImageSpec, max_elements: int = MAX_ELEMENTS, max_vox
 
 def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6,
         progress: bool = True, cpe_fit: bool = True, max_elements: int = MAX_ELEMENTS,
-        max_voxels: int = MAX_VOXELS, split: bool = True, fields: bool = True, arc: bool = True) -> Result:
+        max_voxels: int = MAX_VOXELS, split: bool = True, fields: bool = True, arc: bool = True,
+        error_estimate: str = "auto") -> Result:
     """Mesh (or voxelise), assemble and sweep the cell described by `spec`.
 
     sweep: "reduced" (default; reduced-order model to relative tolerance `tol`) or
@@ -69,7 +72,10 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
     or an image with more voxels.
     split, fields: solve the reference cells of the static/dynamic split, and compute the
     fields and the contact current, and read the constriction arc off the spectrum (a
-    study case skips what it does not keep)."""
+    study case skips what it does not keep).
+    error_estimate: for an image, the DC resistances at 2x (and 4x) subdivision and their
+    Richardson extrapolation (error_bar.py): "auto" where they fit the memory available,
+    "always", or "never"."""
     if sweep not in SWEEPS:
         raise ValueError(f"unknown sweep {sweep!r} (choose from {', '.join(SWEEPS)})")
     spec = spec.at()  # every material at the spec's temperature, once, for everything below
@@ -105,6 +111,13 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
         say(f"{spec.name}: the reference image for the static/dynamic split")
         parts = image_split(system.grid, R_dc, backend)
     clock["split"] = time.perf_counter() - t0
+
+    discretisation = None
+    if isinstance(spec, ImageSpec):
+        t0 = time.perf_counter()
+        discretisation = _image_error_bar(spec, cell, (R_dc, R_inf, parts.R_bulk_ohm if split else None),
+                                          error_estimate, backend, progress)
+        clock["error_estimate"] = time.perf_counter() - t0
 
     say(f"{spec.name}: {sweep} sweep")
     t0 = time.perf_counter()
@@ -146,9 +159,26 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
         conservation=Conservation(dc_relative_mismatch=float(dc_check), sweep_max_relative_mismatch=float(mismatch)),
         passive=bool(np.all(spectrum.Z_ohm.real >= 0) and np.all(spectrum.Z_ohm.imag <= 0)),
         sweep=SweepSummary(**sweep_info, n_frequencies=len(f), f_min_Hz=float(f[0]), f_max_Hz=float(f[-1])),
-        seconds=clock, metal_bodies=bodies)
+        seconds=clock, metal_bodies=bodies, discretisation=discretisation)
     return Result(spec=spec, spectrum=spectrum, summary=summary, model=model, fields=field_data,
                   current=current)
+
+
+def _image_error_bar(spec: ImageSpec, cell, values, policy: str, backend: str, progress: bool) -> Discretisation:
+    """The discretisation record of an image: its grid, and R_dc, R_inf and R_cstr at
+    finer subdivisions with their Richardson extrapolation (error_bar.py). `values` are
+    (R_dc, R_inf, R_bulk or None) at the spec's own subdivision."""
+    def dc_values(finer: ImageSpec) -> Levels:
+        system = discretise(finer, progress=False).system
+        R_dc = dc_resistance(system, backend=backend)[0]
+        R_bulk = None if values[2] is None else image_split(system.grid, R_dc, backend).R_bulk_ohm
+        return Levels(finer.subdivide, R_dc, dc_resistance(system, short_gaps=True, backend=backend)[0], R_bulk)
+
+    levels, note = finer_levels(spec, cell.elements, policy, dc_values, progress)
+    found = estimates([Levels(spec.subdivide, *values), *levels]) if levels else {}
+    return Discretisation(method=METHOD, connectivity=CONNECTIVITY,
+                          voxel_um=tuple(d / UM for d in cell.system.grid.spacing_m), subdivide=spec.subdivide,
+                          note=note, **found)
 
 
 def _fields(system, cell, model, f_pair):

@@ -55,16 +55,24 @@ def dc_resistance(system: System, short_gaps: bool = False, backend="auto") -> t
             P = _merging(G.shape[0], system.floating)
             G = (P.T @ G @ P).tocsr()
             we, ce = np.unique(P.indices[we]), np.unique(P.indices[ce])
-    free = np.setdiff1d(_connected_to(G, np.union1d(we, ce)), np.union1d(we, ce))
+    component = _components(G)
+    if not np.intersect1d(component[we], component[ce]).size:
+        return float("inf"), 0.0               # nothing conducts from the WE to the CE
+    fixed = np.union1d(we, ce)
+    free = np.setdiff1d(_connected_to(G, fixed, component), fixed)
     y, mismatch, _ = driven_solve(G, we, ce, free, backend)
     return (1.0 / y if y > 0 else float("inf")), mismatch
 
 
-def _connected_to(G: sp.csr_matrix, fixed: np.ndarray) -> np.ndarray:
+def _components(G: sp.csr_matrix) -> np.ndarray:
+    """The conducting component (G) of every dof."""
+    from scipy.sparse.csgraph import connected_components
+    return connected_components(G, directed=False)[1]
+
+
+def _connected_to(G: sp.csr_matrix, fixed: np.ndarray, component: np.ndarray) -> np.ndarray:
     """Dofs that conduct (G) to a fixed dof: a conducting island that touches neither
     electrode carries no DC current, and would leave G singular."""
-    from scipy.sparse.csgraph import connected_components
-    _, component = connected_components(G, directed=False)
     return np.flatnonzero(np.isin(component, np.unique(component[fixed])) & (G.diagonal() > 0))
 
 

@@ -87,6 +87,31 @@ class SweepSummary:
 
 
 @dataclass(frozen=True)
+class ErrorEstimate:
+    """A resistance (ohm) at each subdivision of an image's voxels, and its Richardson
+    extrapolation (error_bar.py)."""
+    subdivisions: tuple[int, ...]     # sub-voxels per voxel along each axis, at each level
+    values_ohm: tuple[float, ...]
+    order: float
+    order_observed: bool              # False: the order was assumed (error_bar.ASSUMED_ORDER)
+    extrapolated_ohm: float
+    error_ohm: float                  # estimated error of values_ohm[0], the value reported
+
+
+@dataclass(frozen=True)
+class Discretisation:
+    """How an image was discretised, and the error bar its subdivisions give."""
+    method: str                       # voxels.METHOD
+    connectivity: str                 # voxels.CONNECTIVITY
+    voxel_um: tuple[float, float, float]  # as solved: after coarsening and subdivision
+    subdivide: int
+    R_dc: ErrorEstimate | None = None
+    R_inf: ErrorEstimate | None = None
+    R_cstr: ErrorEstimate | None = None
+    note: str = ""                    # what was not computed, and why
+
+
+@dataclass(frozen=True)
 class Summary:
     name: str
     R_dc_ohm: float                      # inf for a blocking cell
@@ -106,6 +131,7 @@ class Summary:
     sweep: SweepSummary
     seconds: dict[str, float] = field(default_factory=dict)
     metal_bodies: tuple[BodySummary, ...] = ()
+    discretisation: Discretisation | None = None   # images only
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -1,0 +1,32 @@
+"""Memory: what this machine has free, and what a solve needs (bytes).
+
+The per-voxel figures are measured peaks (benchmarks/memory.py, benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import os
+
+IMAGE_DC_BYTES_PER_VOXEL = 700     # assembly, a DC solve on AMG and its hierarchy, at its peak
+IMAGE_RUN_BYTES_PER_VOXEL = 1024   # a whole image run: reduced sweep, split and fields
+
+
+def available_bytes() -> int:
+    """Memory available to a new computation here (bytes): MemAvailable of /proc/meminfo,
+    or the physical memory where that cannot be read."""
+    try:
+        with open("/proc/meminfo") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
+def image_dc_bytes(voxels: int) -> int:
+    """Peak memory of the DC solves of an image of `voxels` voxels (bytes)."""
+    return int(voxels * IMAGE_DC_BYTES_PER_VOXEL)
