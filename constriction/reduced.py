@@ -154,8 +154,9 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
             error = max(change.max(), outside)
             if error < tol:
                 break
-            if n_done + 1 == len(shifts):
-                shifts.append(candidates[np.argmax(change)])
+            if n_done + 1 == len(shifts):  # a shift where the models differ most, unless there is one
+                worst = candidates[np.argmax(change)]
+                shifts.append(worst if not np.isclose(shifts, worst, rtol=1e-6).any() else _widest_gap(shifts))
         Y_old = Y
     bar.close(f"order {V.shape[1]}, estimated error {error:.1e} (tolerance {tol:.0e})")
     mu, r = proj.pole_residue()
