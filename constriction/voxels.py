@@ -41,7 +41,7 @@ ELECTROLYTE, GAS, METAL, INSULATOR = 0, 1, 2, 3
 KIND_CODE = {"electrolyte": ELECTROLYTE, "gas": GAS, "metal": METAL, "insulator": INSULATOR}
 FACES = ndimage.generate_binary_structure(3, 1)  # 6-connectivity: voxels that share a face
 METHOD = "cell-centred finite volumes"
-CONNECTIVITY = "faces only: 6-connected voxels (voxels meeting at an edge or a corner pass no current)"
+CONNECTIVITY = "faces only (6-connected: voxels meeting at an edge or a corner pass no current)"
 
 
 @dataclass(frozen=True)
