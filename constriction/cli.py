@@ -74,9 +74,10 @@ def _parser() -> argparse.ArgumentParser:
                          help=f"refuse an image with more voxels than this (default {MAX_VOXELS:,})")
     estimate = run_cmd.add_mutually_exclusive_group()
     estimate.add_argument("--error-estimate", dest="error_estimate", action="store_const", const="always",
-                          default="auto", help="images: solve the 2x (and 4x) subdivided DC cells for the error "
-                                               "bar even where they exceed the memory available (by default "
-                                               "they are solved where they fit)")
+                          default="auto", help="images: solve the 2x subdivided DC cells for the error bar even "
+                                               "where they exceed the memory available (by default they are "
+                                               "solved where they fit; the 4x level, for the observed order, "
+                                               "only where it fits)")
     estimate.add_argument("--no-error-estimate", dest="error_estimate", action="store_const", const="never",
                           help="images: no error bar (no subdivided DC solves)")
     plot_cmd = commands.add_parser("plot", help="(re)draw the plots of a result folder")

@@ -13,8 +13,10 @@ extrapolation is
 and the error of the value reported (at n) is estimated as F |R_ext - R_n|, with Roache's
 safety factor F = 1.25 of the grid convergence index.
 
-The extra levels need DC solves only (no sweep): they are computed when they fit the
-memory available (memory.py), or always / never on request.
+The extra levels need DC solves only (no sweep). By default the 2n level is solved where
+it fits the memory available (memory.py), and the 4n level where it is also small
+(OBSERVED_ORDER_MAX_VOXELS); "always" forces the 2n level, and the 4n level where it fits
+the memory; "never" solves neither.
 """
 
 from __future__ import annotations
@@ -73,13 +75,12 @@ def finer_levels(spec, voxels: int, policy: str, dc_values, progress: bool = Tru
     for factor in (2, 4):
         n, count = spec.subdivide * factor, voxels * factor**3
         need = image_dc_bytes(count)
-        if factor == 4 and (count > OBSERVED_ORDER_MAX_VOXELS and policy == "auto"):
+        if factor == 4 and count > OBSERVED_ORDER_MAX_VOXELS and (policy == "auto" or need > budget):
             note = f"order assumed {ASSUMED_ORDER:g}: the third level ({count:,} voxels) was not solved"
             break
-        if policy == "auto" and need > budget:
-            note = (f"{'not computed' if factor == 2 else f'order assumed {ASSUMED_ORDER:g}'}: "
-                    f"subdivision {n} ({count:,} voxels) needs about {need / 2**30:.1f} GiB, more than the "
-                    f"{budget / 2**30:.1f} GiB available (--error-estimate forces it)")
+        if factor == 2 and policy == "auto" and need > budget:  # "always" forces this level only
+            note = (f"not computed: subdivision {n} ({count:,} voxels) needs about {need / 2**30:.1f} GiB, more "
+                    f"than the {budget / 2**30:.1f} GiB available (--error-estimate forces it)")
             break
         say(f"{spec.name}: error estimate, DC solves at {n}x{n}x{n} sub-voxels per voxel ({count:,} voxels)",
             progress)

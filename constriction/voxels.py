@@ -220,7 +220,7 @@ def _links(kind, sigma, eps, unknown, spacing, first_face, ce):
 def _material_index(sigma: np.ndarray, eps: np.ndarray, metal: np.ndarray) -> np.ndarray:
     """One integer per distinct (sigma, eps) pair, -1 for metal: voxels of one index need
     no face unknown between them."""
-    pairs, index = np.unique(np.stack([sigma.ravel(), eps.ravel()], axis=1), axis=0, return_inverse=True)
+    _, index = np.unique(np.stack([sigma.ravel(), eps.ravel()], axis=1), axis=0, return_inverse=True)
     index = index.reshape(sigma.shape).astype(np.int32)
     index[metal] = -1
     return index
