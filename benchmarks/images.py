@@ -21,8 +21,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def one(n: int) -> dict:
-    """Run the n^3 image in this process and return its numbers."""
+def one(n: int, dc_only: bool = False) -> dict:
+    """Run the n^3 image in this process and return its numbers; `dc_only`: only what a
+    level of the error bar solves (assembly, R_dc, R_inf and the split's reference)."""
     sys.path.insert(0, str(HERE.parent / "studies"))
     import numpy as np
     from synthetic_interface import synthetic_interface
@@ -42,6 +43,8 @@ def one(n: int) -> dict:
                                           "void": {"kind": "gas"}, "sodium": {"kind": "metal"}},
                                "sweep": {"f_min_Hz": 1.0, "f_max_Hz": 1e10, "points_per_decade": 6}}, name=f"{n}^3")
         t0 = time.perf_counter()
+        if dc_only:
+            return dc_levels(spec, n, t0)
         result = run(spec, cpe_fit=False, max_voxels=n**3, error_estimate="never")  # the error bar is not timed here
         total = time.perf_counter() - t0
     s = result.summary
@@ -51,23 +54,45 @@ def one(n: int) -> dict:
             "peak_GiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
 
 
+def dc_levels(spec, n: int, t0: float) -> dict:
+    """The DC solves of one error-bar level, as pipeline._image_error_bar does them."""
+    from constriction.solve import dc_resistance
+    from constriction.split import image_split
+    from constriction.system import discretise
+    system = discretise(spec.at(), progress=False).system
+    R_dc = dc_resistance(system)[0]
+    dc_resistance(system, short_gaps=True)
+    image_split(system.grid, R_dc)
+    return {"n": n, "voxels": n**3, "unknowns": system.n_dofs, "total_s": time.perf_counter() - t0,
+            "peak_GiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="64,128,256")
+    parser.add_argument("--dc-only", action="store_true",
+                        help="only the DC solves of an error-bar level (memory.IMAGE_DC_BYTES_PER_VOXEL)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one(args.one)))
+        print(json.dumps(one(args.one, args.dc_only)))
         return
     rows = []
     for n in (int(v) for v in args.sizes.split(",")):
-        done = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True)
+        done = subprocess.run([sys.executable, __file__, "--one", str(n)] + ["--dc-only"] * args.dc_only,
+                              capture_output=True, text=True)
         if done.returncode != 0:
             print(f"{n}^3: failed\n{done.stderr[-2000:]}")
             break
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         r = rows[-1]
         print(f"{n}^3 done in {r['total_s']:.1f} s", file=sys.stderr, flush=True)
+    if args.dc_only:
+        print("| image | unknowns | DC solves of one level | peak memory | per voxel |\n|---|---|---|---|---|")
+        for r in rows:
+            print(f"| {r['n']}³ | {r['unknowns']:,} | {r['total_s']:.1f} s | {r['peak_GiB']:.2f} GiB | "
+                  f"{r['peak_GiB'] * 2**30 / r['voxels']:.0f} B |")
+        return
     print("| image | unknowns | read + assemble | DC solves | split | sweep (shifts, order) | whole run | "
           "peak memory | per voxel |")
     print("|---|---|---|---|---|---|---|---|---|")

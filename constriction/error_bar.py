@@ -49,7 +49,7 @@ def richardson(subdivisions, values) -> ErrorEstimate:
     extrapolated = fine + (fine - coarse) / (2**order - 1)
     return ErrorEstimate(subdivisions=tuple(int(n) for n in subdivisions), values_ohm=tuple(values), order=order,
                          order_observed=observed, extrapolated_ohm=extrapolated,
-                    error_ohm=SAFETY * abs(extrapolated - values[0]))
+                         error_ohm=SAFETY * abs(extrapolated - values[0]))
 
 
 @dataclass(frozen=True)

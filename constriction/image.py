@@ -102,7 +102,7 @@ def image_spec_from_dict(data: dict, name: str = "image", base_dir: Path | None 
     _only_keys(data, "", {"image", "phases", "sweep", "conditions"})
     t = _table(data, "image", required=True)
     _only_keys(t, "image", {"path", "voxel_um", "working_electrode", "crop", "coarsen", "subdivide", "labels",
-                                "extrude"})
+                            "extrude"})
     if not isinstance(t.get("path"), str) or not t["path"]:
         raise SpecError("image.path", "missing: the path of the labelled image (.tif, .tiff, .npy, or .png)")
     path = Path(t["path"])
@@ -138,8 +138,8 @@ def image_spec_from_dict(data: dict, name: str = "image", base_dir: Path | None 
     phases = _phases(_table(data, "phases", required=True), labels, extrude is not None)
     return ImageSpec(path=path, voxel_um=voxel, labels=labels, phases=phases,
                      sweep=_sweep(_table(data, "sweep", required=True)), working_electrode=face, crop=crop,
-                     coarsen=coarsen, subdivide=subdivide, extrude=extrude, temperature_K=_conditions(_table(data, "conditions")),
-                     name=name)
+                     coarsen=coarsen, subdivide=subdivide, extrude=extrude,
+                     temperature_K=_conditions(_table(data, "conditions")), name=name)
 
 
 def _voxel(t: dict) -> tuple[float, float, float]:

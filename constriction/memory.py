@@ -1,14 +1,14 @@
 """Memory: what this machine has free, and what a solve needs (bytes).
 
-The per-voxel figures are measured peaks (benchmarks/memory.py, benchmarks/README.md).
+The per-voxel figure is a measured peak (`python benchmarks/images.py --dc-only`,
+benchmarks/README.md), rounded up.
 """
 
 from __future__ import annotations
 
 import os
 
-IMAGE_DC_BYTES_PER_VOXEL = 700     # assembly, a DC solve on AMG and its hierarchy, at its peak
-IMAGE_RUN_BYTES_PER_VOXEL = 1024   # a whole image run: reduced sweep, split and fields
+IMAGE_DC_BYTES_PER_VOXEL = 1000    # assembly, R_dc, R_inf and R_bulk on AMG: 933 B measured at 128³
 
 
 def available_bytes() -> int:

@@ -14,7 +14,7 @@ import numpy as np
 
 from .fields import ContactCurrent
 from .units import UM
-from .voxels import METAL, VoxelGrid, face_area, voxel_potential
+from .voxels import METAL, VoxelGrid, face_area, neighbour_slices, voxel_potential
 
 
 @dataclass(frozen=True)
@@ -103,10 +103,8 @@ def grid_contact_current(grid: VoxelGrid, x: np.ndarray, frequency_Hz: float) ->
     columns = np.zeros(grid.shape[:2], complex)
     for axis in range(3):
         half_link = 2 * face_area(grid.spacing_m, axis) / grid.spacing_m[axis]
-        lo, hi = [slice(None)] * 3, [slice(None)] * 3
-        lo[axis], hi[axis] = slice(0, -1), slice(1, None)
+        lo, hi = neighbour_slices(axis)
         for voxel, metal in ((lo, hi), (hi, lo)):
-            voxel, metal = tuple(voxel), tuple(metal)
             into_we = grid.we_metal[metal] & (grid.kind[voxel] != METAL)
             flow = np.where(into_we, half_link * y[voxel] * (1.0 - phi[voxel]), 0.0).sum(axis=2)
             at = [slice(None), slice(None)]

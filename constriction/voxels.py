@@ -59,10 +59,6 @@ class VoxelGrid:
     n_dofs: int
 
     @property
-    def we(self) -> int:
-        return self.n_dofs - 2
-
-    @property
     def thickness_m(self) -> float:
         return self.shape[2] * self.spacing_m[2]
 
@@ -86,11 +82,18 @@ def face_area(spacing, axis: int) -> float:
     return float(np.prod([spacing[k] for k in range(3) if k != axis]))
 
 
-def _pairs(array: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """The array without its last and without its first slice along `axis` (neighbours)."""
+def neighbour_slices(axis: int) -> tuple[tuple[slice, ...], tuple[slice, ...]]:
+    """Index of a (n0, n1, n2) array without its last, and without its first, layer along
+    `axis`: the two voxels beside every face normal to it."""
     lo, hi = [slice(None)] * 3, [slice(None)] * 3
     lo[axis], hi[axis] = slice(0, -1), slice(1, None)
-    return array[tuple(lo)], array[tuple(hi)]
+    return tuple(lo), tuple(hi)
+
+
+def _pairs(array: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """The array without its last and without its first layer along `axis` (views)."""
+    lo, hi = neighbour_slices(axis)
+    return array[lo], array[hi]
 
 
 def coefficients(labels: Labels, spec: ImageSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -249,7 +252,7 @@ def _gas_groups(grid: VoxelGrid, faces: np.ndarray) -> tuple[np.ndarray, tuple[n
     """Unknowns of gas against the WE (gaps and pores: shorted to it when their capacitance
     is) and of every other gas body (a void: one floating potential each): the gas
     voxels and the face unknowns on their faces."""
-    gas, n = ndimage.label(grid.kind == GAS, structure=FACES)
+    gas, n, touching = _gas_bodies(grid.kind, grid.we_metal)
     if n == 0:
         return np.array([], np.int64), ()
     group = np.zeros(grid.n_dofs, np.int64)                # gas body of each unknown (0: none)
@@ -257,13 +260,20 @@ def _gas_groups(grid: VoxelGrid, faces: np.ndarray) -> tuple[np.ndarray, tuple[n
     group[grid.unknown[inside]] = gas[inside]
     n_voxels = int(np.count_nonzero(grid.kind != METAL))
     group[n_voxels:n_voxels + faces.shape[1]] = np.maximum(group[faces[0]], group[faces[1]])
-    touching = set(np.unique(gas[ndimage.binary_dilation(grid.we_metal, structure=FACES) & inside]).tolist())
     order = np.argsort(group, kind="stable")
     bounds = np.searchsorted(group[order], np.arange(1, n + 2))
     members = [order[bounds[k]:bounds[k + 1]] for k in range(n)]
     shorted = [m for k, m in enumerate(members, start=1) if k in touching]
     voids = tuple(m for k, m in enumerate(members, start=1) if k not in touching)
     return (np.unique(np.concatenate(shorted)) if shorted else np.array([], np.int64)), voids
+
+
+def _gas_bodies(kind: np.ndarray, we_metal: np.ndarray) -> tuple[np.ndarray, int, set]:
+    """Face-connected gas bodies (labels 1..n, 0 elsewhere), their count, and the labels
+    of those that share a face with the WE metal (gaps and pores)."""
+    gas, n = ndimage.label(kind == GAS, structure=FACES)
+    beside_we = ndimage.binary_dilation(we_metal, structure=FACES) & (gas > 0)
+    return gas, n, set(np.unique(gas[beside_we]).tolist())
 
 
 def voxel_potential(grid: VoxelGrid, x: np.ndarray) -> np.ndarray:
@@ -276,9 +286,8 @@ def bulk_reference(grid: VoxelGrid) -> tuple[np.ndarray, np.ndarray]:
     metal, every other gas and insulator voxel the bulk electrolyte (the most common
     conductivity among the electrolyte voxels). Its DC resistance is R_bulk."""
     kind, sigma = grid.kind.copy(), grid.sigma.copy()
-    gas, n = ndimage.label(kind == GAS, structure=FACES)
-    touching = set(np.unique(gas[ndimage.binary_dilation(grid.we_metal, structure=FACES) & (gas > 0)]).tolist())
-    into_metal = np.isin(gas, sorted(touching - {0}))
+    gas, _, touching = _gas_bodies(kind, grid.we_metal)
+    into_metal = np.isin(gas, sorted(touching))
     values, counts = np.unique(sigma[kind == ELECTROLYTE], return_counts=True)
     bulk = values[np.argmax(counts)]
     other = (kind == GAS) & ~into_metal | (kind == INSULATOR)
