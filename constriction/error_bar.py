@@ -16,7 +16,8 @@ safety factor F = 1.25 of the grid convergence index.
 The extra levels need DC solves only (no sweep). By default the 2n level is solved where
 it fits the memory available (memory.py), and the 4n level where it is also small
 (OBSERVED_ORDER_MAX_VOXELS); "always" forces the 2n level, and the 4n level where it fits
-the memory; "never" solves neither.
+the memory; "never" solves neither. A level larger than the machine's memory is never
+solved.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .memory import available_bytes, image_dc_bytes
+from .memory import available_bytes, image_dc_bytes, total_bytes
 from .progress import say
 from .summary import ErrorEstimate
 
@@ -71,7 +72,7 @@ def finer_levels(spec, voxels: int, policy: str, dc_values, progress: bool = Tru
     if policy == "never":
         return [], "not computed (switched off)"
     levels, note = [], ""
-    budget = available_bytes()
+    budget, machine = available_bytes(), total_bytes()
     for factor in (2, 4):
         n, count = spec.subdivide * factor, voxels * factor**3
         need = image_dc_bytes(count)
@@ -81,6 +82,10 @@ def finer_levels(spec, voxels: int, policy: str, dc_values, progress: bool = Tru
         if factor == 2 and policy == "auto" and need > budget:  # "always" forces this level only
             note = (f"not computed: subdivision {n} ({count:,} voxels) needs about {need / 2**30:.1f} GiB, more "
                     f"than the {budget / 2**30:.1f} GiB available (--error-estimate forces it)")
+            break
+        if need > machine:  # not even when forced
+            note = (f"not computed: subdivision {n} ({count:,} voxels) needs about {need / 2**30:.1f} GiB, more "
+                    f"than this machine's {machine / 2**30:.1f} GiB")
             break
         say(f"{spec.name}: error estimate, DC solves at {n}x{n}x{n} sub-voxels per voxel ({count:,} voxels)",
             progress)

@@ -14,11 +14,10 @@ A is symmetric: real positive definite (real shifts s > 0, DC) or complex symmet
     pardiso  MKL Pardiso (pypardiso) in symmetric positive definite mode (upper triangle),
              nested-dissection ordering; real matrices only.
     amg      pyamg smoothed-aggregation preconditioned CG, real SPD only. Should CG miss its
-             tolerance within AMG_MAXITER iterations, the solve falls back to a direct
-             factorisation. That happens on the shifted systems G + sC of porous images,
-             where sigma ~ 1 S/m sits beside s eps0 ~ 1e-8 S/m and islands of electrolyte
-             float in insulator (benchmarks/README.md, "Porous images"); a sequence of
-             shifts (pattern_factorizer) then goes direct for the shifts that follow.
+             tolerance within AMG_MAXITER iterations, as on the shifted systems G + sC of
+             images with gas or insulators (sigma ~ 1 S/m beside s eps0 ~ 1e-8 S/m), CG
+             preconditioned block by block (conducting | capacitive unknowns) takes over,
+             then a direct factorisation (see _amg; benchmarks/README.md, "A porous image").
 
 `auto`: complex matrices go to SuperLU. Real ones go to AMG from AMG_MIN_UNKNOWNS up
 (benchmarks/README.md: from 1e4 to 1e5 unknowns its setup and solve take a fifth to a
@@ -28,6 +27,7 @@ there if pyamg is missing, and to SuperLU below.
 
 from __future__ import annotations
 
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -37,7 +37,9 @@ import scipy.sparse.linalg as spla
 from .options import BACKENDS
 AMG_RTOL = 1e-12
 AMG_MAXITER = 100     # CG iterations before a direct solve takes over (about 40 are needed where AMG works)
-DIRECT_MAX_UNKNOWNS = 2_000_000  # above, a direct factorisation may not fit: CG gets AMG_MAXITER_LARGE
+DIRECT_MAX_UNKNOWNS = 500_000  # above, a factorisation may not fit (Pardiso: 1.3 GiB at 2.5e5 unknowns
+                               # of a 64³ image, growing as n^4/3): CG gets AMG_MAXITER_LARGE, then a
+                               # warning instead of a factorisation
 AMG_MAXITER_LARGE = 1000
 AMG_MIN_UNKNOWNS = 5_000
 METIS_MIN_UNKNOWNS = 10_000  # below, SuperLU's own minimum degree orders faster (benchmarks/README.md)
@@ -81,18 +83,19 @@ def factorize(A: sp.spmatrix, backend: str = "auto") -> Callable[[np.ndarray], n
     return _amg(A.tocsr())
 
 
-def pattern_factorizer(backend: str = "auto") -> Callable[[sp.spmatrix], Callable]:
-    """`factorize` for a sequence of matrices with one sparsity pattern (the shifts of a
-    reduced model): SuperLU's fill-reducing ordering is computed for the first only, and
-    once AMG has stalled on one matrix of the sequence the rest go to a direct solver."""
-    orders, stalled = [], []
+def pattern_factorizer(backend: str = "auto", capacitive: np.ndarray | None = None) -> Callable[..., Callable]:
+    """`factorize` for a sequence of matrices G + s C with one sparsity pattern (the shifts
+    of a reduced model): SuperLU's fill-reducing ordering is computed for the first only.
+    `capacitive` marks the unknowns with no conductance (G row zero: gas, insulators),
+    for AMG's fallback (see _amg). Once a solver has stalled at a shift s, the shifts at
+    or below it skip it (the smaller s, the stronger the contrast of sigma and s eps)."""
+    orders, stalled = [], {"amg": [], "block": []}
 
-    def factor(A: sp.spmatrix):
+    def factor(A: sp.spmatrix, shift: float = 0.0):
         chosen = choose_backend(backend, np.iscomplexobj(A.data), A.shape[0])
-        if chosen == "amg" and stalled:
-            chosen = direct_backend()
         if chosen == "amg":
-            return _amg(A.tocsr(), on_stall=lambda: stalled.append(True))
+            skip = [stage for stage, at in stalled.items() if at and shift <= max(at)]
+            return _amg(A.tocsr(), capacitive, skip, on_stall=lambda stage: stalled[stage].append(shift))
         if chosen != "superlu":
             return factorize(A, chosen)
         if not orders:
@@ -154,19 +157,72 @@ def _pardiso(A: sp.csr_matrix):
     return solve
 
 
-def _amg(A: sp.csr_matrix, on_stall: Callable[[], None] = lambda: None):
-    import pyamg
-
-    ml = pyamg.smoothed_aggregation_solver(A, symmetry="symmetric")
-    direct = []
+def _amg(A: sp.csr_matrix, capacitive: np.ndarray | None = None, skip=(),
+         on_stall: Callable[[str], None] = lambda stage: None):
+    """Solve A x = b by the first of these that reaches AMG_RTOL:
+        "amg"    CG preconditioned by one smoothed-aggregation AMG hierarchy;
+        "block"  with `capacitive` given: CG preconditioned by one hierarchy for the
+                 conducting unknowns and one for the capacitive ones (block Jacobi). Where
+                 s eps << sigma the two blocks barely couple, and each is well scaled;
+        direct   a factorisation (Pardiso or SuperLU), up to DIRECT_MAX_UNKNOWNS; above,
+                 the best CG iterate with a warning.
+    `skip`: stages known to stall on this matrix; on_stall(stage) is told of each stall.
+    The stage that worked is kept for the following right-hand sides."""
+    stages = [stage for stage in ("amg", "block") if stage not in skip]
+    blocks = capacitive is not None and 0 < np.count_nonzero(capacitive) < A.shape[0]
+    if not blocks:
+        stages = [stage for stage in stages if stage != "block"]
+    if not stages and A.shape[0] > DIRECT_MAX_UNKNOWNS:  # no factorisation: the last iterative stage stays
+        stages = ["block" if blocks else "amg"]
     maxiter = AMG_MAXITER if A.shape[0] <= DIRECT_MAX_UNKNOWNS else AMG_MAXITER_LARGE
+    preconditioners = {}
+
+    def preconditioner(stage):
+        if stage not in preconditioners:
+            preconditioners[stage] = (_amg_preconditioner(A) if stage == "amg" else
+                                      _block_preconditioner(A, capacitive))
+        return preconditioners[stage]
 
     def solve(b):
-        if not direct:
-            x = ml.solve(b, tol=AMG_RTOL, accel="cg", maxiter=maxiter)
-            if np.linalg.norm(A @ x - b) <= 100 * AMG_RTOL * np.linalg.norm(b):
+        if not np.any(b):
+            return np.zeros_like(b, dtype=A.dtype)
+        while stages:
+            x = _cg(A, b, preconditioner(stages[0]), maxiter)
+            residual = np.linalg.norm(A @ x - b) / np.linalg.norm(b)
+            if residual <= 100 * AMG_RTOL:
                 return x
-            on_stall()  # CG stalled: factorise once, keep it for the next solves
-            direct.append(factorize(A, direct_backend()))
-        return direct[0](b)
+            if len(stages) == 1 and A.shape[0] > DIRECT_MAX_UNKNOWNS:  # a factorisation would not fit
+                warnings.warn(f"AMG-CG reached a relative residual of {residual:.1e} (asked {AMG_RTOL:.0e}) "
+                              f"after {maxiter} iterations on {A.shape[0]:,} unknowns; too large to factorise",
+                              RuntimeWarning, stacklevel=2)
+                return x
+            on_stall(stages.pop(0))
+            preconditioners.clear()  # its hierarchies go before the next are built
+        if "direct" not in preconditioners:
+            preconditioners["direct"] = factorize(A, direct_backend())
+        return preconditioners["direct"](b)
     return solve
+
+
+def _cg(A, b, M, maxiter: int) -> np.ndarray:
+    """CG on A x = b to AMG_RTOL, preconditioned by M."""
+    x, _ = spla.cg(A, b, rtol=AMG_RTOL, atol=0.0, maxiter=maxiter, M=M)
+    return x
+
+
+def _amg_preconditioner(A: sp.csr_matrix):
+    import pyamg
+    return pyamg.smoothed_aggregation_solver(A, symmetry="symmetric").aspreconditioner(cycle="V")
+
+
+def _block_preconditioner(A: sp.csr_matrix, capacitive: np.ndarray):
+    """Block Jacobi: one AMG V-cycle on the conducting unknowns, one on the capacitive ones."""
+    blocks = [np.flatnonzero(~capacitive), np.flatnonzero(capacitive)]
+    cycles = [_amg_preconditioner(A[k][:, k].tocsr()) for k in blocks]
+
+    def apply(r):
+        z = np.empty_like(r)
+        for k, cycle in zip(blocks, cycles):
+            z[k] = cycle @ r[k]
+        return z
+    return spla.LinearOperator(A.shape, apply, dtype=A.dtype)

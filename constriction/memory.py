@@ -21,6 +21,11 @@ def available_bytes() -> int:
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
+    return total_bytes()
+
+
+def total_bytes() -> int:
+    """The physical memory of this machine (bytes)."""
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):

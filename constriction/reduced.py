@@ -125,10 +125,11 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     V = np.zeros((len(I), 0))
     Y_old, error, mismatch, stalled = None, np.inf, 0.0, 0
     bar = Progress("reduced model", unit="shift", enabled=progress, every_s=0.0)
-    factorize = pattern_factorizer(backend)  # every shift has the pattern of G_II + C_II
+    # every shift has the pattern of G_II + C_II; rows without conductance are gas or insulators
+    factorize = pattern_factorizer(backend, capacitive=G_II.diagonal() == 0)
     for n_done in range(MAX_SHIFTS):
         s = 2 * np.pi * shifts[n_done]
-        solve = factorize((G_II + s * C_II).tocsr())
+        solve = factorize((G_II + s * C_II).tocsr(), shift=s)
         x = solve(-(g + s * c))
         dx = solve(-(C_II @ x + c))
         del solve  # the factorisation (or AMG hierarchy) goes before the next one is built

@@ -54,3 +54,60 @@ def test_amg_falls_back_to_a_direct_solve_when_cg_stalls(monkeypatch):
     b = np.ones(A.shape[0])
     x = factorize(A, "amg")(b)
     assert np.linalg.norm(A @ x - b) < 1e-12 * np.linalg.norm(b)
+
+
+def _gas_shift_system():
+    """A shifted system G + sC of a voxel interface with gas voids (s = 2 pi rad/s): the
+    gas unknowns carry s eps0 beside 0.1 S/m; and a right-hand side like a reduced model's
+    derivative snapshot, -(C x + c)."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "studies"))
+    from synthetic_interface import synthetic_interface
+    from constriction.reduced import _block
+    from constriction.units import EPS0
+    from constriction.voxels import ELECTROLYTE, GAS, METAL, assemble_grid
+    image = synthetic_interface((24, 24, 24), void_radius=1.5, void_depth=6, patch_size=2.0, gap=1, metal=2, seed=3)
+    kind = np.array([ELECTROLYTE, GAS, METAL], np.int8)[np.transpose(image, (2, 1, 0))]
+    sigma = np.where(kind == ELECTROLYTE, 0.1, 0.0)
+    eps = np.where(kind == METAL, 0.0, EPS0 * np.where(kind == GAS, 1.0, 10.0))
+    _, system = assemble_grid(kind, sigma, eps, (2e-6,) * 3)
+    I = system.interior
+    G, C = _block(system.G, I), _block(system.C, I)
+    u = np.zeros(system.n_dofs)
+    u[system.we] = 1.0
+    A = (G + 2 * np.pi * C).tocsr()
+    x = factorize(A, "superlu")(-(system.G[I] @ u + 2 * np.pi * system.C[I] @ u))
+    return A, -(C @ x + system.C[I] @ u), G.diagonal() == 0
+
+
+def test_amg_falls_back_block_by_block_then_to_a_factorisation(monkeypatch):
+    """Where plain AMG-CG stalls, CG preconditioned block by block (conducting | capacitive)
+    takes over; where that stalls too, a factorisation; each stall is reported, and every
+    answer meets the tolerance."""
+    from constriction import linalg
+    A, b, capacitive = _gas_shift_system()
+    assert 0 < capacitive.sum() < len(capacitive)
+    reference = factorize(A, "superlu")(b)
+    for maxiter, expected in ((200, []), (1, ["amg", "block"])):
+        monkeypatch.setattr(linalg, "AMG_MAXITER", maxiter)
+        stalls = []
+        x = linalg._amg(A, capacitive, on_stall=stalls.append)(b)
+        assert stalls == expected
+        assert np.linalg.norm(A @ x - b) <= 100 * linalg.AMG_RTOL * np.linalg.norm(b)
+        np.testing.assert_allclose(x, reference, rtol=1e-8, atol=1e-8 * np.abs(reference).max())
+    monkeypatch.setattr(linalg, "AMG_MAXITER", 200)
+    stalls = []
+    x = linalg._amg(A, capacitive, skip=("amg",), on_stall=stalls.append)(b)  # the block stage alone
+    assert stalls == [] and np.linalg.norm(A @ x - b) <= 100 * linalg.AMG_RTOL * np.linalg.norm(b)
+
+
+def test_amg_warns_instead_of_factorising_a_system_too_large_for_it(monkeypatch):
+    from constriction import linalg
+    A, b, capacitive = _gas_shift_system()
+    monkeypatch.setattr(linalg, "DIRECT_MAX_UNKNOWNS", 100)
+    monkeypatch.setattr(linalg, "AMG_MAXITER_LARGE", 1)
+    monkeypatch.setattr(linalg, "factorize", lambda *a: pytest.fail("factorised a system marked too large"))
+    with pytest.warns(RuntimeWarning, match="too large to factorise"):
+        x = linalg._amg(A, capacitive)(b)
+    assert x.shape == b.shape and np.all(np.isfinite(x))

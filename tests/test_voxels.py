@@ -300,7 +300,9 @@ def _cell(n=6, metal_top=True):
     (lambda p: np.save(p / "x.npy", _cell()), 'path = "nowhere.npy"\nvoxel_um = 1.0\n', ["image.path", "no such file"]),
     (lambda p: np.save(p / "x.npy", _cell()[0]), 'path = "x.npy"\nvoxel_um = 1.0\n', ["x.npy", "2D"]),
     (lambda p: np.save(p / "x.npy", _cell() + 0.5), 'path = "x.npy"\nvoxel_um = 1.0\n', ["x.npy", "non-integer"]),
-])
+] + [(lambda p: np.save(p / "x.npy", _cell()), f'path = "x.npy"\nvoxel_um = 1.0\nsubdivide = {value}\n',
+      ["cell.toml", "image.subdivide", "an integer from 1 to 8"])
+     for value in ("0", "-1", "2.5", '"2"', "true", "9", "1e6", "nan")])
 def test_a_bad_image_is_refused_in_one_line_before_any_solve(tmp_path, monkeypatch, capsys, make, image, words):
     monkeypatch.chdir(tmp_path)
     make(tmp_path)
@@ -311,6 +313,31 @@ def test_a_bad_image_is_refused_in_one_line_before_any_solve(tmp_path, monkeypat
     for word in words:
         assert word in err[-1], err[-1]
     assert not (tmp_path / "res").exists()
+
+
+def test_a_subdivision_past_the_voxel_limit_is_refused_before_reading(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    np.save(tmp_path / "x.npy", _cell())
+    _toml(tmp_path / "cell.toml", '[image]\npath = "x.npy"\nvoxel_um = 1.0\nsubdivide = 8\n' + LABELS)
+    assert main(["run", "cell.toml", "--out", "res", "--max-voxels", "100000"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "110,592 voxels after crop, coarsening and subdivision" in err[-1] and "--max-voxels" in err[-1]
+    assert not (tmp_path / "res").exists()
+
+
+def test_subdividing_keeps_the_geometry_and_refines_the_grid(tmp_path):
+    """subdivide = 2 reads the same union of cubes on half the voxel size: a layered cell
+    (exact at any resolution) has the same resistance, with 8x the voxels."""
+    a = np.zeros((10, 4, 5), np.uint8)
+    a[3:5] = 1
+    a[-1] = 2
+    phases = {"electrolyte": BULK, "gb": {"kind": "electrolyte", "sigma_S_per_m": 0.01, "eps_r": 5.0},
+              "metal": METAL}
+    labels = {"0": "electrolyte", "1": "gb", "2": "metal"}
+    plain = image_spec(tmp_path, a, phases=phases, labels=labels, name="plain")
+    fine = image_spec(tmp_path, a, phases=phases, labels=labels, name="fine", subdivide=2)
+    assert read_labels(fine).array.shape == (10, 8, 20) and read_labels(fine).voxel_um == (0.5, 0.5, 0.5)
+    assert dc_resistance(system(fine)[1])[0] == pytest.approx(dc_resistance(system(plain)[1])[0], rel=1e-10)
 
 
 def test_tiff_crop_and_coarsening_read_the_same_cell(tmp_path):
@@ -456,3 +483,31 @@ def test_coarsening_past_the_image_is_refused_in_one_line(tmp_path, monkeypatch,
     assert main(["run", "cell.toml", "--out", "res"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert "x.npy" in err[-1] and "coarsening by 8" in err[-1] and not (tmp_path / "res").exists()
+
+
+@pytest.mark.parametrize("policy, available, machine, words", [
+    ("auto", 1, 2**40, "--error-estimate forces it"),
+    ("always", 1, 1, "more than this machine's"),
+    ("never", 2**40, 2**40, "switched off"),
+])
+def test_the_error_bar_says_why_it_was_not_computed(tmp_path, monkeypatch, policy, available, machine, words):
+    """Too little memory for the 2x level (by default), more than the machine has (even
+    when forced), or switched off: no error bar, and the summary and the screen say why."""
+    from constriction import error_bar
+    from constriction.cli import _numbers
+    monkeypatch.setattr(error_bar, "available_bytes", lambda: available)
+    monkeypatch.setattr(error_bar, "total_bytes", lambda: machine)
+    summary = run(image_spec(tmp_path, _cell(), name="small"), progress=False, cpe_fit=False, fields=False,
+                  error_estimate=policy).summary
+    d = summary.discretisation
+    assert d.R_dc is None and d.R_inf is None and d.R_cstr is None and words in d.note
+    assert "±" not in _numbers(summary) and words in _numbers(summary)
+
+
+def test_a_forced_error_bar_is_computed_beyond_the_memory_available(tmp_path, monkeypatch):
+    from constriction import error_bar
+    monkeypatch.setattr(error_bar, "available_bytes", lambda: 1)
+    d = run(image_spec(tmp_path, _cell(), name="small"), progress=False, cpe_fit=False, fields=False,
+            error_estimate="always").summary.discretisation
+    assert d.R_dc is not None and d.R_dc.subdivisions[:2] == (1, 2)
+    assert d.R_dc.error_ohm < 1e-9 * d.R_dc.values_ohm[0]  # a slab: exact at every subdivision
