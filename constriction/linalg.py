@@ -38,8 +38,8 @@ from .options import BACKENDS
 AMG_RTOL = 1e-12
 AMG_MAXITER = 100     # CG iterations before a direct solve takes over (about 40 are needed where AMG works)
 DIRECT_MAX_UNKNOWNS = 500_000  # above, a factorisation may not fit (Pardiso: 1.3 GiB at 2.5e5 unknowns
-                               # of a 64³ image, growing as n^4/3): CG gets AMG_MAXITER_LARGE, then a
-                               # warning instead of a factorisation
+                               # of a 64³ image, growing as n^4/3): the last CG stage gets
+                               # AMG_MAXITER_LARGE, then a warning instead of a factorisation
 AMG_MAXITER_LARGE = 1000
 AMG_MIN_UNKNOWNS = 5_000
 METIS_MIN_UNKNOWNS = 10_000  # below, SuperLU's own minimum degree orders faster (benchmarks/README.md)
@@ -172,9 +172,9 @@ def _amg(A: sp.csr_matrix, capacitive: np.ndarray | None = None, skip=(),
     blocks = capacitive is not None and 0 < np.count_nonzero(capacitive) < A.shape[0]
     if not blocks:
         stages = [stage for stage in stages if stage != "block"]
-    if not stages and A.shape[0] > DIRECT_MAX_UNKNOWNS:  # no factorisation: the last iterative stage stays
+    if not stages and large:  # no factorisation: the last iterative stage stays
         stages = ["block" if blocks else "amg"]
-    maxiter = AMG_MAXITER if A.shape[0] <= DIRECT_MAX_UNKNOWNS else AMG_MAXITER_LARGE
+    large = A.shape[0] > DIRECT_MAX_UNKNOWNS
     preconditioners = {}
 
     def preconditioner(stage):
@@ -187,11 +187,13 @@ def _amg(A: sp.csr_matrix, capacitive: np.ndarray | None = None, skip=(),
         if not np.any(b):
             return np.zeros_like(b, dtype=A.dtype)
         while stages:
+            last = len(stages) == 1 and large  # no factorisation after it: it gets the most iterations
+            maxiter = AMG_MAXITER_LARGE if last else AMG_MAXITER
             x = _cg(A, b, preconditioner(stages[0]), maxiter)
             residual = np.linalg.norm(A @ x - b) / np.linalg.norm(b)
             if residual <= 100 * AMG_RTOL:
                 return x
-            if len(stages) == 1 and A.shape[0] > DIRECT_MAX_UNKNOWNS:  # a factorisation would not fit
+            if last:  # a factorisation would not fit
                 warnings.warn(f"AMG-CG reached a relative residual of {residual:.1e} (asked {AMG_RTOL:.0e}) "
                               f"after {maxiter} iterations on {A.shape[0]:,} unknowns; too large to factorise",
                               RuntimeWarning, stacklevel=2)
