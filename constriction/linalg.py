@@ -169,12 +169,12 @@ def _amg(A: sp.csr_matrix, capacitive: np.ndarray | None = None, skip=(),
     `skip`: stages known to stall on this matrix; on_stall(stage) is told of each stall.
     The stage that worked is kept for the following right-hand sides."""
     stages = [stage for stage in ("amg", "block") if stage not in skip]
+    large = A.shape[0] > DIRECT_MAX_UNKNOWNS
     blocks = capacitive is not None and 0 < np.count_nonzero(capacitive) < A.shape[0]
     if not blocks:
         stages = [stage for stage in stages if stage != "block"]
     if not stages and large:  # no factorisation: the last iterative stage stays
         stages = ["block" if blocks else "amg"]
-    large = A.shape[0] > DIRECT_MAX_UNKNOWNS
     preconditioners = {}
 
     def preconditioner(stage):
