@@ -15,9 +15,11 @@ import math
 import gmsh
 import meshio
 import numpy as np
-from scipy.spatial import ConvexHull, Voronoi
+from scipy.spatial import Voronoi, cKDTree
 
 from .spec import Cell, Grains
+
+MERGE_TOLERANCE = 1e-9  # Voronoi vertices closer than this times the grain size are one
 
 
 def grain_volumes(cell: Cell, grains: Grains) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -67,19 +69,74 @@ def _cuts(a: float, b: float, d: float) -> list[float]:
 
 
 def _voronoi(cell: Cell, d: float, seed: int):
-    """A Voronoi polycrystal of mean grain volume d³ filling the box (see `_voronoi_cells`)."""
+    """A Voronoi polycrystal of mean grain volume d³ filling the box (see `_voronoi_diagram`).
+
+    Every Voronoi vertex, edge and face is made once and shared by the grains it bounds:
+    two grains meet on one planar polygon, not on two different triangulations of it that
+    a Boolean fragment would cut into slivers (edges of 1e-4 µm, flat tetrahedra)."""
     occ = gmsh.model.occ
-    volumes = []
-    for vertices in _voronoi_cells(cell, d, seed):
-        hull = ConvexHull(vertices)
-        tags = [occ.addPoint(*v) for v in vertices]
-        faces = []
-        for simplex in hull.simplices:
-            a, b, c = (tags[k] for k in simplex)
-            loop = occ.addCurveLoop([occ.addLine(a, b), occ.addLine(b, c), occ.addLine(c, a)])
-            faces.append(occ.addPlaneSurface([loop]))
-        volumes.append((3, occ.addVolume([occ.addSurfaceLoop(faces, sewing=True)])))
-    return volumes
+    ridges = _voronoi_ridges(cell, d, seed)
+    points, lines = {}, {}
+    faces = []
+    for ridge in ridges.polygons:
+        for v in ridge:
+            if v not in points:
+                points[v] = occ.addPoint(*ridges.vertices[v])
+        loop = []
+        for a, b in zip(ridge, ridge[1:] + ridge[:1]):
+            key = (min(a, b), max(a, b))
+            if key not in lines:
+                lines[key] = occ.addLine(points[key[0]], points[key[1]])
+            loop.append(lines[key] if a < b else -lines[key])
+        faces.append(occ.addPlaneSurface([occ.addCurveLoop(loop)]))
+    return [(3, occ.addVolume([occ.addSurfaceLoop([faces[r] for r in grain])]))
+            for grain in ridges.of_grain]
+
+
+class _Ridges:
+    """The faces of the grains of a Voronoi polycrystal: `vertices` (µm), `polygons`
+    (vertex indices in order around each face), `of_grain` (face indices of each grain),
+    `inner` (True for a face between two grains, False for one on the box)."""
+
+    def __init__(self, vertices, polygons, of_grain, inner):
+        self.vertices, self.polygons, self.of_grain, self.inner = vertices, polygons, of_grain, inner
+
+
+def _voronoi_ridges(cell: Cell, d: float, seed: int) -> _Ridges:
+    """Faces between two inner seeds (grain boundaries) and between an inner seed and its
+    mirror image (the box faces); vertices ordered around each face."""
+    vor, n, (lo, hi) = _voronoi_diagram(cell, d, seed)
+    vertices = np.clip(vor.vertices, lo, hi)
+    same = _coincident(vertices, MERGE_TOLERANCE * d)
+    polygons, of_grain, inner = [], [[] for _ in range(n)], []
+    for (p, q), ridge in zip(vor.ridge_points, vor.ridge_vertices):
+        distinct = sorted({int(same[v]) for v in ridge})
+        if min(p, q) >= n or len(distinct) < 3:
+            continue  # outside the box, or a face of no area (degenerate seeds)
+        polygons.append(_in_order(vertices, distinct))
+        inner.append(max(p, q) < n)
+        for seed_index in (p, q):
+            if seed_index < n:
+                of_grain[seed_index].append(len(polygons) - 1)
+    return _Ridges(vertices, polygons, of_grain, inner)
+
+
+def _coincident(points: np.ndarray, tolerance: float) -> np.ndarray:
+    """For every point, the lowest index of the points within `tolerance` of it (one
+    vertex where four or more seeds are cospherical and qhull returns several)."""
+    label = np.arange(len(points))
+    for a, b in sorted(cKDTree(points).query_pairs(tolerance)):
+        label[b] = label[a]
+    return label
+
+
+def _in_order(vertices: np.ndarray, ridge: list[int]) -> list[int]:
+    """The vertices of a planar convex polygon sorted by angle around its centre."""
+    xyz = vertices[ridge]
+    centre = xyz.mean(axis=0)
+    _, _, axes = np.linalg.svd(xyz - centre)
+    u, v = (xyz - centre) @ axes[0], (xyz - centre) @ axes[1]
+    return [ridge[k] for k in np.argsort(np.arctan2(v, u))]
 
 
 def _voronoi_diagram(cell: Cell, d: float, seed: int):
@@ -99,26 +156,20 @@ def _voronoi_diagram(cell: Cell, d: float, seed: int):
     return Voronoi(np.vstack(mirrored)), n, (lo, hi)
 
 
-def _voronoi_cells(cell: Cell, d: float, seed: int) -> list[np.ndarray]:
-    """The vertices (µm) of every grain of the seeded Voronoi polycrystal."""
-    vor, n, (lo, hi) = _voronoi_diagram(cell, d, seed)
-    return [np.clip(vor.vertices[vor.regions[vor.point_region[i]]], lo, hi) for i in range(n)]
-
-
 def voronoi_boundaries(cell: Cell, d: float, seed: int) -> tuple[list[np.ndarray], np.ndarray]:
     """The grain-boundary faces (polygons, vertices in order, µm) between two grains of
     the seeded Voronoi polycrystal, and its triple junctions: the edges (k, 2, 3) that
     three grains share."""
-    vor, n, (lo, hi) = _voronoi_diagram(cell, d, seed)
+    ridges = _voronoi_ridges(cell, d, seed)
     faces, edge_count = [], {}
-    for (p, q), ridge in zip(vor.ridge_points, vor.ridge_vertices):
-        if p >= n or q >= n or -1 in ridge:
+    for polygon, inner in zip(ridges.polygons, ridges.inner):
+        if not inner:
             continue
-        faces.append(np.clip(vor.vertices[ridge], lo, hi))
-        for a, b in zip(ridge, ridge[1:] + ridge[:1]):
+        faces.append(ridges.vertices[polygon])
+        for a, b in zip(polygon, polygon[1:] + polygon[:1]):
             key = (min(a, b), max(a, b))
             edge_count[key] = edge_count.get(key, 0) + 1
-    edges = [np.clip(vor.vertices[list(e)], lo, hi) for e, k in edge_count.items() if k == 3]
+    edges = [ridges.vertices[list(e)] for e, k in edge_count.items() if k == 3]
     return faces, np.array(edges).reshape(-1, 2, 3)
 
 
