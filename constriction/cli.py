@@ -22,7 +22,7 @@ import math
 import sys
 from pathlib import Path
 
-from .options import BACKENDS, MAX_ELEMENTS, MAX_VOXELS, PLOTS, SWEEPS
+from .options import BACKENDS, PLOTS, SWEEPS
 
 
 def user_errors() -> tuple[type, ...]:
@@ -68,10 +68,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="reduced-order model (default) or the direct reference sweep")
     run_cmd.add_argument("--backend", choices=BACKENDS, default="auto",
                          help="sparse solver for the real solves (DC and reduced-model shifts)")
-    run_cmd.add_argument("--max-elements", type=_positive_int, default=MAX_ELEMENTS,
-                         help=f"refuse a mesh estimated larger than this (default {MAX_ELEMENTS:,})")
-    run_cmd.add_argument("--max-voxels", type=_positive_int, default=MAX_VOXELS,
-                         help=f"refuse an image with more voxels than this (default {MAX_VOXELS:,})")
+    run_cmd.add_argument("--max-memory", dest="max_memory_GiB", metavar="GIB", type=_positive_finite, default=None,
+                         help="refuse a run estimated (before meshing or reading) to need more memory than "
+                              "this many GiB (default: the memory available on this machine)")
     estimate = run_cmd.add_mutually_exclusive_group()
     estimate.add_argument("--error-estimate", dest="error_estimate", action="store_const", const="always",
                           default="auto", help="images: solve the 2x subdivided DC cells for the error bar even "
@@ -89,16 +88,23 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+    """A positive whole number, also written as 1e3 or 1_000."""
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 1 and value == int(value)):
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}")
+    return int(value)
 
 
 def _positive_finite(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
     if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
     return value
 
 
@@ -159,8 +165,8 @@ def _run(args) -> int:
     spec = load_spec(args.spec)
     out = check_out(args.out or Path("results") / spec.name)  # before any computing
     try:  # run refuses a mesh or an image too large for the limits before it meshes or reads
-        result = run(spec, sweep=args.sweep, backend=args.backend, max_elements=args.max_elements,
-                     max_voxels=args.max_voxels, error_estimate=args.error_estimate)
+        result = run(spec, sweep=args.sweep, backend=args.backend, max_memory_GiB=args.max_memory_GiB,
+                     error_estimate=args.error_estimate)
     except SpecError as err:
         raise err.in_file(args.spec) from None
     paths = write_result(result, out)

@@ -34,6 +34,8 @@ from .spec import Spec, SpecError
 
 GRADING = 0.25  # element size grows by this much per µm of distance from a contact edge
 RIM_TUBE = 1.25  # circular contact rims keep the edge size this many edge sizes out (P2)
+PER_GRAIN = {"layers": 300, "brick": 200, "voronoi": 200}  # tetrahedra a grain adds (fitted)
+WALL = 4.0       # tetrahedra per wall triangle-area h² of a cylinder's curved wall (fitted, see estimate_elements)
 ELEMENTS_PER_CIRCLE = 96  # a full circle at refine 1: the meshed disk area is then 0.07 % short
 INCLUSION_DIVISIONS = 6   # element size at an inclusion's surface: its smallest dimension / 6
 INCLUSION_GRADING = 0.5   # and growing by this much per µm away from it (no singular edge there)
@@ -500,9 +502,20 @@ def estimate_elements(spec: Spec) -> int:
         rims += sum(2 * (w + h) for _, _, w, h in spec.contact_map.rectangles())
     if spec.electrode.radius_um is not None:
         rims += 2 * math.pi * spec.electrode.radius_um
-    # per unit rim length: int 2 pi r dr / h(r)^3 over the graded tube, h = edge + g r
-    g = GRADING
-    tube = 2 * math.pi / g**2 * (1 / (2 * edge) - 1 / far + edge / (2 * far**2))
+    # per unit rim length: int 2 pi r dr / h(r)^3 over the tube, h = edge out to `flat`, then
+    # edge + g (r - flat) up to the far size; flat = RIM_TUBE edges at P2 contact circles
+    def tube(flat):
+        g = GRADING
+        return math.pi * flat**2 / edge**3 + 2 * math.pi * (
+            (1 / (2 * edge) - 1 / far + edge / (2 * far**2)) / g**2 + flat * (1 / edge**2 - 1 / far**2) / (2 * g))
+    circles = sum(2 * math.pi * c.radius_um for c in spec.contacts or ()) if m.order == 2 else 0.0
+    rim_elements = (rims - circles) * tube(0.0) + circles * tube(RIM_TUBE * edge)
+    # a cylinder's wall carries ELEMENTS_PER_CIRCLE / refine elements per circle: a layer of
+    # elements of that size (per unit area: 1 / h²) where it is finer than the far field
+    wall = 0.0
+    if spec.cell.shape == "cylinder":
+        h_wall = 2 * math.pi * spec.cell.radius_um * m.refine / ELEMENTS_PER_CIRCLE
+        wall = 2 * math.pi * spec.cell.radius_um * spec.cell.thickness_um * max(1 / h_wall**2 - 1 / far**2, 0.0)
     # around every inclusion a graded shell from h0 at its surface: int dA dd / h^3
     shells = sum(i.surface_um2 / (2 * INCLUSION_GRADING) * (1 / h0**2 - 1 / far**2)
                  for i in spec.inclusions for h0 in [min(inclusion_size_um(i) * m.refine, far)])
@@ -510,5 +523,6 @@ def estimate_elements(spec: Spec) -> int:
     if spec.grains is not None:
         n = spec.cell.thickness_um / spec.grains.size_um
         grains = n if spec.grains.kind == "layers" else n * spec.cell.top_area_um2 / spec.grains.size_um**2
+        grains *= PER_GRAIN[spec.grains.kind]
     # fitted to the example meshes (specs/*.toml: within 25 %) and to single inclusions
-    return int(6.0 * volume / far**3 + 2.5 * rims * tube + 300 * grains + 11 * shells)
+    return int(6.0 * volume / far**3 + 2.5 * rim_elements + grains + 11 * shells + WALL * wall)

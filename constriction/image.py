@@ -46,7 +46,7 @@ KINDS = ("electrolyte", "gas", "metal", "insulator")
 FACES = ("+x", "-x", "+y", "-y", "+z", "-z")
 READABLE = (".npy", ".tif", ".tiff", ".png")
 EXTRUDED = {0: "electrolyte", 1: "gap", 2: "metal"}
-MAX_VOXELS = 600**3  # what reading and labelling may hold; the solve is bounded by max_voxels in run
+MAX_READ_VOXELS = 600**3  # what reading and labelling may hold; the solve is bounded by memory in run
 MAX_SUBDIVIDE = 8
 
 
@@ -297,8 +297,8 @@ def _read_file(spec: ImageSpec) -> np.ndarray:
             array = contact_mask(path).astype(np.uint8)
     except Exception as err:  # any reader failure: the file is not an image we can read
         raise ImageError(path, f"cannot be read as an image ({type(err).__name__}: {str(err)[:80]})") from None
-    if array.size > MAX_VOXELS:
-        raise ImageError(path, f"{array.size:,} voxels: more than {MAX_VOXELS:,}; crop or coarsen it")
+    if array.size > MAX_READ_VOXELS:
+        raise ImageError(path, f"{array.size:,} voxels: more than {MAX_READ_VOXELS:,}; crop or coarsen it")
     if array.size == 0:
         raise ImageError(path, "is empty")
     return np.asarray(array)
@@ -332,17 +332,13 @@ def coarsen(labels: np.ndarray, block: int) -> np.ndarray:
     return values[np.argmax(counts, axis=-1)].astype(labels.dtype)
 
 
-def check_image_size(spec: ImageSpec, max_voxels: int) -> int:
-    """The voxel count after crop, coarsening and subdivision, from the file's header; SpecError beyond
-    `max_voxels` (before reading the whole image)."""
+def voxel_count(spec: ImageSpec) -> int:
+    """The voxel count after crop, coarsening and subdivision, from the file's header
+    (before reading the whole image)."""
     shape = _shape(spec)
     if spec.crop:
         shape = [min(spec.crop.get(a, (0, s))[1], s) - spec.crop.get(a, (0, s))[0] for a, s in zip("zyx", shape)]
-    n = math.prod(max(s // spec.coarsen, 0) for s in shape) * spec.subdivide**3
-    if n > max_voxels:
-        raise SpecError("image", f"{n:,} voxels after crop, coarsening and subdivision, above the limit of "
-                                 f"{max_voxels:,}: crop or coarsen it, or raise the limit (--max-voxels)")
-    return n
+    return math.prod(max(s // spec.coarsen, 0) for s in shape) * spec.subdivide**3
 
 
 def _shape(spec: ImageSpec) -> tuple[int, ...]:

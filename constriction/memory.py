@@ -1,7 +1,9 @@
-"""Memory: what this machine has free, and what a solve needs (bytes).
+"""Memory: what this machine has free, and what a run needs (bytes).
 
-The per-voxel figure is a measured peak (`python benchmarks/images.py --dc-only`,
-benchmarks/README.md), rounded up.
+Every figure is a measured peak resident size, rounded up (benchmarks/README.md):
+`python benchmarks/memory.py --whole-run --order 1|2` for a mesh, `python
+benchmarks/images.py` (and `--dc-only`) for an image. A run is refused before it meshes or
+reads when its estimate exceeds the memory available, not at an element count.
 """
 
 from __future__ import annotations
@@ -9,6 +11,11 @@ from __future__ import annotations
 import os
 
 IMAGE_DC_BYTES_PER_VOXEL = 1000    # assembly, R_dc, R_inf and R_bulk on AMG: 933 B measured at 128³
+IMAGE_RUN_BYTES_PER_VOXEL = 1100   # the whole run (sweep, split, fields): 1036 B measured at 128³
+# the whole run per tetrahedron beyond the base: 913 B (P1, 727 837 tetrahedra, 130 054
+# unknowns) and 4 780 B (P2, 256 314 tetrahedra, 368 135 unknowns) measured
+MESH_RUN_BYTES_PER_ELEMENT = {1: 1000, 2: 5500}
+BASE_BYTES = 150 * 2**20           # the interpreter with numpy, scipy, gmsh, scikit-fem: 113 MiB measured
 
 
 def available_bytes() -> int:
@@ -35,3 +42,18 @@ def total_bytes() -> int:
 def image_dc_bytes(voxels: int) -> int:
     """Peak memory of the DC solves of an image of `voxels` voxels (bytes)."""
     return int(voxels * IMAGE_DC_BYTES_PER_VOXEL)
+
+
+def image_run_bytes(voxels: int) -> int:
+    """Peak memory of a whole run on an image of `voxels` voxels (bytes)."""
+    return BASE_BYTES + int(voxels * IMAGE_RUN_BYTES_PER_VOXEL)
+
+
+def mesh_run_bytes(elements: int, order: int) -> int:
+    """Peak memory of a whole run on a mesh of `elements` tetrahedra of `order` (bytes)."""
+    return BASE_BYTES + int(elements * MESH_RUN_BYTES_PER_ELEMENT[order])
+
+
+def gib(n_bytes: float) -> str:
+    """'12.3 GiB', '0.45 GiB'."""
+    return f"{n_bytes / 2**30:.{1 if n_bytes >= 2**30 else 2}f} GiB"

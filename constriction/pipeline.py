@@ -17,9 +17,10 @@ from .system import discretise
 from .fields import (ContactCurrent, Fields, contact_current, fields_of, read_contact_vtu, read_vtu,
                      write_contact_vtu, write_vtu)
 from .geometry import estimate_elements
-from .image import ImageSpec, check_image_size
+from .image import ImageSpec, voxel_count
 from .linalg import choose_backend
-from .options import MAX_ELEMENTS, MAX_VOXELS, PLOTS, SWEEPS
+from .memory import available_bytes, gib, image_run_bytes, mesh_run_bytes
+from .options import PLOTS, SWEEPS
 from .output import ResultError, check_folder, write_folder
 from .progress import say as progress_line
 from .reduced import ReducedModel, reduce
@@ -45,22 +46,29 @@ class Result:
     current: ContactCurrent | None = None  # current density on the contacts, lowest frequency
 
 
-def check_size(spec: Spec | ImageSpec, max_elements: int = MAX_ELEMENTS, max_voxels: int = MAX_VOXELS) -> int:
-    """The estimated element count of `spec`'s mesh (or its voxel count); SpecError
-    beyond the limit."""
+def check_size(spec: Spec | ImageSpec, max_memory_GiB: float | None = None) -> tuple[int, int]:
+    """(estimated tetrahedra, or voxels; estimated peak memory in bytes) of a run on `spec`;
+    SpecError, before meshing or reading, where that exceeds `max_memory_GiB` (default:
+    the memory available on this machine)."""
     if isinstance(spec, ImageSpec):
-        return check_image_size(spec, max_voxels)
-    n = estimate_elements(spec)
-    if n > max_elements:
-        raise SpecError("mesh", f"about {n:,} elements estimated from the sizes and the geometry, above "
-                                f"the limit of {max_elements:,}: coarsen mesh.size_um, mesh.edge_size_um or "
-                                f"mesh.refine, or raise the limit (--max-elements)")
-    return n
+        n = voxel_count(spec)
+        need, what = image_run_bytes(n), f"{n:,} voxels after crop, coarsening and subdivision"
+        shrink = "crop or coarsen the image"
+    else:
+        n = estimate_elements(spec)
+        need, what = mesh_run_bytes(n, spec.mesh.order), f"about {n:,} P{spec.mesh.order} elements"
+        shrink = "coarsen mesh.size_um, mesh.edge_size_um or mesh.refine"
+    budget = available_bytes() if max_memory_GiB is None else max_memory_GiB * 2**30
+    if need > budget:
+        source = "available on this machine" if max_memory_GiB is None else "allowed by --max-memory"
+        raise SpecError("image" if isinstance(spec, ImageSpec) else "mesh",
+                        f"{what}: about {gib(need)} estimated, above the {gib(budget)} {source}: "
+                        f"{shrink}, or set --max-memory (GiB)")
+    return n, need
 
 
 def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6,
-        progress: bool = True, cpe_fit: bool = True, max_elements: int = MAX_ELEMENTS,
-        max_voxels: int = MAX_VOXELS, split: bool = True, fields: bool = True, arc: bool = True,
+        progress: bool = True, cpe_fit: bool = True, max_memory_GiB: float | None = None, split: bool = True, fields: bool = True, arc: bool = True,
         error_estimate: str = "auto") -> Result:
     """Mesh (or voxelise), assemble and sweep the cell described by `spec`.
 
@@ -68,8 +76,8 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
     "direct" (the reference: one complex factorisation per frequency).
     cpe_fit: also fit R || CPE to the constriction arc (least squares, about a second).
     backend: sparse solver for the real solves (see linalg.py).
-    max_elements, max_voxels: refuse (SpecError, before meshing) a mesh estimated larger,
-    or an image with more voxels.
+    max_memory_GiB: refuse (SpecError, before meshing or reading) a run estimated to need
+    more memory (default: the memory available here; memory.py).
     split, fields: solve the reference cells of the static/dynamic split, and compute the
     fields and the contact current, and read the constriction arc off the spectrum (a
     study case skips what it does not keep).
@@ -79,17 +87,17 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
     if sweep not in SWEEPS:
         raise ValueError(f"unknown sweep {sweep!r} (choose from {', '.join(SWEEPS)})")
     spec = spec.at()  # every material at the spec's temperature, once, for everything below
-    n_estimated = check_size(spec, max_elements, max_voxels)
+    n_estimated, need = check_size(spec, max_memory_GiB)
 
     def say(message):
         progress_line(message, enabled=progress)
 
     clock = {}
     if isinstance(spec, ImageSpec):
-        say(f"{spec.name}: reading {spec.path.name} ({n_estimated:,} voxels)")
+        say(f"{spec.name}: reading {spec.path.name} ({n_estimated:,} voxels, about {gib(need)} of memory)")
     else:
-        say(f"{spec.name}: meshing (Gmsh, about {n_estimated:,} elements estimated) and assembling "
-            f"P{spec.mesh.order}")
+        say(f"{spec.name}: meshing (Gmsh, about {n_estimated:,} elements and {gib(need)} of memory "
+            f"estimated) and assembling P{spec.mesh.order}")
     t0 = time.perf_counter()
     cell = discretise(spec, progress)
     system = cell.system

@@ -22,3 +22,21 @@ def test_example_runs(tmp_path, script, writes, prints):
         assert (tmp_path / name).stat().st_size > 1000, name
     for words in prints:
         assert words in done.stdout, done.stdout
+
+
+SLOW_TO_MESH = {"hex_array", "lens_pores", "dead_sodium"}  # 90-200 k tetrahedra each
+
+
+@pytest.mark.parametrize("path", [
+    pytest.param(p, marks=[pytest.mark.slow] if p.stem in SLOW_TO_MESH else [], id=p.stem)
+    for p in sorted((Path(__file__).parent.parent / "specs").glob("*.toml"))])
+def test_the_element_estimate_of_every_example_spec_is_within_25_percent(path):
+    """The memory budget (memory.py) rests on this estimate, printed before meshing."""
+    from constriction.geometry import build_mesh, estimate_elements
+    from constriction.image import ImageSpec
+    from constriction.reader import load_spec
+    spec = load_spec(path)
+    if isinstance(spec, ImageSpec):
+        pytest.skip("an image: its voxel count is exact")
+    tetrahedra = sum(len(c.data) for c in build_mesh(spec).cells if c.type == "tetra")
+    assert estimate_elements(spec) == pytest.approx(tetrahedra, rel=0.25)

@@ -116,10 +116,9 @@ def test_compare_and_fit_refuse_an_existing_file_or_foreign_folder(place, capsys
 
 @pytest.mark.parametrize("edit, words", [
     (("sigma_S_per_m = 0.1", "sigma_S_per_m = 0"), ["materials.electrolyte.sigma_S_per_m", "> 0"]),
-    (("size_um = 10.0", "size_um = 0.001"), ["elements", "--max-elements"]),
+    (("size_um = 10.0", "size_um = 0.001"), ["elements", "GiB estimated", "--max-memory"]),
     (("order = 1", "order = 1\nedge_size_um = 1e-6"), ["elements"]),
     (("height_um = 0.5", "height_um = 100000.0"), ["gap.height_um"]),  # a gap far taller than the cell
-    (("size_um = 10.0", "size_um = 0.3"), ["elements"]),
     (("radius_um = 3.0", "radius_um = 1e300"), ["contacts[0].radius_um", "µm"]),
     (("f_min_Hz = 1.0", "f_min_Hz = 1e-300"), ["sweep.f_min_Hz"]),
     (("f_max_Hz = 1e9", "f_max_Hz = 1e300"), ["sweep.f_max_Hz"]),
@@ -129,6 +128,13 @@ def test_run_refuses_a_spec_before_meshing(place, capsys, edit, words):
     (place / "bad.toml").write_text(TINY_SPEC.replace(*edit))
     message = refused(["run", "bad.toml", "--out", "res"], place, *words, capsys=capsys)
     assert message.count("bad.toml") == 1  # the file, named once
+
+
+def test_a_run_over_the_memory_budget_is_refused_before_meshing(place, capsys):
+    """About 1.8 million P1 elements fit this machine (they run by default) but not 0.5 GiB."""
+    (place / "big.toml").write_text(TINY_SPEC.replace("size_um = 10.0", "size_um = 0.3"))
+    refused(["run", "big.toml", "--out", "res", "--max-memory", "0.5"], place,
+            "elements", "GiB estimated", "0.50 GiB allowed by --max-memory", capsys=capsys)
 
 
 def test_a_binary_spec_or_study_file_is_refused(place, capsys):

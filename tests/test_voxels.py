@@ -315,13 +315,13 @@ def test_a_bad_image_is_refused_in_one_line_before_any_solve(tmp_path, monkeypat
     assert not (tmp_path / "res").exists()
 
 
-def test_a_subdivision_past_the_voxel_limit_is_refused_before_reading(tmp_path, monkeypatch, capsys):
+def test_a_subdivision_past_the_memory_budget_is_refused_before_reading(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     np.save(tmp_path / "x.npy", _cell())
     _toml(tmp_path / "cell.toml", '[image]\npath = "x.npy"\nvoxel_um = 1.0\nsubdivide = 8\n' + LABELS)
-    assert main(["run", "cell.toml", "--out", "res", "--max-voxels", "100000"]) == 2
+    assert main(["run", "cell.toml", "--out", "res", "--max-memory", "0.2"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert "110,592 voxels after crop, coarsening and subdivision" in err[-1] and "--max-voxels" in err[-1]
+    assert "110,592 voxels after crop, coarsening and subdivision" in err[-1] and "--max-memory" in err[-1]
     assert not (tmp_path / "res").exists()
 
 
