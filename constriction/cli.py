@@ -24,6 +24,8 @@ from pathlib import Path
 
 from .options import BACKENDS, PLOTS, SWEEPS
 
+ROUND_OFF = 1e-9  # |R_cstr| below this times R_dc is no constriction, printed as 0
+
 
 def user_errors() -> tuple[type, ...]:
     """What a user gave us that we cannot use: one line, exit status 2, nothing written.
@@ -151,7 +153,11 @@ def _plot(args) -> int:
     if not (args.result / "summary.json").is_file():
         raise ResultError(f"{args.result}: not a result folder (no summary.json)")
     kinds = tuple(PLOTS) if args.kind == "all" else (args.kind,)
-    drawn = draw_plots(args.result, kinds)
+    try:
+        drawn = draw_plots(args.result, kinds)
+    except PermissionError as err:
+        raise ResultError(f"{args.result}: cannot write the plots into it ({err.strerror}: read-only?); "
+                          f"copy the folder somewhere writable and plot there") from None
     for kind in kinds:
         print(f"{kind:>14}: {drawn.get(kind, 'no data for this plot in the folder')}")
     return 0
@@ -159,16 +165,20 @@ def _plot(args) -> int:
 
 def _run(args) -> int:
     from .reader import load_spec
+    from .geometry import MeshError
     from .pipeline import check_out, run, write_result
     from .spec import SpecError
 
     spec = load_spec(args.spec)
-    out = check_out(args.out or Path("results") / spec.name)  # before any computing
+    from .output import default_folder
+    out = check_out(args.out or default_folder(Path("results") / spec.name))  # before any computing
     try:  # run refuses a mesh or an image too large for the limits before it meshes or reads
         result = run(spec, sweep=args.sweep, backend=args.backend, max_memory_GiB=args.max_memory_GiB,
                      error_estimate=args.error_estimate)
     except SpecError as err:
         raise err.in_file(args.spec) from None
+    except MeshError as err:
+        raise MeshError(f"{args.spec}: {err}") from None
     paths = write_result(result, out)
     for what, path in paths.items():
         print(f"{what:>24}: {path}")
@@ -192,7 +202,9 @@ def _numbers(s) -> str:
     else:
         lines.append("  R_dc   = blocking (no DC path)")
     lines.append(f"  R_inf  = {s.R_inf_ohm:.5g}{bar['R_inf']} Ω  ({s.R_inf_ohm * area:.5g} Ω cm²)")
-    if math.isfinite(c.R_cstr_ohm):
+    if math.isfinite(c.R_cstr_ohm) and abs(c.R_cstr_ohm) <= ROUND_OFF * s.R_dc_ohm:
+        lines.append("  R_cstr = 0 Ω (R_dc = R_inf to round-off)")
+    elif math.isfinite(c.R_cstr_ohm):
         lines.append(f"  R_cstr = {c.R_cstr_ohm:.5g}{bar['R_cstr']} Ω  ({c.R_cstr_ohm * area:.5g} Ω cm²): "
                      f"static {c.R_static_ohm:.4g} Ω + dynamic {c.R_dynamic_ohm:.4g} Ω")
     if d is not None and d.R_dc is not None:
@@ -221,6 +233,7 @@ def _numbers(s) -> str:
                  + (f", reduced model error {s.sweep.estimated_error:.1e}" if s.sweep.estimated_error is not None else ""))
     if not ok or not s.passive:
         lines.append("  warning: a check failed; do not trust these numbers (refine the mesh, or report it)")
+    lines += [f"  warning: {warning}" for warning in s.warnings]
     return "\n".join(lines)
 
 

@@ -17,9 +17,14 @@ lambda and R_gb enter linearly and are solved by non-negative least squares; the
 maps the table. With `noise` the relative noise of the measurement (default: the rms
 Kramers-Kronig residual) and the table's own interpolation error added in quadrature,
 every point with chi2 <= chi2_min + Delta, Delta the 95 % quantile of chi-square with as
-many degrees of freedom as fitted parameters, is consistent with the measurement. If even the best point misfits (chi2_min above its
-degrees of freedom), the noise is scaled up until it does not: the set then reflects
-what the model can resolve.
+many degrees of freedom as fitted parameters, is consistent with the measurement. If even
+the best point misfits (chi2_min above its degrees of freedom), the noise is scaled up
+until it does not, and the fit says by how much: the set then reflects what the model can
+resolve. Where the best fit needs no interface at all (lambda = 0), or misfits by more
+than UNEXPLAINED times what the measurement's own Kramers-Kronig residual and the table's
+error allow, the table cannot explain the spectrum: the fit says so
+and reports no morphology as consistent. Measured points outside the table's frequencies
+are dropped, and counted.
 """
 
 from __future__ import annotations
@@ -42,6 +47,9 @@ from .table import LookupTable
 
 
 
+UNEXPLAINED = 3.0  # a misfit this many times what data and table resolve: not explained
+
+
 @dataclass(frozen=True)
 class MorphologyFit:
     best: dict[str, float]       # table axes, scale, R_s_ohm_cm2, R_gb_ohm_cm2, tau_gb_s
@@ -51,16 +59,27 @@ class MorphologyFit:
     noise: float                 # relative noise used (after any scaling)
     fitted: Spectrum             # the best model, ohm cm², at the measured frequencies
     measured: Spectrum           # the measurement, ohm cm², where the table covers it
+    points_dropped: int = 0      # measured points outside the table's frequencies
+    noise_assumed: float = 0.0   # the relative noise before any widening
+    noise_source: str = ""       # where noise_assumed came from
+    explained: bool = True       # False: the table cannot explain the spectrum
+    verdict: str = ""            # one sentence on how well the table explains it
 
     def summary(self) -> dict:
         consistent = self.consistent.values
         ranges = {}
         for d in self.chi2.dims:
+            if not consistent.any():
+                break
             values = np.broadcast_to(self.chi2[d].values.reshape(
                 [-1 if k == d else 1 for k in self.chi2.dims]), consistent.shape)[consistent]
             ranges[d] = [float(values.min()), float(values.max())]
-        return {"best": self.best, "noise": self.noise, "consistent_points": int(consistent.sum()),
-                "grid_points": int(consistent.size), "consistent_ranges": ranges}
+        return {"best": self.best, "explained": self.explained, "verdict": self.verdict,
+                "points_used": int(len(self.measured.frequency_Hz)), "points_dropped": self.points_dropped,
+                "noise_assumed": self.noise_assumed, "noise_source": self.noise_source,
+                "noise": self.noise, "noise_widened_by": self.noise / self.noise_assumed,
+                "consistent_points": int(consistent.sum()), "grid_points": int(consistent.size),
+                "consistent_ranges": ranges}
 
 
 def _refined(nodes: np.ndarray, refine: int) -> np.ndarray:
@@ -105,9 +124,13 @@ def fit_morphology(measured: Spectrum, area_cm2: float, table: LookupTable, nois
         raise ValueError("the table covers fewer than 5 of the measured frequencies")
     f = measured.frequency_Hz[inside]
     z = measured.Z_ohm[inside] * area_cm2
+    # what the measurement and the table can resolve: the data's own Kramers-Kronig residual
+    resolvable = float(np.hypot(max(kramers_kronig(Spectrum(f, z)).rms_residual, 1e-4), table_error))
     if noise is None:
-        noise = max(kramers_kronig(Spectrum(f, z)).rms_residual, 1e-4)
-    noise = float(np.hypot(noise, table_error))
+        noise, source = resolvable, f"the rms Kramers-Kronig residual of the measurement, and the table's {table_error:.0%}"
+    else:
+        noise, source = float(np.hypot(noise, table_error)), f"given, and the table's {table_error:.0%}"
+    noise_assumed = noise
     w = 2 * np.pi * f
     weight = 1.0 / np.abs(z)
     f_lo, f_hi = gb_apex_Hz or (f.min(), f.max())
@@ -136,10 +159,23 @@ def fit_morphology(measured: Spectrum, area_cm2: float, table: LookupTable, nois
     n_params = len(names) + 2 + (2 if grain_boundary else 0)
     dof = max(2 * len(f) - n_params, 1)
     chi2_min, params, x, tau = best
+    widen = 1.0
     if chi2_min > dof:  # the model misfits more than the noise: widen to what it resolves
         widen = np.sqrt(chi2_min / dof)
         noise, chi2, chi2_min = noise * widen, chi2 / widen**2, dof
     consistent = chi2 <= chi2_min + chi_square.ppf(0.95, n_params)
+    if x[1] <= 0:
+        verdict = "the table cannot explain this spectrum: the best fit has no interface part at all (scale 0)"
+    elif noise > UNEXPLAINED * resolvable:
+        verdict = (f"the table cannot explain this spectrum: its best morphology misfits by {100 * noise:.2g} % rms, "
+                   f"{noise / resolvable:.3g} times what the measurement's Kramers-Kronig residual and the table's "
+                   f"error allow ({100 * resolvable:.2g} %)")
+    else:
+        verdict = ("within the noise assumed" if widen == 1 else
+                   f"within {widen:.3g} times the noise assumed (the noise was widened to {100 * noise:.2g} %)")
+    explained = x[1] > 0 and noise <= UNEXPLAINED * resolvable
+    if not explained:
+        consistent = np.zeros_like(consistent)
     coords = {n: (n, grid[n], table.dataset[n].attrs) for n in names}
     fitted = x[0] + x[1] * interface_part(table, params, f, unit) + (x[2] / (1 + 1j * w * tau) if tau else 0)
     return MorphologyFit(
@@ -148,4 +184,6 @@ def fit_morphology(measured: Spectrum, area_cm2: float, table: LookupTable, nois
         chi2=xr.DataArray(chi2, coords=coords, dims=names, name="chi2"),
         consistent=xr.DataArray(consistent, coords=coords, dims=names, name="consistent"),
         scale=xr.DataArray(scale, coords=coords, dims=names, name="scale"),
-        noise=float(noise), fitted=Spectrum(f, fitted), measured=Spectrum(f, z))
+        noise=float(noise), fitted=Spectrum(f, fitted), measured=Spectrum(f, z),
+        points_dropped=int((~inside).sum()), noise_assumed=noise_assumed, noise_source=source,
+        explained=bool(explained), verdict=verdict)

@@ -487,6 +487,32 @@ def edge_size_um(spec: Spec) -> float:
     return min(radii, default=spec.cell.half_width_um) / 25
 
 
+def check_resolution(spec: Spec) -> list[str]:
+    """Element sizes against the features they must resolve, before meshing: SpecError
+    where the contact edges get elements wider than half a contact's radius (the answer
+    would be tens of % off with every check passing), warnings (returned) where the far
+    field is coarser than the cell is thick or the contact edges far coarser than the gap."""
+    m = spec.mesh
+    far, edge = m.size_um * m.refine, edge_size_um(spec) * m.refine
+    key = "mesh.edge_size_um" if m.edge_size_um is not None else ("mesh.refine" if m.refine != 1 else "mesh.size_um")
+    features = [(f"contacts[{k}].radius_um", c.radius_um) for k, c in enumerate(spec.contacts or ())]
+    features += [(f"pores[{k}].radius_um", p.radius_um) for k, p in enumerate(spec.pores)]
+    if spec.electrode.radius_um is not None:
+        features.append(("electrode.radius_um", spec.electrode.radius_um))
+    for name, radius in features:
+        if edge > radius / 2:
+            raise SpecError(key, f"elements of {edge:.3g} µm at the contact edges cannot resolve {name} = "
+                                 f"{radius:.3g} µm (at most half of it; the default is radius / 25)")
+    warnings = []
+    if far > spec.cell.thickness_um:
+        warnings.append(f"far-field elements of {far:.3g} µm in a cell {spec.cell.thickness_um:.3g} µm thick: "
+                        f"fewer than one element across (mesh.size_um)")
+    if spec.has_gap and edge > 10 * spec.gap.height_um:
+        warnings.append(f"contact-edge elements of {edge:.3g} µm over a gap {spec.gap.height_um:.3g} µm high: "
+                        f"flat elements in the gap (mesh.edge_size_um)")
+    return warnings
+
+
 def estimate_elements(spec: Spec) -> int:
     """About how many tetrahedra Gmsh will make for `spec`, from its sizes and geometry,
     before any meshing: the far field at mesh.size_um, plus the graded tube around every

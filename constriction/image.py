@@ -173,7 +173,7 @@ def _crop(c) -> dict[str, tuple[int, int]] | None:
 def _labels(t: dict) -> dict[int, str]:
     if not t:
         raise SpecError("image.labels", "needs at least one label = phase name")
-    out = {}
+    out, keys = {}, {}
     for key, phase in t.items():
         try:
             value = int(key)
@@ -181,7 +181,10 @@ def _labels(t: dict) -> dict[int, str]:
             raise SpecError(f"image.labels.{key}", "label values are integers (0 = \"electrolyte\")") from None
         if not isinstance(phase, str) or not phase:
             raise SpecError(f"image.labels.{key}", "must name a phase of [phases]")
-        out[value] = phase
+        if value in out:
+            raise SpecError(f"image.labels.{key}", f"is the label {value} again (as {keys[value]!r}): "
+                                                   f"give each label once")
+        out[value], keys[value] = phase, key
     return out
 
 
@@ -246,6 +249,8 @@ def read_labels(spec: ImageSpec) -> Labels:
     if raw.ndim != 3:
         raise ImageError(spec.path, f"is {raw.ndim}D (shape {raw.shape}): a labelled 3D image is needed "
                                     f"(or a 2D contact map with [image.extrude])")
+    if not (np.issubdtype(raw.dtype, np.integer) or np.issubdtype(raw.dtype, np.floating) or raw.dtype == bool):
+        raise ImageError(spec.path, f"holds {raw.dtype} values: a labelled image holds integers")
     if not np.issubdtype(raw.dtype, np.integer):
         if not np.all(np.isfinite(raw)) or not np.all(raw == np.round(raw)):
             raise ImageError(spec.path, f"holds non-integer values ({raw.dtype}): a labelled image is needed")

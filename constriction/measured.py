@@ -153,6 +153,8 @@ def _checked(path: Path, f: np.ndarray, Z: np.ndarray) -> Spectrum:
     if (f <= 0).any():
         first = f[f <= 0][0]
         raise MeasurementError(path, f"frequency {first:g} Hz is not positive", _line_with(path, first))
+    if not np.any(Z):
+        raise MeasurementError(path, "every impedance in the file is zero: not a measured spectrum")
     order = np.argsort(-f)
     f, Z = f[order], Z[order]
     repeated = np.flatnonzero(f[1:] == f[:-1])
@@ -164,7 +166,11 @@ def _checked(path: Path, f: np.ndarray, Z: np.ndarray) -> Spectrum:
 
 
 def _text(path: Path) -> str:
-    for encoding in ("utf-8-sig", "latin-1"):
+    """The file's text: UTF-16 where it starts with a UTF-16 byte-order mark (some
+    Windows instrument software saves so), else UTF-8, else Latin-1."""
+    head = path.read_bytes()[:2]
+    encodings = ("utf-16",) if head in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig", "latin-1")
+    for encoding in encodings:
         try:
             return path.read_text(encoding=encoding)
         except UnicodeDecodeError:

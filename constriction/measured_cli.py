@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .measured import MeasurementError, kramers_kronig, read_spectrum
-from .output import ResultError, check_folder, write_folder
+from .output import ResultError, check_folder, default_folder, write_folder
 from .spectrum import Spectrum
 from .units import UM2_PER_CM2
 
@@ -21,7 +21,7 @@ FIT_FILES = ("fit.json", "consistent_region.png", "best_fit.png")
 def measured_command(args) -> int:
     """compare or fit; every input and the output folder are checked before computing."""
     kind, files = ("compare", COMPARE_FILES) if args.command == "compare" else ("fit", FIT_FILES)
-    out = args.out or Path("results") / f"{kind}_{args.measured.stem}"
+    out = args.out or default_folder(Path("results") / f"{kind}_{args.measured.stem}")
     check_folder(out, kind, lambda name: name in files)
     measured = read_spectrum(args.measured)
     return _compare(args, measured, out) if kind == "compare" else _fit(args, measured, out)
@@ -81,10 +81,17 @@ def _fit(args, measured: Spectrum, out: Path) -> int:
                              title="measured vs best-fitting morphology"), tmp / "best_fit.png")
 
     out = write_folder(out, "fit", lambda name: name in FIT_FILES, fill)
+    band = f"{fit.measured.frequency_Hz.min():.3g}..{fit.measured.frequency_Hz.max():.3g} Hz"
+    print(f"{s['points_used']} measured points used ({band}), {s['points_dropped']} dropped outside the "
+          f"table's frequencies; noise assumed {100 * s['noise_assumed']:.2g} % ({s['noise_source']})")
     print(f"best: {', '.join(f'{k} = {v:.4g}' for k, v in s['best'].items())}")
-    print(f"{s['consistent_points']} of {s['grid_points']} table points consistent with noise "
-          f"{100 * s['noise']:.2g} %: " + ", ".join(f"{k} {lo:.3g}..{hi:.3g}"
-                                                     for k, (lo, hi) in s["consistent_ranges"].items()))
+    print(f"fit: {s['verdict']}")
+    if s["explained"]:
+        print(f"{s['consistent_points']} of {s['grid_points']} table points consistent with noise "
+              f"{100 * s['noise']:.2g} %: " + ", ".join(f"{k} {lo:.3g}..{hi:.3g}"
+                                                         for k, (lo, hi) in s["consistent_ranges"].items()))
+    else:
+        print("no morphology of the table is consistent with this spectrum")
     for what, name in (("summary", "fit.json"), ("region", "consistent_region.png"), ("best fit", "best_fit.png")):
         print(f"{what:>10}: {out / name}")
     return 0

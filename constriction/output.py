@@ -85,6 +85,7 @@ def write_folder(path: str | Path, kind: str, ours: Callable[[str], bool], fill:
     try:
         mark(tmp, kind)
         fill(tmp)
+        readable_by_others(tmp)
         check_folder(path, kind, ours)  # nobody put anything there while we computed
         if path.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}{OLD}", dir=path.parent))
@@ -109,11 +110,32 @@ def write_file(path: str | Path, write: Callable[[Path], None], ours: Callable[[
     tmp = Path(name)
     try:
         write(tmp)
+        readable_by_others(tmp)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def readable_by_others(path: Path) -> None:
+    """Give `path` (and everything under a folder) the modes a plain mkdir or open would
+    have given it (0777 / 0666 less the umask: usually 0755 / 0644), not the private 0700 /
+    0600 of the temporary names it was written under."""
+    mask = _umask()
+    for p in [path, *path.rglob("*")] if path.is_dir() else [path]:
+        p.chmod((0o777 if p.is_dir() else 0o666) & ~mask)
+
+
+def _umask() -> int:
+    """This process's umask, read without changing it (Linux: /proc; else 0o022)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022
 
 
 def write_text(path: str | Path, text: str) -> Path:
@@ -130,6 +152,16 @@ def mark(folder: Path, kind: str) -> None:
 def is_ours(folder: Path, kind: str) -> bool:
     marker = _marker(folder)
     return marker is not None and marker.get("kind") == kind
+
+
+def default_folder(path: Path) -> Path:
+    """`path` as a default output folder: refused (OutputError) where it would land inside
+    a folder we wrote (a result, a comparison, a study: run from inside one)."""
+    for parent in path.resolve().parents:
+        if _marker(parent) is not None:
+            raise OutputError(f"{path}: the default output folder would be inside {parent}, which constriction "
+                              f"wrote; run from another folder or give --out")
+    return path
 
 
 def remove_leftovers(path: Path) -> None:

@@ -16,7 +16,7 @@ from .analysis import constriction_arc, cpe_arc_summary, normalisation_factors
 from .system import discretise
 from .fields import (ContactCurrent, Fields, contact_current, fields_of, read_contact_vtu, read_vtu,
                      write_contact_vtu, write_vtu)
-from .geometry import estimate_elements
+from .geometry import check_resolution, estimate_elements
 from .image import ImageSpec, voxel_count
 from .linalg import choose_backend
 from .memory import available_bytes, gib, image_run_bytes, mesh_run_bytes
@@ -88,6 +88,7 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
         raise ValueError(f"unknown sweep {sweep!r} (choose from {', '.join(SWEEPS)})")
     spec = spec.at()  # every material at the spec's temperature, once, for everything below
     n_estimated, need = check_size(spec, max_memory_GiB)
+    warnings = [] if isinstance(spec, ImageSpec) else check_resolution(spec)
 
     def say(message):
         progress_line(message, enabled=progress)
@@ -99,8 +100,13 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
         say(f"{spec.name}: meshing (Gmsh, about {n_estimated:,} elements and {gib(need)} of memory "
             f"estimated) and assembling P{spec.mesh.order}")
     t0 = time.perf_counter()
+    for warning in warnings:
+        say(f"{spec.name}: warning: {warning}")
     cell = discretise(spec, progress)
     system = cell.system
+    if not system.interior.size:
+        raise SpecError("mesh.size_um", "the mesh has no unknown potential: every node lies on an electrode "
+                                        "(a cell thinner than its elements); make it smaller than cell.thickness_um")
     clock["mesh_and_assemble"] = time.perf_counter() - t0
 
     say(f"{spec.name}: DC solves, {system.n_dofs} unknowns")
@@ -167,7 +173,7 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
         conservation=Conservation(dc_relative_mismatch=float(dc_check), sweep_max_relative_mismatch=float(mismatch)),
         passive=bool(np.all(spectrum.Z_ohm.real >= 0) and np.all(spectrum.Z_ohm.imag <= 0)),
         sweep=SweepSummary(**sweep_info, n_frequencies=len(f), f_min_Hz=float(f[0]), f_max_Hz=float(f[-1])),
-        seconds=clock, metal_bodies=bodies, discretisation=discretisation)
+        seconds=clock, metal_bodies=bodies, discretisation=discretisation, warnings=tuple(warnings))
     return Result(spec=spec, spectrum=spectrum, summary=summary, model=model, fields=field_data,
                   current=current)
 

@@ -55,5 +55,12 @@ class Progress:
     def _line(self):
         self._last = time.monotonic()
         of = f"/{self.total}" if self.total is not None else ""
-        say(f"{self.desc}: {self.n}{of} {self.unit}{'s' if self.unit and self.n != 1 else ''}"
+        say(f"{self.desc}: {self.n}{of} {self.unit if self.n == 1 else plural(self.unit)}"
             + (f" ({self.note})" if self.note else ""))
+
+
+def plural(noun: str) -> str:
+    """'frequency' -> 'frequencies', 'case' -> 'cases' ('' stays '')."""
+    if not noun:
+        return noun
+    return noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"

@@ -11,7 +11,8 @@ import tomllib
 from pathlib import Path
 
 from .materials import Material
-from .spec import (F_RANGE_HZ, MAX_EPS_R, MAX_LENGTH_UM, MAX_POINTS_PER_DECADE, MAX_SIGMA, Cell, Contact,
+from .units import BOLTZMANN_eV_per_K, M2_PER_CM2, UM
+from .spec import (F_RANGE_HZ, MAX_EPS_R, MAX_LENGTH_UM, MAX_POINTS_PER_DECADE, MAX_SIGMA, MIN_SIGMA, Cell, Contact,
                    ContactMap, Electrode, Gap, Grains, Interface, Interphase, MeshOptions, Pore, Spec, SpecError,
                    Sweep, Void)
 
@@ -32,6 +33,8 @@ def load_toml(path: str | Path, build):
 
 
 MAX_TOML_BYTES = 10_000_000
+MAX_SPOTS = 20_000        # contact spots a layout may generate (each is meshed)
+PERFECT_CONTACT = 1e12  # R_ct this many times below the electrolyte's resistance is none
 
 
 def read_toml(path: Path) -> dict:
@@ -101,10 +104,47 @@ def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None)
     if spotless and (interface is not None or interphase is not None):
         raise SpecError("interface" if interface is not None else "interphase",
                         "needs contacts: with `contacts = []` no metal touches the electrolyte")
-    return Spec(cell=cell, electrolyte=electrolyte, sweep=sweep, electrode=electrode,
+    spec = Spec(cell=cell, electrolyte=electrolyte, sweep=sweep, electrode=electrode,
                 contacts=contacts, contact_map=contact_map, gap=gap, pores=pores, voids=voids,
                 interface=interface, interphase=interphase, grains=grains, inclusions=inclusions, temperature_K=temperature,
                 mesh=mesh, name=name)
+    _check_at_temperature(spec)
+    _check_interface(spec)
+    return spec
+
+
+def _check_interface(spec: Spec) -> None:
+    """An R_ct so small that the electrolyte's resistance across the cell is PERFECT_CONTACT
+    times larger or more is a perfect contact to every digit we solve (and its admittance
+    would swamp the system's conditioning): refused, pointing at the ideal contact."""
+    if spec.interface is None or spec.interface.R_ct_ohm_cm2 is None:
+        return
+    electrolyte = spec.at().electrolyte.sigma_S_per_m
+    ratio = spec.interface.R_ct_ohm_cm2 * M2_PER_CM2 * electrolyte / (spec.cell.thickness_um * UM)
+    if ratio < 1 / PERFECT_CONTACT:
+        raise SpecError("interface.R_ct_ohm_cm2", f"{spec.interface.R_ct_ohm_cm2:g} Ω cm² is {ratio:.1g} of the "
+                                                  f"electrolyte's own resistance across the cell: a perfect contact; "
+                                                  f"leave out [interface] for an ideal contact")
+
+
+def _check_at_temperature(spec: Spec) -> None:
+    """Every conductivity at the working temperature within MIN_SIGMA..MAX_SIGMA, like the
+    given values (an Arrhenius law can under- or overflow far from its T_ref)."""
+    T = spec.temperature_K
+    if T is None:
+        return
+    materials = [("materials.electrolyte", spec.electrolyte)]
+    if spec.grains is not None:
+        materials.append(("materials.grain_boundary", spec.grains.gb))
+    if spec.interphase is not None:
+        materials.append(("interphase", spec.interphase.material))
+    materials += [(i.key, i.material) for i in spec.inclusions if i.kind == "material"]
+    for where, m in materials:
+        log10_sigma = math.log10(m.sigma_S_per_m) - m.activation_eV / BOLTZMANN_eV_per_K * (1 / T - 1 / m.T_ref_K) / math.log(10)
+        if not math.log10(MIN_SIGMA) <= log10_sigma <= math.log10(MAX_SIGMA):
+            raise SpecError("conditions.temperature_K", f"{where} at {T:g} K would conduct 1e{log10_sigma:.0f} S/m "
+                                                        f"(E_a {m.activation_eV:g} eV from {m.T_ref_K:g} K), outside "
+                                                        f"{MIN_SIGMA:g}..{MAX_SIGMA:g} S/m")
 
 
 def _cell(t: dict) -> Cell:
@@ -179,9 +219,25 @@ def _check_disks(disks, name: str, cell: Cell, electrode: Electrode | None):
             ex, ey = electrode.offset_um
             if math.hypot(c.x_um - ex, c.y_um - ey) + c.radius_um >= electrode.radius_um:
                 raise SpecError(where, "reaches or crosses the edge of the electrode")
-        for j, d in enumerate(disks[:i]):
-            if math.hypot(c.x_um - d.x_um, c.y_um - d.y_um) <= c.radius_um + d.radius_um:
-                raise SpecError(where, f"overlaps or touches {name}[{j}]")
+    touching = _touching_pairs(disks)
+    if touching:
+        j, i = touching[0]
+        raise SpecError(f"{name}[{i}]", f"overlaps or touches {name}[{j}]")
+
+
+def _touching_pairs(disks) -> list[tuple[int, int]]:
+    """Pairs (j, i), j < i, of disks that overlap or touch, sorted by i: neighbours found
+    through a k-d tree (linear in the number of disks, not quadratic)."""
+    if len(disks) < 2:
+        return []
+    import numpy as np
+    from scipy.spatial import cKDTree
+    xy = np.array([(d.x_um, d.y_um) for d in disks])
+    r = np.array([d.radius_um for d in disks])
+    pairs = cKDTree(xy).query_pairs(2 * r.max() * (1 + 1e-12), output_type="ndarray")
+    pairs = np.sort(pairs, axis=1)
+    close = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T) <= r[pairs[:, 0]] + r[pairs[:, 1]]
+    return sorted(((int(j), int(i)) for j, i in pairs[close]), key=lambda p: (p[1], p[0]))
 
 
 def _footprint(cell: Cell, electrode: Electrode) -> tuple[float, tuple[float, float]]:
@@ -210,13 +266,18 @@ def _layout(t: dict, cell: Cell, electrode: Electrode, base_dir: Path | None):
             if 2 * radius * (1 + layout.MARGIN) >= period:
                 raise SpecError("layout.radius_um", f"spots of radius {radius:.4g} µm overlap at "
                                                     f"period {period:g} µm")
+            cell_area = period**2 * (1 if kind == "square" else math.sqrt(3) / 2)
+            if math.pi * R**2 / cell_area > MAX_SPOTS:
+                raise SpecError("layout.period_um", f"about {math.pi * R**2 / cell_area:.3g} spots at period "
+                                                    f"{period:g} µm on a {R:g} µm footprint: more than {MAX_SPOTS:,}; "
+                                                    f"model a unit cell of the array instead (cell.side_um = period)")
             make = layout.square_array if kind == "square" else layout.hex_array
             spots = make(period, radius, R, centre)
         elif kind == "random":
             _only_keys(t, "layout", {"kind", "count", "contact_fraction", "seed"})
             count = t.get("count")
-            if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-                raise SpecError("layout.count", "must be a positive integer")
+            if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_SPOTS:
+                raise SpecError("layout.count", f"must be an integer from 1 to {MAX_SPOTS:,}")
             seed = t.get("seed", 0)
             if not isinstance(seed, int) or isinstance(seed, bool):
                 raise SpecError("layout.seed", "must be an integer")

@@ -17,6 +17,7 @@ from .materials import Material
 
 MAX_LENGTH_UM = 1e6           # 1 m: every length key (µm)
 MAX_SIGMA = 1e9               # S/m
+MIN_SIGMA = 1e-20             # S/m: only reached through an Arrhenius law (a given sigma is > 0)
 MAX_EPS_R = 1e9
 F_RANGE_HZ = (1e-6, 1e15)     # what a sweep may span
 MAX_POINTS_PER_DECADE = 1000

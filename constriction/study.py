@@ -380,6 +380,26 @@ def _outputs(result) -> dict:
 
 # ---------------------------------------------------------------- the whole study
 
+def check_scheduler(address: str, timeout_s: float = 5.0) -> None:
+    """Refuse (SpecError on --scheduler) a Dask scheduler address that is malformed or
+    that nothing answers at within `timeout_s`: before a study makes any folder."""
+    import socket
+    from urllib.parse import urlsplit
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:  # a port that is not a number
+        host, port = None, None
+    if parts.scheme not in ("tcp", "tls") or not host or port is None or parts.path not in ("", "/"):
+        raise SpecError("--scheduler", f"{address!r} is not a scheduler address (tcp://host:port, as "
+                                       f"dask-scheduler prints it)")
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as err:
+        raise SpecError("--scheduler", f"nothing answers at {address} ({err.strerror or err}); start "
+                                       f"dask-scheduler there, or leave --scheduler out to run here") from None
+
+
 def run_study(study: Study, out: str | Path, workers: int | None = None, scheduler: str | None = None,
               serial: bool = False, progress: bool = True):
     """Run every case not yet in `out`, then gather them to `out/results.nc`.

@@ -6,7 +6,8 @@ import json
 
 from .output import OutputError, ResultError, check_file, check_folder, is_ours, mark, write_text
 from .spec import SpecError
-from .study import load_study, run_study, status, study_from_dict
+from .study import check_scheduler, load_study, run_study, status, study_from_dict
+from .table import is_table_file
 
 
 def study_command(args) -> int:
@@ -23,12 +24,15 @@ STUDY_FILES = ("study.json", "cases", "results.nc", "trends.png")
 
 
 def _run(args) -> int:
+    if args.scheduler:
+        check_scheduler(args.scheduler)  # before any folder is made
     study = load_study(args.study)
     saved = args.out / "study.json"
     same = saved.is_file() and _read_json(saved) == json.loads(json.dumps(study.source))
-    if same and not is_ours(args.out, "study"):
+    ours = lambda name: name in STUDY_FILES or is_table_file(args.out / name)  # noqa: E731 (a table written here)
+    if same and not is_ours(args.out, "study") and all(ours(p.name) for p in args.out.iterdir()):
         mark(args.out, "study")  # a study folder written before folders carried a marker
-    out = check_folder(args.out, "study", lambda name: name in STUDY_FILES)  # ours, or new and empty
+    out = check_folder(args.out, "study", ours)  # ours, or new and empty
     saved = out / "study.json"
     if saved.is_file() and not same:
         raise SpecError(str(args.out), "holds a different study; use a new --out folder")
@@ -73,7 +77,7 @@ def _print_status(study, folder):
 
 
 def _table(args) -> int:
-    from .table import build_table, is_table_file
+    from .table import build_table
     study = _saved_study(args.dir)
     check_file(args.out, is_table_file)  # before reading anything
     try:

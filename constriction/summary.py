@@ -132,6 +132,7 @@ class Summary:
     seconds: dict[str, float] = field(default_factory=dict)
     metal_bodies: tuple[BodySummary, ...] = ()
     discretisation: Discretisation | None = None   # images only
+    warnings: tuple[str, ...] = ()                   # what the resolution checks saw before meshing
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

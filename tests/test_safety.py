@@ -123,6 +123,16 @@ def test_compare_and_fit_refuse_an_existing_file_or_foreign_folder(place, capsys
     (("f_min_Hz = 1.0", "f_min_Hz = 1e-300"), ["sweep.f_min_Hz"]),
     (("f_max_Hz = 1e9", "f_max_Hz = 1e300"), ["sweep.f_max_Hz"]),
     (("points_per_decade = 2", "points_per_decade = 1000000000"), ["sweep.points_per_decade"]),
+    # issue 23: silent wrong numbers and crashes
+    (("order = 1", "order = 1\nrefine = 1e6"), ["mesh.refine", "contacts[0].radius_um = 3"]),
+    (("order = 1", "order = 1\nedge_size_um = 5.0"), ["mesh.edge_size_um", "cannot resolve"]),
+    (("[materials.electrolyte]\nsigma_S_per_m = 0.1\neps_r = 10.0", '[materials]\nset = "NZSP0.4"\n'
+      '[conditions]\ntemperature_K = 1.0'), ["conditions.temperature_K", "materials.electrolyte at 1 K"]),
+    (("eps_r = 10.0", "eps_r = 10.0\nactivation_eV = 100.0\n[conditions]\ntemperature_K = 1000.0"),
+     ["conditions.temperature_K", "1e1185 S/m"]),
+    (("[sweep]", "[interface]\nR_ct_ohm_cm2 = 1e-30\n[sweep]"), ["interface.R_ct_ohm_cm2", "perfect contact"]),
+    (("[[contacts]]\nx_um = 0.0\ny_um = 0.0\nradius_um = 3.0\n", '[layout]\nkind = "hex"\nperiod_um = 0.05\n'
+      'contact_fraction = 0.3\n'), ["layout.period_um", "more than 20,000"]),
 ])
 def test_run_refuses_a_spec_before_meshing(place, capsys, edit, words):
     (place / "bad.toml").write_text(TINY_SPEC.replace(*edit))
@@ -271,3 +281,127 @@ def test_a_study_folder_from_before_markers_is_resumed(place, capsys):
     cases = sorted((place / "s" / "cases").iterdir())
     assert main(["study", "run", "study.toml", "--out", "s", "--serial"]) == 0
     assert sorted((place / "s" / "cases").iterdir()) == cases and (place / "s" / MARKER).is_file()
+
+
+
+# ---------------------------------------------------------------- issue 23: the mishandled cases
+
+def test_a_thin_film_with_no_interior_unknown_is_refused_with_the_reason(place, capsys):
+    """A full-contact film 1 µm thick meshed at 4 µm: every node on an electrode (the
+    reduced model crashed on it)."""
+    film = TINY_SPEC.replace("thickness_um = 20.0", "thickness_um = 1.0").replace("size_um = 10.0", "size_um = 4.0")
+    film = film.replace("[[contacts]]\nx_um = 0.0\ny_um = 0.0\nradius_um = 3.0\n[gap]\nheight_um = 0.5\n", "")
+    (place / "film.toml").write_text(film)
+    refused(["run", "film.toml", "--out", "res"], place, "film.toml: mesh.size_um", "no unknown potential",
+            capsys=capsys)
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["study", "run", "study.toml", "--out", "s", "--scheduler", "tcp://127.0.0.1:1"],
+     ["--scheduler", "nothing answers at tcp://127.0.0.1:1"]),
+    (["study", "run", "study.toml", "--out", "s", "--scheduler", "not an address"],
+     ["--scheduler", "not a scheduler address"]),
+    (["study", "run", "study.toml", "--out", "s", "--scheduler", "tcp://host:port"],
+     ["--scheduler", "not a scheduler address"]),
+    (["study", "run", "study.toml", "--out", "s", "--workers", "two"], ["--workers", "positive whole number"]),
+    (["run", "tiny.toml", "--max-memory", "lots"], ["--max-memory", "finite number"]),
+])
+def test_bad_command_line_values_are_refused_before_any_folder_is_made(place, capsys, argv, words):
+    before = snapshot(place)
+    code = None
+    try:
+        code = main(argv)
+    except SystemExit as stop:  # argparse
+        code = stop.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "_positive" not in err and "invalid" not in err.replace("invalid choice", "")
+    for word in words:
+        assert word in err, err
+    assert snapshot(place) == before
+
+
+def test_whole_numbers_may_be_written_in_scientific_notation(place):
+    from constriction.cli import _parser
+    args = _parser().parse_args(["study", "run", "study.toml", "--out", "s", "--workers", "1e1"])
+    assert args.workers == 10
+
+
+def test_a_refused_study_run_leaves_no_marker_in_the_users_folder(place, capsys):
+    """The folder holds the same study.json as ours would, beside the user's own notes."""
+    (place / "mine").mkdir()
+    assert main(["study", "run", "study.toml", "--out", "study_ref", "--serial"]) == 0
+    (place / "mine" / "study.json").write_text((place / "study_ref" / "study.json").read_text())
+    (place / "mine" / "notes.txt").write_text("mine")
+    refused(["study", "run", "study.toml", "--out", "mine", "--serial"], place, "mine", capsys=capsys)
+    assert not (place / "mine" / MARKER).exists()
+
+
+def test_a_table_written_into_its_study_folder_does_not_block_resuming(place, capsys):
+    assert main(["study", "run", "study.toml", "--out", "s", "--serial"]) == 0
+    assert main(["study", "table", "s", "--out", "s/table.nc"]) == 0
+    assert main(["study", "run", "study.toml", "--out", "s", "--serial"]) == 0
+    assert (place / "s" / "table.nc").is_file()
+
+
+def test_default_output_folders_are_never_inside_a_result(place, capsys, monkeypatch):
+    assert main(["run", "tiny.toml", "--out", "res"]) == 0
+    monkeypatch.chdir(place / "res")
+    refused(["compare", "../measured.csv", "."], place, "inside", "--out", capsys=capsys)
+    refused(["run", "../tiny.toml"], place, "inside", "--out", capsys=capsys)
+
+
+def test_results_are_readable_by_colleagues_as_the_umask_allows(place, capsys):
+    import os
+    import stat
+    old = os.umask(0o022)
+    try:
+        assert main(["run", "tiny.toml", "--out", "res"]) == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((place / "res").stat().st_mode) == 0o755
+    assert {stat.S_IMODE(p.stat().st_mode) for p in (place / "res").iterdir()} == {0o644}
+
+
+def test_plot_into_a_read_only_result_is_refused_in_one_line(result_folder, tmp_path, capsys, monkeypatch):
+    import shutil
+    import constriction.plot as plot
+    folder = tmp_path / "res"
+    shutil.copytree(result_folder, folder)
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(plot, "save", read_only)
+    refused(["plot", str(folder)], tmp_path, "res", "read-only", capsys=capsys)
+
+
+@pytest.mark.parametrize("content, words", [
+    ("f,re,im\n" + "".join(f"{f:g},0,0\n" for f in (1e3, 1e2, 10, 1)), ["every impedance", "zero"]),
+    ("# comments only\n# nothing else\n", ["no numeric rows"]),
+])
+def test_degenerate_measured_files_are_refused(place, capsys, content, words):
+    (place / "m.csv").write_text(content)
+    message = refused(["compare", "m.csv", "res_none", "--out", "cmp"], place, "m.csv", *words, capsys=capsys)
+    assert "100,000" not in message
+
+
+def test_a_utf16_measured_file_is_read_as_written(place):
+    from constriction.measured import read_spectrum
+    text = (place / "measured.csv").read_text()
+    (place / "utf16.csv").write_text(text, encoding="utf-16")
+    a, b = read_spectrum(place / "measured.csv"), read_spectrum(place / "utf16.csv")
+    np.testing.assert_array_equal(a.Z_ohm, b.Z_ohm)
+
+
+def test_progress_says_frequencies(capsys):
+    from constriction.progress import plural
+    assert [plural(w) for w in ("frequency", "case", "shift", "")] == ["frequencies", "cases", "shifts", ""]
+
+
+def test_a_mesh_coarser_than_the_cell_is_thick_is_a_printed_warning(place, capsys):
+    (place / "thin.toml").write_text(TINY_SPEC.replace("thickness_um = 20.0", "thickness_um = 1.0"))
+    assert main(["run", "thin.toml", "--out", "res"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: far-field elements of 10 µm in a cell 1 µm thick" in out
+    summary = json.loads((place / "res" / "summary.json").read_text())
+    assert any("1 µm thick" in w for w in summary["warnings"])

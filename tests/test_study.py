@@ -256,7 +256,28 @@ def test_fit_finds_a_known_morphology_among_a_consistent_set(lookup_table, tmp_p
     assert result.returncode == 0, result.stderr
     summary = json.loads((tmp_path / "fit" / "fit.json").read_text())
     assert summary["consistent_points"] == int(fit.consistent.sum())
+    assert summary["explained"] and summary["points_used"] == 50 and summary["points_dropped"] == 0
+    assert summary["noise_assumed"] == pytest.approx(np.hypot(0.01, 0.01)) and "given" in summary["noise_source"]
+    assert "50 measured points used" in result.stdout and "fit: within" in result.stdout
     assert (tmp_path / "fit" / "consistent_region.png").stat().st_size > 10_000
+
+
+def test_fit_says_when_the_table_cannot_explain_a_spectrum(lookup_table):
+    """A 45° line (a Warburg element, 0.4 % noise) over a wider band than the table's: the
+    fit counts the points it dropped, says how far it widened the noise, and reports no
+    morphology as consistent instead of all of them."""
+    from constriction.fit import fit_morphology
+    from constriction.spectrum import Spectrum
+    f = np.logspace(0, 11, 45)
+    rng = np.random.default_rng(1)
+    z = (2.0 + 1e3 * (1 - 1j) / np.sqrt(f)) * (1 + 0.004 * rng.standard_normal(f.size))
+    fit = fit_morphology(Spectrum(f, z), 1.0, lookup_table)
+    summary = fit.summary()
+    f_table = lookup_table.dataset["frequency_Hz"].values
+    dropped = int(((f < f_table.min()) | (f > f_table.max())).sum())
+    assert dropped > 0 and summary["points_dropped"] == dropped and summary["points_used"] == f.size - dropped
+    assert not summary["explained"] and "cannot explain" in summary["verdict"]
+    assert summary["consistent_points"] == 0 and summary["consistent_ranges"] == {}
 
 
 def test_base_from_a_spec_file_with_tables_merged_over_it():

@@ -511,3 +511,19 @@ def test_a_forced_error_bar_is_computed_beyond_the_memory_available(tmp_path, mo
             error_estimate="always").summary.discretisation
     assert d.R_dc is not None and d.R_dc.subdivisions[:2] == (1, 2)
     assert d.R_dc.error_ohm < 1e-9 * d.R_dc.values_ohm[0]  # a slab: exact at every subdivision
+
+
+@pytest.mark.parametrize("write, labels, words", [
+    (lambda p: np.save(p, _cell()), LABELS + '01 = "gas"\n', ["image.labels.01", "label 1 again"]),
+    (lambda p: np.save(p, _cell().astype(np.complex128)), LABELS, ["complex128", "integers"]),
+])
+def test_duplicate_labels_and_complex_images_are_refused(tmp_path, monkeypatch, capsys, write, labels, words):
+    """'1' and '01' are one label (the voids silently became metal); a complex image was
+    accepted by dropping its imaginary part."""
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "x.npy")
+    _toml(tmp_path / "cell.toml", '[image]\npath = "x.npy"\nvoxel_um = 1.0\n' + labels)
+    assert main(["run", "cell.toml", "--out", "res"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert all(w in err[-1] for w in words), err[-1]
+    assert not (tmp_path / "res").exists()
