@@ -8,7 +8,7 @@ On a 3D unit cell (square box, one contact spot under a 0.5 µm gap, P1) sized t
   - their ratios, the fast sweep's max relative error at the measured frequencies, and the
     process's peak memory;
 then, with --pivoting, one complex factorisation at 1 Hz and at 1 MHz with and without
-partial pivoting (DESIGN.md's trap), and with --scaling, time against unknowns with the
+partial pivoting (docs/DESIGN.md's trap), and with --scaling, time against unknowns with the
 fitted exponent.
 
     python benchmarks/sweep.py --dofs 1e5 --pivoting --scaling 1e4,3e4,1e5,3e5

@@ -2,7 +2,7 @@
 mesh into one copy of each grain-boundary node per grain.
 
 Volumes are built in µm and fragmented with the rest of the cell (geometry.py), which
-makes the grain faces conforming. Zero-thickness grain boundaries (DESIGN.md) need the
+makes the grain faces conforming. Zero-thickness grain boundaries (docs/DESIGN.md) need the
 potential to jump across them: `split_grain_boundaries` gives every grain its own copy of
 the nodes it shares with another, and returns the pairs of facing triangles that the
 facet form  int_gb y_gb (u_A - u_B)(v_A - v_B) dA  couples (fem.py).

@@ -9,7 +9,7 @@ A is symmetric: real positive definite (real shifts s > 0, DC) or complex symmet
              factorised in symmetric mode with no partial pivoting (diag_pivot_thresh=0):
              at low frequency omega*eps0 entries of the gaps sit beside sigma entries of
              the electrolyte, and partial pivoting would wreck the fill-reducing ordering
-             (DESIGN.md). Symmetric matrices with positive semi-definite real and
+             (docs/DESIGN.md). Symmetric matrices with positive semi-definite real and
              imaginary parts factorise stably without pivoting.
     pardiso  MKL Pardiso (pypardiso) in symmetric positive definite mode (upper triangle),
              nested-dissection ordering; real matrices only.
@@ -41,6 +41,7 @@ DIRECT_MAX_UNKNOWNS = 500_000  # above, a factorisation may not fit (Pardiso: 1.
                                # of a 64³ image, growing as n^4/3): the last CG stage gets
                                # AMG_MAXITER_LARGE, then a warning instead of a factorisation
 AMG_MAXITER_LARGE = 1000
+BLOCK_FIRST_CONTRAST = 1e6  # conducting / capacitive diagonal ratio past which "block" goes first
 AMG_MIN_UNKNOWNS = 5_000
 METIS_MIN_UNKNOWNS = 10_000  # below, SuperLU's own minimum degree orders faster (benchmarks/README.md)
 
@@ -159,7 +160,8 @@ def _pardiso(A: sp.csr_matrix):
 
 def _amg(A: sp.csr_matrix, capacitive: np.ndarray | None = None, skip=(),
          on_stall: Callable[[str], None] = lambda stage: None):
-    """Solve A x = b by the first of these that reaches AMG_RTOL:
+    """Solve A x = b by the first of these that reaches AMG_RTOL (block first where the
+    conducting and capacitive unknowns differ by more than BLOCK_FIRST_CONTRAST):
         "amg"    CG preconditioned by one smoothed-aggregation AMG hierarchy;
         "block"  with `capacitive` given: CG preconditioned by one hierarchy for the
                  conducting unknowns and one for the capacitive ones (block Jacobi). Where
@@ -173,6 +175,8 @@ def _amg(A: sp.csr_matrix, capacitive: np.ndarray | None = None, skip=(),
     blocks = capacitive is not None and 0 < np.count_nonzero(capacitive) < A.shape[0]
     if not blocks:
         stages = [stage for stage in stages if stage != "block"]
+    elif "block" in stages and _contrast(A, capacitive) > BLOCK_FIRST_CONTRAST:
+        stages = ["block"] + [stage for stage in stages if stage != "block"]  # plain AMG would stall
     if not stages and large:  # no factorisation: the last iterative stage stays
         stages = ["block" if blocks else "amg"]
     preconditioners = {}
@@ -204,6 +208,15 @@ def _amg(A: sp.csr_matrix, capacitive: np.ndarray | None = None, skip=(),
             preconditioners["direct"] = factorize(A, direct_backend())
         return preconditioners["direct"](b)
     return solve
+
+
+def _contrast(A: sp.csr_matrix, capacitive: np.ndarray) -> float:
+    """Median diagonal of the conducting rows over that of the capacitive ones: (sigma + s
+    eps) / (s eps) at the scale of an element. Plain AMG stalls where it is large (an
+    image's gas at a low shift), block Jacobi is then nearly exact."""
+    d = np.abs(A.diagonal())
+    capacitive_scale = np.median(d[capacitive])
+    return float(np.median(d[~capacitive]) / capacitive_scale) if capacitive_scale > 0 else np.inf
 
 
 def _cg(A, b, M, maxiter: int) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Materials: conductivity and permittivity, Arrhenius temperature dependence, and named
 material sets.
 
-NZSP0.4 (Na3.4Zr2Si2.4P0.6O12, thesis; REFERENCE.md), at T_ref = 298.15 K:
+NZSP0.4 (Na3.4Zr2Si2.4P0.6O12, thesis; docs/REFERENCE.md), at T_ref = 298.15 K:
 
     bulk            sigma 1.4 S/m (14 mS/cm, derived), eps_r 420 (derived), E_a 0.26 eV
     grain boundary  delta 1 nm, E_a 0.36 eV, and sigma_gb, eps_gb chosen so that 1 µm

@@ -176,5 +176,7 @@ def _build(cls, data):
             value = _build(inner[0], value)
         elif value is None and kind is float:
             value = math.inf if f.name == "R_dc_ohm" else math.nan
+        elif getattr(kind, "__origin__", None) is tuple and isinstance(value, list):
+            value = tuple(value)
         values[f.name] = value
     return cls(**values)

@@ -34,7 +34,7 @@ from constriction.system import discretise
 from constriction.reduced import reduce
 
 SIGMA = 7.1e-3 * 100          # S/m [003: L27]
-EPS_R = 51.0                  # NZSP's, from its bulk capacitance (REFERENCE.md)
+EPS_R = 51.0                  # NZSP's, from its bulk capacitance (docs/REFERENCE.md)
 PELLET_AREA = math.pi * 4e-3**2   # m², 8 mm across
 R_FULL, R_AC, R_DC = 50.0, 110.0, 200.0   # ohm [003: L125]
 GAP_UM = 0.5

@@ -15,7 +15,7 @@ same area.
 Conductivity: NZSP of the same composition (Na3.4Zr2Si2.4P0.6O12) at 25 °C, from seed 003
 [003: L61, L79]: sigma_total = 5.2e-3 S/cm (grains and grain boundaries together, the
 right value for a DC spreading resistance through a polycrystal) and sigma_bulk = 1.5e-2
-S/cm (grains alone); eps_r = 51 from its bulk capacitance (REFERENCE.md).
+S/cm (grains alone); eps_r = 51 from its bulk capacitance (docs/REFERENCE.md).
 
     python studies/micro_probe.py [--quick]
 
@@ -57,7 +57,7 @@ def spreading(area_um2: float, sigma: float) -> float:
 
 
 def flux_tube(area_um2: float) -> float:
-    """psi(a/b): the same disk on the pellet (radius b) instead of a half-space (REFERENCE.md)."""
+    """psi(a/b): the same disk on the pellet (radius b) instead of a half-space (docs/REFERENCE.md)."""
     e = math.sqrt(area_um2 / math.pi) / PELLET_RADIUS
     return 1 - 1.40925 * e + 0.29591 * e**3 + 0.05254 * e**5 + 0.02105 * e**7
 

@@ -57,7 +57,7 @@ def flux_tube_admittance(f_Hz, a, b, L, sigma, eps_r, gap_h=0.0, gap_eps_r=1.0, 
         x = np.zeros(basis.N, complex)
         x[metal] = 1.0
         lu = splu(A[free][:, free].tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                  options={"SymmetricMode": True})  # no pivoting: see DESIGN.md
+                  options={"SymmetricMode": True})  # no pivoting: see docs/DESIGN.md
         x[free] = lu.solve(-(A[free][:, metal] @ x[metal]))
         Y.append((A @ x)[metal].sum())
     return np.array(Y)

@@ -1,4 +1,4 @@
-"""Shared helpers: specs written as plain dicts, and the closed forms of REFERENCE.md."""
+"""Shared helpers: specs written as plain dicts, and the closed forms of docs/REFERENCE.md."""
 
 import math
 

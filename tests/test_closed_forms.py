@@ -1,4 +1,4 @@
-"""Full-face slab and flat gap: the solver against their closed forms (REFERENCE.md)."""
+"""Full-face slab and flat gap: the solver against their closed forms (docs/REFERENCE.md)."""
 
 import numpy as np
 import pytest

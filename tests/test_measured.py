@@ -11,7 +11,7 @@ import pytest
 from constriction.measured import MeasurementError, kramers_kronig, read_spectrum
 from constriction.spectrum import Spectrum
 
-DATA = Path(__file__).parent / "data"  # copies of ../shared/data/eis-instrument-files
+DATA = Path(__file__).parent / "data"  # instrument files from impedance.py's examples (LICENSE-impedance.py.txt)
 
 # file -> (points, lowest Hz, highest Hz), or the words of its error
 EXPECTED = {

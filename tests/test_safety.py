@@ -405,3 +405,21 @@ def test_a_mesh_coarser_than_the_cell_is_thick_is_a_printed_warning(place, capsy
     assert "warning: far-field elements of 10 µm in a cell 1 µm thick" in out
     summary = json.loads((place / "res" / "summary.json").read_text())
     assert any("1 µm thick" in w for w in summary["warnings"])
+
+
+def test_the_default_budget_admits_a_million_p2_unknowns_and_a_256_cubed_image():
+    """On the 24 GiB development machine (22 GiB available): the old element limit refused
+    both. P2 meshes carry 1.44 unknowns per tetrahedron (benchmarks/README.md)."""
+    from constriction.memory import image_run_bytes, mesh_run_bytes
+    available = 22 * 2**30
+    assert mesh_run_bytes(int(1e6 / 1.44), 2) < available / 4
+    assert image_run_bytes(256**3) < available
+
+
+def test_a_cell_without_constriction_prints_r_cstr_as_zero(place, capsys):
+    """Full contact: R_dc - R_inf is round-off (it was printed as -1e-9 Ω)."""
+    import shutil
+    shutil.copy(Path(__file__).parent.parent / "specs" / "full_contact.toml", place / "full.toml")
+    assert main(["run", "full.toml", "--out", "res"]) == 0
+    out = capsys.readouterr().out
+    assert "R_cstr = 0 Ω (R_dc = R_inf to round-off)" in out and "e-" not in out.split("R_cstr")[1].split("\n")[0]

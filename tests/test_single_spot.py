@@ -1,4 +1,4 @@
-"""One contact spot in a flux tube: the solver against REFERENCE.md's formula, under
+"""One contact spot in a flux tube: the solver against docs/REFERENCE.md's formula, under
 mesh refinement, with and without a gap."""
 
 import numpy as np
@@ -77,7 +77,7 @@ def test_gap_is_an_insulator_at_dc_and_a_short_before_the_bulk_arc():
 
 def test_square_unit_cell_matches_the_flux_tube_of_equal_area():
     """One centred spot in a square cell with mirror walls = an infinite square array;
-    the flux tube of the same cross-section is within 2 % (REFERENCE.md, issue 4)."""
+    the flux tube of the same cross-section is within 2 % (docs/REFERENCE.md, issue 4)."""
     side, thickness = 40.0, 40.0
     spec = make_spec(cell={"shape": "box", "side_um": side, "thickness_um": thickness}, contacts=SPOT)
     _, system = system_of(spec)

@@ -1,4 +1,4 @@
-"""Trend directions that any correct constriction solver must reproduce (REFERENCE.md,
+"""Trend directions that any correct constriction solver must reproduce (docs/REFERENCE.md,
 thesis L257-L261, Fig. 2b). The off-centre electrode trend is in test_split.py."""
 
 import math
