@@ -93,6 +93,34 @@ class ImageSpec:
     def frequencies_Hz(self) -> np.ndarray:
         return frequencies(self.sweep)
 
+    def to_dict(self) -> dict:
+        """The spec as the plain tables its TOML has (image_spec_from_dict builds it back);
+        the image's path absolute."""
+        image = {"path": str(self.path.resolve()), "voxel_um": list(self.voxel_um),
+                 "working_electrode": self.working_electrode, "coarsen": self.coarsen, "subdivide": self.subdivide}
+        if self.crop:
+            image["crop"] = {axis: list(bounds) for axis, bounds in self.crop.items()}
+        if self.extrude is not None:
+            image["extrude"] = {"electrolyte_um": self.extrude[0], "gap_um": self.extrude[1]}
+        else:
+            image["labels"] = {str(value): name for value, name in self.labels.items()}
+        phases = {}
+        for name, phase in self.phases.items():
+            table = {"kind": phase.kind}
+            if phase.kind == "electrolyte":
+                m = phase.material
+                table |= {"sigma_S_per_m": m.sigma_S_per_m, "eps_r": m.eps_r, "activation_eV": m.activation_eV,
+                          "T_ref_K": m.T_ref_K}
+            elif phase.kind != "metal":
+                table["eps_r"] = phase.material.eps_r
+            phases[name] = table
+        out = {"image": image, "phases": phases,
+               "sweep": {"f_min_Hz": self.sweep.f_min_Hz, "f_max_Hz": self.sweep.f_max_Hz,
+                         "points_per_decade": self.sweep.points_per_decade}}
+        if self.temperature_K is not None:
+            out["conditions"] = {"temperature_K": self.temperature_K}
+        return out
+
 
 # ---------------------------------------------------------------- reading [image] and [phases]
 

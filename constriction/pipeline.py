@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import __version__
 from .analysis import constriction_arc, cpe_arc_summary, normalisation_factors
 from .system import discretise
 from .fields import (ContactCurrent, Fields, contact_current, fields_of, read_contact_vtu, read_vtu,
@@ -173,7 +174,8 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
         conservation=Conservation(dc_relative_mismatch=float(dc_check), sweep_max_relative_mismatch=float(mismatch)),
         passive=bool(np.all(spectrum.Z_ohm.real >= 0) and np.all(spectrum.Z_ohm.imag <= 0)),
         sweep=SweepSummary(**sweep_info, n_frequencies=len(f), f_min_Hz=float(f[0]), f_max_Hz=float(f[-1])),
-        seconds=clock, metal_bodies=bodies, discretisation=discretisation, warnings=tuple(warnings))
+        seconds=clock, metal_bodies=bodies, discretisation=discretisation, warnings=tuple(warnings),
+        constriction_version=__version__)
     return Result(spec=spec, spectrum=spectrum, summary=summary, model=model, fields=field_data,
                   current=current)
 
@@ -245,7 +247,7 @@ def field_frequencies(f_min: float, f_max: float, arc, tau_electrolyte_s: float)
     return f_min, float(np.clip(np.sqrt(arc.f_apex_Hz * f_electrolyte), f_min, f_max))
 
 
-DATA_FILES = ("spectrum.csv", "summary.json", "drt.csv", "fields.vtu", "fields.vti", "contacts.vtu")
+DATA_FILES = ("spectrum.csv", "summary.json", "spec.toml", "drt.csv", "fields.vtu", "fields.vti", "contacts.vtu")
 
 
 def is_result_file(name: str) -> bool:
@@ -264,7 +266,7 @@ def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
     (reduced sweep), fields.vtu, contacts.vtu; plots drawn from the result in memory
     (the numbers those files hold; `constriction plot` redraws them from the files).
     Returns {what: path}."""
-    written = {"spectrum": "spectrum.csv", "summary": "summary.json"}
+    written = {"spectrum": "spectrum.csv", "summary": "summary.json", "resolved spec": "spec.toml"}
     if result.model is not None:
         written["DRT"] = "drt.csv"
     if result.fields is not None:
@@ -276,6 +278,7 @@ def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
     def fill(tmp: Path):
         result.spectrum.to_csv(tmp / written["spectrum"])
         result.summary.write(tmp / written["summary"])
+        (tmp / written["resolved spec"]).write_text(resolved_toml(result.spec))
         if result.model is not None:
             np.savetxt(tmp / written["DRT"], np.column_stack([result.model.relaxation_times_s,
                                                               result.model.resistances_ohm]),
@@ -291,6 +294,15 @@ def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
     out_dir = write_folder(out_dir, "run", is_result_file, fill)
     return {what: out_dir / name for what, name in written.items()} | \
            {f"{kind} plot": out_dir / path.name for kind, path in plots.items()}
+
+
+def resolved_toml(spec: Spec | ImageSpec) -> str:
+    """The spec as this run used it, every material at the working temperature, as TOML
+    that `constriction run` takes back (it reproduces the result)."""
+    import tomli_w
+    return (f"# The spec of this result as constriction {__version__} resolved it (materials at the working\n"
+            f"# temperature, layouts as explicit contacts): `constriction run` on this file reproduces it.\n\n"
+            + tomli_w.dumps(spec.to_dict()))
 
 
 def draw_plots(result_dir: str | Path, kinds=tuple(PLOTS), data: dict | None = None) -> dict[str, Path]:

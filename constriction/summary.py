@@ -133,6 +133,7 @@ class Summary:
     metal_bodies: tuple[BodySummary, ...] = ()
     discretisation: Discretisation | None = None   # images only
     warnings: tuple[str, ...] = ()                   # what the resolution checks saw before meshing
+    constriction_version: str = ""                   # the package that computed it (spec.toml beside it)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

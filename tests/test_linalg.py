@@ -83,14 +83,17 @@ def _gas_shift_system():
 
 def test_amg_falls_back_block_by_block_then_to_a_factorisation(monkeypatch):
     """Where plain AMG-CG stalls, CG preconditioned block by block (conducting | capacitive)
-    takes over; where that stalls too, a factorisation; each stall is reported, and every
-    answer meets the tolerance."""
+    takes over (or goes first, where the contrast says plain AMG would stall); where that
+    stalls too, a factorisation; each stall is reported, and every answer meets the
+    tolerance."""
     from constriction import linalg
     A, b, capacitive = _gas_shift_system()
     assert 0 < capacitive.sum() < len(capacitive)
     reference = factorize(A, "superlu")(b)
-    for maxiter, expected in ((200, []), (1, ["amg", "block"])):
+    assert linalg._contrast(A, capacitive) > linalg.BLOCK_FIRST_CONTRAST  # block first here
+    for maxiter, contrast, expected in ((200, 1e6, []), (1, 1e6, ["block", "amg"]), (1, np.inf, ["amg", "block"])):
         monkeypatch.setattr(linalg, "AMG_MAXITER", maxiter)
+        monkeypatch.setattr(linalg, "BLOCK_FIRST_CONTRAST", contrast)
         stalls = []
         x = linalg._amg(A, capacitive, on_stall=stalls.append)(b)
         assert stalls == expected

@@ -1,6 +1,7 @@
 """One model, resolved once: a cell at a temperature gives the same numbers whether its
 conductivities are given at that temperature or through E_a from a reference."""
 
+import json
 import math
 
 import numpy as np
@@ -108,3 +109,42 @@ def test_the_summary_is_typed_and_reads_back_from_its_json(tmp_path):
     odd.write(tmp_path / "blocking.json")
     again = Summary.read(tmp_path / "blocking.json")
     assert again.R_dc_ohm == float("inf") and math.isnan(again.constriction.R_dynamic_ohm)
+
+
+def test_a_result_folder_says_how_it_was_made_and_reproduces(tmp_path, monkeypatch, capsys):
+    """spec.toml beside summary.json: the spec with every material at the working
+    temperature; `constriction run` on it gives the same spectrum. The package version is
+    in both."""
+    import tomllib
+    from constriction import __version__
+    from constriction.cli import main
+    from constriction.spectrum import Spectrum
+    from test_safety import TINY_SPEC
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "warm.toml").write_text(TINY_SPEC.replace("eps_r = 10.0", "eps_r = 10.0\nactivation_eV = 0.3")
+                                        + "[conditions]\ntemperature_K = 330.0\n")
+    assert main(["run", "warm.toml", "--out", "first"]) == 0
+    resolved = (tmp_path / "first" / "spec.toml").read_text()
+    assert __version__ in resolved
+    electrolyte = tomllib.loads(resolved)["materials"]["electrolyte"]
+    assert electrolyte["T_ref_K"] == 330.0 and electrolyte["sigma_S_per_m"] > 0.1  # warmer: conducts more
+    assert json.loads((tmp_path / "first" / "summary.json").read_text())["constriction_version"] == __version__
+    assert main(["run", "first/spec.toml", "--out", "again"]) == 0
+    a, b = (Spectrum.from_csv(tmp_path / d / "spectrum.csv") for d in ("first", "again"))
+    np.testing.assert_allclose(b.Z_ohm, a.Z_ohm, rtol=1e-9)
+
+
+def test_an_image_result_reproduces_from_its_spec(tmp_path, monkeypatch):
+    from constriction.cli import main
+    from constriction.spectrum import Spectrum
+    from test_voxels import LABELS, _cell, _toml
+    monkeypatch.chdir(tmp_path)
+    cell = _cell(8)
+    cell[:, 2:5, 2:5] = np.where(cell[:, 2:5, 2:5] == 0, 1, cell[:, 2:5, 2:5])  # a gas column
+    cell[0] = 0
+    np.save(tmp_path / "x.npy", cell)
+    _toml(tmp_path / "cell.toml", '[image]\npath = "x.npy"\nvoxel_um = 1.0\ncrop = {x = [0, 8]}\n' + LABELS)
+    assert main(["run", "cell.toml", "--out", "first", "--no-error-estimate"]) == 0
+    assert main(["run", "first/spec.toml", "--out", "again", "--no-error-estimate"]) == 0
+    a, b = (Spectrum.from_csv(tmp_path / d / "spectrum.csv") for d in ("first", "again"))
+    np.testing.assert_allclose(b.Z_ohm, a.Z_ohm, rtol=1e-9)
