@@ -14,26 +14,25 @@ import numpy as np
 
 from . import __version__
 from .analysis import constriction_arc, cpe_arc_summary, normalisation_factors
-from .system import discretise
-from .fields import (ContactCurrent, Fields, contact_current, fields_of, read_contact_vtu, read_vtu,
+from .system import Size, discretise, size_of
+from .fields import (ContactCurrent, Fields, read_contact_vtu, read_vtu,
                      write_contact_vtu, write_vtu)
-from .geometry import check_resolution, estimate_elements
-from .image import ImageSpec, voxel_count
+from .image import ImageSpec
 from .linalg import choose_backend
-from .memory import available_bytes, gib, image_run_bytes, mesh_run_bytes
+from .memory import available_bytes, gib
 from .options import PLOTS, SWEEPS
 from .output import ResultError, check_folder, write_folder
 from .progress import say as progress_line
 from .reduced import ReducedModel, reduce
 from .spec import Spec, SpecError
 from .spectrum import Spectrum
-from .split import ConstrictionSplit, constriction_split, image_split
+from .split import ConstrictionSplit, image_split
 from .error_bar import Levels, estimates, finer_levels
 from .summary import (ArcSummary, BodySummary, Conservation, Constriction, ContactCurrentSummary, CPESummary,
                       Discretisation, Summary, SweepSummary)
 from .solve import body_currents, dc_resistance, driven_solve, sweep_direct
 from .units import EPS0, UM
-from .voxel_fields import GridFields, grid_contact_current, grid_fields, read_vti, write_vti
+from .voxel_fields import GridFields, read_vti, write_vti
 from .voxels import CONNECTIVITY, METHOD
 
 
@@ -47,25 +46,16 @@ class Result:
     current: ContactCurrent | None = None  # current density on the contacts, lowest frequency
 
 
-def check_size(spec: Spec | ImageSpec, max_memory_GiB: float | None = None) -> tuple[int, int]:
-    """(estimated tetrahedra, or voxels; estimated peak memory in bytes) of a run on `spec`;
-    SpecError, before meshing or reading, where that exceeds `max_memory_GiB` (default:
-    the memory available on this machine)."""
-    if isinstance(spec, ImageSpec):
-        n = voxel_count(spec)
-        need, what = image_run_bytes(n), f"{n:,} voxels after crop, coarsening and subdivision"
-        shrink = "crop or coarsen the image"
-    else:
-        n = estimate_elements(spec)
-        need, what = mesh_run_bytes(n, spec.mesh.order), f"about {n:,} P{spec.mesh.order} elements"
-        shrink = "coarsen mesh.size_um, mesh.edge_size_um or mesh.refine"
+def check_size(spec, max_memory_GiB: float | None = None) -> Size:
+    """The Size of a run on `spec` (system.size_of); SpecError, before meshing or reading,
+    where its memory exceeds `max_memory_GiB` (default: the memory available here)."""
+    size = size_of(spec)
     budget = available_bytes() if max_memory_GiB is None else max_memory_GiB * 2**30
-    if need > budget:
+    if size.bytes > budget:
         source = "available on this machine" if max_memory_GiB is None else "allowed by --max-memory"
-        raise SpecError("image" if isinstance(spec, ImageSpec) else "mesh",
-                        f"{what}: about {gib(need)} estimated, above the {gib(budget)} {source}: "
-                        f"{shrink}, or set --max-memory (GiB)")
-    return n, need
+        raise SpecError(size.key, f"{size.what}: about {gib(size.bytes)} estimated, above the {gib(budget)} "
+                                  f"{source}: {size.shrink}, or set --max-memory (GiB)")
+    return size
 
 
 def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6,
@@ -88,26 +78,21 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
     if sweep not in SWEEPS:
         raise ValueError(f"unknown sweep {sweep!r} (choose from {', '.join(SWEEPS)})")
     spec = spec.at()  # every material at the spec's temperature, once, for everything below
-    n_estimated, need = check_size(spec, max_memory_GiB)
-    warnings = [] if isinstance(spec, ImageSpec) else check_resolution(spec)
+    size = check_size(spec, max_memory_GiB)
 
     def say(message):
         progress_line(message, enabled=progress)
 
     clock = {}
-    if isinstance(spec, ImageSpec):
-        say(f"{spec.name}: reading {spec.path.name} ({n_estimated:,} voxels, about {gib(need)} of memory)")
-    else:
-        say(f"{spec.name}: meshing (Gmsh, about {n_estimated:,} elements and {gib(need)} of memory "
-            f"estimated) and assembling P{spec.mesh.order}")
+    say(f"{spec.name}: {size.doing} ({size.what}, about {gib(size.bytes)} of memory estimated)")
     t0 = time.perf_counter()
-    for warning in warnings:
+    for warning in size.warnings:
         say(f"{spec.name}: warning: {warning}")
     cell = discretise(spec, progress)
     system = cell.system
     if not system.interior.size:
-        raise SpecError("mesh.size_um", "the mesh has no unknown potential: every node lies on an electrode "
-                                        "(a cell thinner than its elements); make it smaller than cell.thickness_um")
+        raise SpecError(size.key, "the mesh has no unknown potential: every node lies on an electrode "
+                                        "(a cell thinner than its elements): refine it")
     clock["mesh_and_assemble"] = time.perf_counter() - t0
 
     say(f"{spec.name}: DC solves, {system.n_dofs} unknowns")
@@ -119,12 +104,9 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
     t0 = time.perf_counter()
     if not split:
         parts = ConstrictionSplit(R_dc_ohm=R_dc, R_electrode_ohm=math.nan, R_bulk_ohm=math.nan)
-    elif system.grid is None:
-        say(f"{spec.name}: reference cells for the static/dynamic split")
-        parts = constriction_split(spec, R_dc, backend)
     else:
-        say(f"{spec.name}: the reference image for the static/dynamic split")
-        parts = image_split(system.grid, R_dc, backend)
+        say(f"{spec.name}: reference cells for the static/dynamic split")
+        parts = cell.split(R_dc, backend)
     clock["split"] = time.perf_counter() - t0
 
     discretisation = None
@@ -157,7 +139,8 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
     field_data, current = (None, None)
     if fields:
         say(f"{spec.name}: fields")
-        field_data, current = _fields(system, cell, model, field_frequencies(f[0], f[-1], arc, tau_electrolyte))
+        field_data, current = cell.fields({fi: _potential(system, model, fi)
+                                           for fi in field_frequencies(f[0], f[-1], arc, tau_electrolyte)})
     bodies = _bodies(system, model, f[0]) if system.bodies else ()
     normalisation = normalisation_factors(cell.thickness_m, cell.electrode_area_m2, cell.contact_area_m2,
                                           spec.electrolyte.sigma_S_per_m, R_inf)
@@ -174,7 +157,7 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
         conservation=Conservation(dc_relative_mismatch=float(dc_check), sweep_max_relative_mismatch=float(mismatch)),
         passive=bool(np.all(spectrum.Z_ohm.real >= 0) and np.all(spectrum.Z_ohm.imag <= 0)),
         sweep=SweepSummary(**sweep_info, n_frequencies=len(f), f_min_Hz=float(f[0]), f_max_Hz=float(f[-1])),
-        seconds=clock, metal_bodies=bodies, discretisation=discretisation, warnings=tuple(warnings),
+        seconds=clock, metal_bodies=bodies, discretisation=discretisation, warnings=size.warnings,
         constriction_version=__version__)
     return Result(spec=spec, spectrum=spectrum, summary=summary, model=model, fields=field_data,
                   current=current)
@@ -195,16 +178,6 @@ def _image_error_bar(spec: ImageSpec, cell, values, policy: str, backend: str, p
     return Discretisation(method=METHOD, connectivity=CONNECTIVITY,
                           voxel_um=tuple(d / UM for d in cell.system.grid.spacing_m), subdivide=spec.subdivide,
                           note=note, **found)
-
-
-def _fields(system, cell, model, f_pair):
-    """Potentials at a low frequency and one where the gaps are shorted, and the contact
-    current at the first."""
-    potentials = {fi: _potential(system, model, fi) for fi in f_pair}
-    if system.grid is None:
-        return (fields_of(system, potentials, cell.thickness_m),
-                contact_current(system, potentials[f_pair[0]], f_pair[0]))
-    return grid_fields(system.grid, potentials), grid_contact_current(system.grid, potentials[f_pair[0]], f_pair[0])
 
 
 def _bodies(system, model, f_Hz: float) -> tuple[BodySummary, ...]:

@@ -61,12 +61,16 @@ def read_toml(path: Path) -> dict:
 
 def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None) -> Spec:
     """Build a validated Spec from plain nested dicts (as TOML gives them); with an
-    [image] table, an ImageSpec (image.py).
+    [image] table, an ImageSpec (image.py); with a [mesh_file] table, a MeshFileSpec
+    (meshfile.py).
 
     `base_dir` resolves a relative `layout.image` or `image.path` (the spec file's folder)."""
     if "image" in data:
         from .image import image_spec_from_dict
         return image_spec_from_dict(data, name=name, base_dir=base_dir)
+    if "mesh_file" in data:
+        from .meshfile import mesh_file_spec_from_dict
+        return mesh_file_spec_from_dict(data, name=name, base_dir=base_dir)
     _only_keys(data, "", {"cell", "electrode", "contacts", "layout", "gap", "pores", "voids",
                           "inclusions", "interface", "interphase", "materials", "grains", "conditions", "sweep", "mesh"})
     cell = _cell(_table(data, "cell", required=True))

@@ -4,6 +4,7 @@ read a labelled image and assemble its voxel grid (voxels.py)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .fem import System, assemble
@@ -80,8 +81,47 @@ def _grain_numbers(mesh) -> dict[int, int]:
 
 
 @dataclass(frozen=True)
+class Size:
+    """What a run on a spec will hold, known before meshing or reading: `n` tetrahedra (or
+    voxels), about `bytes` of memory; `what` says so in words, `doing` what comes first,
+    `shrink` how to make it smaller, `key` the spec key that sets it; `warnings` about
+    element sizes against the features they must resolve."""
+    n: int
+    bytes: int
+    what: str
+    doing: str
+    shrink: str
+    key: str
+    warnings: tuple[str, ...] = ()
+
+
+def size_of(spec) -> Size:
+    """The Size of a run on a resolved Spec, ImageSpec or MeshFileSpec (memory.py)."""
+    from .geometry import check_resolution, estimate_elements
+    from .image import ImageSpec, voxel_count
+    from .memory import image_run_bytes, mesh_run_bytes
+    from .meshfile import MeshFileSpec
+    if isinstance(spec, ImageSpec):
+        n = voxel_count(spec)
+        return Size(n, image_run_bytes(n), f"{n:,} voxels after crop, coarsening and subdivision",
+                    f"reading {spec.path.name}", "crop or coarsen the image", "image")
+    if isinstance(spec, MeshFileSpec):
+        n = spec.tetrahedra
+        return Size(n, mesh_run_bytes(n, spec.order), f"{n:,} tetrahedra, P{spec.order}",
+                    f"reading {spec.path.name} and assembling", "coarsen the mesh or use order = 1", "mesh_file")
+    n = estimate_elements(spec)
+    return Size(n, mesh_run_bytes(n, spec.mesh.order), f"about {n:,} P{spec.mesh.order} elements",
+                "meshing (Gmsh) and assembling", "coarsen mesh.size_um, mesh.edge_size_um or mesh.refine",
+                "mesh.size_um", tuple(check_resolution(spec)))
+
+
+@dataclass(frozen=True)
 class Discretised:
-    """A cell ready to solve: its System and the sizes its summary reports (SI)."""
+    """A cell ready to solve: its System, the sizes its summary reports (SI), and what
+    differs between geometry sources (Gmsh cell, voxel image, mesh file):
+    split(R_dc, backend)   the static/dynamic split of R_dc (its reference cells);
+    fields(potentials)     (Fields, ContactCurrent) from {f_Hz: potential}, the current at
+                           the first frequency."""
     system: System
     thickness_m: float
     electrode_area_m2: float
@@ -89,20 +129,51 @@ class Discretised:
     counter_area_m2: float    # as meshed or voxelised
     elements: int             # tetrahedra, or voxels
     order: int
+    split: Callable
+    fields: Callable
 
 
 def discretise(spec, progress: bool = True) -> Discretised:
-    """The System of a resolved Spec (Gmsh) or ImageSpec (voxels)."""
+    """The Discretised cell of a resolved Spec (Gmsh), ImageSpec (voxels) or MeshFileSpec
+    (the user's mesh): the one place that tells the geometry sources apart."""
+    from .fields import contact_current, fields_of
     from .image import ImageSpec
+    from .meshfile import MeshFileSpec, discretise_mesh_file
+    from .split import ConstrictionSplit, constriction_split, image_split
+
+    def mesh_fields(system, thickness_m):
+        return lambda potentials: (fields_of(system, potentials, thickness_m),
+                                   contact_current(system, *_lowest(potentials)))
     if isinstance(spec, ImageSpec):
         from .image import read_labels
+        from .voxel_fields import grid_contact_current, grid_fields
         from .voxels import grid_system
         grid, system = grid_system(read_labels(spec), spec, progress)
         return Discretised(system=system, thickness_m=grid.thickness_m, electrode_area_m2=grid.face_area_m2,
                            contact_area_m2=grid.contact_area_m2, counter_area_m2=grid.face_area_m2,
-                           elements=math.prod(grid.shape), order=1)
+                           elements=math.prod(grid.shape), order=1,
+                           split=lambda R_dc, backend: image_split(grid, R_dc, backend),
+                           fields=lambda potentials: (grid_fields(grid, potentials),
+                                                      grid_contact_current(grid, *_lowest(potentials))))
+    if isinstance(spec, MeshFileSpec):
+        tm, system, thickness = discretise_mesh_file(spec)
+        we = tm.facet_area_m2("we")
+        return Discretised(system=system, thickness_m=thickness, electrode_area_m2=we, contact_area_m2=we,
+                           counter_area_m2=tm.facet_area_m2("ce"), elements=tm.n_elements, order=spec.order,
+                           split=lambda R_dc, backend: ConstrictionSplit(R_dc_ohm=R_dc, R_electrode_ohm=math.nan,
+                                                                         R_bulk_ohm=math.nan),
+                           fields=mesh_fields(system, thickness))
     tm, system = system_of(spec)
-    return Discretised(system=system, thickness_m=spec.cell.thickness_um * UM,
+    thickness = spec.cell.thickness_um * UM
+    return Discretised(system=system, thickness_m=thickness,
                        electrode_area_m2=spec.electrode_area_um2 * UM**2,
                        contact_area_m2=spec.contact_area_um2 * UM**2, counter_area_m2=tm.facet_area_m2("ce"),
-                       elements=tm.n_elements, order=spec.mesh.order)
+                       elements=tm.n_elements, order=spec.mesh.order,
+                       split=lambda R_dc, backend: constriction_split(spec, R_dc, backend),
+                       fields=mesh_fields(system, thickness))
+
+
+def _lowest(potentials: dict) -> tuple:
+    """(potential, frequency) of the first (lowest) frequency of {f_Hz: potential}."""
+    f = next(iter(potentials))
+    return potentials[f], f
