@@ -29,7 +29,7 @@ import numpy as np
 
 from .memory import available_bytes, image_dc_bytes, total_bytes
 from .progress import say
-from .summary import ErrorEstimate
+from .summary import Discretisation, ErrorEstimate
 
 SAFETY = 1.25
 ASSUMED_ORDER = 1.0
@@ -103,3 +103,26 @@ def estimates(levels: list[Levels]) -> dict[str, ErrorEstimate | None]:
         values = np.array([pick(lv) for lv in levels], float)
         out[name] = richardson(n, values) if len(values) >= 2 and np.all(np.isfinite(values)) else None
     return out
+
+
+def image_discretisation(spec, cell, values, policy: str, backend: str, progress: bool) -> Discretisation:
+    """The discretisation record of an image: its grid, and R_dc, R_inf and R_cstr at
+    finer subdivisions with their Richardson extrapolation (above). `values` are
+    (R_dc, R_inf, R_bulk or None) at the spec's own subdivision."""
+    from .solve import dc_resistance
+    from .split import image_split
+    from .system import discretise
+    from .units import UM
+    from .voxels import CONNECTIVITY, METHOD
+
+    def dc_values(finer) -> Levels:
+        system = discretise(finer, progress=False).system
+        R_dc = dc_resistance(system, backend=backend)[0]
+        R_bulk = None if values[2] is None else image_split(system.grid, R_dc, backend).R_bulk_ohm
+        return Levels(finer.subdivide, R_dc, dc_resistance(system, short_gaps=True, backend=backend)[0], R_bulk)
+
+    levels, note = finer_levels(spec, cell.elements, policy, dc_values, progress)
+    found = estimates([Levels(spec.subdivide, *values), *levels]) if levels else {}
+    return Discretisation(method=METHOD, connectivity=CONNECTIVITY,
+                          voxel_um=tuple(d / UM for d in cell.system.grid.spacing_m), subdivide=spec.subdivide,
+                          note=note, **found)

@@ -26,14 +26,12 @@ from .progress import say as progress_line
 from .reduced import ReducedModel, reduce
 from .spec import Spec, SpecError
 from .spectrum import Spectrum
-from .split import ConstrictionSplit, image_split
-from .error_bar import Levels, estimates, finer_levels
+from .split import ConstrictionSplit
 from .summary import (ArcSummary, BodySummary, Conservation, Constriction, ContactCurrentSummary, CPESummary,
-                      Discretisation, Summary, SweepSummary)
+                      Summary, SweepSummary)
 from .solve import body_currents, dc_resistance, driven_solve, sweep_direct
 from .units import EPS0, UM
 from .voxel_fields import GridFields, read_vti, write_vti
-from .voxels import CONNECTIVITY, METHOD
 
 
 @dataclass(frozen=True)
@@ -110,10 +108,10 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
     clock["split"] = time.perf_counter() - t0
 
     discretisation = None
-    if isinstance(spec, ImageSpec):
+    if cell.error_bar is not None:  # images: R_dc, R_inf, R_cstr at finer subdivisions
         t0 = time.perf_counter()
-        discretisation = _image_error_bar(spec, cell, (R_dc, R_inf, parts.R_bulk_ohm if split else None),
-                                          error_estimate, backend, progress)
+        discretisation = cell.error_bar(cell, (R_dc, R_inf, parts.R_bulk_ohm if split else None),
+                                        error_estimate, backend, progress)
         clock["error_estimate"] = time.perf_counter() - t0
 
     say(f"{spec.name}: {sweep} sweep")
@@ -161,23 +159,6 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
         constriction_version=__version__)
     return Result(spec=spec, spectrum=spectrum, summary=summary, model=model, fields=field_data,
                   current=current)
-
-
-def _image_error_bar(spec: ImageSpec, cell, values, policy: str, backend: str, progress: bool) -> Discretisation:
-    """The discretisation record of an image: its grid, and R_dc, R_inf and R_cstr at
-    finer subdivisions with their Richardson extrapolation (error_bar.py). `values` are
-    (R_dc, R_inf, R_bulk or None) at the spec's own subdivision."""
-    def dc_values(finer: ImageSpec) -> Levels:
-        system = discretise(finer, progress=False).system
-        R_dc = dc_resistance(system, backend=backend)[0]
-        R_bulk = None if values[2] is None else image_split(system.grid, R_dc, backend).R_bulk_ohm
-        return Levels(finer.subdivide, R_dc, dc_resistance(system, short_gaps=True, backend=backend)[0], R_bulk)
-
-    levels, note = finer_levels(spec, cell.elements, policy, dc_values, progress)
-    found = estimates([Levels(spec.subdivide, *values), *levels]) if levels else {}
-    return Discretisation(method=METHOD, connectivity=CONNECTIVITY,
-                          voxel_um=tuple(d / UM for d in cell.system.grid.spacing_m), subdivide=spec.subdivide,
-                          note=note, **found)
 
 
 def _bodies(system, model, f_Hz: float) -> tuple[BodySummary, ...]:

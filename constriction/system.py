@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from .fem import System, assemble
 from .grains import split_grain_boundaries
@@ -131,6 +132,7 @@ class Discretised:
     order: int
     split: Callable
     fields: Callable
+    error_bar: Callable | None = None  # (cell, (R_dc, R_inf, R_bulk), policy, backend, progress) -> Discretisation
 
 
 def discretise(spec, progress: bool = True) -> Discretised:
@@ -145,6 +147,7 @@ def discretise(spec, progress: bool = True) -> Discretised:
         return lambda potentials: (fields_of(system, potentials, thickness_m),
                                    contact_current(system, *_lowest(potentials)))
     if isinstance(spec, ImageSpec):
+        from .error_bar import image_discretisation
         from .image import read_labels
         from .voxel_fields import grid_contact_current, grid_fields
         from .voxels import grid_system
@@ -153,6 +156,7 @@ def discretise(spec, progress: bool = True) -> Discretised:
                            contact_area_m2=grid.contact_area_m2, counter_area_m2=grid.face_area_m2,
                            elements=math.prod(grid.shape), order=1,
                            split=lambda R_dc, backend: image_split(grid, R_dc, backend),
+                           error_bar=partial(image_discretisation, spec),
                            fields=lambda potentials: (grid_fields(grid, potentials),
                                                       grid_contact_current(grid, *_lowest(potentials))))
     if isinstance(spec, MeshFileSpec):
