@@ -27,6 +27,7 @@ import argparse
 import math
 
 from constriction import run, spec_from_dict
+from constriction.reference import constriction_factor
 
 SIGMA_TOTAL = 5.2e-3 * 100   # S/m  [003: L79]
 SIGMA_BULK = 1.5e-2 * 100    # S/m  [003: L61]
@@ -58,8 +59,7 @@ def spreading(area_um2: float, sigma: float) -> float:
 
 def flux_tube(area_um2: float) -> float:
     """psi(a/b): the same disk on the pellet (radius b) instead of a half-space (docs/REFERENCE.md)."""
-    e = math.sqrt(area_um2 / math.pi) / PELLET_RADIUS
-    return 1 - 1.40925 * e + 0.29591 * e**3 + 0.05254 * e**5 + 0.02105 * e**7
+    return constriction_factor(math.sqrt(area_um2 / math.pi) / PELLET_RADIUS)
 
 
 def main():

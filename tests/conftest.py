@@ -1,13 +1,11 @@
-"""Shared helpers: specs written as plain dicts, and the closed forms of docs/REFERENCE.md."""
+"""Shared helpers: specs written as plain dicts; the closed forms of docs/REFERENCE.md come from
+constriction.reference."""
 
-import math
-
-import numpy as np
 import pytest
 
 from constriction import spec_from_dict
 from constriction.system import system_of  # noqa: F401  (tests import it from here)
-from constriction.fem import EPS0
+from constriction.reference import flux_tube_resistance, slab_impedance  # noqa: F401 (tests import them from here)
 
 SIGMA, EPS_R = 0.1, 10.0  # S/m, electrolyte
 
@@ -21,18 +19,6 @@ def make_spec(**tables):
     }
     data.update(tables)
     return spec_from_dict(data)
-
-
-def flux_tube_resistance(a, b, L, sigma):
-    """Equipotential disk of radius a on a flux tube of radius b, length L (SI, ohm)."""
-    e = a / b
-    psi = 1 - 1.40925 * e + 0.29591 * e**3 + 0.05254 * e**5 + 0.02105 * e**7
-    return psi / (4 * sigma * a) + L / (sigma * math.pi * b**2)
-
-
-def slab_impedance(f, L, A, sigma, eps_r):
-    """Full-face slab: R = L/(sigma A) parallel to C = eps0 eps_r A / L (ohm)."""
-    return 1.0 / (sigma * A / L + 2j * np.pi * f * EPS0 * eps_r * A / L)
 
 
 @pytest.fixture(scope="session")

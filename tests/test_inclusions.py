@@ -12,6 +12,7 @@ from constriction.reduced import reduce
 from constriction import run
 from constriction.solve import body_currents, dc_resistance, driven_solve, sweep_direct
 
+from constriction.reference import maxwell_garnett
 from conftest import make_spec, system_of
 
 SIDE = 20.0  # µm: a cube between full-face electrodes
@@ -27,14 +28,6 @@ def cube(inclusions, refine=1.0, **tables):
 
 def sphere(material, centre=(0.0, 0.0, SIDE / 2), radius=2.0, **more):
     return {"shape": "sphere", "centre_um": list(centre), "radius_um": radius, "material": material, **more}
-
-
-def maxwell_garnett(phi, beta):
-    """sigma_eff / sigma - 1 of spheres (beta = (s_i - s) / (s_i + 2 s)) at volume fraction
-    phi: 3 phi beta to first order (the dilute Maxwell formula); exact to O(phi^(10/3))
-    for a cubic array (Rayleigh), which is what a sphere in the middle of a cube between
-    full-face electrodes is (mirror images in the insulating walls and the electrodes)."""
-    return (1 + 2 * phi * beta) / (1 - phi * beta) - 1
 
 
 @pytest.mark.parametrize("material, beta", [("metal", 1.0), ("insulator", -0.5),
