@@ -56,10 +56,11 @@ def check_size(spec, max_memory_GiB: float | None = None) -> Size:
     return size
 
 
-def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6,
-        progress: bool = True, cpe_fit: bool = True, max_memory_GiB: float | None = None, split: bool = True, fields: bool = True, arc: bool = True,
-        error_estimate: str = "auto") -> Result:
-    """Mesh (or voxelise), assemble and sweep the cell described by `spec`.
+def run(spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6, progress: bool = True,
+        cpe_fit: bool = True, max_memory_GiB: float | None = None, split: bool = True, fields: bool = True,
+        arc: bool = True, error_estimate: str = "auto") -> Result:
+    """Mesh (or voxelise an image, or read a mesh file), assemble and sweep the cell that
+    `spec` (Spec, ImageSpec or MeshFileSpec) describes.
 
     sweep: "reduced" (default; reduced-order model to relative tolerance `tol`) or
     "direct" (the reference: one complex factorisation per frequency).
@@ -90,7 +91,7 @@ def run(spec: Spec | ImageSpec, sweep: str = "reduced", backend: str = "auto", t
     system = cell.system
     if not system.interior.size:
         raise SpecError(size.key, "the mesh has no unknown potential: every node lies on an electrode "
-                                        "(a cell thinner than its elements): refine it")
+                                  "(a cell thinner than its elements): refine it")
     clock["mesh_and_assemble"] = time.perf_counter() - t0
 
     say(f"{spec.name}: DC solves, {system.n_dofs} unknowns")

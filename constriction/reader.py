@@ -144,7 +144,8 @@ def _check_at_temperature(spec: Spec) -> None:
         materials.append(("interphase", spec.interphase.material))
     materials += [(i.key, i.material) for i in spec.inclusions if i.kind == "material"]
     for where, m in materials:
-        log10_sigma = math.log10(m.sigma_S_per_m) - m.activation_eV / BOLTZMANN_eV_per_K * (1 / T - 1 / m.T_ref_K) / math.log(10)
+        exponent = -m.activation_eV / BOLTZMANN_eV_per_K * (1 / T - 1 / m.T_ref_K)  # of e, as in arrhenius
+        log10_sigma = math.log10(m.sigma_S_per_m) + exponent / math.log(10)
         if not math.log10(MIN_SIGMA) <= log10_sigma <= math.log10(MAX_SIGMA):
             raise SpecError("conditions.temperature_K", f"{where} at {T:g} K would conduct 1e{log10_sigma:.0f} S/m "
                                                         f"(E_a {m.activation_eV:g} eV from {m.T_ref_K:g} K), outside "

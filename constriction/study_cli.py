@@ -29,7 +29,10 @@ def _run(args) -> int:
     study = load_study(args.study)
     saved = args.out / "study.json"
     same = saved.is_file() and _read_json(saved) == json.loads(json.dumps(study.source))
-    ours = lambda name: name in STUDY_FILES or is_table_file(args.out / name)  # noqa: E731 (a table written here)
+
+    def ours(name: str) -> bool:  # a study's own files, and a table written into its folder
+        return name in STUDY_FILES or is_table_file(args.out / name)
+
     if same and not is_ours(args.out, "study") and all(ours(p.name) for p in args.out.iterdir()):
         mark(args.out, "study")  # a study folder written before folders carried a marker
     out = check_folder(args.out, "study", ours)  # ours, or new and empty

@@ -1,5 +1,7 @@
-"""From a spec to an assembled System: mesh it with Gmsh and assemble its regions, or
-read a labelled image and assemble its voxel grid (voxels.py)."""
+"""From a spec to an assembled System: mesh it with Gmsh and assemble its regions, read a
+labelled image and assemble its voxel grid (voxels.py), or read the user's own mesh
+(meshfile.py). `size_of` and `discretise` are the only places that tell these geometry
+sources apart; downstream everything is shared."""
 
 from __future__ import annotations
 
@@ -122,7 +124,8 @@ class Discretised:
     differs between geometry sources (Gmsh cell, voxel image, mesh file):
     split(R_dc, backend)   the static/dynamic split of R_dc (its reference cells);
     fields(potentials)     (Fields, ContactCurrent) from {f_Hz: potential}, the current at
-                           the first frequency."""
+                           the first frequency;
+    error_bar(...)         images only: the discretisation record (error_bar.py)."""
     system: System
     thickness_m: float
     electrode_area_m2: float
@@ -132,7 +135,7 @@ class Discretised:
     order: int
     split: Callable
     fields: Callable
-    error_bar: Callable | None = None  # (cell, (R_dc, R_inf, R_bulk), policy, backend, progress) -> Discretisation
+    error_bar: Callable | None = None
 
 
 def discretise(spec, progress: bool = True) -> Discretised:
