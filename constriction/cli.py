@@ -226,6 +226,11 @@ def _numbers(s) -> str:
         lines.append(f"  floating metal {k}: {body.potential_V:.4g} V ({body.potential_phase_deg:+.2g}°), "
                      f"{body.current_through_A:.4g} A through it at {body.frequency_Hz:.3g} Hz "
                      f"(1 V across the cell)")
+    for p in s.probes:
+        share = 1 - complex(*p.potential_low_V)
+        lines.append(f"  probe {p.name} ({p.depth_um:.3g} µm below the WE): Z_WE-{p.name} = {share.real:.4g} Z_cell "
+                     f"at {p.f_low_Hz:.3g} Hz, {1 - p.potential_high_V[0]:.4g} at {p.f_high_Hz:.3g} Hz "
+                     f"(terminals.csv)")
     mismatch = s.conservation.worst
     ok = mismatch < 1e-6
     lines.append(f"  checks: current in = current out to {mismatch:.1e} ({'ok' if ok else 'FAILED'}), "

@@ -22,13 +22,14 @@ from .linalg import choose_backend
 from .memory import available_bytes, gib
 from .options import PLOTS, SWEEPS
 from .output import ResultError, check_folder, write_folder
+from .probes import ProbeImpedances, probe_impedances
 from .progress import say as progress_line
 from .reduced import ReducedModel, reduce
 from .spec import Spec, SpecError
 from .spectrum import Spectrum
 from .split import ConstrictionSplit
 from .summary import (ArcSummary, BodySummary, Conservation, Constriction, ContactCurrentSummary, CPESummary,
-                      Summary, SweepSummary)
+                      ProbeSummary, Summary, SweepSummary, complex_pair)
 from .solve import body_currents, dc_resistance, driven_solve, sweep_direct
 from .units import EPS0, UM
 from .voxel_fields import GridFields, read_vti, write_vti
@@ -42,6 +43,7 @@ class Result:
     model: ReducedModel | None = None  # the reduced sweep's pole-residue form (its DRT)
     fields: Fields | None = None       # potentials at a low and a high frequency
     current: ContactCurrent | None = None  # current density on the contacts, lowest frequency
+    probes: ProbeImpedances | None = None  # three-electrode impedances of the reference electrodes
 
 
 def check_size(spec, max_memory_GiB: float | None = None) -> Size:
@@ -121,6 +123,9 @@ def run(spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6, 
     Z, mismatch, sweep_info, model = _sweep(system, f, sweep, backend, tol, progress)
     spectrum = Spectrum(frequency_Hz=f, Z_ohm=Z)
     clock["sweep"] = time.perf_counter() - t0
+    probes = None
+    if cell.probes is not None:  # reference electrodes: from the same solutions
+        probes = probe_impedances(cell.probes[1], cell.probes[0], lambda fi: _potential(system, model, fi), f, Z)
 
     tau_electrolyte = EPS0 * spec.electrolyte.eps_r / spec.electrolyte.sigma_S_per_m
     arc_spectrum = spectrum
@@ -156,10 +161,20 @@ def run(spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6, 
         conservation=Conservation(dc_relative_mismatch=float(dc_check), sweep_max_relative_mismatch=float(mismatch)),
         passive=bool(np.all(spectrum.Z_ohm.real >= 0) and np.all(spectrum.Z_ohm.imag <= 0)),
         sweep=SweepSummary(**sweep_info, n_frequencies=len(f), f_min_Hz=float(f[0]), f_max_Hz=float(f[-1])),
-        seconds=clock, metal_bodies=bodies, discretisation=discretisation, warnings=size.warnings,
+        seconds=clock, metal_bodies=bodies, probes=_probe_summaries(spec, probes), discretisation=discretisation, warnings=size.warnings,
         constriction_version=__version__)
     return Result(spec=spec, spectrum=spectrum, summary=summary, model=model, fields=field_data,
-                  current=current)
+                  current=current, probes=probes)
+
+
+def _probe_summaries(spec, probes: ProbeImpedances | None) -> tuple[ProbeSummary, ...]:
+    """Each reference electrode's place and potential at the lowest and highest frequency."""
+    if probes is None:
+        return ()
+    return tuple(ProbeSummary(name=p.name, x_um=p.x_um, y_um=p.y_um, depth_um=p.depth_um,
+                              f_low_Hz=float(probes.frequency_Hz[0]), potential_low_V=complex_pair(phi[0]),
+                              f_high_Hz=float(probes.frequency_Hz[-1]), potential_high_V=complex_pair(phi[-1]))
+                 for p, phi in zip(spec.probes, probes.potential_V))
 
 
 def _bodies(system, model, f_Hz: float) -> tuple[BodySummary, ...]:
@@ -202,7 +217,7 @@ def field_frequencies(f_min: float, f_max: float, arc, tau_electrolyte_s: float)
     return f_min, float(np.clip(np.sqrt(arc.f_apex_Hz * f_electrolyte), f_min, f_max))
 
 
-DATA_FILES = ("spectrum.csv", "summary.json", "spec.toml", "drt.csv", "fields.vtu", "fields.vti", "contacts.vtu")
+DATA_FILES = ("spectrum.csv", "summary.json", "spec.toml", "terminals.csv", "drt.csv", "fields.vtu", "fields.vti", "contacts.vtu")
 
 
 def is_result_file(name: str) -> bool:
@@ -228,6 +243,8 @@ def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
         written["fields (VTK)"] = "fields.vti" if isinstance(result.fields, GridFields) else "fields.vtu"
     if result.current is not None:
         written["contact current (VTK)"] = "contacts.vtu"
+    if result.probes is not None:
+        written["three-electrode impedances"] = "terminals.csv"
     plots = {}
 
     def fill(tmp: Path):
@@ -244,6 +261,8 @@ def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
             write_vtu(result.fields, tmp / written["fields (VTK)"])
         if result.current is not None:
             write_contact_vtu(result.current, tmp / written["contact current (VTK)"])
+        if result.probes is not None:
+            result.probes.to_csv(tmp / written["three-electrode impedances"])
         plots.update(draw_plots(tmp, data=_plot_data(result)))
 
     out_dir = write_folder(out_dir, "run", is_result_file, fill)

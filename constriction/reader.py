@@ -7,14 +7,15 @@ their parameters ([layout]).
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from pathlib import Path
 
 from .materials import Material
 from .units import BOLTZMANN_eV_per_K, M2_PER_CM2, UM
 from .spec import (F_RANGE_HZ, MAX_EPS_R, MAX_LENGTH_UM, MAX_POINTS_PER_DECADE, MAX_SIGMA, MIN_SIGMA, Cell, Contact,
-                   ContactMap, Electrode, Gap, Grains, Interface, Interphase, MeshOptions, Pore, Spec, SpecError,
-                   Sweep, Void)
+                   ContactMap, Electrode, Gap, Grains, Interface, Interphase, MeshOptions, Pore, Probe, Spec,
+                   SpecError, Sweep, Void)
 
 
 def load_spec(path: str | Path) -> Spec:
@@ -72,7 +73,8 @@ def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None)
         from .meshfile import mesh_file_spec_from_dict
         return mesh_file_spec_from_dict(data, name=name, base_dir=base_dir)
     _only_keys(data, "", {"cell", "electrode", "contacts", "layout", "gap", "pores", "voids",
-                          "inclusions", "interface", "interphase", "materials", "grains", "conditions", "sweep", "mesh"})
+                          "inclusions", "interface", "interphase", "materials", "grains", "conditions", "sweep", "mesh",
+                          "probes"})
     cell = _cell(_table(data, "cell", required=True))
     electrode = _electrode(_table(data, "electrode"), cell)
     if "contacts" in data and "layout" in data:
@@ -108,10 +110,11 @@ def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None)
     if spotless and (interface is not None or interphase is not None):
         raise SpecError("interface" if interface is not None else "interphase",
                         "needs contacts: with `contacts = []` no metal touches the electrolyte")
+    probes = _probes(data.get("probes", []), cell, voids)
     spec = Spec(cell=cell, electrolyte=electrolyte, sweep=sweep, electrode=electrode,
                 contacts=contacts, contact_map=contact_map, gap=gap, pores=pores, voids=voids,
-                interface=interface, interphase=interphase, grains=grains, inclusions=inclusions, temperature_K=temperature,
-                mesh=mesh, name=name)
+                interface=interface, interphase=interphase, grains=grains, inclusions=inclusions, probes=probes,
+                temperature_K=temperature, mesh=mesh, name=name)
     _check_at_temperature(spec)
     _check_interface(spec)
     return spec
@@ -402,6 +405,37 @@ def _voids(items, cell: Cell) -> tuple[Void, ...]:
             if not apart_in_depth and math.hypot(v.x_um - w.x_um, v.y_um - w.y_um) <= v.radius_um + w.radius_um:
                 raise SpecError(f"voids[{i}]", f"overlaps or touches voids[{j}]")
     return tuple(voids)
+
+
+def _probes(items, cell: Cell, voids) -> tuple[Probe, ...]:
+    """Reference electrodes: points strictly inside the electrolyte (not on an electrode,
+    not in a void, inside the cell), each with its own name."""
+    if not isinstance(items, list):
+        raise SpecError("probes", "must be an array of tables ([[probes]])")
+    probes = []
+    for i, t in enumerate(items):
+        where = f"probes[{i}]"
+        if not isinstance(t, dict):
+            raise SpecError(where, "must be a table with name, x_um, y_um, depth_um")
+        _only_keys(t, where, {"name", "x_um", "y_um", "depth_um"})
+        name = t.get("name", f"RE{i + 1}")
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+            raise SpecError(f"{where}.name", "must be a name of letters, digits and _ (it heads CSV columns)")
+        if name in {p.name for p in probes}:
+            raise SpecError(f"{where}.name", f"{name!r} is taken by another probe")
+        x, y = _number(t, "x_um", where, default=0.0), _number(t, "y_um", where, default=0.0)
+        depth = _number(t, "depth_um", where)
+        if not 0 < depth < cell.thickness_um:
+            raise SpecError(f"{where}.depth_um", f"{depth:g} µm puts the probe on or beyond the "
+                                                 f"{'working' if depth <= 0 else 'counter'} electrode (0 < depth < "
+                                                 f"{cell.thickness_um:g}): a reference electrode draws no current")
+        if _max_reach(cell, (x, y), 0.0) >= cell.half_width_um:
+            raise SpecError(where, "lies outside the electrolyte (the cell's footprint)")
+        for j, v in enumerate(voids):
+            if math.hypot(x - v.x_um, y - v.y_um) <= v.radius_um and v.depth_um <= depth <= v.depth_um + v.height_um:
+                raise SpecError(where, f"lies inside voids[{j}], not in the electrolyte")
+        probes.append(Probe(name=name, x_um=x, y_um=y, depth_um=depth))
+    return tuple(probes)
 
 
 def _interface(t: dict) -> Interface | None:

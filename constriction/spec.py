@@ -128,6 +128,16 @@ class Void:
 
 
 @dataclass(frozen=True)
+class Probe:
+    """A reference electrode that draws no current: a point in the electrolyte `depth_um`
+    below the working electrode's surface, at x, y from the cell axis (µm)."""
+    name: str
+    x_um: float
+    y_um: float
+    depth_um: float
+
+
+@dataclass(frozen=True)
 class Inclusion:
     """A body inside the electrolyte (µm): a "sphere" (centre, radius), an axis-aligned
     "ellipsoid" (centre, semi_axes) or "box" (centre, edge lengths in `size`), or a
@@ -267,6 +277,7 @@ class Spec:
     interphase: Interphase | None = None
     grains: Grains | None = None
     inclusions: tuple[Inclusion, ...] = ()
+    probes: tuple[Probe, ...] = ()       # reference electrodes (no current)
     temperature_K: float | None = None   # None: every material at its reference temperature
     mesh: MeshOptions = MeshOptions()
     name: str = "cell"
@@ -344,6 +355,8 @@ class Spec:
             out["voids"] = [vars(v).copy() for v in self.voids]
         if self.inclusions:
             out["inclusions"] = [i.to_dict() for i in self.inclusions]
+        if self.probes:
+            out["probes"] = [vars(p).copy() for p in self.probes]
         if self.interface is not None:
             i = self.interface
             out["interface"] = ({"blocking": True} if i.blocking else {"R_ct_ohm_cm2": i.R_ct_ohm_cm2}) \

@@ -112,6 +112,25 @@ class Discretisation:
 
 
 @dataclass(frozen=True)
+class ProbeSummary:
+    """A reference electrode (µm below the WE surface) and its potential (V, WE at 1 V, CE
+    at 0 V) as [real, imag] at the lowest and the highest frequency: Z_WE-RE = (1 - φ) Z_cell."""
+    name: str
+    x_um: float
+    y_um: float
+    depth_um: float
+    f_low_Hz: float
+    potential_low_V: tuple[float, float]
+    f_high_Hz: float
+    potential_high_V: tuple[float, float]
+
+
+def complex_pair(z: complex) -> tuple[float, float]:
+    """(real, imag) of a complex number, as JSON holds it."""
+    return (float(z.real), float(z.imag))
+
+
+@dataclass(frozen=True)
 class Summary:
     name: str
     R_dc_ohm: float                      # inf for a blocking cell
@@ -134,6 +153,7 @@ class Summary:
     discretisation: Discretisation | None = None   # images only
     warnings: tuple[str, ...] = ()                   # what the resolution checks saw before meshing
     constriction_version: str = ""                   # the package that computed it (spec.toml beside it)
+    probes: tuple[ProbeSummary, ...] = ()            # reference electrodes (terminals.csv beside it)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

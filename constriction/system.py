@@ -125,7 +125,8 @@ class Discretised:
     split(R_dc, backend)   the static/dynamic split of R_dc (its reference cells);
     fields(potentials)     (Fields, ContactCurrent) from {f_Hz: potential}, the current at
                            the first frequency;
-    error_bar(...)         images only: the discretisation record (error_bar.py)."""
+    error_bar(...)         images only: the discretisation record (error_bar.py);
+    probes                 reference electrodes of a Gmsh cell (probes.py)."""
     system: System
     thickness_m: float
     electrode_area_m2: float
@@ -136,6 +137,7 @@ class Discretised:
     split: Callable
     fields: Callable
     error_bar: Callable | None = None
+    probes: tuple | None = None         # (names, probes x unknowns interpolation rows), probes.py
 
 
 def discretise(spec, progress: bool = True) -> Discretised:
@@ -172,7 +174,11 @@ def discretise(spec, progress: bool = True) -> Discretised:
                            fields=mesh_fields(system, thickness))
     tm, system = system_of(spec)
     thickness = spec.cell.thickness_um * UM
-    return Discretised(system=system, thickness_m=thickness,
+    probes = None
+    if spec.probes:
+        from .probes import probe_rows
+        probes = (tuple(p.name for p in spec.probes), probe_rows(system, spec.probes, spec.cell.thickness_um))
+    return Discretised(system=system, thickness_m=thickness, probes=probes,
                        electrode_area_m2=spec.electrode_area_um2 * UM**2,
                        contact_area_m2=spec.contact_area_um2 * UM**2, counter_area_m2=tm.facet_area_m2("ce"),
                        elements=tm.n_elements, order=spec.mesh.order,

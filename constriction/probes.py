@@ -1,0 +1,67 @@
+"""Reference electrodes: probes that draw no current, and the three-electrode impedances.
+
+With the WE at 1 V and the CE at 0 V the cell current I = 1 V / Z_cell passes through both
+halves of the cell, so a probe at potential φ (V) reads
+
+    Z_WE-RE = (1 - φ) Z_cell,      Z_RE-CE = φ Z_cell,      Z_WE-RE + Z_RE-CE = Z_cell,
+
+at every frequency, from the same solutions as Z_cell (no extra solve). A probe is a point
+of the finite-element field: its potential is the field interpolated there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .units import UM
+
+
+@dataclass(frozen=True)
+class ProbeImpedances:
+    """Z_WE-RE and Z_RE-CE (ohm) of each probe at frequency_Hz, and its potential (V)."""
+    frequency_Hz: np.ndarray
+    names: tuple[str, ...]
+    potential_V: np.ndarray      # (probes, frequencies), complex
+    Z_cell_ohm: np.ndarray
+
+    @property
+    def Z_we_re_ohm(self) -> np.ndarray:
+        return (1 - self.potential_V) * self.Z_cell_ohm
+
+    @property
+    def Z_re_ce_ohm(self) -> np.ndarray:
+        return self.potential_V * self.Z_cell_ohm
+
+    def to_csv(self, path) -> None:
+        """One file, labelled columns: frequency_Hz, Z_cell, then Z_WE_<name> and Z_<name>_CE
+        of each probe (real and imaginary parts, ohm)."""
+        columns, header = [self.frequency_Hz, self.Z_cell_ohm.real, self.Z_cell_ohm.imag], \
+            ["frequency_Hz", "Z_cell_real_ohm", "Z_cell_imag_ohm"]
+        for k, name in enumerate(self.names):
+            for label, Z in ((f"WE_{name}", self.Z_we_re_ohm[k]), (f"{name}_CE", self.Z_re_ce_ohm[k])):
+                columns += [Z.real, Z.imag]
+                header += [f"Z_{label}_real_ohm", f"Z_{label}_imag_ohm"]
+        np.savetxt(path, np.column_stack(columns), delimiter=",", header=",".join(header), comments="",
+                   fmt="%.12e")
+
+
+def probe_rows(system, probes, thickness_um: float) -> sp.csr_matrix:
+    """(probes x unknowns): each probe's potential as a combination of the System's
+    unknowns (interpolation in its element; merged metal bodies and a surface-admittance
+    metal unknown accounted for)."""
+    points = np.array([[p.x_um, p.y_um, thickness_um - p.depth_um] for p in probes]).T * UM
+    rows = sp.csr_matrix(system.basis.probes(points))
+    if system.expand is not None:
+        rows = (rows @ system.expand).tocsr()
+    if rows.shape[1] < system.n_dofs:  # the metal unknown of a surface admittance comes last
+        rows = sp.hstack([rows, sp.csr_matrix((rows.shape[0], system.n_dofs - rows.shape[1]))]).tocsr()
+    return rows
+
+
+def probe_impedances(rows: sp.csr_matrix, names, potential, f_Hz: np.ndarray, Z_cell: np.ndarray) -> ProbeImpedances:
+    """The probes' potentials at every frequency, `potential(f)` giving the unknowns there."""
+    phi = np.column_stack([rows @ potential(f) for f in f_Hz]) if len(names) else np.empty((0, len(f_Hz)))
+    return ProbeImpedances(frequency_Hz=np.asarray(f_Hz), names=tuple(names), potential_V=phi, Z_cell_ohm=Z_cell)
