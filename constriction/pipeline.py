@@ -289,7 +289,15 @@ def draw_plots(result_dir: str | Path, kinds=tuple(PLOTS), data: dict | None = N
     data = read_result_data(folder, kinds) if data is None else data
     title = data["summary"].name
     if "nyquist" in data:
-        save(nyquist(data["nyquist"], title=title), folder / PLOTS["nyquist"])
+        cell = data["nyquist"]
+        terminals = data.get("terminals")
+        ax = nyquist(cell, title=title, label="cell (WE-CE)" if terminals else "simulated")
+        if terminals is not None:  # the reference electrodes' WE-RE impedances over it
+            largest = float(np.nanmax(np.abs(cell.Z_ohm)))
+            for name, Z in zip(terminals.names, terminals.Z_we_re_ohm):
+                nyquist(Spectrum(cell.frequency_Hz, Z), ax=ax, label=f"WE-{name}", largest_ohm=largest)
+            ax.legend(fontsize=8)
+        save(ax, folder / PLOTS["nyquist"])
     if "bode" in data:
         save(bode(data["bode"], title=title), folder / PLOTS["bode"])
     if "drt" in data:
@@ -310,6 +318,8 @@ def _plot_data(result: Result) -> dict:
         data["equipotentials"] = result.fields
     if result.current is not None:
         data["current"] = result.current
+    if result.probes is not None:
+        data["terminals"] = result.probes
     return data
 
 
@@ -328,6 +338,8 @@ def read_result_data(folder: Path, kinds) -> dict:
     if {"nyquist", "bode"} & set(kinds):
         spectrum = read("spectrum.csv", _spectrum_of)
         data.update({k: spectrum for k in ("nyquist", "bode") if k in kinds})
+    if "nyquist" in kinds and (folder / "terminals.csv").exists():
+        data["terminals"] = read("terminals.csv", ProbeImpedances.from_csv)
     if "drt" in kinds and (folder / "drt.csv").exists():
         data["drt"] = read("drt.csv", lambda p: np.loadtxt(p, delimiter=",", skiprows=1, ndmin=2).T[:2])
     if "equipotentials" in kinds and (folder / "fields.vtu").exists():

@@ -22,11 +22,13 @@ from .spectrum import Spectrum
 _PREFIXES = [(1e9, "GΩ"), (1e6, "MΩ"), (1e3, "kΩ"), (1.0, "Ω")]
 
 
-def nyquist(spectrum: Spectrum, ax=None, title: str = "", label: str = "simulated"):
-    """Nyquist plot, -Im Z against Re Z on equal axes, each decade of frequency marked."""
+def nyquist(spectrum: Spectrum, ax=None, title: str = "", label: str = "simulated", largest_ohm: float | None = None):
+    """Nyquist plot, -Im Z against Re Z on equal axes, each decade of frequency marked.
+    `largest_ohm` sets the unit (Ω, kΩ, ...; default: this spectrum's largest |Z|): give
+    the same to every spectrum drawn on one Axes."""
     Z = spectrum.Z_ohm
     finite = np.isfinite(Z)
-    scale, unit = _ohm_unit(np.abs(Z[finite]).max() if finite.any() else 1.0)
+    scale, unit = _ohm_unit(largest_ohm or (np.abs(Z[finite]).max() if finite.any() else 1.0))
     x, y = Z.real / scale, -Z.imag / scale
     fig, ax = _axes(ax, (6.4, 4.8))
     before = (ax.get_xlim(), ax.get_ylim()) if ax.lines else None  # another spectrum is there

@@ -35,6 +35,20 @@ class ProbeImpedances:
     def Z_re_ce_ohm(self) -> np.ndarray:
         return self.potential_V * self.Z_cell_ohm
 
+    @classmethod
+    def from_csv(cls, path) -> "ProbeImpedances":
+        """A terminals.csv back (ValueError if its columns are not ours)."""
+        with open(path) as f:
+            header = f.readline().strip().split(",")
+        data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+        if header[:3] != ["frequency_Hz", "Z_cell_real_ohm", "Z_cell_imag_ohm"] or (len(header) - 3) % 4 \
+                or data.shape[1] != len(header):
+            raise ValueError("not a terminals.csv of constriction")
+        Z = data[:, 1] + 1j * data[:, 2]
+        names = tuple(h.removeprefix("Z_WE_").removesuffix("_real_ohm") for h in header[3::4])
+        phi = np.array([1 - (data[:, 3 + 4 * k] + 1j * data[:, 4 + 4 * k]) / Z for k in range(len(names))])
+        return cls(frequency_Hz=data[:, 0], names=names, potential_V=phi.reshape(len(names), -1), Z_cell_ohm=Z)
+
     def to_csv(self, path) -> None:
         """One file, labelled columns: frequency_Hz, Z_cell, then Z_WE_<name> and Z_<name>_CE
         of each probe (real and imaginary parts, ohm)."""
