@@ -226,6 +226,12 @@ def _numbers(s) -> str:
         lines.append(f"  floating metal {k}: {body.potential_V:.4g} V ({body.potential_phase_deg:+.2g}°), "
                      f"{body.current_through_A:.4g} A through it at {body.frequency_Hz:.3g} Hz "
                      f"(1 V across the cell)")
+    if s.symmetric is not None:
+        y = s.symmetric
+        lines.append(f"  symmetric cell: each interface {y.R_interface_ohm:.5g} Ω alone (over a plain CE), bulk "
+                     f"{y.R_bulk_ohm:.5g} Ω; R_dc - (2 R_single - R_bulk) = {y.deviation_ohm:.3g} Ω "
+                     f"({100 * y.relative_deviation:.2g} % of R_dc: the interfaces' constriction zones "
+                     f"{'overlap' if abs(y.relative_deviation) > 0.01 else 'barely interact'})")
     for p in s.probes:
         share = 1 - complex(*p.potential_low_V)
         lines.append(f"  probe {p.name} ({p.depth_um:.3g} µm below the WE): Z_WE-{p.name} = {share.real:.4g} Z_cell "

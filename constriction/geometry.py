@@ -155,7 +155,16 @@ def _build_model(spec: Spec) -> tuple[dict[str, list[int]], list[int], list[list
         interphase_volumes = [d for d in occ.extrude(layer, 0, 0, -spec.interphase.thickness_um) if d[0] == 3]
 
     inclusion_volumes = [(3, _inclusion_volume(i)) for i in spec.inclusions]
-    tools = ([(2, bottom)] + [(2, c) for c in contacts] + gap_volumes + pore_volumes
+    # a mirrored counter electrode: the contacts and gaps copied through the mid-plane
+    # take the place of the plain bottom face
+    mirrored = []
+    if cell.counter == "mirror":
+        occ.remove([(2, bottom)])
+        # (faces and volumes copied apart: copied in one call, OCC dropped the faces)
+        mirrored = [d for c in contacts for d in occ.copy([(2, c)])] + (occ.copy(gap_volumes) if gap_volumes else [])
+        occ.mirror(mirrored, 0, 0, 1, -L / 2)
+    counter = mirrored or [(2, bottom)]
+    tools = (counter + [(2, c) for c in contacts] + gap_volumes + pore_volumes
              + void_volumes + interphase_volumes + inclusion_volumes)
     _, pieces = occ.fragment(solid + gb_layers, tools)
     occ.synchronize()
@@ -175,10 +184,17 @@ def _build_model(spec: Spec) -> tuple[dict[str, list[int]], list[int], list[list
 
     rims = _edge_curves(spec, contact_faces, gap + pores)
     metal = _metal_faces(gap + pores, electrolyte_vols + gb_layer_vols + interphase, rims) if gap + pores else []
+    ce, counter_gap = images(counter), []
+    if mirrored:  # the same topology below: its contacts, and the metal faces of its gaps
+        counter_gap = images([d for d in mirrored if d[0] == 3])
+        counter_contacts = images([d for d in mirrored if d[0] == 2])
+        counter_rims = _edge_curves(spec, counter_contacts, counter_gap)
+        ce = counter_contacts + (_metal_faces(counter_gap, electrolyte_vols, counter_rims) if counter_gap else [])
+        rims = sorted(set(rims) | set(counter_rims))
     groups = {"electrolyte": electrolyte_vols, "grain_boundary": gb_layer_vols,
               "gb": shared_faces(electrolyte_vols) if spec.grains and spec.grains.model == "interface" else [],
-              "interphase": interphase, "gap": gap, "pores": pores,
-              "voids": voids, "ce": images([(2, bottom)]), "contacts": contact_faces,
+              "interphase": interphase, "gap": gap + counter_gap, "pores": pores,
+              "voids": voids, "ce": ce, "contacts": contact_faces,
               "we": contact_faces + metal}
     inclusion_groups, dendrite_faces = _inclusion_groups(spec, pieces_of, groups["we"], groups["ce"],
                                                          electrolyte_vols + gb_layer_vols + interphase)
@@ -551,4 +567,6 @@ def estimate_elements(spec: Spec) -> int:
         grains = n if spec.grains.kind == "layers" else n * spec.cell.top_area_um2 / spec.grains.size_um**2
         grains *= PER_GRAIN[spec.grains.kind]
     # fitted to the example meshes (specs/*.toml: within 25 %) and to single inclusions
-    return int(6.0 * volume / far**3 + 2.5 * rim_elements + grains + 11 * shells + WALL * wall)
+    faces = 2 if spec.cell.counter == "mirror" else 1  # a mirrored CE has the WE's rims and gaps too
+    volume += (faces - 1) * spec.electrode_area_um2 * spec.gap.height_um
+    return int(6.0 * volume / far**3 + 2.5 * faces * rim_elements + grains + 11 * shells + WALL * wall)

@@ -108,6 +108,9 @@ def run(spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6, 
     else:
         say(f"{spec.name}: reference cells for the static/dynamic split")
         parts = cell.split(R_dc, backend)
+    symmetric = None
+    if cell.symmetric is not None and split:  # a mirrored CE: the cell against its halves
+        symmetric = cell.symmetric(R_dc, parts.R_bulk_ohm, backend)
     clock["split"] = time.perf_counter() - t0
 
     discretisation = None
@@ -161,7 +164,7 @@ def run(spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6, 
         conservation=Conservation(dc_relative_mismatch=float(dc_check), sweep_max_relative_mismatch=float(mismatch)),
         passive=bool(np.all(spectrum.Z_ohm.real >= 0) and np.all(spectrum.Z_ohm.imag <= 0)),
         sweep=SweepSummary(**sweep_info, n_frequencies=len(f), f_min_Hz=float(f[0]), f_max_Hz=float(f[-1])),
-        seconds=clock, metal_bodies=bodies, probes=_probe_summaries(spec, probes), discretisation=discretisation, warnings=size.warnings,
+        seconds=clock, metal_bodies=bodies, probes=_probe_summaries(spec, probes), symmetric=symmetric, discretisation=discretisation, warnings=size.warnings,
         constriction_version=__version__)
     return Result(spec=spec, spectrum=spectrum, summary=summary, model=model, fields=field_data,
                   current=current, probes=probes)

@@ -111,6 +111,12 @@ def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None)
         raise SpecError("interface" if interface is not None else "interphase",
                         "needs contacts: with `contacts = []` no metal touches the electrolyte")
     probes = _probes(data.get("probes", []), cell, voids)
+    if cell.counter == "mirror":
+        for key, given in (("interface", interface), ("interphase", interphase), ("pores", pores),
+                           ("inclusions", inclusions), ("grains", grains), ("voids", voids)):
+            if given:
+                raise SpecError(key, "a mirrored counter electrode (cell.counter = \"mirror\") takes contacts, "
+                                     "layouts, gaps and the electrode; not yet " + key)
     spec = Spec(cell=cell, electrolyte=electrolyte, sweep=sweep, electrode=electrode,
                 contacts=contacts, contact_map=contact_map, gap=gap, pores=pores, voids=voids,
                 interface=interface, interphase=interphase, grains=grains, inclusions=inclusions, probes=probes,
@@ -158,9 +164,10 @@ def _check_at_temperature(spec: Spec) -> None:
 def _cell(t: dict) -> Cell:
     shape = _choice(t, "shape", "cell", ("cylinder", "box"))
     size_key = "radius_um" if shape == "cylinder" else "side_um"
-    _only_keys(t, "cell", {"shape", "thickness_um", size_key})
+    _only_keys(t, "cell", {"shape", "thickness_um", size_key, "counter"})
+    counter = _choice(t, "counter", "cell", ("plane", "mirror")) if "counter" in t else "plane"
     return Cell(shape=shape,
-                thickness_um=_positive(t, "thickness_um", "cell"),
+                thickness_um=_positive(t, "thickness_um", "cell"), counter=counter,
                 **{size_key: _positive(t, size_key, "cell")})
 
 

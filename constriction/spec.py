@@ -37,11 +37,14 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True)
 class Cell:
-    """Solid electrolyte: a cylinder (radius) or a square box (side), bottom face = CE."""
+    """Solid electrolyte: a cylinder (radius) or a square box (side). counter "plane": the
+    whole bottom face is an ideal CE; "mirror": the CE carries the WE's morphology mirrored
+    in the mid-plane (a symmetric Na | SE | Na cell)."""
     shape: str
     thickness_um: float
     radius_um: float | None = None
     side_um: float | None = None
+    counter: str = "plane"
 
     @property
     def half_width_um(self) -> float:
@@ -333,6 +336,8 @@ class Spec:
         its pixels, a named material set as its values."""
         cell = {"shape": self.cell.shape, "thickness_um": self.cell.thickness_um}
         cell |= {"radius_um": self.cell.radius_um} if self.cell.shape == "cylinder" else {"side_um": self.cell.side_um}
+        if self.cell.counter != "plane":
+            cell["counter"] = self.cell.counter
         electrode = {k: v for k, v in (("radius_um", self.electrode.radius_um),
                                         ("metal_thickness_um", self.electrode.metal_thickness_um)) if v is not None}
         if self.electrode.radius_um is not None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 
 from .system import system_of
 from .spec import Electrode, Gap, Spec
+from .summary import SymmetricSummary
 from .solve import dc_resistance
 from .units import UM
 
@@ -92,3 +93,16 @@ def image_split(grid, R_dc: float, backend: str = "auto") -> ConstrictionSplit:
     from .voxels import bulk_reference, reference_resistance
     R_bulk = reference_resistance(grid, *bulk_reference(grid), backend=backend)
     return ConstrictionSplit(R_dc_ohm=R_dc, R_electrode_ohm=R_bulk, R_bulk_ohm=R_bulk)
+
+
+def symmetric_summary(spec: Spec, R_sym: float, R_bulk: float, backend: str = "auto") -> SymmetricSummary:
+    """A symmetric cell (cell.counter = "mirror") against its halves at DC: the same WE over
+    a plain CE gives R_single = R_bulk + R_interface, and Z_sym = 2 Z_interface + R_bulk
+    holds where the two constriction zones do not overlap (a pellet thick against the spot
+    spacing). The deviation R_sym - (2 R_single - R_bulk) says how far that is (ohm)."""
+    single = replace(spec, cell=replace(spec.cell, counter="plane"))
+    R_single = _dc(single, backend)
+    deviation = R_sym - (2 * R_single - R_bulk)
+    return SymmetricSummary(R_single_ohm=float(R_single), R_interface_ohm=float(R_single - R_bulk),
+                            R_bulk_ohm=float(R_bulk), deviation_ohm=float(deviation),
+                            relative_deviation=float(deviation / R_sym))

@@ -131,6 +131,18 @@ def complex_pair(z: complex) -> tuple[float, float]:
 
 
 @dataclass(frozen=True)
+class SymmetricSummary:
+    """A symmetric cell at DC (ohm): each interface alone (R_single over a plain CE, its
+    constriction R_interface = R_single - R_bulk), and how far R_sym is from
+    2 R_single - R_bulk (the two interfaces in series with one bulk)."""
+    R_single_ohm: float
+    R_interface_ohm: float
+    R_bulk_ohm: float
+    deviation_ohm: float
+    relative_deviation: float
+
+
+@dataclass(frozen=True)
 class Summary:
     name: str
     R_dc_ohm: float                      # inf for a blocking cell
@@ -154,6 +166,7 @@ class Summary:
     warnings: tuple[str, ...] = ()                   # what the resolution checks saw before meshing
     constriction_version: str = ""                   # the package that computed it (spec.toml beside it)
     probes: tuple[ProbeSummary, ...] = ()            # reference electrodes (terminals.csv beside it)
+    symmetric: SymmetricSummary | None = None       # cell.counter = "mirror": the cell against its halves
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -138,6 +138,7 @@ class Discretised:
     fields: Callable
     error_bar: Callable | None = None
     probes: tuple | None = None         # (names, probes x unknowns interpolation rows), probes.py
+    symmetric: Callable | None = None   # (R_dc, R_bulk, backend) -> SymmetricSummary: mirrored CE
 
 
 def discretise(spec, progress: bool = True) -> Discretised:
@@ -178,7 +179,11 @@ def discretise(spec, progress: bool = True) -> Discretised:
     if spec.probes:
         from .probes import probe_rows
         probes = (tuple(p.name for p in spec.probes), probe_rows(system, spec.probes, spec.cell.thickness_um))
-    return Discretised(system=system, thickness_m=thickness, probes=probes,
+    symmetric = None
+    if spec.cell.counter == "mirror":
+        from .split import symmetric_summary
+        symmetric = partial(symmetric_summary, spec)
+    return Discretised(system=system, thickness_m=thickness, probes=probes, symmetric=symmetric,
                        electrode_area_m2=spec.electrode_area_um2 * UM**2,
                        contact_area_m2=spec.contact_area_um2 * UM**2, counter_area_m2=tm.facet_area_m2("ce"),
                        elements=tm.n_elements, order=spec.mesh.order,

@@ -1,0 +1,56 @@
+"""Symmetric cells ([cell] counter = "mirror"): the WE's morphology mirrored on the CE."""
+
+import numpy as np
+import pytest
+
+from constriction import run, spec_from_dict
+from constriction.reference import slab_impedance
+from constriction.units import EPS0
+
+from test_safety import TINY_SPEC, refused, place  # noqa: F401 (the fixture)
+
+SIDE = 20.0
+A = (SIDE * 1e-6) ** 2
+
+
+def mirrored(L=20.0, refine=1.0, **tables):
+    return spec_from_dict({"cell": {"shape": "box", "side_um": SIDE, "thickness_um": L, "counter": "mirror"},
+                           "materials": {"electrolyte": {"sigma_S_per_m": 0.1, "eps_r": 10.0}},
+                           "sweep": {"f_min_Hz": 1.0, "f_max_Hz": 1e9, "points_per_decade": 2},
+                           "mesh": {"size_um": 5.0, "order": 1, "refine": refine}, **tables})
+
+
+def test_a_mirrored_full_contact_is_the_slab_and_mirrored_gaps_are_two_capacitors():
+    f = np.logspace(0, 9, 19)
+    slab = slab_impedance(f, 20e-6, A, 0.1, 10.0)
+    np.testing.assert_allclose(run(mirrored(), progress=False).spectrum.Z_ohm, slab, rtol=1e-9)
+    gapped = run(mirrored(contacts=[], gap={"height_um": 0.5}), progress=False)
+    gap = 1 / (2j * np.pi * f * EPS0 * A / 0.5e-6)
+    np.testing.assert_allclose(gapped.spectrum.Z_ohm, slab + 2 * gap, rtol=1e-9)
+
+
+SPOT = {"contacts": [{"x_um": 0.0, "y_um": 0.0, "radius_um": 3.0}], "gap": {"height_um": 0.5}}
+
+
+def test_a_thick_symmetric_cell_is_two_interfaces_and_one_bulk_a_thin_one_is_not():
+    """One spot on each face: in a pellet 20 spot radii thick the two constriction zones do
+    not meet, R_sym = 2 R_single - R_bulk within the mesh error; 2 radii thick they
+    overlap and R_sym is lower, by an amount the summary reports and that converges
+    under refinement."""
+    thick = run(mirrored(L=60.0, **SPOT), progress=False, fields=False).summary
+    assert abs(thick.symmetric.relative_deviation) < 0.005
+    assert thick.symmetric.R_interface_ohm > 0 and thick.conservation.worst < 1e-9
+    thin = [run(mirrored(L=6.0, refine=r, **SPOT), progress=False, fields=False).summary.symmetric
+            for r in (1.0, 0.7)]
+    assert all(s.relative_deviation < -0.05 for s in thin)
+    assert thin[1].relative_deviation == pytest.approx(thin[0].relative_deviation, rel=0.1)
+
+
+@pytest.mark.parametrize("extra, words", [
+    ("[interface]\nR_ct_ohm_cm2 = 1.0\n", ["interface", "mirror"]),
+    ("[[voids]]\nx_um = 0.0\ny_um = 0.0\nradius_um = 1.0\nheight_um = 1.0\ndepth_um = 5.0\n", ["voids", "mirror"]),
+])
+def test_what_a_mirrored_counter_electrode_does_not_take_yet_is_refused(place, capsys, extra, words):  # noqa: F811
+    spec = TINY_SPEC.replace('side_um = 20.0', 'side_um = 20.0\ncounter = "mirror"') + extra
+    (place / "bad.toml").write_text(spec)
+    refused(["run", "bad.toml", "--out", "res"], place, *words, capsys=capsys)
