@@ -54,3 +54,11 @@ def test_what_a_mirrored_counter_electrode_does_not_take_yet_is_refused(place, c
     spec = TINY_SPEC.replace('side_um = 20.0', 'side_um = 20.0\ncounter = "mirror"') + extra
     (place / "bad.toml").write_text(spec)
     refused(["run", "bad.toml", "--out", "res"], place, *words, capsys=capsys)
+
+
+def test_a_reference_electrode_on_the_mid_plane_of_a_symmetric_cell_reads_half():
+    """By the mirror symmetry the mid-plane is at half the cell voltage at every frequency:
+    a probe there splits Z_sym in two equal halves (to the mesh's asymmetry)."""
+    spec = mirrored(L=10.0, probes=[{"name": "RE", "x_um": 5.0, "y_um": 2.0, "depth_um": 5.0}], **SPOT)
+    result = run(spec, progress=False, fields=False)
+    np.testing.assert_allclose(result.probes.Z_we_re_ohm[0] / result.spectrum.Z_ohm, 0.5, rtol=5e-3)
