@@ -325,15 +325,21 @@ def test_a_subdivision_past_the_memory_budget_is_refused_before_reading(tmp_path
     assert not (tmp_path / "res").exists()
 
 
-def test_subdividing_keeps_the_geometry_and_refines_the_grid(tmp_path):
-    """subdivide = 2 reads the same union of cubes on half the voxel size: a layered cell
-    (exact at any resolution) has the same resistance, with 8x the voxels."""
+def _layered_cell():
+    """(labels, phases, label names) of a cell with a resistive layer across the current,
+    under a metal cap: exact at any resolution and on any face."""
     a = np.zeros((10, 4, 5), np.uint8)
     a[3:5] = 1
     a[-1] = 2
     phases = {"electrolyte": BULK, "gb": {"kind": "electrolyte", "sigma_S_per_m": 0.01, "eps_r": 5.0},
               "metal": METAL}
-    labels = {"0": "electrolyte", "1": "gb", "2": "metal"}
+    return a, phases, {"0": "electrolyte", "1": "gb", "2": "metal"}
+
+
+def test_subdividing_keeps_the_geometry_and_refines_the_grid(tmp_path):
+    """subdivide = 2 reads the same union of cubes on half the voxel size: a layered cell
+    (exact at any resolution) has the same resistance, with 8x the voxels."""
+    a, phases, labels = _layered_cell()
     plain = image_spec(tmp_path, a, phases=phases, labels=labels, name="plain")
     fine = image_spec(tmp_path, a, phases=phases, labels=labels, name="fine", subdivide=2)
     assert read_labels(fine).array.shape == (10, 8, 20) and read_labels(fine).voxel_um == (0.5, 0.5, 0.5)
@@ -367,12 +373,7 @@ def test_tiff_crop_and_coarsening_read_the_same_cell(tmp_path):
 
 def test_the_working_electrode_may_sit_on_any_face(tmp_path):
     """The same layered cell along z, and turned to put the WE on -x: same resistance."""
-    a = np.zeros((10, 4, 5), np.uint8)
-    a[3:5] = 1
-    a[-1] = 2
-    phases = {"electrolyte": BULK, "gb": {"kind": "electrolyte", "sigma_S_per_m": 0.01, "eps_r": 5.0},
-              "metal": METAL}
-    labels = {"0": "electrolyte", "1": "gb", "2": "metal"}
+    a, phases, labels = _layered_cell()
     along_z = dc_resistance(system(image_spec(tmp_path, a, phases=phases, labels=labels, name="z"))[1])[0]
     turned = np.transpose(a, (2, 1, 0))[:, :, ::-1]  # z -> x, the metal at x = 0
     along_x = dc_resistance(system(image_spec(tmp_path, turned, phases=phases, labels=labels, name="x",
