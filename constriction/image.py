@@ -40,7 +40,7 @@ import numpy as np
 
 from .materials import Material
 from .reader import _conditions, _material, _only_keys, _positive, _short, _sweep, _table
-from .spec import SpecError, Sweep, frequencies
+from .spec import SpecError, Sweep, frequencies, material_table
 
 KINDS = ("electrolyte", "gas", "metal", "insulator")
 FACES = ("+x", "-x", "+y", "-y", "+z", "-z")
@@ -108,15 +108,12 @@ class ImageSpec:
         for name, phase in self.phases.items():
             table = {"kind": phase.kind}
             if phase.kind == "electrolyte":
-                m = phase.material
-                table |= {"sigma_S_per_m": m.sigma_S_per_m, "eps_r": m.eps_r, "activation_eV": m.activation_eV,
-                          "T_ref_K": m.T_ref_K}
+                table |= material_table(phase.material)
             elif phase.kind != "metal":
                 table["eps_r"] = phase.material.eps_r
             phases[name] = table
         out = {"image": image, "phases": phases,
-               "sweep": {"f_min_Hz": self.sweep.f_min_Hz, "f_max_Hz": self.sweep.f_max_Hz,
-                         "points_per_decade": self.sweep.points_per_decade}}
+               "sweep": vars(self.sweep).copy()}
         if self.temperature_K is not None:
             out["conditions"] = {"temperature_K": self.temperature_K}
         return out

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from .materials import Material
-from .spec import SpecError, Sweep, frequencies
+from .spec import SpecError, Sweep, frequencies, material_table
 
 REGIONS = ("electrolyte", "gap")       # what a group of tetrahedra may be
 ELECTRODES = {"working": "we", "counter": "ce"}
@@ -65,13 +65,10 @@ class MeshFileSpec:
         return {"electrolyte": spec.electrolyte} | ({"gap": spec.gap} if spec.gap is not None else {})
 
     def to_dict(self) -> dict:
-        m = self.electrolyte
         out = {"mesh_file": {"path": str(self.path.resolve()), "unit_um": self.unit_um, "order": self.order,
                              "regions": dict(self.regions), "electrodes": dict(self.electrodes)},
-               "materials": {"electrolyte": {"sigma_S_per_m": m.sigma_S_per_m, "eps_r": m.eps_r,
-                                             "activation_eV": m.activation_eV, "T_ref_K": m.T_ref_K}},
-               "sweep": {"f_min_Hz": self.sweep.f_min_Hz, "f_max_Hz": self.sweep.f_max_Hz,
-                         "points_per_decade": self.sweep.points_per_decade}}
+               "materials": {"electrolyte": material_table(self.electrolyte)},
+               "sweep": vars(self.sweep).copy()}
         if self.gap is not None:
             out["materials"]["gap"] = {"eps_r": self.gap.eps_r}
         if self.temperature_K is not None:

@@ -200,7 +200,7 @@ class Inclusion:
             if value is not None:
                 out[name] = list(value) if isinstance(value, tuple) else value
         if self.kind == "material":
-            out["material"] = _material_table(self.material)
+            out["material"] = material_table(self.material)
         else:
             out["material"] = self.kind
         if self.kind == "insulator":
@@ -343,9 +343,8 @@ class Spec:
         if self.electrode.radius_um is not None:
             electrode["offset_um"] = list(self.electrode.offset_um)
         out = {"cell": cell, "electrode": electrode,
-               "materials": {"electrolyte": _material_table(self.electrolyte)},
-               "sweep": {"f_min_Hz": self.sweep.f_min_Hz, "f_max_Hz": self.sweep.f_max_Hz,
-                         "points_per_decade": self.sweep.points_per_decade},
+               "materials": {"electrolyte": material_table(self.electrolyte)},
+               "sweep": vars(self.sweep).copy(),
                "mesh": {k: v for k, v in vars(self.mesh).items() if v is not None}}
         if self.contact_map is not None:
             out["layout"] = {"kind": "image", "pixel_um": self.contact_map.pixel_um,
@@ -368,17 +367,17 @@ class Spec:
                 | {"C_dl_F_per_cm2": i.C_dl_F_per_cm2}
         if self.interphase is not None:
             out["interphase"] = {"thickness_um": self.interphase.thickness_um,
-                                 **_material_table(self.interphase.material, reference=False)}
+                                 **material_table(self.interphase.material, reference=False)}
         if self.grains is not None:
             g = self.grains
             out["grains"] = {"kind": g.kind, "size_um": g.size_um, "model": g.model, "seed": g.seed}
-            out["materials"]["grain_boundary"] = {**_material_table(g.gb), "thickness_um": g.gb_thickness_um}
+            out["materials"]["grain_boundary"] = {**material_table(g.gb), "thickness_um": g.gb_thickness_um}
         if self.temperature_K is not None:
             out["conditions"] = {"temperature_K": self.temperature_K}
         return out
 
 
-def _material_table(m: Material, reference: bool = True) -> dict:
+def material_table(m: Material, reference: bool = True) -> dict:
     """A material as its spec table (the interphase table takes sigma and eps_r only)."""
     table = {"sigma_S_per_m": m.sigma_S_per_m, "eps_r": m.eps_r}
     if reference:
