@@ -22,7 +22,7 @@ from .linalg import choose_backend
 from .memory import available_bytes, gib
 from .options import PLOTS, SWEEPS
 from .output import ResultError, check_folder, write_folder
-from .probes import ProbeImpedances, probe_impedances
+from .probes import ProbeImpedances
 from .progress import say as progress_line
 from .reduced import ReducedModel, reduce
 from .spec import Spec, SpecError
@@ -123,12 +123,11 @@ def run(spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6, 
     say(f"{spec.name}: {sweep} sweep")
     t0 = time.perf_counter()
     f = spec.frequencies_Hz()
-    Z, mismatch, sweep_info, model = _sweep(system, f, sweep, backend, tol, progress)
+    rows = None if cell.probes is None else cell.probes[1]
+    Z, mismatch, sweep_info, model, phi = _sweep(system, f, sweep, backend, tol, progress, rows)
     spectrum = Spectrum(frequency_Hz=f, Z_ohm=Z)
     clock["sweep"] = time.perf_counter() - t0
-    probes = None
-    if cell.probes is not None:  # reference electrodes: from the same solutions
-        probes = probe_impedances(cell.probes[1], cell.probes[0], lambda fi: _potential(system, model, fi), f, Z)
+    probes = None if phi is None else ProbeImpedances(f, cell.probes[0], phi, Z)  # from the same solutions
 
     tau_electrolyte = EPS0 * spec.electrolyte.eps_r / spec.electrolyte.sigma_S_per_m
     arc_spectrum = spectrum
@@ -196,18 +195,20 @@ def _potential(system, model, f_Hz: float) -> np.ndarray:
     return driven_solve(system.pencil(2j * np.pi * f_Hz), system.we, system.ce, system.interior, "superlu")[2]
 
 
-def _sweep(system, f, sweep, backend, tol, progress):
-    """Z (ohm) at f, the sweep's conservation check, what to record of it, and the reduced
-    model (None for the direct sweep)."""
+def _sweep(system, f, sweep, backend, tol, progress, probe_rows=None):
+    """Z (ohm) at f, the sweep's conservation check, what to record of it, the reduced
+    model (None for the direct sweep), and the potentials `probe_rows` pick out of the
+    solutions at f (probes x frequencies; None without probes)."""
     if sweep == "reduced":
         model = reduce(system, f[0], f[-1], tol=tol, backend=backend, progress=progress)
         info = {"kind": "reduced", "backend": choose_backend(backend, False, len(system.interior)),
                 "n_shifts": len(model.shifts_Hz), "order": model.order,
                 "estimated_error": model.estimated_error, "tolerance": tol}
-        return model.impedance(f), model.conservation, info, model
-    admittance = sweep_direct(system, f, progress=progress)
+        phi = None if probe_rows is None else np.column_stack([probe_rows @ model.potential(fi) for fi in f])
+        return model.impedance(f), model.conservation, info, model, phi
+    admittance = sweep_direct(system, f, progress=progress, probe_rows=probe_rows)
     info = {"kind": "direct", "backend": "superlu"}
-    return 1.0 / admittance.Y_S, float(admittance.conservation.max()), info, None
+    return 1.0 / admittance.Y_S, float(admittance.conservation.max()), info, None, admittance.probe_potentials_V
 
 
 def field_frequencies(f_min: float, f_max: float, arc, tau_electrolyte_s: float) -> tuple[float, float]:

@@ -73,9 +73,3 @@ def probe_rows(system, probes, thickness_um: float) -> sp.csr_matrix:
     if rows.shape[1] < system.n_dofs:  # the metal unknown of a surface admittance comes last
         rows = sp.hstack([rows, sp.csr_matrix((rows.shape[0], system.n_dofs - rows.shape[1]))]).tocsr()
     return rows
-
-
-def probe_impedances(rows: sp.csr_matrix, names, potential, f_Hz: np.ndarray, Z_cell: np.ndarray) -> ProbeImpedances:
-    """The probes' potentials at every frequency, `potential(f)` giving the unknowns there."""
-    phi = np.column_stack([rows @ potential(f) for f in f_Hz]) if len(names) else np.empty((0, len(f_Hz)))
-    return ProbeImpedances(frequency_Hz=np.asarray(f_Hz), names=tuple(names), potential_V=phi, Z_cell_ohm=Z_cell)

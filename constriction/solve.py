@@ -19,10 +19,12 @@ from .progress import Progress
 
 @dataclass(frozen=True)
 class Admittance:
-    """Y (S) at each frequency, with the relative WE/CE current mismatch of each solve."""
+    """Y (S) at each frequency, with the relative WE/CE current mismatch of each solve, and
+    the potentials (V) that `probe_rows` pick out of each solution (probes x frequencies)."""
     frequency_Hz: np.ndarray
     Y_S: np.ndarray
     conservation: np.ndarray
+    probe_potentials_V: np.ndarray | None = None
 
 
 def driven_solve(A, we, ce, free, backend="auto") -> tuple[complex, float, np.ndarray]:
@@ -105,16 +107,21 @@ def body_currents(system: System, x: np.ndarray, s: complex) -> list[complex]:
     return out
 
 
-def sweep_direct(system: System, frequency_Hz: np.ndarray, progress: bool = True) -> Admittance:
-    """Reference sweep: one complex sparse factorisation (SuperLU, no pivoting) per frequency."""
+def sweep_direct(system: System, frequency_Hz: np.ndarray, progress: bool = True,
+                 probe_rows: sp.spmatrix | None = None) -> Admittance:
+    """Reference sweep: one complex sparse factorisation (SuperLU, no pivoting) per frequency;
+    `probe_rows` (probes x unknowns): the reference electrodes' potentials from each solution."""
     free = system.interior
-    Y, check = [], []
+    Y, check, probes = [], [], []
     bar = Progress("direct sweep", total=len(frequency_Hz), unit="frequency", enabled=progress)
     for f in frequency_Hz:
-        y, mismatch, _ = driven_solve(system.pencil(2j * np.pi * f), system.we, system.ce, free,
+        y, mismatch, x = driven_solve(system.pencil(2j * np.pi * f), system.we, system.ce, free,
                                       backend="superlu")
         Y.append(y)
         check.append(mismatch)
+        if probe_rows is not None:
+            probes.append(probe_rows @ x)
         bar.update(f"{f:.3g} Hz")
     bar.close()
-    return Admittance(np.asarray(frequency_Hz, float), np.array(Y), np.array(check))
+    return Admittance(np.asarray(frequency_Hz, float), np.array(Y), np.array(check),
+                      np.column_stack(probes) if probes else None)
