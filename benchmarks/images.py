@@ -56,9 +56,9 @@ def one(n: int, dc_only: bool = False) -> dict:
 
 def dc_levels(spec, n: int, t0: float) -> dict:
     """The DC solves of one error-bar level, as pipeline._image_error_bar does them."""
-    from constriction.solve import dc_resistance
-    from constriction.split import image_split
-    from constriction.system import discretise
+    from constriction.solve.direct import dc_resistance
+    from constriction.image.voxels import image_split
+    from constriction.sources import discretise
     system = discretise(spec.at(), progress=False).system
     R_dc = dc_resistance(system)[0]
     dc_resistance(system, short_gaps=True)

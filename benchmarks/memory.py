@@ -20,12 +20,12 @@ import time
 import dataclasses
 
 from constriction import run
-from constriction.fem import assemble
-from constriction.geometry import build_mesh
-from constriction.mesh import tagged_mesh
-from constriction.reduced import reduce
-from constriction.solve import dc_resistance
-from constriction.system import materials_of
+from constriction.solve.fem import assemble
+from constriction.geometry.cell import build_mesh
+from constriction.geometry.tagged_mesh import tagged_mesh
+from constriction.solve.reduced import reduce
+from constriction.solve.direct import dc_resistance
+from constriction.geometry.assemble import materials_of
 
 from sweep import F, peak_memory_MiB, unit_cell
 

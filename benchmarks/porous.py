@@ -2,7 +2,7 @@
 matrix (eps_r 1) under a metal cap, as a tomogram of electrolyte and pores is. The shifted
 systems G + sC mix 1 S/m with s eps0 ~ 1e-8 S/m and islands of electrolyte float in the
 insulator: AMG-CG stalls there, and the reduced model's shifts go to a direct solver
-(linalg.py). Prints the DC solve, each stage of the reduced sweep and the shift count.
+(solve/linalg.py). Prints the DC solve, each stage of the reduced sweep and the shift count.
 
     python benchmarks/porous.py [--n 64] [--fraction 0.17] [--seed 4]
 
@@ -14,10 +14,10 @@ import time
 
 import numpy as np
 
-from constriction.reduced import reduce
-from constriction.solve import dc_resistance
+from constriction.solve.reduced import reduce
+from constriction.solve.direct import dc_resistance
 from constriction.units import EPS0
-from constriction.voxels import ELECTROLYTE, INSULATOR, METAL, assemble_grid
+from constriction.image.voxels import ELECTROLYTE, INSULATOR, METAL, assemble_grid
 
 
 def porous_cell(n: int, fraction: float, seed: int):

@@ -52,7 +52,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-um", type=float, default=1.3)
     args = parser.parse_args()
-    exe = [sys.executable, "-m", "constriction.cli"]
+    exe = [sys.executable, "-m", "constriction"]
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "cell.toml"
         spec.write_text(CELL.format(size=args.size_um))

@@ -11,7 +11,7 @@ import argparse
 import tempfile
 import time
 
-from constriction.study import run_study, study_from_dict
+from constriction.studies.study import run_study, study_from_dict
 
 
 def study(n_cases: int, name: str):

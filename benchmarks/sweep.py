@@ -25,10 +25,10 @@ import numpy as np
 import scipy.sparse.linalg as spla
 
 from constriction import spec_from_dict
-from constriction.system import system_of
-from constriction.linalg import available_backends, choose_backend, factorize
-from constriction.reduced import reduce
-from constriction.solve import driven_solve
+from constriction.geometry.assemble import system_of
+from constriction.solve.linalg import available_backends, choose_backend, factorize
+from constriction.solve.reduced import reduce
+from constriction.solve.direct import driven_solve
 
 F = np.logspace(0, 9, 61)
 S_REAL = 2 * np.pi * 1e5  # shift of the timed real factorisations (rad/s)

@@ -15,8 +15,8 @@ except PackageNotFoundError:  # run from a source tree that was never installed
 
 # name -> the module that defines it, imported on first use: `import constriction` (and
 # `constriction --version`) costs no Gmsh, scikit-fem or matplotlib
-_HOME = {"Spec": "spec", "SpecError": "spec", "load_spec": "reader", "spec_from_dict": "reader",
-         "Spectrum": "spectrum", "Result": "pipeline", "run": "pipeline", "write_result": "pipeline"}
+_HOME = {"Spec": "spec", "SpecError": "spec", "load_spec": "io.spec_reader", "spec_from_dict": "io.spec_reader",
+         "Spectrum": "analysis.spectrum", "Result": "pipeline", "run": "pipeline", "write_result": "pipeline"}
 
 __all__ = ["__version__", *_HOME]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .units import BOLTZMANN_eV_per_K, EPS0
+from constriction.units import BOLTZMANN_eV_per_K, EPS0
 
 
 @dataclass(frozen=True)

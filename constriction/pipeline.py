@@ -12,27 +12,27 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .analysis import constriction_arc, cpe_arc_summary, normalisation_factors
-from .system import Size, discretise, size_of
-from .fields import (ContactCurrent, Fields, read_contact_vtu, read_vtu,
+from constriction import __version__
+from constriction.analysis.arcs import constriction_arc, cpe_arc_summary, normalisation_factors
+from constriction.sources import Size, discretise, size_of
+from constriction.geometry.fields import (ContactCurrent, Fields, read_contact_vtu, read_vtu,
                      write_contact_vtu, write_vtu)
-from .image import ImageSpec
-from .linalg import choose_backend
-from .memory import available_bytes, gib
-from .options import PLOTS, SWEEPS
-from .output import ResultError, check_folder, write_folder
-from .probes import ProbeImpedances
-from .progress import say as progress_line
-from .reduced import ReducedModel, reduce
-from .spec import Spec, SpecError
-from .spectrum import Spectrum
-from .split import ConstrictionSplit
-from .summary import (ArcSummary, BodySummary, Conservation, Constriction, ContactCurrentSummary, CPESummary,
+from constriction.image.read import ImageSpec
+from constriction.solve.linalg import choose_backend
+from constriction.memory import available_bytes, gib
+from constriction.options import PLOTS, SWEEPS
+from constriction.io.folders import ResultError, check_folder, write_folder
+from constriction.analysis.probes import ProbeImpedances
+from constriction.progress import say as progress_line
+from constriction.solve.reduced import ReducedModel, reduce
+from constriction.spec import Spec, SpecError
+from constriction.analysis.spectrum import Spectrum
+from constriction.analysis.split import ConstrictionSplit
+from constriction.io.summary import (ArcSummary, BodySummary, Conservation, Constriction, ContactCurrentSummary, CPESummary,
                       ProbeSummary, Summary, SweepSummary, complex_pair)
-from .solve import body_currents, dc_resistance, driven_solve, sweep_direct
-from .units import EPS0, UM
-from .voxel_fields import GridFields, read_vti, write_vti
+from constriction.solve.direct import body_currents, dc_resistance, driven_solve, sweep_direct
+from constriction.units import EPS0, UM
+from constriction.image.fields import GridFields, read_vti, write_vti
 
 
 @dataclass(frozen=True)
@@ -67,14 +67,14 @@ def run(spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6, 
     sweep: "reduced" (default; reduced-order model to relative tolerance `tol`) or
     "direct" (the reference: one complex factorisation per frequency).
     cpe_fit: also fit R || CPE to the constriction arc (least squares, about a second).
-    backend: sparse solver for the real solves (see linalg.py).
+    backend: sparse solver for the real solves (see solve/linalg.py).
     max_memory_GiB: refuse (SpecError, before meshing or reading) a run estimated to need
     more memory (default: the memory available here; memory.py).
     split, fields: solve the reference cells of the static/dynamic split, and compute the
     fields and the contact current, and read the constriction arc off the spectrum (a
     study case skips what it does not keep).
     error_estimate: for an image, the DC resistances at 2x (and 4x) subdivision and their
-    Richardson extrapolation (error_bar.py): "auto" where they fit the memory available,
+    Richardson extrapolation (image/error_bar.py): "auto" where they fit the memory available,
     "always", or "never"."""
     if sweep not in SWEEPS:
         raise ValueError(f"unknown sweep {sweep!r} (choose from {', '.join(SWEEPS)})")
@@ -235,7 +235,7 @@ def check_out(out_dir: str | Path) -> Path:
 
 
 def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
-    """Write the result into `out_dir`, all or nothing (see output.py: a folder that holds
+    """Write the result into `out_dir`, all or nothing (see io/folders.py: a folder that holds
     anything we did not write is refused). Data: spectrum.csv, summary.json, drt.csv
     (reduced sweep), fields.vtu, contacts.vtu; plots drawn from the result in memory
     (the numbers those files hold; `constriction plot` redraws them from the files).
@@ -288,7 +288,7 @@ def draw_plots(result_dir: str | Path, kinds=tuple(PLOTS), data: dict | None = N
     read_result_data would read from them); a kind whose data the folder lacks (drt
     after a direct sweep) is skipped. Every file is read (ResultError if one is missing
     or damaged) before any plot is drawn. Returns {kind: path}."""
-    from .plot import bode, current_map, drt, equipotentials, nyquist, save  # matplotlib: only to draw
+    from constriction.analysis.plot import bode, current_map, drt, equipotentials, nyquist, save  # matplotlib: only to draw
     folder = Path(result_dir)
     data = read_result_data(folder, kinds) if data is None else data
     title = data["summary"].name

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .units import EPS0
+from constriction.units import EPS0
 
 
 def constriction_factor(a_over_b: float) -> float:

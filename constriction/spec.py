@@ -1,5 +1,5 @@
 """What the user describes: a cell, its electrode, contact spots, a gap, materials,
-a frequency sweep and mesh options, as plain frozen dataclasses. reader.py builds them
+a frequency sweep and mesh options, as plain frozen dataclasses. io/spec_reader.py builds them
 from TOML (or plain dicts) and validates them before any meshing.
 
 Lengths are in µm, conductivity in S/m, frequency in Hz. A spec that cannot be built is
@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .materials import Material
+from constriction.materials import Material
 
 
 MAX_LENGTH_UM = 1e6           # 1 m: every length key (µm)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from constriction.analysis import fit_arcs, regularised_drt
-from constriction.measured import kramers_kronig, read_spectrum
-from constriction.spectrum import Spectrum
+from constriction.analysis.arcs import fit_arcs, regularised_drt
+from constriction.io.measured import kramers_kronig, read_spectrum
+from constriction.analysis.spectrum import Spectrum
 
 path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parents[1] / "tests" / "data" / "Circuit2_EIS_2.z"
 measured = read_spectrum(path)                  # any supported instrument format; errors name file and line

@@ -29,9 +29,9 @@ import math
 import numpy as np
 
 from constriction import run, spec_from_dict
-from constriction.solve import dc_resistance
-from constriction.system import discretise
-from constriction.reduced import reduce
+from constriction.solve.direct import dc_resistance
+from constriction.sources import discretise
+from constriction.solve.reduced import reduce
 
 SIGMA = 7.1e-3 * 100          # S/m [003: L27]
 EPS_R = 51.0                  # NZSP's, from its bulk capacitance (docs/REFERENCE.md)

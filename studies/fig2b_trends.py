@@ -26,8 +26,8 @@ import csv
 from tqdm import tqdm
 
 from constriction import run, spec_from_dict
-from constriction.output import check_folder, write_folder
-from constriction.plot import save, trends
+from constriction.io.folders import check_folder, write_folder
+from constriction.analysis.plot import save, trends
 
 SIDE, THICKNESS = 100.0, 100.0  # µm
 BASE_RADIUS, BASE_GAP = 10.0, 0.1  # µm: the spot and gap every panel starts from

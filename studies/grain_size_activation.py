@@ -25,11 +25,11 @@ import numpy as np
 from tqdm import tqdm
 
 from constriction import spec_from_dict
-from constriction.output import check_folder, write_folder
-from constriction.system import system_of
+from constriction.io.folders import check_folder, write_folder
+from constriction.geometry.assemble import system_of
 from constriction.materials import BOLTZMANN_eV_per_K, NAMED
-from constriction.split import constriction_split
-from constriction.solve import dc_resistance
+from constriction.geometry.split import constriction_split
+from constriction.solve.direct import dc_resistance
 
 TEMPERATURES_K = (233.15, 253.15, 273.15, 298.15)
 GRAIN_SIZES_UM = (None, 5.0, 2.5, 10 / 6, 1.25)  # None: a single crystal

@@ -95,7 +95,7 @@ def write(image: np.ndarray, path: Path) -> None:
 def porosity_study(out: Path, porosities=(0.0, 0.1, 0.2, 0.3), seeds=(0, 1, 2)) -> list[dict]:
     """R_cstr and C_cstr of the synthetic interface against porosity, three seeds each."""
     from constriction import run, spec_from_dict
-    from constriction.output import check_folder, write_folder
+    from constriction.io.folders import check_folder, write_folder
     written = ("porosity.csv",) + tuple(f"p{p:g}_s{s}.npy" for p in porosities for s in seeds)
     out = check_folder(out, "porosity_study", lambda name: name in written)
     rows, images = [], {}
@@ -135,7 +135,7 @@ def main():
     parser.add_argument("--out", type=Path, default=Path("results/porosity"))
     args = parser.parse_args()
     if args.write:
-        from constriction.output import check_file
+        from constriction.io.folders import check_file
         spec_path = args.write.with_name("voids_image.toml")
         for path in (args.write, spec_path):
             check_file(path)

@@ -24,13 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-from constriction.fit import fit_morphology
-from constriction.plot import comparison, consistent_region, save
-from constriction.compare import Comparison
-from constriction.spectrum import Spectrum
-from constriction.output import check_folder, mark, write_text
-from constriction.study import load_study, run_study
-from constriction.table import build_table
+from constriction.studies.fit import fit_morphology
+from constriction.analysis.plot import comparison, consistent_region, save
+from constriction.analysis.compare import Comparison
+from constriction.analysis.spectrum import Spectrum
+from constriction.io.folders import check_folder, mark, write_text
+from constriction.studies.study import load_study, run_study
+from constriction.studies.table import build_table
 
 HERE = Path(__file__).parent
 AREA_CM2 = 1.0  # the spectrum is built per cm²

@@ -4,7 +4,7 @@ constriction.reference."""
 import pytest
 
 from constriction import spec_from_dict
-from constriction.system import system_of  # noqa: F401  (tests import it from here)
+from constriction.geometry.assemble import system_of  # noqa: F401  (tests import it from here)
 from constriction.reference import flux_tube_resistance, slab_impedance  # noqa: F401 (tests import them from here)
 
 SIGMA, EPS_R = 0.1, 10.0  # S/m, electrolyte

@@ -3,16 +3,16 @@ tube solved as the 2D axisymmetric problem it is (tests/axisymmetric.py), at a/b
 and 0.3, and the spectrum of specs/single_spot.toml (spot under a gap).
 
 The default mesh is within 0.1 % of it (benchmarks/README.md, "Accuracy per unknown"):
-the nodes graded toward the rim (constriction/rims.py) resolve the edge singularity, 96
+the nodes graded toward the rim (constriction/geometry/rims.py) resolve the edge singularity, 96
 elements per circle keep the faceted wall's error to +0.05 % of the bulk term."""
 
 import numpy as np
 import pytest
 
-from constriction.mesh import UM
+from constriction.geometry.tagged_mesh import UM
 from constriction.pipeline import run
-from constriction.reader import load_spec
-from constriction.solve import dc_resistance
+from constriction.io.spec_reader import load_spec
+from constriction.solve.direct import dc_resistance
 
 from axisymmetric import flux_tube_admittance
 from conftest import SIGMA, EPS_R, flux_tube_resistance, make_spec, system_of

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from constriction.analysis import Arc, ArcFit, apex_arcs, fit_arcs, fit_cpe_arc, regularised_drt
-from constriction.fem import EPS0
-from constriction.reduced import reduce
-from constriction.spectrum import Spectrum
-from constriction.solve import dc_resistance
+from constriction.analysis.arcs import Arc, ArcFit, apex_arcs, fit_arcs, fit_cpe_arc, regularised_drt
+from constriction.solve.fem import EPS0
+from constriction.solve.reduced import reduce
+from constriction.analysis.spectrum import Spectrum
+from constriction.solve.direct import dc_resistance
 
 from conftest import make_spec, system_of
 

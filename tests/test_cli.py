@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from constriction.cli import main
-from constriction.fem import EPS0
-from constriction.spectrum import CSV_HEADER, Spectrum
+from constriction.solve.fem import EPS0
+from constriction.analysis.spectrum import CSV_HEADER, Spectrum
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,7 +82,7 @@ def test_bad_spec_exits_2_with_one_line_and_writes_nothing(tmp_path, change, mes
     spec = tmp_path / "bad.toml"
     spec.write_text(SMALL_SPEC.replace(*change))
     out = tmp_path / "result"
-    done = subprocess.run([sys.executable, "-m", "constriction.cli", "run", str(spec), "--out", str(out)],
+    done = subprocess.run([sys.executable, "-m", "constriction", "run", str(spec), "--out", str(out)],
                           capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and message in done.stderr

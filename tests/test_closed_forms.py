@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from constriction.fem import EPS0
-from constriction.mesh import UM
-from constriction.reduced import reduce
-from constriction.solve import dc_resistance, sweep_direct
+from constriction.solve.fem import EPS0
+from constriction.geometry.tagged_mesh import UM
+from constriction.solve.reduced import reduce
+from constriction.solve.direct import dc_resistance, sweep_direct
 
 from conftest import EPS_R, SIGMA, make_spec, slab_impedance, system_of
 

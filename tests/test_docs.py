@@ -16,7 +16,7 @@ def test_the_documentation_builds_with_the_api_from_the_docstrings(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     api = (site / "api" / "index.html").read_text()
     from constriction.reference import flux_tube_resistance
-    from constriction.system import discretise
+    from constriction.sources import discretise
     for documented in (flux_tube_resistance, discretise):
         assert documented.__doc__.split("\n")[0].split(":")[0] in api
     assert (site / "DESIGN" / "index.html").is_file() and (site / "REFERENCE" / "index.html").is_file()

@@ -32,9 +32,9 @@ SLOW_TO_MESH = {"hex_array", "lens_pores", "dead_sodium"}  # 90-200 k tetrahedra
     for p in sorted((Path(__file__).parent.parent / "specs").glob("*.toml"))])
 def test_the_element_estimate_of_every_example_spec_is_within_25_percent(path):
     """The memory budget (memory.py) rests on this estimate, printed before meshing."""
-    from constriction.geometry import build_mesh, estimate_elements
-    from constriction.image import ImageSpec
-    from constriction.reader import load_spec
+    from constriction.geometry.cell import build_mesh, estimate_elements
+    from constriction.image.read import ImageSpec
+    from constriction.io.spec_reader import load_spec
     spec = load_spec(path)
     if isinstance(spec, ImageSpec):
         pytest.skip("an image: its voxel count is exact")

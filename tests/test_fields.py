@@ -5,10 +5,10 @@ import meshio
 import numpy as np
 import pytest
 
-from constriction.fields import contact_current, fields_of, read_vtu, write_vtu
-from constriction.mesh import UM
-from constriction.reduced import reduce
-from constriction.solve import dc_resistance, driven_solve
+from constriction.geometry.fields import contact_current, fields_of, read_vtu, write_vtu
+from constriction.geometry.tagged_mesh import UM
+from constriction.solve.reduced import reduce
+from constriction.solve.direct import dc_resistance, driven_solve
 
 from conftest import make_spec, system_of
 

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 from constriction import SpecError
-from constriction.analysis import apex_arcs
+from constriction.analysis.arcs import apex_arcs
 from constriction.materials import NAMED, arrhenius
-from constriction.mesh import UM
-from constriction.reduced import reduce
-from constriction.spectrum import Spectrum
-from constriction.solve import dc_resistance, sweep_direct
+from constriction.geometry.tagged_mesh import UM
+from constriction.solve.reduced import reduce
+from constriction.analysis.spectrum import Spectrum
+from constriction.solve.direct import dc_resistance, sweep_direct
 
 from conftest import make_spec, slab_impedance, system_of
 
@@ -163,8 +163,8 @@ def _check_polycrystal(spec):
     the single crystal L/(sigma A) (the GBs only add resistance) and the uniform-flux bound
     L/(sigma A) + sum over GB faces of n_z² area / (g A²) (Thomson's principle; P1 lies
     below the exact R, which lies below that bound)."""
-    from constriction.grains import voronoi_boundaries
-    from constriction.system import grain_boundary_admittance
+    from constriction.geometry.grains import voronoi_boundaries
+    from constriction.geometry.assemble import grain_boundary_admittance
     _, system = system_of(spec)
     R, mismatch = dc_resistance(system)
     side, L = spec.cell.side_um * UM, spec.cell.thickness_um * UM

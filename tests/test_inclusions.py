@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from constriction import SpecError, spec_from_dict
-from constriction.fields import contact_current
-from constriction.geometry import build_mesh, estimate_elements
-from constriction.reduced import reduce
+from constriction.geometry.fields import contact_current
+from constriction.geometry.cell import build_mesh, estimate_elements
+from constriction.solve.reduced import reduce
 from constriction import run
-from constriction.solve import body_currents, dc_resistance, driven_solve, sweep_direct
+from constriction.solve.direct import body_currents, dc_resistance, driven_solve, sweep_direct
 
 from constriction.reference import maxwell_garnett
 from conftest import make_spec, system_of
@@ -183,7 +183,7 @@ def test_placement_is_seeded_and_keeps_bodies_apart():
 def test_placement_on_voronoi_grain_boundaries_and_triple_junctions():
     """Sphere centres lie on a face between two grains (two nearest seeds equally far) or
     on an edge between three (three equally far)."""
-    from constriction.grains import _voronoi_diagram
+    from constriction.geometry.grains import _voronoi_diagram
     grains = {"kind": "voronoi", "size_um": 5.0, "seed": 2}
     materials = {"electrolyte": {"sigma_S_per_m": SIGMA, "eps_r": 10.0},
                  "grain_boundary": {"sigma_S_per_m": 1e-3, "eps_r": 20.0, "thickness_um": 0.01}}

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from constriction import linalg
-from constriction.linalg import available_backends, choose_backend, factorize
+from constriction.solve import linalg
+from constriction.solve.linalg import available_backends, choose_backend, factorize
 
 
 def laplacian_3d(n, shift=1e-3):
@@ -64,9 +64,9 @@ def _gas_shift_system():
     from pathlib import Path
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "studies"))
     from synthetic_interface import synthetic_interface
-    from constriction.reduced import _block
+    from constriction.solve.reduced import _block
     from constriction.units import EPS0
-    from constriction.voxels import ELECTROLYTE, GAS, METAL, assemble_grid
+    from constriction.image.voxels import ELECTROLYTE, GAS, METAL, assemble_grid
     image = synthetic_interface((24, 24, 24), void_radius=1.5, void_depth=6, patch_size=2.0, gap=1, metal=2, seed=3)
     kind = np.array([ELECTROLYTE, GAS, METAL], np.int8)[np.transpose(image, (2, 1, 0))]
     sigma = np.where(kind == ELECTROLYTE, 0.1, 0.0)
@@ -86,7 +86,7 @@ def test_amg_falls_back_block_by_block_then_to_a_factorisation(monkeypatch):
     takes over (or goes first, where the contrast says plain AMG would stall); where that
     stalls too, a factorisation; each stall is reported, and every answer meets the
     tolerance."""
-    from constriction import linalg
+    from constriction.solve import linalg
     A, b, capacitive = _gas_shift_system()
     assert 0 < capacitive.sum() < len(capacitive)
     reference = factorize(A, "superlu")(b)
@@ -106,7 +106,7 @@ def test_amg_falls_back_block_by_block_then_to_a_factorisation(monkeypatch):
 
 
 def test_amg_warns_instead_of_factorising_a_system_too_large_for_it(monkeypatch):
-    from constriction import linalg
+    from constriction.solve import linalg
     A, b, capacitive = _gas_shift_system()
     monkeypatch.setattr(linalg, "DIRECT_MAX_UNKNOWNS", 100)
     monkeypatch.setattr(linalg, "AMG_MAXITER", 1)        # both CG stages stall

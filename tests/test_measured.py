@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from constriction.measured import MeasurementError, kramers_kronig, read_spectrum
-from constriction.spectrum import Spectrum
+from constriction.io.measured import MeasurementError, kramers_kronig, read_spectrum
+from constriction.analysis.spectrum import Spectrum
 
 DATA = Path(__file__).parent / "data"  # instrument files from impedance.py's examples (LICENSE-impedance.py.txt)
 
@@ -91,7 +91,7 @@ def test_compare_cli_overlays_a_measurement_on_a_simulation(tmp_path):
     sim.mkdir()
     f = np.logspace(0, 6, 40)
     Spectrum(f, 100 / (1 + 2j * np.pi * f * 1e-4)).to_csv(sim / "spectrum.csv")
-    from constriction.summary import Conservation, Constriction, Summary, SweepSummary
+    from constriction.io.summary import Conservation, Constriction, Summary, SweepSummary
     Summary(name="sim", R_dc_ohm=100.0, R_inf_ohm=100.0, constriction=Constriction(0.0, 0.0, 0.0, 0.0),
             contact_current_density=None, normalisation={"ohm_cm2_geometric": 1.0}, area_um2=1e8,  # 1 cm2
             thickness_um=1e3, contact_area_um2=1e8, meshed_ce_area_um2=1e8, dofs=1, elements=1, order=1,
@@ -99,7 +99,7 @@ def test_compare_cli_overlays_a_measurement_on_a_simulation(tmp_path):
             sweep=SweepSummary("direct", "superlu", 40, 1.0, 1e6)).write(sim / "summary.json")
     measured = tmp_path / "measured.csv"
     Spectrum(f[::2], 1.02 * 100 / (1 + 2j * np.pi * f[::2] * 1e-4)).to_csv(measured)
-    result = subprocess.run([sys.executable, "-m", "constriction.cli", "compare", str(measured), str(sim)],
+    result = subprocess.run([sys.executable, "-m", "constriction", "compare", str(measured), str(sim)],
                             capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = tmp_path / "results" / "compare_measured"  # beside the simulation, never inside it
@@ -113,7 +113,7 @@ def test_compare_cli_overlays_a_measurement_on_a_simulation(tmp_path):
 def test_cli_refuses_a_bad_file_in_one_line(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("1,2\n")
-    result = subprocess.run([sys.executable, "-m", "constriction.cli", "compare", str(bad), str(tmp_path)],
+    result = subprocess.run([sys.executable, "-m", "constriction", "compare", str(bad), str(tmp_path)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "bad.csv:1" in result.stderr

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from constriction.cli import main
-from constriction.spectrum import Spectrum
+from constriction.analysis.spectrum import Spectrum
 
 from conftest import slab_impedance
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from constriction import SpecError, load_spec
-from constriction.mesh import UM
-from constriction.solve import dc_resistance, sweep_direct
+from constriction.geometry.tagged_mesh import UM
+from constriction.solve.direct import dc_resistance, sweep_direct
 
 from conftest import SIGMA, EPS_R, make_spec, slab_impedance, system_of
 

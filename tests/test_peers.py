@@ -14,9 +14,9 @@ resistances differ by exactly the two half voxels between the faces and the end 
 import numpy as np
 import pytest
 
-from constriction.solve import dc_resistance
+from constriction.solve.direct import dc_resistance
 from constriction.units import EPS0
-from constriction.voxels import ELECTROLYTE, INSULATOR, METAL, GridError, assemble_grid
+from constriction.image.voxels import ELECTROLYTE, INSULATOR, METAL, GridError, assemble_grid
 
 pytestmark = pytest.mark.slow
 PAD = 6

@@ -2,11 +2,11 @@
 
 import numpy as np
 
-from constriction import plot
-from constriction.fields import contact_current, fields_of
-from constriction.mesh import UM
-from constriction.reduced import reduce
-from constriction.spectrum import Spectrum
+from constriction.analysis import plot
+from constriction.geometry.fields import contact_current, fields_of
+from constriction.geometry.tagged_mesh import UM
+from constriction.solve.reduced import reduce
+from constriction.analysis.spectrum import Spectrum
 
 from conftest import make_spec, system_of
 
@@ -64,8 +64,8 @@ def test_every_plot_kind(tmp_path):
 
 
 def test_study_and_measurement_plots(tmp_path):
-    from constriction.compare import compare
-    from constriction.measured import kramers_kronig
+    from constriction.analysis.compare import compare
+    from constriction.io.measured import kramers_kronig
 
     panels = [("contact area", "fraction", [0.1, 0.05, 0.02], {"R_cstr": [1.0, 2.0, 5.0], "C_cstr": [3.0, 4.0, 5.0]}),
               ("pore depth", "h / µm", [0.1, 0.3], {"C_cstr": [2.0, 1.0]})]
@@ -100,8 +100,8 @@ def test_plots_draw_on_the_axes_they_are_given_and_leave_the_backend_alone():
     assert list(first.bode(axes=axes)) == list(axes) and len(axes[0].lines) == 1
     plt.close(fig)
     plt.close(fig2)
-    code = ("import matplotlib; import constriction, constriction.plot, constriction.pipeline; "
-            "import numpy as np; from constriction.spectrum import Spectrum; "
+    code = ("import matplotlib; import constriction, constriction.analysis.plot, constriction.pipeline; "
+            "import numpy as np; from constriction.analysis.spectrum import Spectrum; "
             "Spectrum(np.logspace(0, 3, 5), np.ones(5) + 0j).nyquist(); print(matplotlib.get_backend())")
     for backend in ("svg", "pdf"):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

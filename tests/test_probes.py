@@ -46,7 +46,7 @@ def test_a_probe_beside_a_constricted_contact_sees_less_than_its_depth_share(tmp
     assert 1 - 2.0 / 20 > share > 0.5  # most of the drop is the constriction, between WE and probe
     np.testing.assert_allclose(data[:, 3] + data[:, 5], data[:, 1], rtol=1e-9)
     # read back for `constriction plot`, which draws WE-RE over the cell's Nyquist plot
-    from constriction.probes import ProbeImpedances
+    from constriction.analysis.probes import ProbeImpedances
     back = ProbeImpedances.from_csv(tmp_path / "res" / "terminals.csv")
     assert back.names == ("RE",)
     np.testing.assert_allclose(back.Z_we_re_ohm[0], data[:, 3] + 1j * data[:, 4], rtol=1e-10)

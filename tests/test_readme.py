@@ -48,7 +48,7 @@ def test_readme_commands_in_order_lose_nothing(tmp_path):
         shutil.copytree(ROOT / folder, tmp_path / folder)
     kept = {}
     for command in readme_commands():
-        exe = [sys.executable, "-m", "constriction.cli", *command[1:]]
+        exe = [sys.executable, "-m", "constriction", *command[1:]]
         if command[1:3] == ["study", "run"]:
             exe.append("--serial")
         done = subprocess.run(exe, cwd=tmp_path, capture_output=True, text=True, timeout=1800)

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from constriction.fem import EPS0, assemble
-from constriction.geometry import build_mesh
-from constriction.linalg import available_backends
-from constriction.mesh import UM, tagged_mesh
-from constriction.reduced import reduce
+from constriction.solve.fem import EPS0, assemble
+from constriction.geometry.cell import build_mesh
+from constriction.solve.linalg import available_backends
+from constriction.geometry.tagged_mesh import UM, tagged_mesh
+from constriction.solve.reduced import reduce
 from constriction.materials import Material
-from constriction.solve import dc_resistance, sweep_direct
+from constriction.solve.direct import dc_resistance, sweep_direct
 
 from conftest import EPS_R, SIGMA, make_spec, slab_impedance, system_of
 

@@ -69,11 +69,11 @@ def test_resolving_is_idempotent_and_moves_the_reference():
 def test_a_table_on_a_named_material_set_at_a_temperature_fits(tmp_path):
     """The table's base uses materials.set = "NZSP0.4" at 233 K: the fit reads the unit
     cell from the resolved spec (no KeyError), with the conductivity at 233 K."""
-    from constriction.fit import fit_morphology, interface_part, unit_cell
+    from constriction.studies.fit import fit_morphology, interface_part, unit_cell
     from constriction.materials import NAMED
-    from constriction.spectrum import Spectrum
-    from constriction.study import run_study, study_from_dict
-    from constriction.table import build_table
+    from constriction.analysis.spectrum import Spectrum
+    from constriction.studies.study import run_study, study_from_dict
+    from constriction.studies.table import build_table
 
     study = study_from_dict({
         "study": {"name": "nzsp", "outputs": ["R_dc_ohm", "R_cstr_ohm", "C_cstr_F"]},
@@ -98,7 +98,7 @@ def test_a_table_on_a_named_material_set_at_a_temperature_fits(tmp_path):
 def test_the_summary_is_typed_and_reads_back_from_its_json(tmp_path):
     """summary.json is written and read in one place: the same typed summary comes back
     (a blocking cell's infinite R_dc included)."""
-    from constriction.summary import Summary
+    from constriction.io.summary import Summary
     result = run(cell(298.15, given_at_T=True), progress=False)
     result.summary.write(tmp_path / "summary.json")
     back = Summary.read(tmp_path / "summary.json")
@@ -118,7 +118,7 @@ def test_a_result_folder_says_how_it_was_made_and_reproduces(tmp_path, monkeypat
     import tomllib
     from constriction import __version__
     from constriction.cli import main
-    from constriction.spectrum import Spectrum
+    from constriction.analysis.spectrum import Spectrum
     from test_safety import TINY_SPEC
     monkeypatch.chdir(tmp_path)
     (tmp_path / "warm.toml").write_text(TINY_SPEC.replace("eps_r = 10.0", "eps_r = 10.0\nactivation_eV = 0.3")
@@ -136,7 +136,7 @@ def test_a_result_folder_says_how_it_was_made_and_reproduces(tmp_path, monkeypat
 
 def test_an_image_result_reproduces_from_its_spec(tmp_path, monkeypatch):
     from constriction.cli import main
-    from constriction.spectrum import Spectrum
+    from constriction.analysis.spectrum import Spectrum
     from test_voxels import LABELS, _cell, _toml
     monkeypatch.chdir(tmp_path)
     cell = _cell(8)

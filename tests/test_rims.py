@@ -1,12 +1,12 @@
-"""Grading toward circular contact rims (constriction/rims.py): nodes move, nothing else
+"""Grading toward circular contact rims (constriction/geometry/rims.py): nodes move, nothing else
 does. The accuracy it buys is measured in tests/test_accuracy.py."""
 
 import numpy as np
 import pytest
 
-import constriction.geometry as geometry
-from constriction.mesh import tagged_mesh
-from constriction.reader import load_spec
+import constriction.geometry.cell as geometry
+from constriction.geometry.tagged_mesh import tagged_mesh
+from constriction.io.spec_reader import load_spec
 
 
 def _meshes(spec, monkeypatch):

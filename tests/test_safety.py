@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from constriction.cli import main
-from constriction.output import MARKER
-from constriction.spectrum import Spectrum
+from constriction.cli.main import main
+from constriction.io.folders import MARKER
+from constriction.analysis.spectrum import Spectrum
 
 from test_cli import SMALL_SPEC
 
@@ -212,7 +212,7 @@ def test_ambiguous_or_repeated_measured_data_is_refused(place, capsys, content, 
 
 
 def test_decimal_commas_with_semicolons_are_read_as_written(place):
-    from constriction.measured import read_spectrum
+    from constriction.io.measured import read_spectrum
     (place / "m.csv").write_text("f;Re;Im\n630957,3445;159,8206;-237,1542\n1000;100,5;-1\n10;2;-0,5\n")
     s = read_spectrum(place / "m.csv")
     np.testing.assert_allclose(s.frequency_Hz, [630957.3445, 1000, 10])
@@ -322,7 +322,7 @@ def test_bad_command_line_values_are_refused_before_any_folder_is_made(place, ca
 
 
 def test_whole_numbers_may_be_written_in_scientific_notation(place):
-    from constriction.cli import _parser
+    from constriction.cli.main import _parser
     args = _parser().parse_args(["study", "run", "study.toml", "--out", "s", "--workers", "1e1"])
     assert args.workers == 10
 
@@ -365,7 +365,7 @@ def test_results_are_readable_by_colleagues_as_the_umask_allows(place, capsys):
 
 def test_plot_into_a_read_only_result_is_refused_in_one_line(result_folder, tmp_path, capsys, monkeypatch):
     import shutil
-    import constriction.plot as plot
+    import constriction.analysis.plot as plot
     folder = tmp_path / "res"
     shutil.copytree(result_folder, folder)
 
@@ -386,7 +386,7 @@ def test_degenerate_measured_files_are_refused(place, capsys, content, words):
 
 
 def test_a_utf16_measured_file_is_read_as_written(place):
-    from constriction.measured import read_spectrum
+    from constriction.io.measured import read_spectrum
     text = (place / "measured.csv").read_text()
     (place / "utf16.csv").write_text(text, encoding="utf-16")
     a, b = read_spectrum(place / "measured.csv"), read_spectrum(place / "utf16.csv")

@@ -4,8 +4,8 @@ mesh refinement, with and without a gap."""
 import numpy as np
 import pytest
 
-from constriction.mesh import UM
-from constriction.solve import dc_resistance, sweep_direct
+from constriction.geometry.tagged_mesh import UM
+from constriction.solve.direct import dc_resistance, sweep_direct
 
 from conftest import SIGMA, flux_tube_resistance, make_spec, system_of
 

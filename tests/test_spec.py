@@ -65,7 +65,7 @@ def test_no_contacts_table_is_full_contact():
 def test_every_example_spec_and_study_loads():
     from pathlib import Path
     from constriction import load_spec
-    from constriction.study import load_study
+    from constriction.studies.study import load_study
     root = Path(__file__).parent.parent
     specs = sorted((root / "specs").glob("*.toml"))
     assert len(specs) >= 5

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from constriction import SpecError, run, spec_from_dict
-from constriction.study import cases, run_study, status, study_from_dict
-from constriction.table import OutOfTable, build_table, open_table
+from constriction.studies.study import cases, run_study, status, study_from_dict
+from constriction.studies.table import OutOfTable, build_table, open_table
 
 BASE = {
     "cell": {"shape": "box", "side_um": 20.0, "thickness_um": 20.0},
@@ -48,7 +48,7 @@ def test_axes_set_spec_keys_in_order_and_cases_have_stable_keys():
 
 @pytest.mark.parametrize("n_cases, n_workers", [(3, 2), (16, 2), (100, 2), (1000, 8)])
 def test_batches_cover_every_case_once_in_order_and_keep_the_workers_busy(n_cases, n_workers):
-    from constriction.study import _batches
+    from constriction.studies.study import _batches
     todo = [f"case{i}" for i in range(n_cases)]
     batches = _batches(todo, n_workers)
     assert [case for batch in batches for case in batch] == todo
@@ -58,7 +58,7 @@ def test_batches_cover_every_case_once_in_order_and_keep_the_workers_busy(n_case
 def test_a_dead_worker_fails_only_the_case_it_was_running(tmp_path):
     """Dask gives up on a batch whose workers kept dying: the cases it finished keep their
     results, the one it was running is recorded as failed, the rest go out again."""
-    from constriction.study import _after_crash, _write_case
+    from constriction.studies.study import _after_crash, _write_case
     batch = cases(small_study(radii=(0.1, 0.2), gaps=(0.05, 0.1)))
     _write_case({"key": batch[0].key, "coords": batch[0].coords, "spec": batch[0].spec, "status": "ok"}, tmp_path)
     statuses, again = _after_crash(batch, tmp_path, RuntimeError("KilledWorker"))
@@ -136,7 +136,7 @@ def test_killed_study_loses_nothing_and_recomputes_nothing(tmp_path):
     radii = [0.1, 0.15, 0.2, 0.25, 0.3]
     study_file.write_text(_toml_study(radii))
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "constriction.cli", "study", "run", str(study_file), "--out", str(out),
+    command = [sys.executable, "-m", "constriction", "study", "run", str(study_file), "--out", str(out),
                "--serial"]
     first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
@@ -154,7 +154,7 @@ def test_killed_study_loses_nothing_and_recomputes_nothing(tmp_path):
     assert all(after[name] == mtime for name, mtime in finished.items())  # none recomputed
     assert f"{len(radii)} done, 0 failed, 0 pending" in second.stdout
 
-    status_run = subprocess.run([sys.executable, "-m", "constriction.cli", "study", "status", str(out)],
+    status_run = subprocess.run([sys.executable, "-m", "constriction", "study", "status", str(out)],
                                 capture_output=True, text=True)
     assert f"{len(radii)} done" in status_run.stdout
 
@@ -227,8 +227,8 @@ def test_lookup_table_interpolates_within_tolerance_and_refuses_outside(lookup_t
 def test_fit_finds_a_known_morphology_among_a_consistent_set(lookup_table, tmp_path):
     """Synthetic measurement: the table's morphology at a node, scaled x30, in series with
     5 ohm cm2, 1 % noise. The truth is in the consistent set, the set is not everything."""
-    from constriction.fit import fit_morphology, interface_part
-    from constriction.spectrum import Spectrum
+    from constriction.studies.fit import fit_morphology, interface_part
+    from constriction.analysis.spectrum import Spectrum
     truth = {"radius_over_period": 0.2, "gap_over_radius": 0.1}
     f = np.logspace(2, 9, 50)
     rng = np.random.default_rng(0)
@@ -250,7 +250,7 @@ def test_fit_finds_a_known_morphology_among_a_consistent_set(lookup_table, tmp_p
     Spectrum(f, z / area).to_csv(measured)
     table_path = tmp_path / "table.nc"
     lookup_table.save(table_path)
-    result = subprocess.run([sys.executable, "-m", "constriction.cli", "fit", str(measured), "--table",
+    result = subprocess.run([sys.executable, "-m", "constriction", "fit", str(measured), "--table",
                              str(table_path), "--area-cm2", "0.5", "--noise", "0.01", "--out", str(tmp_path / "fit")],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
@@ -266,8 +266,8 @@ def test_fit_says_when_the_table_cannot_explain_a_spectrum(lookup_table):
     """A 45° line (a Warburg element, 0.4 % noise) over a wider band than the table's: the
     fit counts the points it dropped, says how far it widened the noise, and reports no
     morphology as consistent instead of all of them."""
-    from constriction.fit import fit_morphology
-    from constriction.spectrum import Spectrum
+    from constriction.studies.fit import fit_morphology
+    from constriction.analysis.spectrum import Spectrum
     f = np.logspace(0, 11, 45)
     rng = np.random.default_rng(1)
     z = (2.0 + 1e3 * (1 - 1j) / np.sqrt(f)) * (1 + 0.004 * rng.standard_normal(f.size))
@@ -282,7 +282,7 @@ def test_fit_says_when_the_table_cannot_explain_a_spectrum(lookup_table):
 
 def test_base_from_a_spec_file_with_tables_merged_over_it():
     from pathlib import Path
-    from constriction.study import load_study
+    from constriction.studies.study import load_study
     study = load_study(Path(__file__).parent.parent / "studies" / "single_spot_table.toml")
     assert study.base["mesh"]["order"] == 1                    # changed by [base.mesh]
     assert study.base["gap"]["height_um"] == 0.5                # kept from the file

@@ -6,8 +6,8 @@ import math
 import pytest
 
 from constriction import run
-from constriction.split import constriction_split
-from constriction.solve import dc_resistance
+from constriction.geometry.split import constriction_split
+from constriction.solve.direct import dc_resistance
 
 from conftest import make_spec, system_of
 

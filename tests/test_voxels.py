@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from constriction import run, spec_from_dict
-from constriction.cli import main
-from constriction.image import read_labels
-from constriction.solve import dc_resistance, sweep_direct
-from constriction.voxels import grid_system
+from constriction.cli.main import main
+from constriction.image.read import read_labels
+from constriction.solve.direct import dc_resistance, sweep_direct
+from constriction.image.voxels import grid_system
 
 from conftest import slab_impedance
 
@@ -86,8 +86,8 @@ def test_columns_meeting_at_an_edge_or_a_corner_pass_no_current(tmp_path, touch)
     down, overlapping in height but meeting only along a voxel edge (or at a corner): no
     face is shared, so no current passes at DC. Refused as not percolating; the DC
     resistance is infinite; with the columns side by side (a shared face) it is finite."""
-    from constriction.image import ImageError
-    from constriction.voxels import assemble_grid, coefficients
+    from constriction.image.read import ImageError
+    from constriction.image.voxels import assemble_grid, coefficients
     a = np.full((10, 6, 6), 1, np.uint8)          # (z, y, x)
     a[:6, 2, 2] = 0                               # from the CE up
     a[4 if touch == "edge" else 6:, 3, 3] = 0     # from the WE down, the diagonal neighbour
@@ -146,7 +146,7 @@ def test_floating_metal_sphere_is_an_equipotential_with_zero_net_current(tmp_pat
     array, at the voxelised volume fraction): the face-connected finite volumes are within
     0.25 % of it at 16, 24, 32 and 48 voxels across the cell (0.05, 0.22, 0.22, 0.15 %).
     """
-    from constriction.solve import driven_solve
+    from constriction.solve.direct import driven_solve
     errors = []
     for n in (16, 32):
         phi, (grid, sys_) = _sphere_in_a_slab(tmp_path, n)
@@ -190,7 +190,7 @@ def test_a_voxelised_spot_under_a_gap_converges_to_the_conforming_solve(tmp_path
     1, 0.5 and 0.25 µm, against the conforming P2 solve: the largest error over all
     frequencies falls at first order in the voxel size (9.3 %, 4.7 %, 2.5 %; the current
     is singular at the contact rim), and Richardson's extrapolation from the 2x subdivided
-    image (error_bar.py) is within 0.5 % of the conforming solve at 1 and 0.5 µm (+0.46,
+    image (image/error_bar.py) is within 0.5 % of the conforming solve at 1 and 0.5 µm (+0.46,
     +0.39 %, and +0.36 % at 0.25 µm; the conforming solve is itself 0.18 % low, a lower
     bound)."""
     reference = _square_spot_gmsh(2.0, 0.1)
@@ -411,7 +411,7 @@ def test_the_reduced_sweep_matches_the_reference_on_a_synthetic_interface(tmp_pa
     from pathlib import Path
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "studies"))
     from synthetic_interface import synthetic_interface
-    from constriction.reduced import reduce
+    from constriction.solve.reduced import reduce
     image = synthetic_interface((24, 24, 24), void_radius=1.5, void_depth=6, patch_size=2.0, gap=1, metal=2, seed=3)
     spec = image_spec(tmp_path, image, voxel_um=2.0)
     _, sys_ = system(spec)
@@ -437,12 +437,12 @@ def test_the_synthetic_interface_is_seeded_and_has_the_porosity_asked_for():
 
 
 def test_fields_written_as_image_data_read_back(tmp_path):
-    from constriction.voxel_fields import grid_fields, read_vti, write_vti
+    from constriction.image.fields import grid_fields, read_vti, write_vti
     a = np.zeros((6, 5, 4), np.uint8)
     a[-1] = 2
     a[2, 2, 2] = 1
     grid, sys_ = system(image_spec(tmp_path, a, voxel_um=[1.0, 2.0, 0.5]))
-    from constriction.solve import driven_solve
+    from constriction.solve.direct import driven_solve
     x = driven_solve(sys_.pencil(2j * np.pi * 1e6), sys_.we, sys_.ce, sys_.interior, "superlu")[2]
     fields = grid_fields(grid, {1e6: x})
     write_vti(fields, tmp_path / "f.vti")
@@ -458,8 +458,8 @@ def test_fields_written_as_image_data_read_back(tmp_path):
 def test_the_contact_current_sums_to_the_cell_current_and_is_uniform_on_a_slab(tmp_path):
     """On a slab under a full metal face the current leaves the WE evenly; under a
     partial contact it sums to the cell current exactly (consistent flux)."""
-    from constriction.solve import driven_solve
-    from constriction.voxel_fields import grid_contact_current
+    from constriction.solve.direct import driven_solve
+    from constriction.image.fields import grid_contact_current
     slab = np.zeros((6, 5, 4), np.uint8)
     slab[-1] = 2
     partial = slab.copy()
@@ -494,8 +494,8 @@ def test_coarsening_past_the_image_is_refused_in_one_line(tmp_path, monkeypatch,
 def test_the_error_bar_says_why_it_was_not_computed(tmp_path, monkeypatch, policy, available, machine, words):
     """Too little memory for the 2x level (by default), more than the machine has (even
     when forced), or switched off: no error bar, and the summary and the screen say why."""
-    from constriction import error_bar
-    from constriction.cli import _numbers
+    from constriction.image import error_bar
+    from constriction.cli.main import _numbers
     monkeypatch.setattr(error_bar, "available_bytes", lambda: available)
     monkeypatch.setattr(error_bar, "total_bytes", lambda: machine)
     summary = run(image_spec(tmp_path, _cell(), name="small"), progress=False, cpe_fit=False, fields=False,
@@ -506,7 +506,7 @@ def test_the_error_bar_says_why_it_was_not_computed(tmp_path, monkeypatch, polic
 
 
 def test_a_forced_error_bar_is_computed_beyond_the_memory_available(tmp_path, monkeypatch):
-    from constriction import error_bar
+    from constriction.image import error_bar
     monkeypatch.setattr(error_bar, "available_bytes", lambda: 1)
     d = run(image_spec(tmp_path, _cell(), name="small"), progress=False, cpe_fit=False, fields=False,
             error_estimate="always").summary.discretisation

@@ -1,0 +1,254 @@
+"""The `constriction` command.
+
+    constriction run SPEC.toml [--out DIR] [--sweep reduced|direct] [--backend NAME]
+                     [--max-elements N] [--max-voxels N] [--error-estimate | --no-error-estimate]
+    constriction plot RESULT_DIR [--kind all|nyquist|bode|drt|equipotentials|current]
+    constriction study run STUDY.toml --out DIR [--workers N | --scheduler ADDRESS | --serial]
+    constriction study status DIR
+    constriction study plot DIR
+    constriction study table DIR --out TABLE.nc
+    constriction compare MEASURED SIM_DIR [--area-cm2 A] [--out DIR]
+    constriction fit MEASURED --table TABLE.nc --area-cm2 A [--noise X] [--out DIR]
+
+Anything we cannot use (a spec, study, image or measured file, an output path that is
+not ours to write) is refused before computing with one line naming the file and the
+reason, exit status 2, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from constriction.options import BACKENDS, PLOTS, SWEEPS
+
+ROUND_OFF = 1e-9  # |R_cstr| below this times R_dc is no constriction, printed as 0
+
+
+def user_errors() -> tuple[type, ...]:
+    """What a user gave us that we cannot use: one line, exit status 2, nothing written.
+    (Imported here, not at the top: `constriction --version` needs none of it.)"""
+    from constriction.geometry.cell import MeshError
+    from constriction.image.read import ImageError
+    from constriction.io.measured import MeasurementError
+    from constriction.io.folders import OutputError, ResultError
+    from constriction.spec import SpecError
+    return SpecError, OutputError, MeasurementError, ResultError, MeshError, ImageError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    refused = user_errors()
+    try:
+        if args.command == "study":
+            from constriction.cli.study import study_command
+            return study_command(args)
+        if args.command in ("compare", "fit"):
+            from constriction.cli.measured import measured_command
+            return measured_command(args)
+        return _run(args) if args.command == "run" else _plot(args)
+    except refused as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    from constriction import __version__
+    parser = argparse.ArgumentParser(prog="constriction",
+                                     description="Impedance of 3D metal | solid-electrolyte interfaces.")
+    parser.add_argument("--version", action="version", version=f"constriction {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_cmd = commands.add_parser("run", help="mesh, solve and sweep one cell spec")
+    run_cmd.add_argument("spec", type=Path, help="TOML spec file (see specs/)")
+    run_cmd.add_argument("--out", type=Path, default=None,
+                         help="output folder (default: results/<spec name>); a folder holding anything "
+                              "else than an earlier result of `run` is refused")
+    run_cmd.add_argument("--sweep", choices=SWEEPS, default="reduced",
+                         help="reduced-order model (default) or the direct reference sweep")
+    run_cmd.add_argument("--backend", choices=BACKENDS, default="auto",
+                         help="sparse solver for the real solves (DC and reduced-model shifts)")
+    run_cmd.add_argument("--max-memory", dest="max_memory_GiB", metavar="GIB", type=_positive_finite, default=None,
+                         help="refuse a run estimated (before meshing or reading) to need more memory than "
+                              "this many GiB (default: the memory available on this machine)")
+    estimate = run_cmd.add_mutually_exclusive_group()
+    estimate.add_argument("--error-estimate", dest="error_estimate", action="store_const", const="always",
+                          default="auto", help="images: solve the 2x subdivided DC cells for the error bar even "
+                                               "where they exceed the memory available (by default they are "
+                                               "solved where they fit; the 4x level, for the observed order, "
+                                               "only where it fits)")
+    estimate.add_argument("--no-error-estimate", dest="error_estimate", action="store_const", const="never",
+                          help="images: no error bar (no subdivided DC solves)")
+    plot_cmd = commands.add_parser("plot", help="(re)draw the plots of a result folder")
+    plot_cmd.add_argument("result", type=Path, help="folder written by `constriction run`")
+    plot_cmd.add_argument("--kind", choices=("all", *PLOTS), default="all")
+    _study_parser(commands)
+    _measured_parsers(commands)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    """A positive whole number, also written as 1e3 or 1_000."""
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 1 and value == int(value)):
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}")
+    return int(value)
+
+
+def _positive_finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return value
+
+
+def _measured_parsers(commands):
+    compare = commands.add_parser("compare", help="a measured spectrum beside a simulated one")
+    compare.add_argument("measured", type=Path, help="instrument file (.mpt, .DTA, .z, .par, .txt, .csv)")
+    compare.add_argument("simulated", type=Path, help="folder written by `constriction run`")
+    compare.add_argument("--area-cm2", type=_positive_finite, default=None,
+                         help="measured electrode area (default: the simulated one)")
+    compare.add_argument("--out", type=Path, default=None, help="default: results/compare_<file>")
+    fit = commands.add_parser("fit", help="morphologies consistent with a measured spectrum")
+    fit.add_argument("measured", type=Path, help="instrument file")
+    fit.add_argument("--table", type=Path, required=True, help="lookup table from `study table`")
+    fit.add_argument("--area-cm2", type=_positive_finite, required=True, help="measured electrode area (cm²)")
+    fit.add_argument("--noise", type=_positive_finite, default=None,
+                     help="relative noise of the measurement (default: from the Kramers-Kronig test)")
+    fit.add_argument("--gb-apex-Hz", type=_positive_finite, nargs=2, default=None, metavar=("LO", "HI"),
+                     help="where the grain-boundary arc's apex may lie (default: anywhere)")
+    fit.add_argument("--out", type=Path, default=None, help="default: results/fit_<file>")
+
+
+def _study_parser(commands):
+    study = commands.add_parser("study", help="parameter studies on Dask, and lookup tables")
+    verbs = study.add_subparsers(dest="verb", required=True)
+    run_cmd = verbs.add_parser("run", help="run every unfinished case of a study")
+    run_cmd.add_argument("study", type=Path, help="study TOML (see studies/)")
+    run_cmd.add_argument("--out", type=Path, required=True, help="study folder")
+    where = run_cmd.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, default=None, help="local Dask workers (default: cores)")
+    where.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
+    where.add_argument("--serial", action="store_true", help="in this process, without Dask")
+    plot_cmd = verbs.add_parser("plot", help="trend plots of a finished study (trends.png)")
+    plot_cmd.add_argument("dir", type=Path, help="study folder")
+    status_cmd = verbs.add_parser("status", help="finished, failed and pending cases")
+    status_cmd.add_argument("dir", type=Path, help="study folder")
+    table_cmd = verbs.add_parser("table", help="build a lookup table from a finished study")
+    table_cmd.add_argument("dir", type=Path, help="study folder")
+    table_cmd.add_argument("--out", type=Path, required=True, help="table file (.nc)")
+
+
+def _plot(args) -> int:
+    from constriction.io.folders import ResultError
+    from constriction.pipeline import draw_plots
+    if not (args.result / "summary.json").is_file():
+        raise ResultError(f"{args.result}: not a result folder (no summary.json)")
+    kinds = tuple(PLOTS) if args.kind == "all" else (args.kind,)
+    try:
+        drawn = draw_plots(args.result, kinds)
+    except PermissionError as err:
+        raise ResultError(f"{args.result}: cannot write the plots into it ({err.strerror}: read-only?); "
+                          f"copy the folder somewhere writable and plot there") from None
+    for kind in kinds:
+        print(f"{kind:>14}: {drawn.get(kind, 'no data for this plot in the folder')}")
+    return 0
+
+
+def _run(args) -> int:
+    from constriction.io.spec_reader import load_spec
+    from constriction.geometry.cell import MeshError
+    from constriction.pipeline import check_out, run, write_result
+    from constriction.spec import SpecError
+
+    spec = load_spec(args.spec)
+    from constriction.io.folders import default_folder
+    out = check_out(args.out or default_folder(Path("results") / spec.name))  # before any computing
+    try:  # run refuses a mesh or an image too large for the limits before it meshes or reads
+        result = run(spec, sweep=args.sweep, backend=args.backend, max_memory_GiB=args.max_memory_GiB,
+                     error_estimate=args.error_estimate)
+    except SpecError as err:
+        raise err.in_file(args.spec) from None
+    except MeshError as err:
+        raise MeshError(f"{args.spec}: {err}") from None
+    paths = write_result(result, out)
+    for what, path in paths.items():
+        print(f"{what:>24}: {path}")
+    print(_numbers(result.summary))
+    return 0
+
+
+def _numbers(s) -> str:
+    """The numbers an electrochemist reads (from a Summary), and the verdict of the
+    result's own checks."""
+    area = s.normalisation["ohm_cm2_geometric"]
+    c = s.constriction
+    lines = [f"{s.name}: {s.dofs:,} unknowns (P{s.order}), electrode {area:.4g} cm²"]
+    d = s.discretisation
+    if d is not None:
+        lines.append(f"  voxels {' x '.join(f'{v:.4g}' for v in d.voxel_um)} µm ({d.method}; current through "
+                     f"{d.connectivity})")
+    bar = {name: _error_bar(getattr(d, name, None)) for name in ("R_dc", "R_inf", "R_cstr")}
+    if math.isfinite(s.R_dc_ohm):
+        lines.append(f"  R_dc   = {s.R_dc_ohm:.5g}{bar['R_dc']} Ω  ({s.R_dc_ohm * area:.5g} Ω cm²)")
+    else:
+        lines.append("  R_dc   = blocking (no DC path)")
+    lines.append(f"  R_inf  = {s.R_inf_ohm:.5g}{bar['R_inf']} Ω  ({s.R_inf_ohm * area:.5g} Ω cm²)")
+    if math.isfinite(c.R_cstr_ohm) and abs(c.R_cstr_ohm) <= ROUND_OFF * s.R_dc_ohm:
+        lines.append("  R_cstr = 0 Ω (R_dc = R_inf to round-off)")
+    elif math.isfinite(c.R_cstr_ohm):
+        lines.append(f"  R_cstr = {c.R_cstr_ohm:.5g}{bar['R_cstr']} Ω  ({c.R_cstr_ohm * area:.5g} Ω cm²): "
+                     f"static {c.R_static_ohm:.4g} Ω + dynamic {c.R_dynamic_ohm:.4g} Ω")
+    if d is not None and d.R_dc is not None:
+        e = d.R_dc
+        lines.append(f"  error bar: subdivisions {', '.join(map(str, e.subdivisions))}, order {e.order:.2g} "
+                     f"({'observed' if e.order_observed else 'assumed'}), R_dc extrapolated "
+                     f"{e.extrapolated_ohm:.5g} Ω")
+    if d is not None and d.note:
+        lines.append(f"  error bar: {d.note}")
+    if c.arc:
+        lines.append(f"  C_cstr = {c.arc.C_F:.4g} F  ({c.arc.C_F / area:.4g} F/cm²), tau_cstr = {c.arc.tau_s:.4g} s, "
+                     f"apex {c.arc.f_apex_Hz:.4g} Hz")
+        if not c.arc.apex_in_sweep:
+            lines.append("  warning: the constriction arc's apex lies outside the swept frequencies; "
+                         "widen [sweep] to see it")
+    else:
+        lines.append("  no constriction arc (no gap or pore: R_dc = R_inf, or a blocking cell)")
+    for k, body in enumerate(s.metal_bodies, start=1):
+        lines.append(f"  floating metal {k}: {body.potential_V:.4g} V ({body.potential_phase_deg:+.2g}°), "
+                     f"{body.current_through_A:.4g} A through it at {body.frequency_Hz:.3g} Hz "
+                     f"(1 V across the cell)")
+    if s.symmetric is not None:
+        y = s.symmetric
+        lines.append(f"  symmetric cell: each interface {y.R_interface_ohm:.5g} Ω alone (over a plain CE), bulk "
+                     f"{y.R_bulk_ohm:.5g} Ω; R_dc - (2 R_single - R_bulk) = {y.deviation_ohm:.3g} Ω "
+                     f"({100 * y.relative_deviation:.2g} % of R_dc: the interfaces' constriction zones "
+                     f"{'overlap' if abs(y.relative_deviation) > 0.01 else 'barely interact'})")
+    for p in s.probes:
+        share = 1 - complex(*p.potential_low_V)
+        lines.append(f"  probe {p.name} ({p.depth_um:.3g} µm below the WE): Z_WE-{p.name} = {share.real:.4g} Z_cell "
+                     f"at {p.f_low_Hz:.3g} Hz, {1 - p.potential_high_V[0]:.4g} at {p.f_high_Hz:.3g} Hz "
+                     f"(terminals.csv)")
+    mismatch = s.conservation.worst
+    ok = mismatch < 1e-6
+    lines.append(f"  checks: current in = current out to {mismatch:.1e} ({'ok' if ok else 'FAILED'}), "
+                 f"passive {'ok' if s.passive else 'FAILED'}"
+                 + (f", reduced model error {s.sweep.estimated_error:.1e}" if s.sweep.estimated_error is not None else ""))
+    if not ok or not s.passive:
+        lines.append("  warning: a check failed; do not trust these numbers (refine the mesh, or report it)")
+    lines += [f"  warning: {warning}" for warning in s.warnings]
+    return "\n".join(lines)
+
+
+def _error_bar(estimate) -> str:
+    """" ± Y" for a quantity with an error estimate, "" without."""
+    return "" if estimate is None else f" ± {estimate.error_ohm:.2g}"
+

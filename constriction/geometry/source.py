@@ -1,0 +1,40 @@
+"""The Gmsh cell as a geometry source: its Size before meshing, and the Discretised cell
+(assemble.py) with its reference cells for the split (split.py) and its probes."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from constriction.analysis.probes import probe_rows
+from constriction.discretised import Discretised, Size
+from constriction.geometry.assemble import system_of
+from constriction.geometry.cell import check_resolution, estimate_elements
+from constriction.geometry.fields import mesh_fields
+from constriction.geometry.split import constriction_split, symmetric_summary
+from constriction.memory import mesh_run_bytes
+from constriction.spec import Spec
+from constriction.units import UM
+
+
+def cell_size(spec: Spec) -> Size:
+    """The Size of a Gmsh cell, estimated before meshing, with the resolution warnings."""
+    n = estimate_elements(spec)
+    return Size(n, mesh_run_bytes(n, spec.mesh.order), f"about {n:,} P{spec.mesh.order} elements",
+                "meshing (Gmsh) and assembling", "coarsen mesh.size_um, mesh.edge_size_um or mesh.refine",
+                "mesh.size_um", tuple(check_resolution(spec)))
+
+
+def discretise_cell(spec: Spec) -> Discretised:
+    """Mesh and assemble a resolved Spec; its split solves the reference cells (split.py)."""
+    tm, system = system_of(spec)
+    thickness = spec.cell.thickness_um * UM
+    probes = None
+    if spec.probes:
+        probes = (tuple(p.name for p in spec.probes), probe_rows(system, spec.probes, spec.cell.thickness_um))
+    symmetric = partial(symmetric_summary, spec) if spec.cell.counter == "mirror" else None
+    return Discretised(system=system, thickness_m=thickness, probes=probes, symmetric=symmetric,
+                       electrode_area_m2=spec.electrode_area_um2 * UM**2,
+                       contact_area_m2=spec.contact_area_um2 * UM**2, counter_area_m2=tm.facet_area_m2("ce"),
+                       elements=tm.n_elements, order=spec.mesh.order,
+                       split=partial(constriction_split, spec),
+                       fields=mesh_fields(system, thickness))

@@ -1,0 +1,402 @@
+"""Labelled 3D images as geometry: what the user describes in `[image]` and `[phases]`,
+and the label array read from the file.
+
+    [image]
+    path = "interface.tif"      # multi-page TIFF (tifffile), .npy; or a 2D contact map
+                                # (.png, .npy 2D) with [image.extrude]
+    voxel_um = 2.0              # one number, or [x, y, z]
+    working_electrode = "+z"    # the face the WE is on (+x -x +y -y +z -z); CE opposite
+    crop = {x = [0, 64], z = [10, 74]}   # optional, voxel index ranges [start, stop)
+    coarsen = 2                 # optional: majority label in blocks of 2 x 2 x 2
+    subdivide = 2               # optional: solve on 2 x 2 x 2 sub-voxels per voxel (the same
+                                # geometry on a finer grid; the error estimate doubles it again)
+    [image.labels]              # label value = phase name
+    0 = "electrolyte"
+    1 = "void"
+    2 = "sodium"
+    [phases.electrolyte]        # kind electrolyte: sigma_S_per_m, eps_r (activation_eV, T_ref_K)
+    kind = "electrolyte"
+    ...
+    [phases.void]               # kind gas: eps_r (default 1); kind insulator: eps_r
+    kind = "gas"
+    [phases.sodium]             # kind metal: equipotential; connected to the WE face it is
+    kind = "metal"              # the WE, otherwise a floating body (zero net current)
+
+Arrays are indexed (z, y, x) as a TIFF stack reads (pages are z); inside, they are
+turned so that the current runs along the last axis with the WE at its high end.
+A 2D contact map (white = contact) with `[image.extrude]` (electrolyte_um, gap_um) becomes
+an electrolyte slab under a layer of metal (contact pixels) and gas (the rest), capped by
+metal: labels 0 electrolyte, 1 gap (gas), 2 metal, with [phases.electrolyte] and
+optionally [phases.gap].
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from constriction.io.toml_fields import (only_keys, positive, read_material, read_sweep, read_temperature, short,
+                                         subtable)
+from constriction.materials import Material
+from constriction.spec import SpecError, Sweep, frequencies, material_table
+
+KINDS = ("electrolyte", "gas", "metal", "insulator")
+FACES = ("+x", "-x", "+y", "-y", "+z", "-z")
+READABLE = (".npy", ".tif", ".tiff", ".png")
+EXTRUDED = {0: "electrolyte", 1: "gap", 2: "metal"}
+MAX_READ_VOXELS = 600**3  # what reading and labelling may hold; the solve is bounded by memory in run
+MAX_SUBDIVIDE = 8
+
+
+@dataclass(frozen=True)
+class Phase:
+    """What a label stands for: kind (electrolyte, gas, metal, insulator) and, except
+    for metal, its material (gas and insulators conduct nothing: sigma 0)."""
+    kind: str
+    material: Material | None = None
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """A cell described by a labelled image instead of a Gmsh geometry."""
+    path: Path
+    voxel_um: tuple[float, float, float]          # x, y, z of the file
+    labels: dict[int, str]                        # label value -> phase name
+    phases: dict[str, Phase]
+    sweep: Sweep
+    working_electrode: str = "+z"
+    crop: dict[str, tuple[int, int]] | None = None
+    coarsen: int = 1
+    subdivide: int = 1                            # sub-voxels per voxel along each axis
+    extrude: tuple[float, float] | None = None    # (electrolyte_um, gap_um) for a 2D contact map
+    temperature_K: float | None = None
+    name: str = "image"
+
+    @property
+    def electrolyte(self) -> Material:
+        """The bulk electrolyte: the phase named "electrolyte", else the first electrolyte phase."""
+        if "electrolyte" in self.phases and self.phases["electrolyte"].kind == "electrolyte":
+            return self.phases["electrolyte"].material
+        return next(p.material for p in self.phases.values() if p.kind == "electrolyte")
+
+    def at(self, temperature_K: float | None = None) -> "ImageSpec":
+        """Every material at `temperature_K` (default: [conditions]), as Spec.at."""
+        T = self.temperature_K if temperature_K is None else temperature_K
+        if T is None:
+            return self
+        phases = {name: p if p.material is None else replace(p, material=p.material.at(T))
+                  for name, p in self.phases.items()}
+        return replace(self, phases=phases, temperature_K=T)
+
+    def frequencies_Hz(self) -> np.ndarray:
+        return frequencies(self.sweep)
+
+    def to_dict(self) -> dict:
+        """The spec as the plain tables its TOML has (image_spec_from_dict builds it back);
+        the image's path absolute."""
+        image = {"path": str(self.path.resolve()), "voxel_um": list(self.voxel_um),
+                 "working_electrode": self.working_electrode, "coarsen": self.coarsen, "subdivide": self.subdivide}
+        if self.crop:
+            image["crop"] = {axis: list(bounds) for axis, bounds in self.crop.items()}
+        if self.extrude is not None:
+            image["extrude"] = {"electrolyte_um": self.extrude[0], "gap_um": self.extrude[1]}
+        else:
+            image["labels"] = {str(value): name for value, name in self.labels.items()}
+        phases = {}
+        for name, phase in self.phases.items():
+            table = {"kind": phase.kind}
+            if phase.kind == "electrolyte":
+                table |= material_table(phase.material)
+            elif phase.kind != "metal":
+                table["eps_r"] = phase.material.eps_r
+            phases[name] = table
+        out = {"image": image, "phases": phases,
+               "sweep": vars(self.sweep).copy()}
+        if self.temperature_K is not None:
+            out["conditions"] = {"temperature_K": self.temperature_K}
+        return out
+
+
+# ---------------------------------------------------------------- reading [image] and [phases]
+
+def image_spec_from_dict(data: dict, name: str = "image", base_dir: Path | None = None) -> ImageSpec:
+    """Validate an image spec (plain dicts as TOML gives them); the file is only checked
+    to exist here, its labels when it is read (`read_labels`)."""
+    only_keys(data, "", {"image", "phases", "sweep", "conditions"})
+    t = subtable(data, "image", required=True)
+    only_keys(t, "image", {"path", "voxel_um", "working_electrode", "crop", "coarsen", "subdivide", "labels",
+                            "extrude"})
+    if not isinstance(t.get("path"), str) or not t["path"]:
+        raise SpecError("image.path", "missing: the path of the labelled image (.tif, .tiff, .npy, or .png)")
+    path = Path(t["path"])
+    path = path if path.is_absolute() or base_dir is None else base_dir / path
+    if path.suffix.lower() not in READABLE:
+        raise SpecError("image.path", f"cannot read {path.suffix or 'a file without extension'} images "
+                                      f"(readable: {', '.join(READABLE)})")
+    if not path.is_file():
+        raise SpecError("image.path", f"no such file: {path}")
+    voxel = _voxel(t)
+    face = t.get("working_electrode", "+z")
+    if face not in FACES:
+        raise SpecError("image.working_electrode", f"must be one of {', '.join(FACES)}, got {face!r}")
+    coarsen = t.get("coarsen", 1)
+    if not isinstance(coarsen, int) or isinstance(coarsen, bool) or not 1 <= coarsen <= 64:
+        raise SpecError("image.coarsen", "must be an integer from 1 to 64")
+    subdivide = t.get("subdivide", 1)
+    if not isinstance(subdivide, int) or isinstance(subdivide, bool) or not 1 <= subdivide <= MAX_SUBDIVIDE:
+        raise SpecError("image.subdivide", f"must be an integer from 1 to {MAX_SUBDIVIDE} (sub-voxels per voxel "
+                                           f"along each axis), got {short(subdivide)}")
+    crop = _crop(t.get("crop"))
+    extrude = None
+    if "extrude" in t:
+        e = subtable(t, "extrude", "image")
+        only_keys(e, "image.extrude", {"electrolyte_um", "gap_um"})
+        extrude = (positive(e, "electrolyte_um", "image.extrude"), positive(e, "gap_um", "image.extrude"))
+        if "labels" in t:
+            raise SpecError("image.labels", "an extruded contact map has fixed labels (0 electrolyte, "
+                                            "1 gap, 2 metal): leave [image.labels] out")
+        labels = dict(EXTRUDED)
+    else:
+        labels = _labels(subtable(t, "labels", "image", required=True))
+    phases = _phases(subtable(data, "phases", required=True), labels, extrude is not None)
+    return ImageSpec(path=path, voxel_um=voxel, labels=labels, phases=phases,
+                     sweep=read_sweep(subtable(data, "sweep", required=True)), working_electrode=face, crop=crop,
+                     coarsen=coarsen, subdivide=subdivide, extrude=extrude,
+                     temperature_K=read_temperature(subtable(data, "conditions")), name=name)
+
+
+def _voxel(t: dict) -> tuple[float, float, float]:
+    if "voxel_um" not in t:
+        raise SpecError("image.voxel_um", "missing: the voxel size in µm (one number, or [x, y, z])")
+    v = t["voxel_um"]
+    values = v if isinstance(v, list) else [v, v, v]
+    if len(values) != 3:
+        raise SpecError("image.voxel_um", "must be one number or three [x, y, z]")
+    return tuple(positive({"voxel_um": x}, "voxel_um", "image") for x in values)
+
+
+def _crop(c) -> dict[str, tuple[int, int]] | None:
+    if c is None:
+        return None
+    if not isinstance(c, dict):
+        raise SpecError("image.crop", "must be a table such as {x = [0, 64], z = [10, 74]}")
+    out = {}
+    for axis, bounds in c.items():
+        where = f"image.crop.{axis}"
+        if axis not in ("x", "y", "z"):
+            raise SpecError(where, "unknown axis (x, y, z)")
+        if (not isinstance(bounds, list) or len(bounds) != 2
+                or not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds)
+                or not 0 <= bounds[0] < bounds[1]):
+            raise SpecError(where, "must be [start, stop) voxel indices with 0 <= start < stop")
+        out[axis] = (bounds[0], bounds[1])
+    return out
+
+
+def _labels(t: dict) -> dict[int, str]:
+    if not t:
+        raise SpecError("image.labels", "needs at least one label = phase name")
+    out, keys = {}, {}
+    for key, phase in t.items():
+        try:
+            value = int(key)
+        except ValueError:
+            raise SpecError(f"image.labels.{key}", "label values are integers (0 = \"electrolyte\")") from None
+        if not isinstance(phase, str) or not phase:
+            raise SpecError(f"image.labels.{key}", "must name a phase of [phases]")
+        if value in out:
+            raise SpecError(f"image.labels.{key}", f"is the label {value} again (as {keys[value]!r}): "
+                                                   f"give each label once")
+        out[value], keys[value] = phase, key
+    return out
+
+
+def _phases(t: dict, labels: dict[int, str], extruded: bool) -> dict[str, Phase]:
+    phases = {}
+    for name, p in t.items():
+        where = f"phases.{name}"
+        if not isinstance(p, dict):
+            raise SpecError(where, "must be a table with kind (electrolyte, gas, metal, insulator)")
+        kind = p.get("kind", "electrolyte" if extruded and name == "electrolyte" else
+                     "gas" if extruded and name == "gap" else None)
+        if kind not in KINDS:
+            raise SpecError(f"{where}.kind", f"must be one of {', '.join(KINDS)}, got {short(kind)}")
+        rest = {k: v for k, v in p.items() if k != "kind"}
+        if kind == "electrolyte":
+            material = read_material(rest, where, {"activation_eV", "T_ref_K"})
+        elif kind == "metal":
+            only_keys(rest, where, set())
+            material = None
+        else:
+            only_keys(rest, where, {"eps_r"})
+            eps = positive(rest, "eps_r", where, default=1.0)
+            material = Material(sigma_S_per_m=0.0, eps_r=eps)
+        phases[name] = Phase(kind=kind, material=material)
+    if extruded:
+        phases.setdefault("gap", Phase("gas", Material(0.0, 1.0)))
+        phases.setdefault("metal", Phase("metal"))
+    for value, name in labels.items():
+        if name not in phases:
+            raise SpecError(f"image.labels.{value}", f"names the phase {name!r}, which [phases] does not define")
+    used = {phases[n].kind for n in labels.values()}
+    if "electrolyte" not in used:
+        raise SpecError("phases", "no label is an electrolyte phase: nothing conducts ions")
+    if "metal" not in used:
+        raise SpecError("phases", "no label is a metal phase: there is no working electrode")
+    return {n: p for n, p in phases.items() if n in labels.values()}
+
+
+# ---------------------------------------------------------------- reading the file
+
+class ImageError(ValueError):
+    """An image that cannot be used; the message names the file and the problem."""
+
+    def __init__(self, path, reason: str):
+        self.path, self.reason = Path(path), reason
+        super().__init__(f"{path}: {reason}")
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The label array turned so that the current runs along the last axis (WE at its
+    high end), and the voxel size along each of its axes (µm)."""
+    array: np.ndarray                          # (n0, n1, n2) integer labels
+    voxel_um: tuple[float, float, float]
+
+
+def read_labels(spec: ImageSpec) -> Labels:
+    """Read, crop, coarsen and turn the image; ImageError for anything unusable."""
+    raw = _read_file(spec)
+    if spec.extrude is not None:
+        raw = _extruded(spec, raw)
+    if raw.ndim != 3:
+        raise ImageError(spec.path, f"is {raw.ndim}D (shape {raw.shape}): a labelled 3D image is needed "
+                                    f"(or a 2D contact map with [image.extrude])")
+    if not (np.issubdtype(raw.dtype, np.integer) or np.issubdtype(raw.dtype, np.floating) or raw.dtype == bool):
+        raise ImageError(spec.path, f"holds {raw.dtype} values: a labelled image holds integers")
+    if not np.issubdtype(raw.dtype, np.integer):
+        if not np.all(np.isfinite(raw)) or not np.all(raw == np.round(raw)):
+            raise ImageError(spec.path, f"holds non-integer values ({raw.dtype}): a labelled image is needed")
+        raw = raw.astype(np.int64)
+    zyx = raw
+    if spec.crop:
+        index = []
+        for axis, size in zip("zyx", zyx.shape):
+            lo, hi = spec.crop.get(axis, (0, size))
+            if hi > size:
+                raise ImageError(spec.path, f"crop {axis} = [{lo}, {hi}] reaches past the image ({size} voxels)")
+            index.append(slice(lo, hi))
+        zyx = zyx[tuple(index)]
+    voxel = dict(zip("xyz", spec.voxel_um))
+    if spec.coarsen > 1:
+        if min(zyx.shape) < spec.coarsen:
+            raise ImageError(spec.path, f"coarsening by {spec.coarsen} leaves nothing of an image of "
+                                        f"{zyx.shape[2]} x {zyx.shape[1]} x {zyx.shape[0]} voxels")
+        zyx = coarsen(zyx, spec.coarsen)
+        voxel = {k: v * spec.coarsen for k, v in voxel.items()}
+    if spec.subdivide > 1:  # the same union of cubes, on a finer grid
+        n = spec.subdivide
+        zyx = zyx.repeat(n, axis=0).repeat(n, axis=1).repeat(n, axis=2)
+        voxel = {k: v / n for k, v in voxel.items()}
+    unknown = sorted(set(np.unique(zyx).tolist()) - set(spec.labels))
+    if unknown:
+        raise ImageError(spec.path, f"label value(s) {', '.join(map(str, unknown[:8]))} have no phase in "
+                                    f"[image.labels]")
+    # turn (z, y, x) so that the current axis is last and the WE at its high end
+    axis_name, sign = spec.working_electrode[1], spec.working_electrode[0]
+    order = {"z": (2, 1, 0), "y": (2, 0, 1), "x": (1, 0, 2)}[axis_name]  # from (z, y, x)
+    names = tuple("zyx"[i] for i in order)
+    array = np.transpose(zyx, order)
+    if sign == "-":
+        array = array[:, :, ::-1]
+    return Labels(array=np.ascontiguousarray(array), voxel_um=tuple(voxel[n] for n in names))
+
+
+def _read_file(spec: ImageSpec) -> np.ndarray:
+    path = spec.path
+    try:
+        if path.suffix.lower() == ".npy":
+            array = np.load(path, mmap_mode="r", allow_pickle=False)
+        elif path.suffix.lower() in (".tif", ".tiff"):
+            import tifffile
+            array = tifffile.imread(path)
+        else:
+            from constriction.geometry.layout import contact_mask
+            array = contact_mask(path).astype(np.uint8)
+    except Exception as err:  # any reader failure: the file is not an image we can read
+        raise ImageError(path, f"cannot be read as an image ({type(err).__name__}: {str(err)[:80]})") from None
+    if array.size > MAX_READ_VOXELS:
+        raise ImageError(path, f"{array.size:,} voxels: more than {MAX_READ_VOXELS:,}; crop or coarsen it")
+    if array.size == 0:
+        raise ImageError(path, "is empty")
+    return np.asarray(array)
+
+
+def _extruded(spec: ImageSpec, mask: np.ndarray) -> np.ndarray:
+    """A 2D contact map (rows from the top, 1 = contact) as a 3D label image (z, y, x):
+    electrolyte (0) below, the contact layer (metal 2 where in contact, gap 1 elsewhere),
+    then a metal cap (2)."""
+    if mask.ndim != 2:
+        raise ImageError(spec.path, f"[image.extrude] needs a 2D contact map, got shape {mask.shape}")
+    if not mask.any():
+        raise ImageError(spec.path, "has no contact pixels (white = contact)")
+    n_el, n_gap = _layers(spec)
+    layer = np.where(np.asarray(mask, bool)[::-1], 2, 1).astype(np.uint8)  # y up
+    return np.concatenate([np.zeros((n_el, *layer.shape), np.uint8),
+                           np.repeat(layer[None], n_gap, axis=0),
+                           np.full((1, *layer.shape), 2, np.uint8)])
+
+
+def coarsen(labels: np.ndarray, block: int) -> np.ndarray:
+    """Majority label in blocks of block³ voxels (ties: the smaller label); the image is
+    trimmed to a multiple of the block."""
+    n = [s // block for s in labels.shape]
+    if min(n) == 0:
+        raise ValueError(f"coarsening by {block} leaves nothing of an image of shape {labels.shape}")
+    trimmed = labels[: n[0] * block, : n[1] * block, : n[2] * block]
+    blocks = trimmed.reshape(n[0], block, n[1], block, n[2], block).transpose(0, 2, 4, 1, 3, 5).reshape(*n, -1)
+    values = np.unique(trimmed)
+    counts = np.stack([(blocks == v).sum(axis=-1) for v in values], axis=-1)
+    return values[np.argmax(counts, axis=-1)].astype(labels.dtype)
+
+
+def voxel_count(spec: ImageSpec) -> int:
+    """The voxel count after crop, coarsening and subdivision, from the file's header
+    (before reading the whole image)."""
+    shape = _shape(spec)
+    if spec.crop:
+        shape = [min(spec.crop.get(a, (0, s))[1], s) - spec.crop.get(a, (0, s))[0] for a, s in zip("zyx", shape)]
+    return math.prod(max(s // spec.coarsen, 0) for s in shape) * spec.subdivide**3
+
+
+def _shape(spec: ImageSpec) -> tuple[int, ...]:
+    """The (z, y, x) shape the image will have, from its header (a 2D map: its layers)."""
+    path = spec.path
+    try:
+        if path.suffix.lower() == ".npy":
+            shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
+        elif path.suffix.lower() in (".tif", ".tiff"):
+            import tifffile
+            with tifffile.TiffFile(path) as tif:
+                shape = tif.series[0].shape
+        else:
+            from PIL import Image
+            with Image.open(path) as picture:
+                shape = picture.size[::-1]
+    except Exception as err:
+        raise ImageError(path, f"cannot be read as an image ({type(err).__name__}: {str(err)[:80]})") from None
+    if len(shape) == 2 and spec.extrude is not None:
+        layers = sum(_layers(spec)) + 1
+        return (layers, *shape)
+    return tuple(shape) if len(shape) == 3 else (1, 1, 1)  # anything else is refused when read
+
+
+def _layers(spec: ImageSpec) -> tuple[int, int]:
+    """Voxel layers of electrolyte and of the contact layer of an extruded contact map."""
+    dz = spec.voxel_um[2]
+    electrolyte_um, gap_um = spec.extrude
+    return max(1, round(electrolyte_um / dz)), max(1, round(gap_um / dz))
+

@@ -1,0 +1,216 @@
+"""What a run reports, as typed data, and its JSON form (summary.json), written and read
+here only. Resistances in ohm, capacitances in F, times in s, frequencies in Hz, areas
+in µm² (normalisation factors in the units their names say).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import get_type_hints
+
+
+@dataclass(frozen=True)
+class ArcSummary:
+    """The constriction arc, R || C: R = R_dc - R_inf, C fitted (analysis.constriction_arc)."""
+    R_ohm: float
+    C_F: float
+    tau_s: float
+    f_apex_Hz: float
+    apex_in_sweep: bool | None = None   # None: not recorded (older summaries)
+
+
+@dataclass(frozen=True)
+class CPESummary:
+    """R0 - (R || CPE) fitted to the constriction arc; C_F, tau_s effective (Hsu-Mansfeld)."""
+    R0_ohm: float
+    R_ohm: float
+    Q: float
+    alpha: float
+    C_F: float
+    tau_s: float
+
+
+@dataclass(frozen=True)
+class Constriction:
+    """The static/dynamic split of R_dc (analysis/split.py; NaN when not computed) and the arc."""
+    R_bulk_ohm: float
+    R_static_ohm: float
+    R_dynamic_ohm: float
+    R_cstr_ohm: float
+    arc: ArcSummary | None = None
+    arc_cpe: CPESummary | None = None
+
+
+@dataclass(frozen=True)
+class ContactCurrentSummary:
+    frequency_Hz: float
+    mean_A_per_m2_per_V: float
+    peak_over_mean: float   # grows under mesh refinement at a sharp contact edge
+
+
+@dataclass(frozen=True)
+class BodySummary:
+    """A floating metal body at the lowest frequency, with 1 V across the cell: its
+    potential (V, the counter electrode at 0) and the current through it (A)."""
+    frequency_Hz: float
+    potential_V: float          # |phi|
+    potential_phase_deg: float
+    current_through_A: float    # |I| of what enters on one side and leaves on the other
+
+
+@dataclass(frozen=True)
+class Conservation:
+    """Relative mismatch of the currents into the WE and out of the CE."""
+    dc_relative_mismatch: float
+    sweep_max_relative_mismatch: float
+
+    @property
+    def worst(self) -> float:
+        return max(self.dc_relative_mismatch, self.sweep_max_relative_mismatch)
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    kind: str                            # "reduced" or "direct"
+    backend: str
+    n_frequencies: int
+    f_min_Hz: float
+    f_max_Hz: float
+    n_shifts: int | None = None          # the reduced model's
+    order: int | None = None
+    estimated_error: float | None = None
+    tolerance: float | None = None
+
+
+@dataclass(frozen=True)
+class ErrorEstimate:
+    """A resistance (ohm) at each subdivision of an image's voxels, and its Richardson
+    extrapolation (image/error_bar.py)."""
+    subdivisions: tuple[int, ...]     # sub-voxels per voxel along each axis, at each level
+    values_ohm: tuple[float, ...]
+    order: float
+    order_observed: bool              # False: the order was assumed (error_bar.ASSUMED_ORDER)
+    extrapolated_ohm: float
+    error_ohm: float                  # estimated error of values_ohm[0], the value reported
+
+
+@dataclass(frozen=True)
+class Discretisation:
+    """How an image was discretised, and the error bar its subdivisions give."""
+    method: str                       # voxels.METHOD
+    connectivity: str                 # voxels.CONNECTIVITY
+    voxel_um: tuple[float, float, float]  # as solved: after coarsening and subdivision
+    subdivide: int
+    R_dc: ErrorEstimate | None = None
+    R_inf: ErrorEstimate | None = None
+    R_cstr: ErrorEstimate | None = None
+    note: str = ""                    # what was not computed, and why
+
+
+@dataclass(frozen=True)
+class ProbeSummary:
+    """A reference electrode (µm below the WE surface) and its potential (V, WE at 1 V, CE
+    at 0 V) as [real, imag] at the lowest and the highest frequency: Z_WE-RE = (1 - φ) Z_cell."""
+    name: str
+    x_um: float
+    y_um: float
+    depth_um: float
+    f_low_Hz: float
+    potential_low_V: tuple[float, float]
+    f_high_Hz: float
+    potential_high_V: tuple[float, float]
+
+
+def complex_pair(z: complex) -> tuple[float, float]:
+    """(real, imag) of a complex number, as JSON holds it."""
+    return (float(z.real), float(z.imag))
+
+
+@dataclass(frozen=True)
+class SymmetricSummary:
+    """A symmetric cell at DC (ohm): each interface alone (R_single over a plain CE, its
+    constriction R_interface = R_single - R_bulk), and how far R_sym is from
+    2 R_single - R_bulk (the two interfaces in series with one bulk)."""
+    R_single_ohm: float
+    R_interface_ohm: float
+    R_bulk_ohm: float
+    deviation_ohm: float
+    relative_deviation: float
+
+
+@dataclass(frozen=True)
+class Summary:
+    name: str
+    R_dc_ohm: float                      # inf for a blocking cell
+    R_inf_ohm: float
+    constriction: Constriction
+    contact_current_density: ContactCurrentSummary | None
+    normalisation: dict[str, float]      # analysis.normalisation_factors
+    area_um2: float
+    thickness_um: float
+    contact_area_um2: float
+    meshed_ce_area_um2: float
+    dofs: int
+    elements: int
+    order: int
+    conservation: Conservation
+    passive: bool
+    sweep: SweepSummary
+    seconds: dict[str, float] = field(default_factory=dict)
+    metal_bodies: tuple[BodySummary, ...] = ()
+    discretisation: Discretisation | None = None   # images only
+    warnings: tuple[str, ...] = ()                   # what the resolution checks saw before meshing
+    constriction_version: str = ""                   # the package that computed it (spec.toml beside it)
+    probes: tuple[ProbeSummary, ...] = ()            # reference electrodes (terminals.csv beside it)
+    symmetric: SymmetricSummary | None = None       # cell.counter = "mirror": the cell against its halves
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def write(self, path: str | Path) -> None:
+        """summary.json: the summary with inf and NaN as null."""
+        Path(path).write_text(json.dumps(_finite_or_null(self.to_dict()), indent=2, allow_nan=False) + "\n")
+
+    @classmethod
+    def read(cls, path: str | Path) -> "Summary":
+        """A summary back from summary.json (ValueError, KeyError or TypeError if it is not one)."""
+        return _build(cls, json.loads(Path(path).read_text()))
+
+
+def _finite_or_null(value):
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _build(cls, data):
+    """A dataclass of `cls` from plain data; null numbers come back as NaN (inf for R_dc)."""
+    if not isinstance(data, dict):
+        raise TypeError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+    hints = get_type_hints(cls)
+    values = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise KeyError(f"{cls.__name__}.{f.name}")
+            continue
+        value, kind = data[f.name], hints[f.name]
+        inner = [t for t in getattr(kind, "__args__", ()) if dataclasses.is_dataclass(t)]
+        if dataclasses.is_dataclass(kind):
+            value = _build(kind, value)
+        elif inner and isinstance(value, list):
+            value = tuple(_build(inner[0], v) for v in value)
+        elif inner and value is not None:
+            value = _build(inner[0], value)
+        elif value is None and kind is float:
+            value = math.inf if f.name == "R_dc_ohm" else math.nan
+        elif getattr(kind, "__origin__", None) is tuple and isinstance(value, list):
+            value = tuple(value)
+        values[f.name] = value
+    return cls(**values)

@@ -1,0 +1,1 @@
+"""The user's own tetrahedral mesh (any file meshio reads) as geometry: read.py."""

@@ -1,0 +1,127 @@
+"""Admittance of a System: DC solves and the frequency-by-frequency reference sweep.
+
+The WE is held at 1 V and the CE at 0 V. The current is read from the assembled residual
+r = A x (consistent flux): Y_we = sum of r over WE dofs, Y_ce = -sum over CE dofs. Both are
+the admittance (S); their difference is the conservation check reported with every result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from constriction.solve.fem import System
+from constriction.solve.linalg import factorize
+from constriction.progress import Progress
+
+
+@dataclass(frozen=True)
+class Admittance:
+    """Y (S) at each frequency, with the relative WE/CE current mismatch of each solve, and
+    the potentials (V) that `probe_rows` pick out of each solution (probes x frequencies)."""
+    frequency_Hz: np.ndarray
+    Y_S: np.ndarray
+    conservation: np.ndarray
+    probe_potentials_V: np.ndarray | None = None
+
+
+def driven_solve(A, we, ce, free, backend="auto") -> tuple[complex, float, np.ndarray]:
+    """Solve A x = 0 on `free` dofs with x = 1 on WE, 0 on CE and on every other dof.
+
+    Returns (admittance Y, relative mismatch of WE and CE currents, x)."""
+    A = A.tocsr()
+    x = np.zeros(A.shape[0], dtype=A.dtype)
+    x[we] = 1.0
+    rhs = -(A[free][:, we] @ np.ones(len(we), dtype=A.dtype))
+    x[free] = factorize(A[free][:, free], backend)(rhs)
+    r = A @ x
+    y_we, y_ce = r[we].sum(), -r[ce].sum()
+    mismatch = abs(y_we - y_ce) / abs(y_we) if y_we != 0 else abs(y_ce)
+    return y_we, mismatch, x
+
+
+def dc_resistance(system: System, short_gaps: bool = False, backend="auto") -> tuple[float, float]:
+    """DC resistance (ohm) and its conservation check.
+
+    Only dofs touched by conducting material are unknowns at DC: dofs inside a gap carry
+    no current. With `short_gaps` every gap and pore dof joins the WE and every void
+    becomes one floating equipotential: the cell as seen at frequencies where the gas
+    capacitances are shorts and the electrolyte still resistive (R_inf). Returns inf for
+    a blocking cell (no DC path)."""
+    G, we, ce = system.G, system.we, system.ce
+    if short_gaps:
+        we = np.union1d(we, system.shorted)
+        if system.floating:
+            P = _merging(G.shape[0], system.floating)
+            G = (P.T @ G @ P).tocsr()
+            we, ce = np.unique(P.indices[we]), np.unique(P.indices[ce])
+    component = _components(G)
+    if not np.intersect1d(component[we], component[ce]).size:
+        return float("inf"), 0.0               # nothing conducts from the WE to the CE
+    fixed = np.union1d(we, ce)
+    free = np.setdiff1d(_connected_to(G, fixed, component), fixed)
+    y, mismatch, _ = driven_solve(G, we, ce, free, backend)
+    return (1.0 / y if y > 0 else float("inf")), mismatch
+
+
+def _components(G: sp.csr_matrix) -> np.ndarray:
+    """The conducting component (G) of every dof."""
+    from scipy.sparse.csgraph import connected_components
+    return connected_components(G, directed=False)[1]
+
+
+def _connected_to(G: sp.csr_matrix, fixed: np.ndarray, component: np.ndarray) -> np.ndarray:
+    """Dofs that conduct (G) to a fixed dof: a conducting island that touches neither
+    electrode carries no DC current, and would leave G singular."""
+    return np.flatnonzero(np.isin(component, np.unique(component[fixed])) & (G.diagonal() > 0))
+
+
+def _merging(n: int, groups) -> sp.csr_matrix:
+    """P (n x m, 0/1) with one column per dof outside the groups and one per group:
+    x = P y makes every group equipotential."""
+    label = np.arange(n)
+    for group in groups:
+        label[group] = group[0]
+    _, column = np.unique(label, return_inverse=True)
+    return sp.csr_matrix((np.ones(n), (np.arange(n), column)), shape=(n, column.max() + 1))
+
+
+def body_currents(system: System, x: np.ndarray, s: complex) -> list[complex]:
+    """The current through each floating metal body (A per volt across the cell) at
+    s = j omega: the sum of the currents leaving it where their real part is positive
+    (the same enters elsewhere: the net current into a floating body is zero). On a mesh
+    these are the consistent nodal fluxes of the body's surface dofs (fem.merge_bodies);
+    on a voxel grid, the flows A_bj (x_j - x_b) along the edges out of the body."""
+    if system.body_flux is not None:
+        G_rows, C_rows, body = system.body_flux
+        r = (G_rows + s * C_rows) @ x
+        return [complex(r[(body == k) & (r.real > 0)].sum()) for k in range(len(system.bodies))]
+    A = system.pencil(s)
+    out = []
+    for b in system.bodies:
+        row = A.getrow(b)
+        flows = row.data * (x[row.indices] - x[b])
+        out.append(complex(flows[flows.real > 0].sum()))
+    return out
+
+
+def sweep_direct(system: System, frequency_Hz: np.ndarray, progress: bool = True,
+                 probe_rows: sp.spmatrix | None = None) -> Admittance:
+    """Reference sweep: one complex sparse factorisation (SuperLU, no pivoting) per frequency;
+    `probe_rows` (probes x unknowns): the reference electrodes' potentials from each solution."""
+    free = system.interior
+    Y, check, probes = [], [], []
+    bar = Progress("direct sweep", total=len(frequency_Hz), unit="frequency", enabled=progress)
+    for f in frequency_Hz:
+        y, mismatch, x = driven_solve(system.pencil(2j * np.pi * f), system.we, system.ce, free,
+                                      backend="superlu")
+        Y.append(y)
+        check.append(mismatch)
+        if probe_rows is not None:
+            probes.append(probe_rows @ x)
+        bar.update(f"{f:.3g} Hz")
+    bar.close()
+    return Admittance(np.asarray(frequency_Hz, float), np.array(Y), np.array(check),
+                      np.column_stack(probes) if probes else None)

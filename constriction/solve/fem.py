@@ -1,0 +1,245 @@
+"""Assembly of the admittance pencil A(s) = G + s C, once per geometry.
+
+In every region the complex potential obeys div((sigma + s eps0 eps_r) grad phi) = 0, so
+with one Laplacian K_r per region
+
+    G = sum_r sigma_r K_r   (S),      C = sum_r eps0 eps_r,r K_r   (F).
+
+The working electrode (WE) dofs sit at 1 V, the counter electrode (CE) dofs at 0 V;
+every other outer boundary is insulating (natural condition).
+
+A surface admittance y_s = g + s c per area on the contacts (charge transfer, double
+layer) is a Robin term: the metal gets one extra dof V_m (the last one, in the WE) and
+the contacts' own dofs become unknowns, with the facet form
+
+    int_contacts y_s (u - V_m)(v - W_m) dA,
+
+so g and c add to G and C and the WE current is still read from the residual.
+
+Metal inside the electrolyte (regions metal, metal_we, metal_ce) is meshed but carries no
+form: its dofs only say where the equipotential is. Metal touching an electrode is part
+of it (its dofs join the WE or CE set); every other connected metal body becomes one
+unknown, x = P y with P merging the body's dofs, so G -> P^T G P and C -> P^T C P. Its
+row then says that the net current into the body is zero, at every frequency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.sparse as sp
+from skfem import Basis, BilinearForm, ElementTetP1, ElementTetP2, FacetBasis
+from skfem.helpers import dot, grad
+
+from constriction.materials import Material
+from constriction.geometry.tagged_mesh import TaggedMesh
+from constriction.units import EPS0
+
+
+CHUNK = 100_000  # elements assembled at once
+
+
+@BilinearForm
+def laplace(u, v, w):
+    return dot(grad(u), grad(v))
+
+
+@BilinearForm
+def mass(u, v, w):
+    return u * v
+
+
+@dataclass(frozen=True)
+class System:
+    """G (S) and C (F) over all dofs, with the electrode dof sets.
+
+    `shorted` are the dofs of gas regions against the metal (gaps, pores): at frequencies
+    where their capacitance shorts them they behave as part of the WE (used for R_inf).
+    `floating` are the dofs of each void inside the electrolyte: at those frequencies a
+    void is shorted too, but floats (one unknown potential each).
+    `surface` is the Robin block (G_s, C_s) of a surface admittance, else None; the
+    metal dof is then the last one. `bodies` are the unknowns of the floating metal
+    bodies, and `expand` (dofs x unknowns, one 1 per row) gives the value at every dof
+    of the basis from the unknowns when bodies were merged (None: they are the same).
+    A System from an image (image/voxels.py) has no basis but its `grid`; its WE and CE are
+    one unknown each."""
+    G: sp.csr_matrix
+    C: sp.csr_matrix
+    we: np.ndarray
+    ce: np.ndarray
+    shorted: np.ndarray
+    basis: Basis | None                 # the finite-element basis (None on a voxel grid)
+    surface: tuple[sp.csr_matrix, sp.csr_matrix] | None = None
+    floating: tuple[np.ndarray, ...] = ()
+    grid: object = None                 # voxels.VoxelGrid of a System built from an image
+    bodies: tuple[int, ...] = ()
+    expand: sp.csr_matrix | None = None
+    body_flux: tuple | None = None      # (G rows, C rows, body of each row): see merge_bodies
+
+    def on_dofs(self, x: np.ndarray) -> np.ndarray:
+        """The value at every dof of the basis (metal dof last) from the unknowns x."""
+        return x if self.expand is None else self.expand @ x
+
+    def unknown_of(self, dofs: np.ndarray) -> np.ndarray:
+        """The unknown that each dof of the basis is (a merged body's, or its own)."""
+        return dofs if self.expand is None else self.expand.indices[dofs]
+
+    @property
+    def n_dofs(self) -> int:
+        return self.G.shape[0]
+
+    @property
+    def interior(self) -> np.ndarray:
+        """Dofs whose potential is unknown (neither WE nor CE)."""
+        fixed = np.zeros(self.n_dofs, bool)
+        fixed[self.we] = fixed[self.ce] = True
+        return np.flatnonzero(~fixed)
+
+    def pencil(self, s: complex):
+        """A(s) = G + s C over all dofs."""
+        return (self.G + s * self.C).tocsr()
+
+
+def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
+             surface_admittance: tuple[float, float] | None = None,
+             shorted_regions: tuple[str, ...] = ("gap", "pores"),
+             grain_boundaries: tuple[np.ndarray, float, float] | None = None,
+             twins: np.ndarray | None = None) -> System:
+    """Assemble G and C for the regions named in `materials` (region name -> Material).
+
+    surface_admittance: (g in S/m², c in F/m²) on the `contacts` boundary, or None for
+    contacts held at the metal potential (ideal, non-polarisable).
+    grain_boundaries: (facing triangles (2, 3, n) from grains.split_grain_boundaries,
+    g in S/m², c in F/m²): zero-thickness GBs, P1 only; `twins` then gives the node
+    each dof was split from, so that metal on a grain boundary stays one body."""
+    element = ElementTetP2() if order == 2 else ElementTetP1()
+    # on straight tetrahedra grad(u) . grad(v) has degree 2 (order - 1): a rule of that
+    # degree is exact, and smaller than scikit-fem's default (degree 2 order); the basis
+    # over all elements only numbers the dofs, so one point per element will do there
+    exact = 2 * (order - 1)
+    basis = Basis(tm.mesh, element, intorder=0)
+    n = basis.N
+    G = sp.csr_matrix((n, n))
+    C = sp.csr_matrix((n, n))
+    shorted = []
+    for name, material in materials.items():
+        K = _laplacian(tm.mesh, element, tm.regions[name], exact, n)
+        G = G + material.sigma_S_per_m * K
+        C = C + EPS0 * material.eps_r * K
+        if name in shorted_regions:
+            shorted.append(basis.element_dofs[:, tm.regions[name]].ravel())
+    def metal(region):
+        if region not in tm.regions:
+            return np.array([], int)
+        dofs = np.unique(basis.element_dofs[:, tm.regions[region]])
+        return dofs if twins is None else np.flatnonzero(np.isin(twins, twins[dofs]))
+
+    metal_we = metal("metal_we")
+    we = np.union1d(facet_dofs(basis, tm.boundaries["we"]), metal_we)
+    ce = np.union1d(facet_dofs(basis, tm.boundaries["ce"]), metal("metal_ce"))
+    if np.intersect1d(we, ce).size:
+        raise ValueError("working and counter electrode share dofs: the cell is too thin for its mesh")
+    shorted = np.unique(np.concatenate(shorted)) if shorted else np.array([], int)
+    if grain_boundaries is not None:
+        J = grain_boundary_jump(tm.mesh.p, grain_boundaries[0], n)
+        G, C = G + grain_boundaries[1] * J, C + grain_boundaries[2] * J
+    surface = None
+    if surface_admittance is not None:
+        G, C, we, surface = _with_surface_admittance(tm, basis, G, C, metal_we, *surface_admittance)
+    floating = _components(basis.element_dofs[:, tm.regions["voids"]]) if "voids" in materials else ()
+    system = System(G=G.tocsr(), C=C.tocsr(), we=np.unique(we), ce=np.unique(ce),
+                    shorted=shorted, basis=basis, surface=surface, floating=floating)
+    if "metal" not in tm.regions:
+        return system
+    bodies = _components(basis.element_dofs[:, tm.regions["metal"]])
+    if twins is not None:
+        bodies = tuple(np.flatnonzero(np.isin(twins, twins[body])) for body in bodies)
+    return merge_bodies(system, bodies)
+
+
+def _laplacian(mesh, element, elements: np.ndarray, intorder: int, n: int) -> sp.csr_matrix:
+    """The Laplacian of a region, assembled CHUNK elements at a time: the per-element
+    entries (16 or 100 per tetrahedron, with their row and column indices) then never
+    exist for the whole region at once."""
+    K = sp.csr_matrix((n, n))
+    for start in range(0, len(elements), CHUNK):
+        K = K + laplace.assemble(Basis(mesh, element, elements=elements[start:start + CHUNK], intorder=intorder))
+    return K.tocsr()
+
+
+def merge_bodies(system: System, bodies) -> System:
+    """The System with each group of dofs in `bodies` merged into one unknown (placed
+    after all the others, in order): x = P y. It keeps the rows of the bodies' own dofs,
+    (G P)_i and (C P)_i: the current into the electrolyte at each dof of a body's surface
+    (solve.body_currents)."""
+    n = system.n_dofs
+    label = np.zeros(n, int)
+    for k, body in enumerate(bodies, start=1):
+        label[body] = k
+    kept = np.flatnonzero(label == 0)
+    column = np.empty(n, int)
+    column[kept] = np.arange(kept.size)
+    column[label > 0] = kept.size + label[label > 0] - 1
+    P = sp.csr_matrix((np.ones(n), (np.arange(n), column)), shape=(n, kept.size + len(bodies)))
+    G, C = (P.T @ system.G @ P).tocsr(), (P.T @ system.C @ P).tocsr()
+    surface = None if system.surface is None else tuple((P.T @ M @ P).tocsr() for M in system.surface)
+    rows = np.concatenate(bodies)
+    flux = ((system.G[rows] @ P).tocsr(), (system.C[rows] @ P).tocsr(), label[rows] - 1)
+    return replace(system, G=G, C=C, we=np.unique(column[system.we]), ce=np.unique(column[system.ce]),
+                   shorted=np.unique(column[system.shorted]), surface=surface,
+                   floating=tuple(np.unique(column[f]) for f in system.floating),
+                   bodies=tuple(kept.size + k for k in range(len(bodies))), expand=P, body_flux=flux)
+
+
+def facet_dofs(basis: Basis, facets: np.ndarray) -> np.ndarray:
+    """Every dof on the given facets: for P1 their vertices (without building the mesh's
+    edges, as the general path does)."""
+    if isinstance(basis.elem, ElementTetP1):
+        return np.unique(basis.mesh.facets[:, facets])
+    return basis.get_dofs(facets).all() if len(facets) else np.array([], int)
+
+
+def _components(element_dofs: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The dofs of each connected group of elements (elements sharing a dof connect)."""
+    from scipy.sparse.csgraph import connected_components
+    n_el = element_dofs.shape[1]
+    dofs, local = np.unique(element_dofs, return_inverse=True)
+    incidence = sp.csr_matrix((np.ones(local.size), (local.ravel(), np.tile(np.arange(n_el), element_dofs.shape[0]))),
+                              shape=(dofs.size, n_el))
+    _, label = connected_components(incidence @ incidence.T, directed=False)
+    return tuple(dofs[label == k] for k in range(label.max() + 1))
+
+
+def _with_surface_admittance(tm, basis, G, C, metal_we, g, c):
+    """Append the metal dof and the Robin block; free the dofs only on the contacts (the
+    rest of the WE, the inside of metal_we included, is held at the metal's potential)."""
+    n = basis.N
+    contacts = tm.boundaries["contacts"]
+    M = mass.assemble(FacetBasis(tm.mesh, basis.elem, facets=contacts))
+    m = np.asarray(M.sum(axis=1))
+    block = sp.bmat([[M, sp.csr_matrix(-m)], [sp.csr_matrix(-m.T), sp.csr_matrix([[m.sum()]])]]).tocsr()
+    G_s, C_s = g * block, c * block
+    G = sp.bmat([[G, None], [None, sp.csr_matrix((1, 1))]]) + G_s
+    C = sp.bmat([[C, None], [None, sp.csr_matrix((1, 1))]]) + C_s
+    other_metal = np.setdiff1d(tm.boundaries["we"], contacts)
+    held = facet_dofs(basis, other_metal)
+    held = np.union1d(held, np.setdiff1d(metal_we, facet_dofs(basis, contacts)))
+    return G, C, np.append(held, n), (G_s.tocsr(), C_s.tocsr())
+
+
+def grain_boundary_jump(points: np.ndarray, facing: np.ndarray, n: int) -> sp.csr_matrix:
+    """The P1 form int_gb (u_A - u_B)(v_A - v_B) dA over facing triangle pairs (m²)."""
+    a, b, c = (points[:, facing[0, k]] for k in range(3))
+    area = 0.5 * np.linalg.norm(np.cross((b - a).T, (c - a).T), axis=1)
+    local = (np.ones((3, 3)) + np.eye(3)) / 12  # triangle mass matrix / area
+    rows, cols, vals = [], [], []
+    for side_i, sign_i in ((0, 1.0), (1, -1.0)):
+        for side_j, sign_j in ((0, 1.0), (1, -1.0)):
+            for i in range(3):
+                for j in range(3):
+                    rows.append(facing[side_i, i])
+                    cols.append(facing[side_j, j])
+                    vals.append(sign_i * sign_j * local[i, j] * area)
+    return sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                         shape=(n, n)).tocsr()

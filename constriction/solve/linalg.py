@@ -1,0 +1,246 @@
+"""Sparse factorisation backends behind one function: `factorize(A, backend) -> solve`.
+
+A is symmetric: real positive definite (real shifts s > 0, DC) or complex symmetric
+(s = j omega). Backends:
+
+    superlu  scipy's SuperLU, always there, real or complex. The matrix is permuted
+             symmetrically by a METIS nested-dissection ordering (pymetis; SuperLU's
+             minimum degree below METIS_MIN_UNKNOWNS, or if pymetis is missing) and
+             factorised in symmetric mode with no partial pivoting (diag_pivot_thresh=0):
+             at low frequency omega*eps0 entries of the gaps sit beside sigma entries of
+             the electrolyte, and partial pivoting would wreck the fill-reducing ordering
+             (docs/DESIGN.md). Symmetric matrices with positive semi-definite real and
+             imaginary parts factorise stably without pivoting.
+    pardiso  MKL Pardiso (pypardiso) in symmetric positive definite mode (upper triangle),
+             nested-dissection ordering; real matrices only.
+    amg      pyamg smoothed-aggregation preconditioned CG, real SPD only. Should CG miss its
+             tolerance within AMG_MAXITER iterations, as on the shifted systems G + sC of
+             images with gas or insulators (sigma ~ 1 S/m beside s eps0 ~ 1e-8 S/m), CG
+             preconditioned block by block (conducting | capacitive unknowns) takes over,
+             then a direct factorisation (see _amg; benchmarks/README.md, "A porous image").
+
+`auto`: complex matrices go to SuperLU. Real ones go to AMG from AMG_MIN_UNKNOWNS up
+(benchmarks/README.md: from 1e4 to 1e5 unknowns its setup and solve take a fifth to a
+tenth of a Pardiso factorisation, whose start-up dominates small problems), to Pardiso
+there if pyamg is missing, and to SuperLU below.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Callable
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from constriction.options import BACKENDS
+AMG_RTOL = 1e-12
+AMG_MAXITER = 100     # CG iterations before a direct solve takes over (about 40 are needed where AMG works)
+DIRECT_MAX_UNKNOWNS = 500_000  # above, a factorisation may not fit (Pardiso: 1.3 GiB at 2.5e5 unknowns
+                               # of a 64³ image, growing as n^4/3): the last CG stage gets
+                               # AMG_MAXITER_LARGE, then a warning instead of a factorisation
+AMG_MAXITER_LARGE = 1000
+# conducting / capacitive diagonal ratio past which "block" goes first: on the porous 64³ image
+# plain AMG-CG takes 58 / 161 / 300+ iterations at contrasts 61 / 600 / 6000, block Jacobi
+# 127 / 90 / 69 (benchmarks/README.md)
+BLOCK_FIRST_CONTRAST = 200.0
+AMG_MIN_UNKNOWNS = 5_000
+METIS_MIN_UNKNOWNS = 10_000  # below, SuperLU's own minimum degree orders faster (benchmarks/README.md)
+
+
+def available_backends() -> list[str]:
+    """Backends that can run here."""
+    names = ["superlu"]
+    for name, module in (("pardiso", "pypardiso"), ("amg", "pyamg")):
+        try:
+            __import__(module)
+            names.append(name)
+        except ImportError:
+            pass
+    return names
+
+
+def choose_backend(backend: str, complex_valued: bool, n: int) -> str:
+    """Resolve 'auto' for an n x n matrix and reject a backend that cannot handle it."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
+    here = available_backends()
+    if backend == "auto":
+        if complex_valued or n < AMG_MIN_UNKNOWNS:
+            return "superlu"
+        return "amg" if "amg" in here else "pardiso" if "pardiso" in here else "superlu"
+    if backend not in here:
+        raise ValueError(f"backend {backend!r} is not installed here")
+    if complex_valued and backend != "superlu":
+        raise ValueError(f"backend {backend!r} handles real matrices only; use superlu")
+    return backend
+
+
+def factorize(A: sp.spmatrix, backend: str = "auto") -> Callable[[np.ndarray], np.ndarray]:
+    """Factorise the symmetric matrix A once; return a function solving A x = b."""
+    backend = choose_backend(backend, np.iscomplexobj(A.data), A.shape[0])
+    if backend == "superlu":
+        return _superlu(A, fill_reducing_order(A))
+    if backend == "pardiso":
+        return _pardiso(A.tocsr())
+    return _amg(A.tocsr())
+
+
+def pattern_factorizer(backend: str = "auto", capacitive: np.ndarray | None = None) -> Callable[..., Callable]:
+    """`factorize` for a sequence of matrices G + s C with one sparsity pattern (the shifts
+    of a reduced model): SuperLU's fill-reducing ordering is computed for the first only.
+    `capacitive` marks the unknowns with no conductance (G row zero: gas, insulators),
+    for AMG's fallback (see _amg). Once a solver has stalled at a shift s, the shifts at
+    or below it skip it (the smaller s, the stronger the contrast of sigma and s eps)."""
+    orders, stalled = [], {"amg": [], "block": []}
+
+    def factor(A: sp.spmatrix, shift: float = 0.0):
+        chosen = choose_backend(backend, np.iscomplexobj(A.data), A.shape[0])
+        if chosen == "amg":
+            skip = [stage for stage, at in stalled.items() if at and shift <= max(at)]
+            return _amg(A.tocsr(), capacitive, skip, on_stall=lambda stage: stalled[stage].append(shift))
+        if chosen != "superlu":
+            return factorize(A, chosen)
+        if not orders:
+            orders.append(fill_reducing_order(A))
+        return _superlu(A, orders[0])
+    return factor
+
+
+def direct_backend() -> str:
+    """The direct solver for real SPD matrices here: Pardiso if installed, else SuperLU."""
+    return "pardiso" if "pardiso" in available_backends() else "superlu"
+
+
+def _superlu(A: sp.spmatrix, order: np.ndarray | None):
+    """SuperLU without pivoting, under the given METIS ordering (None: SuperLU's own)."""
+    if order is None:
+        lu = spla.splu(A.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                       options={"SymmetricMode": True})
+        return lu.solve
+    lu = spla.splu(A.tocsr()[order][:, order].tocsc(), permc_spec="NATURAL",
+                   diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+
+    def solve(b):
+        x = np.empty(len(b), dtype=np.result_type(A.dtype, b.dtype))
+        x[order] = lu.solve(b[order])
+        return x
+    return solve
+
+
+def fill_reducing_order(A: sp.spmatrix) -> np.ndarray | None:
+    """METIS nested dissection from METIS_MIN_UNKNOWNS up; None (SuperLU's minimum
+    degree, also without pivoting) below, where it is faster."""
+    return nested_dissection(A) if A.shape[0] >= METIS_MIN_UNKNOWNS else None
+
+
+def nested_dissection(A: sp.spmatrix) -> np.ndarray | None:
+    """METIS fill-reducing ordering of the symmetric pattern of A, or None without pymetis."""
+    try:
+        import pymetis
+    except ImportError:
+        return None
+    graph = sp.csr_matrix(A, copy=True)
+    graph.setdiag(0)
+    graph.eliminate_zeros()
+    order, _ = pymetis.nested_dissection(pymetis.CSRAdjacency(graph.indptr, graph.indices))
+    return np.asarray(order)
+
+
+def _pardiso(A: sp.csr_matrix):
+    import pypardiso
+
+    upper = sp.triu(A, format="csr")
+    upper.sort_indices()
+    solver = pypardiso.PyPardisoSolver(mtype=2)  # real symmetric positive definite
+    solver.factorize(upper)  # reused by every solve with this same matrix
+
+    def solve(b):
+        return solver.solve(upper, np.asarray(b, dtype=np.float64))
+    return solve
+
+
+def _amg(A: sp.csr_matrix, capacitive: np.ndarray | None = None, skip=(),
+         on_stall: Callable[[str], None] = lambda stage: None):
+    """Solve A x = b by the first of these that reaches AMG_RTOL (block first where the
+    conducting and capacitive unknowns differ by more than BLOCK_FIRST_CONTRAST):
+        "amg"    CG preconditioned by one smoothed-aggregation AMG hierarchy;
+        "block"  with `capacitive` given: CG preconditioned by one hierarchy for the
+                 conducting unknowns and one for the capacitive ones (block Jacobi). Where
+                 s eps << sigma the two blocks barely couple, and each is well scaled;
+        direct   a factorisation (Pardiso or SuperLU), up to DIRECT_MAX_UNKNOWNS; above,
+                 the best CG iterate with a warning.
+    `skip`: stages known to stall on this matrix; on_stall(stage) is told of each stall.
+    The stage that worked is kept for the following right-hand sides."""
+    stages = [stage for stage in ("amg", "block") if stage not in skip]
+    large = A.shape[0] > DIRECT_MAX_UNKNOWNS
+    blocks = capacitive is not None and 0 < np.count_nonzero(capacitive) < A.shape[0]
+    if not blocks:
+        stages = [stage for stage in stages if stage != "block"]
+    elif "block" in stages and _contrast(A, capacitive) > BLOCK_FIRST_CONTRAST:
+        stages = ["block"] + [stage for stage in stages if stage != "block"]  # plain AMG would stall
+    if not stages and large:  # no factorisation: the last iterative stage stays
+        stages = ["block" if blocks else "amg"]
+    preconditioners = {}
+
+    def preconditioner(stage):
+        if stage not in preconditioners:
+            preconditioners[stage] = (_amg_preconditioner(A) if stage == "amg" else
+                                      _block_preconditioner(A, capacitive))
+        return preconditioners[stage]
+
+    def solve(b):
+        if not np.any(b):
+            return np.zeros_like(b, dtype=A.dtype)
+        while stages:
+            last = len(stages) == 1 and large  # no factorisation after it: it gets the most iterations
+            maxiter = AMG_MAXITER_LARGE if last else AMG_MAXITER
+            x = _cg(A, b, preconditioner(stages[0]), maxiter)
+            residual = np.linalg.norm(A @ x - b) / np.linalg.norm(b)
+            if residual <= 100 * AMG_RTOL:
+                return x
+            if last:  # a factorisation would not fit
+                warnings.warn(f"AMG-CG reached a relative residual of {residual:.1e} (asked {AMG_RTOL:.0e}) "
+                              f"after {maxiter} iterations on {A.shape[0]:,} unknowns; too large to factorise",
+                              RuntimeWarning, stacklevel=2)
+                return x
+            on_stall(stages.pop(0))
+            preconditioners.clear()  # its hierarchies go before the next are built
+        if "direct" not in preconditioners:
+            preconditioners["direct"] = factorize(A, direct_backend())
+        return preconditioners["direct"](b)
+    return solve
+
+
+def _contrast(A: sp.csr_matrix, capacitive: np.ndarray) -> float:
+    """Median diagonal of the conducting rows over that of the capacitive ones: (sigma + s
+    eps) / (s eps) at the scale of an element. Plain AMG stalls where it is large (an
+    image's gas at a low shift), block Jacobi is then nearly exact."""
+    d = np.abs(A.diagonal())
+    capacitive_scale = np.median(d[capacitive])
+    return float(np.median(d[~capacitive]) / capacitive_scale) if capacitive_scale > 0 else np.inf
+
+
+def _cg(A, b, M, maxiter: int) -> np.ndarray:
+    """CG on A x = b to AMG_RTOL, preconditioned by M."""
+    x, _ = spla.cg(A, b, rtol=AMG_RTOL, atol=0.0, maxiter=maxiter, M=M)
+    return x
+
+
+def _amg_preconditioner(A: sp.csr_matrix):
+    import pyamg
+    return pyamg.smoothed_aggregation_solver(A, symmetry="symmetric").aspreconditioner(cycle="V")
+
+
+def _block_preconditioner(A: sp.csr_matrix, capacitive: np.ndarray):
+    """Block Jacobi: one AMG V-cycle on the conducting unknowns, one on the capacitive ones."""
+    blocks = [np.flatnonzero(~capacitive), np.flatnonzero(capacitive)]
+    cycles = [_amg_preconditioner(A[k][:, k].tocsr()) for k in blocks]
+
+    def apply(r):
+        z = np.empty_like(r)
+        for k, cycle in zip(blocks, cycles):
+            z[k] = cycle @ r[k]
+        return z
+    return spla.LinearOperator(A.shape, apply, dtype=A.dtype)

@@ -1,0 +1,197 @@
+"""Reduced-order model of the admittance pencil, for fast frequency sweeps.
+
+Write the interior unknowns as x(s), solving (G_II + s C_II) x = -(g + s c) with
+g = G_ID u, c = C_ID u and u = 1 on the WE. For real shifts s > 0 the matrix is
+symmetric positive definite, so a real factorisation gives x(s) and its derivative
+x'(s) = -(G_II + s C_II)^-1 (C_II x + c). The span V of such snapshots is used as a
+Galerkin basis: G_r = V^T G_II V, C_r = V^T C_II V stay symmetric positive
+(semi-)definite, so the reduced model is passive. Shifts are added greedily where two
+successive models differ most, until they agree to `tol` everywhere in the band.
+
+With the WE potential as one more unknown, the reduced impedance is
+
+    Z(s) = sum_k r_k / (s + mu_k),   mu_k >= 0, r_k >= 0,
+
+from the generalised eigenproblem of the bordered reduced pencil: poles -mu_k are the
+discrete relaxation rates of the structure, each term an R_k = r_k / mu_k parallel to a
+capacitor with tau_k = 1 / mu_k (mu_k = 0: a blocking capacitor 1 / r_k).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.linalg as la
+
+from constriction.solve.fem import System
+from constriction.solve.linalg import pattern_factorizer
+from constriction.progress import Progress
+
+CANDIDATES_PER_DECADE = 20
+MAX_SHIFTS = 40
+STALLS_TO_CONVERGE = 3  # shifts in a row (each in the widest gap) whose snapshots lie in the span
+
+
+@dataclass(frozen=True)
+class ReducedModel:
+    """Pole-residue form of Z(s) (s in rad/s): Z = sum r_k / (s + mu_k)."""
+    mu: np.ndarray            # relaxation rates (1/s), >= 0
+    residues: np.ndarray      # r_k (ohm/s), >= 0
+    shifts_Hz: np.ndarray     # real shifts used, as f = s / 2 pi
+    estimated_error: float    # max relative change of Y over the band at the last step, or
+                              # the part of the last snapshots outside the basis if larger
+    order: int                # size of the reduced basis
+    conservation: float       # max relative WE/CE current mismatch of the shift solves
+    # for fields: the basis V of interior vectors, the projected pencil, and the dof sets
+    basis: np.ndarray = field(repr=False, default=None)
+    projection: "_Projection" = field(repr=False, default=None)
+    interior: np.ndarray = field(repr=False, default=None)
+    we: np.ndarray = field(repr=False, default=None)
+    n_dofs: int = 0
+
+    def potential(self, frequency_Hz: float) -> np.ndarray:
+        """Complex potential (V) at every dof at one frequency, reconstructed from the
+        reduced basis: x_I = V y with (G_r + s C_r) y = -(g_r + s c_r); WE 1 V, CE 0 V."""
+        x = np.zeros(self.n_dofs, complex)
+        x[self.we] = 1.0
+        x[self.interior] = self.basis @ self.projection.state(2j * np.pi * frequency_Hz)
+        return x
+
+    def impedance(self, frequency_Hz: np.ndarray) -> np.ndarray:
+        """Z (ohm) at the given frequencies (Hz)."""
+        s = 2j * np.pi * np.asarray(frequency_Hz, float)[:, None]
+        return (self.residues / (s + self.mu)).sum(axis=1)
+
+    @property
+    def poles_per_s(self) -> np.ndarray:
+        """Poles of Z(s) on the negative real axis (rad/s)."""
+        return -self.mu
+
+    @property
+    def relaxation_times_s(self) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return 1.0 / self.mu
+
+    @property
+    def resistances_ohm(self) -> np.ndarray:
+        """R_k of each parallel-RC term (inf for a blocking term)."""
+        with np.errstate(divide="ignore"):
+            return self.residues / self.mu
+
+
+@dataclass(frozen=True)
+class _Projection:
+    """The pencil projected on an orthonormal basis V of interior vectors."""
+    G: np.ndarray
+    C: np.ndarray
+    g: np.ndarray
+    c: np.ndarray
+    g0: float
+    c0: float
+
+    def state(self, s: complex) -> np.ndarray:
+        """Reduced unknowns y solving (G + s C) y = -(g + s c)."""
+        return np.linalg.solve(self.G + s * self.C, -(self.g + s * self.c))
+
+    def admittance(self, s: np.ndarray) -> np.ndarray:
+        return np.array([self.g0 + si * self.c0 + (self.g + si * self.c) @ self.state(si) for si in s])
+
+    def pole_residue(self) -> tuple[np.ndarray, np.ndarray]:
+        """mu_k and r_k of Z(s) from the pencil bordered by the WE unknown."""
+        G = np.block([[np.array([[self.g0]]), self.g[None, :]], [self.g[:, None], self.G]])
+        C = np.block([[np.array([[self.c0]]), self.c[None, :]], [self.c[:, None], self.C]])
+        mu, W = la.eigh(G, C)
+        return np.clip(mu, 0.0, None), W[0] ** 2
+
+
+def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
+           backend: str = "auto", progress: bool = True) -> ReducedModel:
+    """Build a reduced model accurate to about `tol` (relative, in Y) over [f_min, f_max]."""
+    I = system.interior
+    u = np.zeros(system.n_dofs)
+    u[system.we] = 1.0
+    G_II, C_II = _block(system.G, I), _block(system.C, I)
+    g, c = system.G[I] @ u, system.C[I] @ u
+    g0, c0 = u @ (system.G @ u), u @ (system.C @ u)
+    at_ce = np.zeros(system.n_dofs)
+    at_ce[system.ce] = 1.0
+    ce_G, ce_C = system.G @ at_ce, system.C @ at_ce  # current into the CE: -(ce_G + s ce_C) . x
+
+    candidates = np.logspace(np.log10(f_min_Hz), np.log10(f_max_Hz),
+                             max(3, int(np.log10(f_max_Hz / f_min_Hz) * CANDIDATES_PER_DECADE) + 1))
+    s_band = 2j * np.pi * candidates
+    shifts = list(np.geomspace(f_min_Hz, f_max_Hz, 3))
+    V = np.zeros((len(I), 0))
+    Y_old, error, mismatch, stalled = None, np.inf, 0.0, 0
+    bar = Progress("reduced model", unit="shift", enabled=progress, every_s=0.0)
+    # every shift has the pattern of G_II + C_II; rows without conductance are gas or insulators
+    factorize = pattern_factorizer(backend, capacitive=G_II.diagonal() == 0)
+    for n_done in range(MAX_SHIFTS):
+        s = 2 * np.pi * shifts[n_done]
+        solve = factorize((G_II + s * C_II).tocsr(), shift=s)
+        x = solve(-(g + s * c))
+        dx = solve(-(C_II @ x + c))
+        del solve  # the factorisation (or AMG hierarchy) goes before the next one is built
+        full = u.copy()
+        full[I] = x
+        y_we, y_ce = g0 + s * c0 + (g + s * c) @ x, -(ce_G + s * ce_C) @ full
+        mismatch = max(mismatch, abs(y_we - y_ce) / abs(y_we))
+        size = V.shape[1]
+        V, outside = _orthonormal_extend(V, np.column_stack([x, dx]))
+        bar.update(f"shift {shifts[n_done]:.3g} Hz, order {V.shape[1]}")
+        if V.shape[1] == size:  # nothing new at this shift: by itself that says little about
+            stalled += 1        # convergence, so try where the shifts are sparsest; once
+            if stalled == STALLS_TO_CONVERGE and Y_old is not None:  # several such shifts in a
+                error = outside  # row add nothing, the basis holds the response everywhere
+                break
+            shifts.append(_widest_gap(shifts))
+            continue
+        stalled = 0
+        proj = _Projection(G=V.T @ (G_II @ V), C=V.T @ (C_II @ V), g=V.T @ g, c=V.T @ c, g0=g0, c0=c0)
+        Y = proj.admittance(s_band)
+        if Y_old is not None:
+            change = np.abs(Y - Y_old) / np.abs(Y)
+            error = max(change.max(), outside)
+            if error < tol:
+                break
+            if n_done + 1 == len(shifts):  # a shift where the models differ most, unless there is one
+                worst = candidates[np.argmax(change)]
+                shifts.append(worst if not np.isclose(shifts, worst, rtol=1e-6).any() else _widest_gap(shifts))
+        Y_old = Y
+    bar.close(f"order {V.shape[1]}, estimated error {error:.1e} (tolerance {tol:.0e})")
+    mu, r = proj.pole_residue()
+    return ReducedModel(mu=mu, residues=r, shifts_Hz=np.array(shifts[:n_done + 1]),
+                        estimated_error=float(error), order=V.shape[1], conservation=mismatch,
+                        basis=V, projection=proj, interior=I, we=system.we, n_dofs=system.n_dofs)
+
+
+def _block(M, I: np.ndarray):
+    """M restricted to the rows and columns I (one slice when I is 0, 1, ..., m - 1, as
+    for a voxel grid, whose electrodes are its last unknowns)."""
+    if I.size and I[0] == 0 and I[-1] == I.size - 1:
+        return M[:I.size, :I.size].tocsr()
+    return M[I][:, I].tocsr()
+
+
+def _widest_gap(shifts: list[float]) -> float:
+    """The geometric midpoint of the widest gap (in log) between the shifts so far (Hz)."""
+    f = np.sort(shifts)
+    k = np.argmax(np.diff(np.log(f)))
+    return float(np.sqrt(f[k] * f[k + 1]))
+
+
+def _orthonormal_extend(V: np.ndarray, X: np.ndarray, drop: float = 1e-10) -> tuple[np.ndarray, float]:
+    """Append the columns of X to the orthonormal V (Gram-Schmidt, twice), dropping
+    directions already in the span. Also returns the largest relative part of a dropped
+    column that lay outside the span (0 if none was dropped)."""
+    outside = 0.0
+    for x in X.T:
+        norm = np.linalg.norm(x)
+        for _ in range(2):
+            x = x - V @ (V.T @ x)
+        if np.linalg.norm(x) > drop * norm:
+            V = np.column_stack([V, x / np.linalg.norm(x)])
+        else:
+            outside = max(outside, np.linalg.norm(x) / norm)
+    return V, outside

@@ -1,0 +1,528 @@
+"""Parameter studies: a base run spec, axes over any of its keys, each case run on Dask.
+
+A study file (TOML) holds
+
+    [study]   name, outputs (scalar summary keys to keep; the spectrum is always kept)
+    [base]    the run spec, inline, or `spec = "path.toml"` (relative to the study file),
+              with any tables given beside it ([base.mesh] ...) merged over the file's
+    [[axes]]  name, key (a dotted spec key such as "contacts[0].radius_um"), and one of
+              values = [...], linspace = [start, stop, num], logspace = [start, stop, num]
+              (log10 of start and stop, as numpy); optional `per` = another spec key: the
+              key is set to value x that key's value (dimensionless axes such as h / a)
+    [sample]  count, seed and [[sample.ranges]] (name, key, low, high, log, per):
+              seeded random samples along one "sample" dimension
+
+The grid is the outer product of the axes (and the samples). Every case is written, as
+soon as it finishes, to `DIR/cases/<hash>.json`, named by a hash of its resolved spec:
+re-running a study skips the cases already there, a failing case records its error and
+the study goes on. `gather` turns the case files into one xarray Dataset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import traceback
+from copy import deepcopy
+from dataclasses import dataclass, field
+from itertools import product
+from pathlib import Path
+
+import numpy as np
+
+from constriction.io.folders import write_file, write_text
+from constriction.io.spec_reader import load_toml, read_toml, spec_from_dict
+from constriction.io.toml_fields import only_keys, short
+from constriction.progress import Progress
+from constriction.spec import SpecError
+
+CHECKS = ("conservation_mismatch", "passive")  # kept for every case: WE/CE current mismatch, 1 if passive
+SCALARS = ("R_dc_ohm", "R_inf_ohm", "R_bulk_ohm", "R_static_ohm", "R_dynamic_ohm", "R_cstr_ohm",
+           "C_cstr_F", "tau_cstr_s", "R_arc_ohm", "f_apex_Hz", "dofs", "seconds")
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One study dimension: `name` sets spec `key` to value (x the value of `per`)."""
+    name: str
+    key: str
+    values: tuple[float, ...]
+    per: str | None = None
+
+    @property
+    def units(self) -> str:
+        return "1" if self.per else _units(self.key)
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    base: dict                          # a run spec as plain dicts
+    axes: tuple[Axis, ...]              # the grid
+    samples: tuple[Axis, ...] = ()      # random samples, all along one "sample" dimension
+    outputs: tuple[str, ...] = SCALARS
+    source: dict = field(default_factory=dict)  # the study as plain data, base inline
+
+
+@dataclass(frozen=True)
+class Case:
+    key: str              # hash of the resolved spec
+    coords: dict          # axis name -> value (and "sample" -> index)
+    spec: dict            # the resolved run spec
+
+
+# ---------------------------------------------------------------- reading a study
+
+def load_study(path: str | Path) -> Study:
+    """Read and check a study file; every case's spec is validated before anything runs."""
+    return load_toml(path, study_from_dict)
+
+
+def study_from_dict(data: dict, base_dir: Path = Path("."), name: str = "study") -> Study:
+    only_keys(data, "", {"study", "base", "axes", "sample"})
+    head = data.get("study", {})
+    if not isinstance(head, dict):
+        raise SpecError("study", "must be a table ([study] with name and outputs)")
+    only_keys(head, "study", {"name", "outputs"})
+    name = head.get("name", name)
+    if not isinstance(name, str) or not name.strip():
+        raise SpecError("study.name", "must be a non-empty string")
+    outputs = head.get("outputs", list(SCALARS))
+    if not isinstance(outputs, list) or not outputs:
+        raise SpecError("study.outputs", f"must be a list of names from {', '.join(SCALARS)}")
+    for out in outputs:
+        if out not in SCALARS:
+            raise SpecError("study.outputs", f"unknown output {short(out)} (choose from {', '.join(SCALARS)})")
+    base = _base(data.get("base"), base_dir)
+    axes = data.get("axes", [])
+    if not isinstance(axes, list):
+        raise SpecError("axes", "must be an array of tables ([[axes]])")
+    axes = tuple(_axis(t, f"axes[{i}]") for i, t in enumerate(axes))
+    samples = _samples(data.get("sample"))
+    names = [a.name for a in axes + samples]
+    if len(set(names)) != len(names) or "sample" in names or "frequency_Hz" in names:
+        raise SpecError("axes", "axis names must be unique, and neither 'sample' nor 'frequency_Hz'")
+    if not names:
+        raise SpecError("axes", "a study needs at least one [[axes]] or a [sample]")
+    n_cases = math.prod(len(a.values) for a in axes) * (len(samples[0].values) if samples else 1)
+    if n_cases > MAX_CASES:
+        raise SpecError("axes", f"{n_cases:,} cases: more than {MAX_CASES:,} in one study")
+    source = {**data, "study": {**head, "name": name}, "base": base}
+    study = Study(name=name, base=base, axes=axes, samples=samples, outputs=tuple(outputs), source=source)
+    for case in cases(study):  # every case must build: fail here, before any meshing
+        try:
+            spec_from_dict(case.spec)
+        except SpecError as err:
+            raise SpecError(err.key, f"{err.reason} (in the case {case.coords})") from None
+    return study
+
+
+MAX_CASES = 100_000
+
+
+def _base(base, base_dir: Path) -> dict:
+    if not isinstance(base, dict):
+        raise SpecError("base", "missing table: the run spec, inline or as `spec = \"file.toml\"`")
+    if "spec" in base:
+        if not isinstance(base["spec"], str):
+            raise SpecError("base.spec", "must be the path of a spec file")
+        spec_path = Path(base["spec"])
+        spec_path = spec_path if spec_path.is_absolute() else base_dir / spec_path
+        base = _merged(read_toml(spec_path), {k: v for k, v in base.items() if k != "spec"})
+    try:
+        spec_from_dict(base)
+    except SpecError as err:
+        raise SpecError(f"base.{err.key}", err.reason) from None
+    return base
+
+
+def _merged(spec: dict, changes: dict) -> dict:
+    """`spec` with the tables of `changes` merged in, key by key."""
+    out = deepcopy(spec)
+    for key, value in changes.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _text(t: dict, key: str, where: str) -> str:
+    if not isinstance(t.get(key), str) or not t[key]:
+        raise SpecError(f"{where}.{key}", "must be a non-empty string")
+    return t[key]
+
+
+def _finite(value, where: str) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise SpecError(where, f"must be a finite number, got {short(value)}")
+    return float(value)
+
+
+def _named(t, where: str, keys: set[str]) -> tuple[str, str, str | None]:
+    """The name, key and per of an axis or sample range table, its keys checked."""
+    if not isinstance(t, dict):
+        raise SpecError(where, f"must be a table with {', '.join(sorted(keys))}")
+    only_keys(t, where, keys)
+    per = t.get("per")
+    if per is not None and (not isinstance(per, str) or not per):
+        raise SpecError(f"{where}.per", "must be a dotted spec key")
+    return _text(t, "name", where), _text(t, "key", where), per
+
+
+def _axis(t: dict, where: str) -> Axis:
+    name, key, per = _named(t, where, {"name", "key", "values", "linspace", "logspace", "per"})
+    given = [k for k in ("values", "linspace", "logspace") if k in t]
+    if len(given) != 1:
+        raise SpecError(where, "give exactly one of values, linspace, logspace")
+    raw, kind = t[given[0]], given[0]
+    if kind == "values":
+        if not isinstance(raw, list) or not raw:
+            raise SpecError(f"{where}.values", "must be a non-empty list of numbers")
+        values = [_finite(v, f"{where}.values[{i}]") for i, v in enumerate(raw)]
+    else:
+        if not isinstance(raw, list) or len(raw) != 3:
+            raise SpecError(f"{where}.{kind}", "must be [start, stop, num]")
+        start, stop = (_finite(v, f"{where}.{kind}") for v in raw[:2])
+        num = raw[2]
+        if not isinstance(num, int) or isinstance(num, bool) or not 1 <= num <= MAX_CASES:
+            raise SpecError(f"{where}.{kind}", f"num must be an integer from 1 to {MAX_CASES:,}, got {short(num)}")
+        if kind == "logspace" and max(abs(start), abs(stop)) > 300:
+            raise SpecError(f"{where}.logspace", "start and stop are exponents of 10: beyond ±300")
+        values = list((np.linspace if kind == "linspace" else np.logspace)(start, stop, num))
+    if len(set(values)) != len(values):
+        raise SpecError(where, "has duplicated values: each point of an axis must be distinct")
+    return Axis(name=name, key=key, values=tuple(float(v) for v in values), per=per)
+
+
+def _samples(t) -> tuple[Axis, ...]:
+    if t is None:
+        return ()
+    if not isinstance(t, dict):
+        raise SpecError("sample", "must be a table with count, seed and [[sample.ranges]]")
+    only_keys(t, "sample", {"count", "seed", "ranges"})
+    count, seed = t.get("count"), t.get("seed", 0)
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_CASES:
+        raise SpecError("sample.count", f"must be an integer from 1 to {MAX_CASES:,}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise SpecError("sample.seed", "must be a non-negative integer")
+    ranges = t.get("ranges", [])
+    if not isinstance(ranges, list):
+        raise SpecError("sample.ranges", "must be an array of tables ([[sample.ranges]])")
+    rng = np.random.default_rng(seed)
+    out = []
+    for i, r in enumerate(ranges):
+        where = f"sample.ranges[{i}]"
+        name, key, per = _named(r, where, {"name", "key", "low", "high", "log", "per"})
+        for bound in ("low", "high"):
+            if bound not in r:
+                raise SpecError(f"{where}.{bound}", "missing key")
+        low, high = _finite(r["low"], f"{where}.low"), _finite(r["high"], f"{where}.high")
+        log = r.get("log", False)
+        if not isinstance(log, bool):
+            raise SpecError(f"{where}.log", "must be true or false")
+        if not low < high or (log and low <= 0):
+            raise SpecError(where, "needs low < high (and low > 0 for log)")
+        u = rng.random(count)
+        values = np.exp(np.log(low) + u * np.log(high / low)) if log else low + u * (high - low)
+        out.append(Axis(name=name, key=key, values=tuple(values), per=per))
+    if not out:
+        raise SpecError("sample.ranges", "needs at least one range")
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- cases
+
+def cases(study: Study) -> list[Case]:
+    """Every case of the grid (x samples), with its resolved spec and hash key."""
+    grid = list(product(*(range(len(a.values)) for a in study.axes)))
+    n_samples = len(study.samples[0].values) if study.samples else 0
+    out = []
+    for index in grid:
+        for s in range(max(n_samples, 1)):
+            spec = deepcopy(study.base)
+            coords = {}
+            for axis, i in zip(study.axes, index):
+                coords[axis.name] = axis.values[i]
+                _apply(spec, axis, axis.values[i])
+            if study.samples:
+                coords["sample"] = s
+                for axis in study.samples:
+                    coords[axis.name] = axis.values[s]
+                    _apply(spec, axis, axis.values[s])
+            out.append(Case(key=case_key(spec), coords=coords, spec=spec))
+    return out
+
+
+def _apply(spec: dict, axis: Axis, value: float):
+    value = value * (1.0 if axis.per is None else get_key(spec, axis.per))
+    try:
+        was_int = isinstance(get_key(spec, axis.key), int)
+    except SpecError:  # a key the base does not set yet
+        was_int = False
+    set_key(spec, axis.key, int(round(value)) if was_int and float(value).is_integer() else float(value))
+
+
+def case_key(spec: dict) -> str:
+    """A stable hash of a resolved spec (16 hex digits)."""
+    text = json.dumps(spec, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _path(key: str) -> list:
+    return [name if name else int(index) for name, index in _TOKEN.findall(key)]
+
+
+def get_key(spec: dict, key: str):
+    """The value at a dotted key such as "contacts[0].radius_um"."""
+    node = spec
+    try:
+        for part in _path(key):
+            node = node[part]
+    except (KeyError, IndexError, TypeError):
+        raise SpecError(key, "not in the base spec") from None
+    return node
+
+
+def set_key(spec: dict, key: str, value):
+    """Set a dotted key; tables on the way are created, list items must exist."""
+    parts = _path(key)
+    node = spec
+    try:
+        for part in parts[:-1]:
+            node = node.setdefault(part, {}) if isinstance(part, str) else node[part]
+        node[parts[-1]] = value
+    except (IndexError, TypeError, AttributeError):
+        raise SpecError(key, "cannot be set in the base spec (is the list item there?)") from None
+
+
+def _units(key: str) -> str:
+    for suffix, unit in (("_um", "µm"), ("_Hz", "Hz"), ("_S_per_m", "S/m"), ("_ohm_cm2", "Ω cm²"),
+                         ("_F_per_cm2", "F/cm²")):
+        if key.endswith(suffix) or re.search(re.escape(suffix) + r"\[\d+\]$", key):
+            return unit
+    return "1"
+
+
+# ---------------------------------------------------------------- one case (runs on a worker)
+
+SPLIT_OUTPUTS = ("R_bulk_ohm", "R_static_ohm", "R_dynamic_ohm", "R_cstr_ohm")
+ARC_OUTPUTS = ("C_cstr_F", "tau_cstr_s", "R_arc_ohm", "f_apex_Hz")
+
+
+def run_case(case: Case, cases_dir: str, outputs: tuple[str, ...] = SCALARS) -> dict:
+    """Run one case and write its file atomically; a failure is recorded, not raised.
+    Only what `outputs` needs is computed: no fields, no plots, no CPE fit, the
+    reference cells of the split only when one of its parts is kept, the constriction
+    arc only when one of its numbers is."""
+    from constriction.pipeline import run
+    record = {"key": case.key, "coords": case.coords, "spec": case.spec}
+    try:
+        result = run(spec_from_dict(case.spec, name=case.key), progress=False, cpe_fit=False, fields=False,
+                     split=any(k in outputs for k in SPLIT_OUTPUTS), arc=any(k in outputs for k in ARC_OUTPUTS),
+                     error_estimate="never")
+        record.update(status="ok", **_outputs(result))
+    except Exception as err:  # a failing case must not stop the study
+        record.update(status="failed", error=f"{type(err).__name__}: {err}",
+                      traceback=traceback.format_exc(limit=5))
+    _write_case(record, cases_dir)
+    return {"key": case.key, "status": record["status"]}
+
+
+def run_cases(batch: list[Case], cases_dir: str, outputs: tuple[str, ...] = SCALARS) -> list[dict]:
+    """Run a batch of cases one after the other (one Dask task: small cases amortise
+    the scheduling)."""
+    return [run_case(case, cases_dir, outputs) for case in batch]
+
+
+def _batches(todo: list[Case], n_workers: int, per_worker: int = 8) -> list[list[Case]]:
+    """Consecutive cases in batches, at least `per_worker` batches per worker while
+    there are enough cases (so that the last batches still balance the load)."""
+    size = max(1, len(todo) // (per_worker * n_workers))
+    return [todo[i:i + size] for i in range(0, len(todo), size)]
+
+
+def _write_case(record: dict, cases_dir: str | Path) -> None:
+    write_text(Path(cases_dir) / f"{record['key']}.json", json.dumps(record, allow_nan=True))
+
+
+def _after_crash(batch: list[Case], cases_dir: Path, error: BaseException) -> tuple[list[str], list[Case]]:
+    """A batch whose worker died (Dask gives up after the workers running it died a few
+    times). Its cases ran in order: those with a file finished, the first without one was
+    running and is recorded as failed, the rest never started. Returns the statuses of
+    the cases now recorded, and the cases to run again."""
+    unfinished = [case for case in batch if not (cases_dir / f"{case.key}.json").is_file()]
+    if unfinished:
+        case = unfinished[0]
+        _write_case({"key": case.key, "coords": case.coords, "spec": case.spec, "status": "failed",
+                     "error": f"{type(error).__name__}: {error} (the worker running it stopped)"}, cases_dir)
+    recorded = [case for case in batch if case not in unfinished[1:]]
+    statuses = [json.loads((cases_dir / f"{case.key}.json").read_text())["status"] for case in recorded]
+    return statuses, unfinished[1:]
+
+
+def _outputs(result) -> dict:
+    s = result.summary
+    c = s.constriction
+    arc = c.arc
+    scalars = {"R_dc_ohm": s.R_dc_ohm, "R_inf_ohm": s.R_inf_ohm, "R_bulk_ohm": c.R_bulk_ohm,
+               "R_static_ohm": c.R_static_ohm, "R_dynamic_ohm": c.R_dynamic_ohm, "R_cstr_ohm": c.R_cstr_ohm,
+               "C_cstr_F": arc.C_F if arc else math.nan, "tau_cstr_s": arc.tau_s if arc else math.nan,
+               "R_arc_ohm": arc.R_ohm if arc else math.nan, "f_apex_Hz": arc.f_apex_Hz if arc else math.nan,
+               "dofs": s.dofs, "seconds": sum(s.seconds.values())}
+    checks = {"conservation_mismatch": s.conservation.worst, "passive": float(s.passive)}
+    f, Z = result.spectrum.frequency_Hz, result.spectrum.Z_ohm
+    return {"scalars": {k: float(v) for k, v in scalars.items()}, "checks": checks,
+            "frequency_Hz": f.tolist(), "Z_real_ohm": Z.real.tolist(), "Z_imag_ohm": Z.imag.tolist()}
+
+
+# ---------------------------------------------------------------- the whole study
+
+def check_scheduler(address: str, timeout_s: float = 5.0) -> None:
+    """Refuse (SpecError on --scheduler) a Dask scheduler address that is malformed or
+    that nothing answers at within `timeout_s`: before a study makes any folder."""
+    import socket
+    from urllib.parse import urlsplit
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:  # a port that is not a number
+        host, port = None, None
+    if parts.scheme not in ("tcp", "tls") or not host or port is None or parts.path not in ("", "/"):
+        raise SpecError("--scheduler", f"{address!r} is not a scheduler address (tcp://host:port, as "
+                                       f"dask-scheduler prints it)")
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as err:
+        raise SpecError("--scheduler", f"nothing answers at {address} ({err.strerror or err}); start "
+                                       f"dask-scheduler there, or leave --scheduler out to run here") from None
+
+
+def run_study(study: Study, out: str | Path, workers: int | None = None, scheduler: str | None = None,
+              serial: bool = False, progress: bool = True):
+    """Run every case not yet in `out`, then gather them to `out/results.nc`.
+
+    serial: in this process, one case after the other (no Dask). Otherwise on a Dask
+    cluster: the scheduler at `scheduler` (an address such as "tcp://host:8786"), or a
+    local cluster of `workers` single-threaded processes (default: one per core); the
+    cases go to it in batches, at least eight per thread (run_cases)."""
+    out = Path(out)
+    cases_dir = out / "cases"
+    cases_dir.mkdir(parents=True, exist_ok=True)
+    every = cases(study)
+    todo = [c for c in every if not (cases_dir / f"{c.key}.json").is_file()]
+    bar = Progress(study.name, total=len(every), unit="case", initial=len(every) - len(todo), enabled=progress)
+    if serial:
+        for case in todo:
+            done = run_case(case, str(cases_dir), study.outputs)
+            bar.update(done["status"])
+    elif todo:
+        from dask.distributed import Client, LocalCluster, as_completed
+        if scheduler:
+            client, cluster = Client(scheduler), None
+        else:
+            cluster = LocalCluster(n_workers=workers or os.cpu_count(), threads_per_worker=1,
+                                   processes=True, dashboard_address=None)
+            client = Client(cluster)
+        try:
+            by_key = {}
+
+            def submit(batch):
+                by_key[f"cases-{batch[0].key}"] = batch
+                return client.submit(run_cases, batch, str(cases_dir.resolve()), study.outputs,
+                                     key=f"cases-{batch[0].key}", pure=False)
+
+            running = as_completed([submit(b) for b in _batches(todo, max(1, sum(client.nthreads().values())))])
+            for future in running:
+                batch = by_key[future.key]
+                if future.status == "error":  # the worker died (or Dask failed)
+                    statuses, rest = _after_crash(batch, cases_dir, future.exception())
+                    if rest:  # cases that never started go out again
+                        running.add(submit(rest))
+                else:
+                    statuses = [done["status"] for done in future.result()]
+                for state in statuses:
+                    bar.update(state)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    bar.close()
+    dataset = gather(study, out)
+    _write_netcdf(dataset, out / "results.nc")
+    return dataset
+
+
+def status(study: Study, out: str | Path) -> dict:
+    """Counts of finished, failed and pending cases, and the errors of the failed ones."""
+    cases_dir = Path(out) / "cases"
+    done, failed, pending = 0, {}, 0
+    for case in cases(study):
+        path = cases_dir / f"{case.key}.json"
+        if not path.is_file():
+            pending += 1
+            continue
+        record = json.loads(path.read_text())
+        if record["status"] == "ok":
+            done += 1
+        else:
+            failed[case.key] = {"coords": record["coords"], "error": record["error"]}
+    return {"total": done + len(failed) + pending, "done": done, "failed": failed, "pending": pending}
+
+
+def gather(study: Study, out: str | Path):
+    """The finished cases as an xarray Dataset: dims = axes (+ sample) + frequency_Hz;
+    Z_real_ohm, Z_imag_ohm and the scalar outputs; missing or failed cases are NaN."""
+    import xarray as xr
+    cases_dir = Path(out) / "cases"
+    dims = [a.name for a in study.axes] + (["sample"] if study.samples else [])
+    shape = [len(a.values) for a in study.axes] + ([len(study.samples[0].values)] if study.samples else [])
+    index = {a.name: {v: i for i, v in enumerate(a.values)} for a in study.axes}
+    frequencies = spec_from_dict(study.base).frequencies_Hz()
+    Z = np.full(shape + [len(frequencies)], np.nan + 0j)
+    scalars = {k: np.full(shape, np.nan) for k in study.outputs + CHECKS}
+    state = np.full(shape, "pending", dtype=object)
+    for case in cases(study):
+        at = tuple(index[a.name][case.coords[a.name]] for a in study.axes)
+        at += (case.coords["sample"],) if study.samples else ()
+        path = cases_dir / f"{case.key}.json"
+        if not path.is_file():
+            continue
+        record = json.loads(path.read_text())
+        state[at] = record["status"]
+        if record["status"] != "ok":
+            continue
+        if len(record["frequency_Hz"]) != len(frequencies):
+            raise ValueError(f"case {case.key}: its frequencies differ from the base spec's; "
+                             f"a study must not change [sweep]")
+        Z[at] = np.array(record["Z_real_ohm"]) + 1j * np.array(record["Z_imag_ohm"])
+        for k in study.outputs:
+            scalars[k][at] = record["scalars"][k]
+        for k in CHECKS:
+            scalars[k][at] = record.get("checks", {}).get(k, np.nan)
+    coords = {a.name: (a.name, np.array(a.values), {"units": a.units, "key": a.key, "per": a.per or ""})
+              for a in study.axes}
+    if study.samples:
+        coords["sample"] = np.arange(shape[-1])
+        for a in study.samples:
+            coords[a.name] = ("sample", np.array(a.values), {"units": a.units, "key": a.key, "per": a.per or ""})
+    coords["frequency_Hz"] = ("frequency_Hz", frequencies, {"units": "Hz"})
+    data = {"Z_real_ohm": (dims + ["frequency_Hz"], Z.real, {"units": "Ω"}),
+            "Z_imag_ohm": (dims + ["frequency_Hz"], Z.imag, {"units": "Ω"}),
+            "status": (dims, state.astype(str))}
+    for k, v in scalars.items():
+        data[k] = (dims, v, {"units": _output_units(k)})
+    return xr.Dataset(data, coords=coords, attrs={"study": study.name,
+                                                  "base_spec": json.dumps(study.base)})
+
+
+def _output_units(name: str) -> str:
+    return {"_ohm": "Ω", "_F": "F", "_s": "s", "_Hz": "Hz"}.get("_" + name.rsplit("_", 1)[-1], "1")
+
+
+def _write_netcdf(dataset, path: Path):
+    """Write atomically: a half-written results file never replaces a good one."""
+    write_file(path, dataset.to_netcdf, ours=lambda p: True)  # results.nc in a study folder of ours
