@@ -30,6 +30,12 @@ class Material:
     activation_eV: float = 0.0
     T_ref_K: float = 298.15
 
+    @property
+    def tau_s(self) -> float:
+        """Dielectric relaxation time eps0 eps_r / sigma (s): the apex of its own arc is at
+        1 / (2 pi tau)."""
+        return EPS0 * self.eps_r / self.sigma_S_per_m
+
     def at(self, T_K: float | None) -> "Material":
         """The same material with its reference moved to T_K: sigma_S_per_m is then the
         conductivity at T_K (itself if T_K is None or it has no E_a)."""

@@ -1,38 +1,44 @@
 """`run(spec)`: the whole pipeline for one cell, and writing its result to a folder.
 
-spec -> Gmsh mesh -> TaggedMesh -> System (G, C) -> DC solves and sweep -> Spectrum.
+    spec (resolved once, at its temperature)
+      -> discretised(): the geometry source's Discretised cell (sources.py)
+      -> solve():       DC solves, the split's reference cells, error bar, sweep -> Solved
+      -> analyse():     arcs, fields, bodies, normalisation -> Result (spectrum + Summary)
+      -> write_result(): the result folder, all or nothing
 """
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from constriction import __version__
 from constriction.analysis.arcs import constriction_arc, cpe_arc_summary, normalisation_factors
-from constriction.sources import Size, discretise, size_of
-from constriction.geometry.fields import (ContactCurrent, Fields, read_contact_vtu, read_vtu,
-                     write_contact_vtu, write_vtu)
-from constriction.image.read import ImageSpec
-from constriction.solve.linalg import choose_backend
-from constriction.memory import available_bytes, gib
-from constriction.options import PLOTS, SWEEPS
-from constriction.io.folders import ResultError, check_folder, write_folder
 from constriction.analysis.probes import ProbeImpedances
-from constriction.progress import say as progress_line
-from constriction.solve.reduced import ReducedModel, reduce
-from constriction.spec import Spec, SpecError
 from constriction.analysis.spectrum import Spectrum
 from constriction.analysis.split import ConstrictionSplit
-from constriction.io.summary import (ArcSummary, BodySummary, Conservation, Constriction, ContactCurrentSummary, CPESummary,
-                      ProbeSummary, Summary, SweepSummary, complex_pair)
-from constriction.solve.direct import body_currents, dc_resistance, driven_solve, sweep_direct
-from constriction.units import EPS0, UM
+from constriction.discretised import Discretised, Size
+from constriction.geometry.fields import (ContactCurrent, Fields, read_contact_vtu, read_vtu, write_contact_vtu,
+                                          write_vtu)
 from constriction.image.fields import GridFields, read_vti, write_vti
+from constriction.image.read import ImageSpec
+from constriction.io.folders import ResultError, check_folder, write_folder
+from constriction.io.summary import (ArcSummary, BodySummary, Conservation, Constriction, ContactCurrentSummary,
+                                     CPESummary, Discretisation, ProbeSummary, Summary, SweepSummary,
+                                     SymmetricSummary, complex_pair)
+from constriction.memory import available_bytes, gib
+from constriction.options import PLOTS, SWEEPS
+from constriction.progress import say as progress_line
+from constriction.solve.direct import body_currents, dc_resistance, driven_solve, sweep_direct
+from constriction.solve.linalg import choose_backend
+from constriction.solve.reduced import ReducedModel, reduce
+from constriction.sources import discretise, size_of
+from constriction.spec import Spec, SpecError
+from constriction.units import UM
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,7 @@ class Result:
 
 
 def check_size(spec, max_memory_GiB: float | None = None) -> Size:
-    """The Size of a run on `spec` (system.size_of); SpecError, before meshing or reading,
+    """The Size of a run on `spec` (sources.size_of); SpecError, before meshing or reading,
     where its memory exceeds `max_memory_GiB` (default: the memory available here)."""
     size = size_of(spec)
     budget = available_bytes() if max_memory_GiB is None else max_memory_GiB * 2**30
@@ -62,7 +68,7 @@ def run(spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6, 
         cpe_fit: bool = True, max_memory_GiB: float | None = None, split: bool = True, fields: bool = True,
         arc: bool = True, error_estimate: str = "auto") -> Result:
     """Mesh (or voxelise an image, or read a mesh file), assemble and sweep the cell that
-    `spec` (Spec, ImageSpec or MeshFileSpec) describes.
+    `spec` (Spec, ImageSpec or MeshFileSpec) describes: discretise -> solve -> analyse.
 
     sweep: "reduced" (default; reduced-order model to relative tolerance `tol`) or
     "direct" (the reference: one complex factorisation per frequency).
@@ -80,22 +86,50 @@ def run(spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6, 
         raise ValueError(f"unknown sweep {sweep!r} (choose from {', '.join(SWEEPS)})")
     spec = spec.at()  # every material at the spec's temperature, once, for everything below
     size = check_size(spec, max_memory_GiB)
+    cell, seconds = discretised(spec, size, progress)
+    solved = solve(spec, cell, sweep, backend, tol, split, error_estimate, progress)
+    return analyse(spec, cell, solved, arc, cpe_fit, fields, progress, seconds | solved.seconds, size.warnings)
 
-    def say(message):
-        progress_line(message, enabled=progress)
 
-    clock = {}
+@dataclass(frozen=True)
+class Solved:
+    """What the solves of a Discretised cell give: R_dc and R_inf (ohm) with the DC
+    conservation check, the split (NaN parts where not asked for), a symmetric cell against
+    its halves, an image's error bar, the spectrum with the sweep's check and record, the
+    reduced model (None after a direct sweep) and the reference electrodes' impedances."""
+    R_dc_ohm: float
+    R_inf_ohm: float
+    dc_mismatch: float
+    split: ConstrictionSplit
+    symmetric: SymmetricSummary | None
+    discretisation: Discretisation | None
+    spectrum: Spectrum
+    sweep_mismatch: float
+    sweep_info: dict
+    model: ReducedModel | None
+    probes: ProbeImpedances | None
+    seconds: dict
+
+
+def discretised(spec, size: Size, progress: bool = True) -> tuple[Discretised, dict]:
+    """The Discretised cell of a resolved spec (sources.py), and the seconds it took."""
+    say = partial(progress_line, enabled=progress)
     say(f"{spec.name}: {size.doing} ({size.what}, about {gib(size.bytes)} of memory estimated)")
-    t0 = time.perf_counter()
     for warning in size.warnings:
         say(f"{spec.name}: warning: {warning}")
+    t0 = time.perf_counter()
     cell = discretise(spec, progress)
-    system = cell.system
-    if not system.interior.size:
+    if not cell.system.interior.size:
         raise SpecError(size.key, "the mesh has no unknown potential: every node lies on an electrode "
                                   "(a cell thinner than its elements): refine it")
-    clock["mesh_and_assemble"] = time.perf_counter() - t0
+    return cell, {"mesh_and_assemble": time.perf_counter() - t0}
 
+
+def solve(spec, cell: Discretised, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6,
+          split: bool = True, error_estimate: str = "auto", progress: bool = True) -> Solved:
+    """DC solves (R_dc; R_inf with the gaps shorted), the split's reference cells, an
+    image's error bar, and the sweep (with the probes' potentials from its solutions)."""
+    say, system, clock = partial(progress_line, enabled=progress), cell.system, {}
     say(f"{spec.name}: DC solves, {system.n_dofs} unknowns")
     t0 = time.perf_counter()
     R_dc, dc_check = dc_resistance(system, backend=backend)
@@ -103,14 +137,12 @@ def run(spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6, 
     clock["dc"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    if not split:
-        parts = ConstrictionSplit(R_dc_ohm=R_dc, R_electrode_ohm=math.nan, R_bulk_ohm=math.nan)
-    else:
+    parts, symmetric = ConstrictionSplit.unknown(R_dc), None
+    if split:
         say(f"{spec.name}: reference cells for the static/dynamic split")
         parts = cell.split(R_dc, backend)
-    symmetric = None
-    if cell.symmetric is not None and split:  # a mirrored CE: the cell against its halves
-        symmetric = cell.symmetric(R_dc, parts.R_bulk_ohm, backend)
+        if cell.symmetric is not None:  # a mirrored CE: the cell against its halves
+            symmetric = cell.symmetric(R_dc, parts.R_bulk_ohm, backend)
     clock["split"] = time.perf_counter() - t0
 
     discretisation = None
@@ -125,11 +157,20 @@ def run(spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6, 
     f = spec.frequencies_Hz()
     rows = None if cell.probes is None else cell.probes[1]
     Z, mismatch, sweep_info, model, phi = _sweep(system, f, sweep, backend, tol, progress, rows)
-    spectrum = Spectrum(frequency_Hz=f, Z_ohm=Z)
     clock["sweep"] = time.perf_counter() - t0
     probes = None if phi is None else ProbeImpedances(f, cell.probes[0], phi, Z)  # from the same solutions
+    return Solved(R_dc_ohm=R_dc, R_inf_ohm=R_inf, dc_mismatch=dc_check, split=parts, symmetric=symmetric,
+                  discretisation=discretisation, spectrum=Spectrum(frequency_Hz=f, Z_ohm=Z),
+                  sweep_mismatch=mismatch, sweep_info=sweep_info, model=model, probes=probes, seconds=clock)
 
-    tau_electrolyte = EPS0 * spec.electrolyte.eps_r / spec.electrolyte.sigma_S_per_m
+
+def analyse(spec, cell: Discretised, solved: Solved, arc: bool = True, cpe_fit: bool = True, fields: bool = True,
+            progress: bool = True, seconds: dict | None = None, warnings: tuple[str, ...] = ()) -> Result:
+    """The constriction arc (and its R || CPE fit), the fields and contact current, the
+    floating bodies and the normalisation, gathered into the Summary."""
+    say, system, model = partial(progress_line, enabled=progress), cell.system, solved.model
+    spectrum, R_dc, R_inf = solved.spectrum, solved.R_dc_ohm, solved.R_inf_ohm
+    f, tau_electrolyte = spectrum.frequency_Hz, spec.electrolyte.tau_s
     arc_spectrum = spectrum
     if arc and model is not None:  # read the arc off a dense evaluation, not the requested points
         dense = np.logspace(np.log10(f[0]), np.log10(f[-1]), int(40 * np.log10(f[-1] / f[0])) + 1)
@@ -139,34 +180,33 @@ def run(spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6, 
     if cpe_fit and arc is not None:
         say(f"{spec.name}: R || CPE fit of the constriction arc")
         arc_cpe = CPESummary(**cpe_arc_summary(arc_spectrum, arc, R_inf, tau_electrolyte))
-    constriction = Constriction(**parts.as_dict(), arc_cpe=arc_cpe, arc=None if arc is None else ArcSummary(
-        R_ohm=arc.R_ohm, C_F=arc.C_F, tau_s=arc.tau_s, f_apex_Hz=arc.f_apex_Hz,
+    constriction = Constriction(**solved.split.as_dict(), arc_cpe=arc_cpe, arc=None if arc is None else ArcSummary(
+        R_arc_ohm=arc.R_ohm, C_cstr_F=arc.C_F, tau_cstr_s=arc.tau_s, f_apex_Hz=arc.f_apex_Hz,
         apex_in_sweep=bool(f[0] <= arc.f_apex_Hz <= f[-1])))
     field_data, current = (None, None)
     if fields:
         say(f"{spec.name}: fields")
         field_data, current = cell.fields({fi: _potential(system, model, fi)
                                            for fi in field_frequencies(f[0], f[-1], arc, tau_electrolyte)})
-    bodies = _bodies(system, model, f[0]) if system.bodies else ()
-    normalisation = normalisation_factors(cell.thickness_m, cell.electrode_area_m2, cell.contact_area_m2,
-                                          spec.electrolyte.sigma_S_per_m, R_inf)
-
     summary = Summary(
         name=spec.name, R_dc_ohm=float(R_dc), R_inf_ohm=float(R_inf), constriction=constriction,
         contact_current_density=None if current is None else ContactCurrentSummary(
             frequency_Hz=float(current.frequency_Hz), mean_A_per_m2_per_V=float(abs(current.mean)),
             peak_over_mean=float(np.abs(current.j).max() / abs(current.mean))),
-        normalisation=normalisation,
+        normalisation=normalisation_factors(cell.thickness_m, cell.electrode_area_m2, cell.contact_area_m2,
+                                            spec.electrolyte.sigma_S_per_m, R_inf),
         area_um2=cell.electrode_area_m2 / UM**2, thickness_um=cell.thickness_m / UM,
         contact_area_um2=cell.contact_area_m2 / UM**2, meshed_ce_area_um2=cell.counter_area_m2 / UM**2,
         dofs=int(system.n_dofs), elements=int(cell.elements), order=cell.order,
-        conservation=Conservation(dc_relative_mismatch=float(dc_check), sweep_max_relative_mismatch=float(mismatch)),
+        conservation=Conservation(dc_relative_mismatch=float(solved.dc_mismatch),
+                                  sweep_max_relative_mismatch=float(solved.sweep_mismatch)),
         passive=bool(np.all(spectrum.Z_ohm.real >= 0) and np.all(spectrum.Z_ohm.imag <= 0)),
-        sweep=SweepSummary(**sweep_info, n_frequencies=len(f), f_min_Hz=float(f[0]), f_max_Hz=float(f[-1])),
-        seconds=clock, metal_bodies=bodies, probes=_probe_summaries(spec, probes), symmetric=symmetric, discretisation=discretisation, warnings=size.warnings,
-        constriction_version=__version__)
+        sweep=SweepSummary(**solved.sweep_info, n_frequencies=len(f), f_min_Hz=float(f[0]), f_max_Hz=float(f[-1])),
+        seconds=seconds or solved.seconds, metal_bodies=_bodies(system, model, f[0]) if system.bodies else (),
+        probes=_probe_summaries(spec, solved.probes), symmetric=solved.symmetric,
+        discretisation=solved.discretisation, warnings=warnings, constriction_version=__version__)
     return Result(spec=spec, spectrum=spectrum, summary=summary, model=model, fields=field_data,
-                  current=current, probes=probes)
+                  current=current, probes=solved.probes)
 
 
 def _probe_summaries(spec, probes: ProbeImpedances | None) -> tuple[ProbeSummary, ...]:

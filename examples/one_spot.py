@@ -17,7 +17,7 @@ spec = spec_from_dict({
 result = run(spec)
 
 c = result.summary.constriction
-print(f"R_dc {result.summary.R_dc_ohm:.4g} ohm, R_cstr {c.R_cstr_ohm:.4g} ohm, C_cstr {c.arc.C_F:.3g} F")
+print(f"R_dc {result.summary.R_dc_ohm:.4g} ohm, R_cstr {c.R_cstr_ohm:.4g} ohm, C_cstr {c.arc.C_cstr_F:.3g} F")
 fig, ax = plt.subplots()
 result.spectrum.nyquist(ax=ax, title="one spot under a 0.2 µm gap")
 fig.savefig("one_spot.png", dpi=120)

@@ -86,7 +86,7 @@ def main():
             c = summary.constriction
             no_arc = c.arc is None  # merged with the bulk arc
             row = {"panel": title, "x": x, "R_dc_ohm": summary.R_dc_ohm, "R_cstr_ohm": c.R_cstr_ohm,
-                   "C_cstr_F": float("nan") if no_arc else c.arc.C_F, "tau_cstr_s": float("nan") if no_arc else c.arc.tau_s}
+                   "C_cstr_F": float("nan") if no_arc else c.arc.C_cstr_F, "tau_cstr_s": float("nan") if no_arc else c.arc.tau_cstr_s}
             rows.append(row)
             xs.append(x)
             for key, name in (("R_cstr_ohm", "R_cstr"), ("C_cstr_F", "C_cstr"), ("tau_cstr_s", "tau_cstr")):

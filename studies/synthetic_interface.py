@@ -115,7 +115,7 @@ def porosity_study(out: Path, porosities=(0.0, 0.1, 0.2, 0.3), seeds=(0, 1, 2)) 
                                    "sweep": {"f_min_Hz": 1.0, "f_max_Hz": 1e10, "points_per_decade": 4}}, name=name)
             c = run(spec, progress=False, cpe_fit=False).summary.constriction
             rows.append({"porosity": float(p), "seed": int(s), "R_cstr_ohm": c.R_cstr_ohm,
-                         "C_cstr_F": c.arc.C_F if c.arc else float("nan")})
+                         "C_cstr_F": c.arc.C_cstr_F if c.arc else float("nan")})
             print(f"porosity {p:>4}, seed {s}: R_cstr {rows[-1]['R_cstr_ohm']:.4g} ohm, "
                   f"C_cstr {rows[-1]['C_cstr_F']:.4g} F", flush=True)
         lines = ["porosity,seed,R_cstr_ohm,C_cstr_F"] + [f"{r['porosity']},{r['seed']},{r['R_cstr_ohm']:.8e},"

@@ -32,6 +32,13 @@ def graded(x0: float, x1: float, n: int, power: float) -> np.ndarray:
 def flux_tube_admittance(f_Hz, a, b, L, sigma, eps_r, gap_h=0.0, gap_eps_r=1.0, n=80, power=3.0):
     """Admittance (S) of the contact at each frequency (f = 0: the DC conductance).
     n: elements along each graded stretch (the grid is about (2n)^2 triangles pairs)."""
+    return flux_tube_probe(f_Hz, a, b, L, sigma, eps_r, np.empty((2, 0)), gap_h, gap_eps_r, n, power)[0]
+
+
+def flux_tube_probe(f_Hz, a, b, L, sigma, eps_r, points_rz, gap_h=0.0, gap_eps_r=1.0, n=80, power=3.0):
+    """(admittance in S, potential at points_rz (2, k) in V with the contact at 1 V), at
+    each frequency. A point (r, z) stands for the ring of radius r at height z: a ring
+    reference electrode that draws no current reads exactly this potential."""
     r = np.unique(np.concatenate([graded(a, 0.0, n, power), graded(a, b, n, power)]))
     z = graded(L, 0.0, 2 * n, power)
     if gap_h > 0:
@@ -49,7 +56,8 @@ def flux_tube_admittance(f_Hz, a, b, L, sigma, eps_r, gap_h=0.0, gap_eps_r=1.0, 
         metal |= np.abs(p[1] - (L + gap_h)) < tol
     ground = np.abs(p[1]) < tol
     free = ~(metal | ground)
-    Y = []
+    Y, phi = [], []
+    probes = basis.probes(np.asarray(points_rz, float)) if np.size(points_rz) else None
     for f in np.atleast_1d(f_Hz):
         s = 2j * np.pi * f
         kappa = np.where(in_gap, s * EPS0 * gap_eps_r, sigma + s * EPS0 * eps_r)
@@ -60,4 +68,5 @@ def flux_tube_admittance(f_Hz, a, b, L, sigma, eps_r, gap_h=0.0, gap_eps_r=1.0, 
                   options={"SymmetricMode": True})  # no pivoting: see docs/DESIGN.md
         x[free] = lu.solve(-(A[free][:, metal] @ x[metal]))
         Y.append((A @ x)[metal].sum())
-    return np.array(Y)
+        phi.append(probes @ x if probes is not None else np.empty(0))
+    return np.array(Y), np.array(phi)

@@ -1,11 +1,15 @@
 """Shared helpers: specs written as plain dicts; the closed forms of docs/REFERENCE.md come from
 constriction.reference."""
 
+import numpy as np
 import pytest
 
 from constriction import spec_from_dict
 from constriction.geometry.assemble import system_of  # noqa: F401  (tests import it from here)
+from constriction.analysis.spectrum import Spectrum
 from constriction.reference import flux_tube_resistance, slab_impedance  # noqa: F401 (tests import them from here)
+
+from cases import STUDY, TINY_SPEC
 
 SIGMA, EPS_R = 0.1, 10.0  # S/m, electrolyte
 
@@ -25,3 +29,17 @@ def make_spec(**tables):
 def spot_spec():
     """The default single-spot cell of specs/single_spot.toml, without its gap."""
     return make_spec(contacts=[{"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0}])
+
+
+@pytest.fixture
+def place(tmp_path, monkeypatch):
+    """A working folder with a spec, a study, a measured file and a user's own files."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.toml").write_text(TINY_SPEC)
+    (tmp_path / "study.toml").write_text(STUDY)
+    f = np.logspace(0, 8, 30)
+    Spectrum(f, 5e4 + 1e5 / (1 + 2j * np.pi * f * 1e-5)).to_csv(tmp_path / "measured.csv")
+    (tmp_path / "thesis").mkdir()
+    (tmp_path / "thesis" / "chapter.tex").write_text("years of work")
+    (tmp_path / "notes.txt").write_text("my notes")
+    return tmp_path

@@ -231,5 +231,5 @@ def cpe_arc_summary(spectrum: Spectrum, arc: Arc, R_inf_ohm: float, tau_electrol
     plain numbers (ohm, F s^(alpha-1), F, s)."""
     f_electrolyte = 1 / (2 * np.pi * tau_electrolyte_s)
     R0, cpe = fit_cpe_arc(spectrum, arc, R_inf_ohm, f_max_Hz=np.sqrt(arc.f_apex_Hz * f_electrolyte))
-    return {"R0_ohm": float(R0), "R_ohm": float(cpe.R_ohm), "Q": float(cpe.Q), "alpha": float(cpe.alpha),
-            "C_F": float(cpe.C_F), "tau_s": float(cpe.tau_s)}
+    return {"R0_ohm": float(R0), "R_arc_ohm": float(cpe.R_ohm), "Q": float(cpe.Q), "alpha": float(cpe.alpha),
+            "C_cstr_F": float(cpe.C_F), "tau_cstr_s": float(cpe.tau_s)}

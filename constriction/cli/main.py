@@ -215,7 +215,7 @@ def _numbers(s) -> str:
     if d is not None and d.note:
         lines.append(f"  error bar: {d.note}")
     if c.arc:
-        lines.append(f"  C_cstr = {c.arc.C_F:.4g} F  ({c.arc.C_F / area:.4g} F/cm²), tau_cstr = {c.arc.tau_s:.4g} s, "
+        lines.append(f"  C_cstr = {c.arc.C_cstr_F:.4g} F  ({c.arc.C_cstr_F / area:.4g} F/cm²), tau_cstr = {c.arc.tau_cstr_s:.4g} s, "
                      f"apex {c.arc.f_apex_Hz:.4g} Hz")
         if not c.arc.apex_in_sweep:
             lines.append("  warning: the constriction arc's apex lies outside the swept frequencies; "

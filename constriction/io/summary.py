@@ -15,23 +15,26 @@ from typing import get_type_hints
 
 @dataclass(frozen=True)
 class ArcSummary:
-    """The constriction arc, R || C: R = R_dc - R_inf, C fitted (analysis.constriction_arc)."""
-    R_ohm: float
-    C_F: float
-    tau_s: float
+    """The constriction arc, R || C: R_arc = R_dc - R_inf, C_cstr fitted
+    (analysis/arcs.py, constriction_arc), tau_cstr = R_arc C_cstr. The same names as in
+    studies, tables and on the screen."""
+    R_arc_ohm: float
+    C_cstr_F: float
+    tau_cstr_s: float
     f_apex_Hz: float
     apex_in_sweep: bool | None = None   # None: not recorded (older summaries)
 
 
 @dataclass(frozen=True)
 class CPESummary:
-    """R0 - (R || CPE) fitted to the constriction arc; C_F, tau_s effective (Hsu-Mansfeld)."""
+    """R0 - (R_arc || CPE) fitted to the constriction arc; C_cstr and tau_cstr effective
+    (Hsu-Mansfeld)."""
     R0_ohm: float
-    R_ohm: float
+    R_arc_ohm: float
     Q: float
     alpha: float
-    C_F: float
-    tau_s: float
+    C_cstr_F: float
+    tau_cstr_s: float
 
 
 @dataclass(frozen=True)
@@ -189,11 +192,16 @@ def _finite_or_null(value):
     return value
 
 
+OLD_ARC_NAMES = {"R_ohm": "R_arc_ohm", "C_F": "C_cstr_F", "tau_s": "tau_cstr_s"}
+
+
 def _build(cls, data):
     """A dataclass of `cls` from plain data; null numbers come back as NaN (inf for R_dc)."""
     if not isinstance(data, dict):
         raise TypeError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
     hints = get_type_hints(cls)
+    if cls in (ArcSummary, CPESummary):  # the arc's names before they matched the studies'
+        data = {OLD_ARC_NAMES.get(k, k): v for k, v in data.items()}
     values = {}
     for f in dataclasses.fields(cls):
         if f.name not in data:

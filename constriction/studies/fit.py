@@ -39,7 +39,7 @@ from scipy.optimize import nnls
 from scipy.stats import chi2 as chi_square
 
 from constriction.analysis.compare import at_frequencies
-from constriction.units import CM2_PER_M2, EPS0, UM
+from constriction.units import CM2_PER_M2, UM
 from constriction.io.spec_reader import spec_from_dict
 from constriction.analysis.spectrum import Spectrum
 from constriction.studies.table import LookupTable
@@ -96,7 +96,7 @@ def unit_cell(table: LookupTable, f: np.ndarray) -> tuple[float, np.ndarray]:
                          "(its interface part is the cell less its electrolyte slab)")
     area = spec.cell.top_area_um2 * UM**2
     L, sigma = spec.cell.thickness_um * UM, spec.electrolyte.sigma_S_per_m
-    tau = EPS0 * spec.electrolyte.eps_r / sigma
+    tau = spec.electrolyte.tau_s
     return area, L / sigma / (1 + 2j * np.pi * f * tau)
 
 

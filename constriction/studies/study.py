@@ -370,8 +370,8 @@ def _outputs(result) -> dict:
     arc = c.arc
     scalars = {"R_dc_ohm": s.R_dc_ohm, "R_inf_ohm": s.R_inf_ohm, "R_bulk_ohm": c.R_bulk_ohm,
                "R_static_ohm": c.R_static_ohm, "R_dynamic_ohm": c.R_dynamic_ohm, "R_cstr_ohm": c.R_cstr_ohm,
-               "C_cstr_F": arc.C_F if arc else math.nan, "tau_cstr_s": arc.tau_s if arc else math.nan,
-               "R_arc_ohm": arc.R_ohm if arc else math.nan, "f_apex_Hz": arc.f_apex_Hz if arc else math.nan,
+               "C_cstr_F": arc.C_cstr_F if arc else math.nan, "tau_cstr_s": arc.tau_cstr_s if arc else math.nan,
+               "R_arc_ohm": arc.R_arc_ohm if arc else math.nan, "f_apex_Hz": arc.f_apex_Hz if arc else math.nan,
                "dofs": s.dofs, "seconds": sum(s.seconds.values())}
     checks = {"conservation_mismatch": s.conservation.worst, "passive": float(s.passive)}
     f, Z = result.spectrum.frequency_Hz, result.spectrum.Z_ohm

@@ -1,7 +1,6 @@
 """Nothing lost, nothing silent: every bad input or output path gives one line and exit
 status 2, writes nothing and changes no existing file (issue 13)."""
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -12,59 +11,7 @@ from constriction.cli.main import main
 from constriction.io.folders import MARKER
 from constriction.analysis.spectrum import Spectrum
 
-from test_cli import SMALL_SPEC
-
-TINY_SPEC = SMALL_SPEC.replace("points_per_decade = 4", "points_per_decade = 2").replace(
-    "side_um = 50.0", "side_um = 20.0").replace("thickness_um = 50.0", "thickness_um = 20.0").replace(
-    "radius_um = 5.0", "radius_um = 3.0")
-
-STUDY = """
-[study]
-name = "tiny"
-outputs = ["R_dc_ohm", "R_cstr_ohm"]
-[base]
-spec = "tiny.toml"
-[[axes]]
-name = "radius"
-key = "contacts[0].radius_um"
-values = [2.0, 3.0]
-"""
-
-
-def snapshot(root: Path) -> dict:
-    """Every path under root with a hash of its content (folders: None)."""
-    out = {}
-    for path in sorted(root.rglob("*")):
-        out[str(path.relative_to(root))] = None if path.is_dir() else hashlib.sha1(path.read_bytes()).hexdigest()
-    return out
-
-
-@pytest.fixture
-def place(tmp_path, monkeypatch):
-    """A working folder with a spec, a study, a measured file and a user's own files."""
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "tiny.toml").write_text(TINY_SPEC)
-    (tmp_path / "study.toml").write_text(STUDY)
-    f = np.logspace(0, 8, 30)
-    Spectrum(f, 5e4 + 1e5 / (1 + 2j * np.pi * f * 1e-5)).to_csv(tmp_path / "measured.csv")
-    (tmp_path / "thesis").mkdir()
-    (tmp_path / "thesis" / "chapter.tex").write_text("years of work")
-    (tmp_path / "notes.txt").write_text("my notes")
-    return tmp_path
-
-
-def refused(argv, root, *words, capsys):
-    """Run the CLI; it must refuse in one line naming `words`, and change nothing."""
-    before = snapshot(root)
-    assert main(argv) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    message = err[-1]
-    assert message.startswith("error: ") and "Traceback" not in "\n".join(err), err
-    for word in words:
-        assert word in message, message
-    assert snapshot(root) == before
-    return message
-
+from cases import STUDY, TINY_SPEC, refused, snapshot  # the `place` fixture is in conftest.py
 
 # ---------------------------------------------------------------- 1, 6: output paths
 
@@ -419,7 +366,7 @@ def test_the_default_budget_admits_a_million_p2_unknowns_and_a_256_cubed_image()
 def test_a_cell_without_constriction_prints_r_cstr_as_zero(place, capsys):
     """Full contact: R_dc - R_inf is round-off (it was printed as -1e-9 Ω)."""
     import shutil
-    shutil.copy(Path(__file__).parent.parent / "specs" / "full_contact.toml", place / "full.toml")
+    shutil.copy(Path(__file__).resolve().parents[2] / "specs" / "full_contact.toml", place / "full.toml")
     assert main(["run", "full.toml", "--out", "res"]) == 0
     out = capsys.readouterr().out
     assert "R_cstr = 0 Ω (R_dc = R_inf to round-off)" in out and "e-" not in out.split("R_cstr")[1].split("\n")[0]

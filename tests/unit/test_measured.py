@@ -11,7 +11,7 @@ import pytest
 from constriction.io.measured import MeasurementError, kramers_kronig, read_spectrum
 from constriction.analysis.spectrum import Spectrum
 
-DATA = Path(__file__).parent / "data"  # instrument files from impedance.py's examples (LICENSE-impedance.py.txt)
+DATA = Path(__file__).resolve().parents[1] / "data"  # instrument files from impedance.py's examples (LICENSE-impedance.py.txt)
 
 # file -> (points, lowest Hz, highest Hz), or the words of its error
 EXPECTED = {

@@ -55,13 +55,13 @@ def test_run_reports_split_arc_and_normalisations(tmp_path):
     c = summary["constriction"]
     assert c["R_bulk_ohm"] + c["R_cstr_ohm"] == pytest.approx(summary["R_dc_ohm"], rel=1e-12)
     # the constriction arc spans R_dc - R_inf, its capacitance is the gap's, eps0 pi b^2 / h
-    assert c["arc"]["R_ohm"] == pytest.approx(summary["R_dc_ohm"] - summary["R_inf_ohm"], rel=0.03)
-    assert c["arc"]["C_F"] == pytest.approx(8.8541878128e-12 * np.pi * (50 * UM) ** 2 / (0.5 * UM), rel=0.05)
+    assert c["arc"]["R_arc_ohm"] == pytest.approx(summary["R_dc_ohm"] - summary["R_inf_ohm"], rel=0.03)
+    assert c["arc"]["C_cstr_F"] == pytest.approx(8.8541878128e-12 * np.pi * (50 * UM) ** 2 / (0.5 * UM), rel=0.05)
     # the R || CPE fit (impedance.py) of the same arc: nearly ideal, the same R and C
     cpe = c["arc_cpe"]
     assert 0.9 < cpe["alpha"] <= 1.0
-    assert cpe["R_ohm"] == pytest.approx(c["arc"]["R_ohm"], rel=0.1)
-    assert cpe["C_F"] == pytest.approx(c["arc"]["C_F"], rel=0.2)
+    assert cpe["R_arc_ohm"] == pytest.approx(c["arc"]["R_arc_ohm"], rel=0.1)
+    assert cpe["C_cstr_F"] == pytest.approx(c["arc"]["C_cstr_F"], rel=0.2)
     n = summary["normalisation"]
     assert n["ohm_cm2_geometric"] == pytest.approx(np.pi * 50**2 * 1e-8)
     assert n["ohm_cm2_contact"] == pytest.approx(np.pi * 5**2 * 1e-8)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.mark.parametrize("script, writes, prints", [
@@ -29,7 +29,7 @@ SLOW_TO_MESH = {"hex_array", "lens_pores", "dead_sodium"}  # 90-200 k tetrahedra
 
 @pytest.mark.parametrize("path", [
     pytest.param(p, marks=[pytest.mark.slow] if p.stem in SLOW_TO_MESH else [], id=p.stem)
-    for p in sorted((Path(__file__).parent.parent / "specs").glob("*.toml"))])
+    for p in sorted((Path(__file__).resolve().parents[2] / "specs").glob("*.toml"))])
 def test_the_element_estimate_of_every_example_spec_is_within_25_percent(path):
     """The memory budget (memory.py) rests on this estimate, printed before meshing."""
     from constriction.geometry.cell import build_mesh, estimate_elements

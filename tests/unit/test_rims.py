@@ -1,5 +1,5 @@
 """Grading toward circular contact rims (constriction/geometry/rims.py): nodes move, nothing else
-does. The accuracy it buys is measured in tests/test_accuracy.py."""
+does. The accuracy it buys is measured in tests/validation/test_accuracy.py."""
 
 import numpy as np
 import pytest

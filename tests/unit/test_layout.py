@@ -9,7 +9,7 @@ import pytest
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-PACKAGE = Path(__file__).resolve().parents[1] / "constriction"
+PACKAGE = Path(__file__).resolve().parents[2] / "constriction"
 
 
 def _modules() -> dict[str, ast.Module]:

@@ -188,7 +188,7 @@ def test_large_pellet_with_a_smaller_electrode_is_cheap_and_converges():
     from dataclasses import replace
     from pathlib import Path
     from conftest import flux_tube_resistance
-    spec = load_spec(Path(__file__).parent.parent / "specs" / "large_pellet.toml")
+    spec = load_spec(Path(__file__).resolve().parents[2] / "specs" / "large_pellet.toml")
     h = np.array([1.0, 0.7, 0.5])
     R, elements = [], []
     for refine in h:

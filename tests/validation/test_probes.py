@@ -6,7 +6,7 @@ import pytest
 from constriction import run, spec_from_dict
 from constriction.cli import main
 
-from test_safety import TINY_SPEC, refused, place  # noqa: F401 (the fixture)
+from cases import TINY_SPEC, refused
 
 SLAB = {"cell": {"shape": "box", "side_um": 20.0, "thickness_um": 20.0},
         "materials": {"electrolyte": {"sigma_S_per_m": 0.1, "eps_r": 10.0}},

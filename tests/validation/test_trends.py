@@ -46,7 +46,7 @@ def arcs():
 
 def test_taller_gaps_at_equal_contact_lower_C_cstr(arcs):
     # the gap capacitance eps0 A / h falls 4x; C_cstr follows it
-    assert arcs[2.0].C_F < 0.5 * arcs[0.5].C_F
+    assert arcs[2.0].C_cstr_F < 0.5 * arcs[0.5].C_cstr_F
     # ... while the arc's resistance (the DC constriction) stays the same
-    assert arcs[2.0].R_ohm == pytest.approx(arcs[0.5].R_ohm, rel=0.05)
-    assert math.isclose(arcs[2.0].tau_s, arcs[2.0].R_ohm * arcs[2.0].C_F, rel_tol=1e-9)
+    assert arcs[2.0].R_arc_ohm == pytest.approx(arcs[0.5].R_arc_ohm, rel=0.05)
+    assert math.isclose(arcs[2.0].tau_cstr_s, arcs[2.0].R_arc_ohm * arcs[2.0].C_cstr_F, rel_tol=1e-9)

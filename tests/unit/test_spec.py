@@ -66,7 +66,7 @@ def test_every_example_spec_and_study_loads():
     from pathlib import Path
     from constriction import load_spec
     from constriction.studies.study import load_study
-    root = Path(__file__).parent.parent
+    root = Path(__file__).resolve().parents[2]
     specs = sorted((root / "specs").glob("*.toml"))
     assert len(specs) >= 5
     for path in specs:
@@ -81,7 +81,7 @@ def test_every_example_spec_comes_back_from_its_plain_tables():
     from pathlib import Path
     from constriction import load_spec, spec_from_dict
     from constriction.spec import Spec
-    specs = [load_spec(p) for p in sorted((Path(__file__).resolve().parents[1] / "specs").glob("*.toml"))]
+    specs = [load_spec(p) for p in sorted((Path(__file__).resolve().parents[2] / "specs").glob("*.toml"))]
     specs = [s for s in specs if isinstance(s, Spec)]
     assert len(specs) >= 6
     for spec in specs:

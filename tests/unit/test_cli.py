@@ -9,34 +9,12 @@ import numpy as np
 import pytest
 
 from constriction.cli import main
-from constriction.solve.fem import EPS0
+from constriction.units import EPS0
 from constriction.analysis.spectrum import CSV_HEADER, Spectrum
 
-ROOT = Path(__file__).resolve().parents[1]
+from cases import SMALL_SPEC
 
-SMALL_SPEC = """
-[cell]
-shape = "box"
-side_um = 50.0
-thickness_um = 50.0
-[[contacts]]
-x_um = 0.0
-y_um = 0.0
-radius_um = 5.0
-[gap]
-height_um = 0.5
-[materials.electrolyte]
-sigma_S_per_m = 0.1
-eps_r = 10.0
-[sweep]
-f_min_Hz = 1.0
-f_max_Hz = 1e9
-points_per_decade = 4
-[mesh]
-size_um = 10.0
-order = 1
-"""
-
+ROOT = Path(__file__).resolve().parents[2]
 
 def test_run_writes_spectrum_summary_and_plot(tmp_path, capsys):
     spec = tmp_path / "small.toml"

@@ -214,7 +214,7 @@ def test_lookup_table_interpolates_within_tolerance_and_refuses_outside(lookup_t
     np.testing.assert_allclose(np.abs(value.spectrum.Z_ohm), np.abs(direct.spectrum.Z_ohm), rtol=0.03)
     c = direct.summary.constriction
     assert value.parameters["R_cstr_ohm"] == pytest.approx(c.R_cstr_ohm, rel=0.03)
-    assert value.parameters["C_cstr_F"] == pytest.approx(c.arc.C_F, rel=0.03)
+    assert value.parameters["C_cstr_F"] == pytest.approx(c.arc.C_cstr_F, rel=0.03)
 
     # every length x2: Z halves at the same frequencies
     np.testing.assert_allclose(table(point, scale=2.0).spectrum.Z_ohm, value.spectrum.Z_ohm / 2)
@@ -283,7 +283,7 @@ def test_fit_says_when_the_table_cannot_explain_a_spectrum(lookup_table):
 def test_base_from_a_spec_file_with_tables_merged_over_it():
     from pathlib import Path
     from constriction.studies.study import load_study
-    study = load_study(Path(__file__).parent.parent / "studies" / "single_spot_table.toml")
+    study = load_study(Path(__file__).resolve().parents[2] / "studies" / "single_spot_table.toml")
     assert study.base["mesh"]["order"] == 1                    # changed by [base.mesh]
     assert study.base["gap"]["height_um"] == 0.5                # kept from the file
     assert study.base["sweep"]["f_max_Hz"] == 1e9 and study.base["sweep"]["points_per_decade"] == 10

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from test_safety import snapshot
+from cases import snapshot
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def readme_commands() -> list[list[str]]:

@@ -7,7 +7,7 @@ from constriction import run, spec_from_dict
 from constriction.reference import slab_impedance
 from constriction.units import EPS0
 
-from test_safety import TINY_SPEC, refused, place  # noqa: F401 (the fixture)
+from cases import TINY_SPEC, refused
 
 SIDE = 20.0
 A = (SIDE * 1e-6) ** 2

@@ -62,7 +62,7 @@ def _gas_shift_system():
     derivative snapshot, -(C x + c)."""
     import sys
     from pathlib import Path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "studies"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "studies"))
     from synthetic_interface import synthetic_interface
     from constriction.solve.reduced import _block
     from constriction.units import EPS0

@@ -49,7 +49,7 @@ def test_the_same_cell_two_ways_gives_the_same_summary(T_K):
     by_arrhenius = run(cell(T_K, given_at_T=False), progress=False)
     given = run(cell(T_K, given_at_T=True), progress=False)
     a, b = numbers(by_arrhenius.summary.to_dict()), numbers(given.summary.to_dict())
-    assert a.keys() == b.keys() and "constriction.arc.C_F" in a and "normalisation.ohm_cm2_calibrated" in a
+    assert a.keys() == b.keys() and "constriction.arc.C_cstr_F" in a and "normalisation.ohm_cm2_calibrated" in a
     for key in a:
         assert a[key] == pytest.approx(b[key], rel=1e-9, abs=1e-300), key
     np.testing.assert_allclose(by_arrhenius.spectrum.Z_ohm, given.spectrum.Z_ohm, rtol=1e-9)
@@ -103,7 +103,7 @@ def test_the_summary_is_typed_and_reads_back_from_its_json(tmp_path):
     result.summary.write(tmp_path / "summary.json")
     back = Summary.read(tmp_path / "summary.json")
     assert back == result.summary
-    assert back.constriction.arc.C_F > 0 and back.sweep.kind == "reduced" and back.conservation.worst < 1e-8
+    assert back.constriction.arc.C_cstr_F > 0 and back.sweep.kind == "reduced" and back.conservation.worst < 1e-8
     blocking = type(back.constriction)(1.0, 0.0, float("nan"), float("inf"))
     odd = Summary(**{**back.__dict__, "R_dc_ohm": float("inf"), "constriction": blocking})
     odd.write(tmp_path / "blocking.json")
@@ -119,7 +119,7 @@ def test_a_result_folder_says_how_it_was_made_and_reproduces(tmp_path, monkeypat
     from constriction import __version__
     from constriction.cli import main
     from constriction.analysis.spectrum import Spectrum
-    from test_safety import TINY_SPEC
+    from cases import TINY_SPEC
     monkeypatch.chdir(tmp_path)
     (tmp_path / "warm.toml").write_text(TINY_SPEC.replace("eps_r = 10.0", "eps_r = 10.0\nactivation_eV = 0.3")
                                         + "[conditions]\ntemperature_K = 330.0\n")
@@ -137,7 +137,7 @@ def test_a_result_folder_says_how_it_was_made_and_reproduces(tmp_path, monkeypat
 def test_an_image_result_reproduces_from_its_spec(tmp_path, monkeypatch):
     from constriction.cli import main
     from constriction.analysis.spectrum import Spectrum
-    from test_voxels import LABELS, _cell, _toml
+    from cases import LABELS, image_toml as _toml, voxel_cell as _cell
     monkeypatch.chdir(tmp_path)
     cell = _cell(8)
     cell[:, 2:5, 2:5] = np.where(cell[:, 2:5, 2:5] == 0, 1, cell[:, 2:5, 2:5])  # a gas column

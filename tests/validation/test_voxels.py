@@ -11,6 +11,7 @@ from constriction.image.read import read_labels
 from constriction.solve.direct import dc_resistance, sweep_direct
 from constriction.image.voxels import grid_system
 
+from cases import LABELS, image_toml, voxel_cell
 from conftest import slab_impedance
 
 F = np.array([1.0, 1e3, 1e5, 1e7, 1e9, 1e11])
@@ -263,50 +264,27 @@ def test_a_floating_metal_cube_converges_to_the_conforming_solve_within_its_erro
 
 # ---------------------------------------------------------------- reading images, and refusing them
 
-def _toml(path, image_table: str, phases: str = "") -> None:
-    path.write_text(image_table + (phases or """
-[phases.electrolyte]
-kind = "electrolyte"
-sigma_S_per_m = 0.1
-eps_r = 10.0
-[phases.gas]
-kind = "gas"
-[phases.metal]
-kind = "metal"
-""") + "[sweep]\nf_min_Hz = 1.0\nf_max_Hz = 1e9\npoints_per_decade = 2\n")
-
-
-LABELS = '[image.labels]\n0 = "electrolyte"\n1 = "gas"\n2 = "metal"\n'
-
-
-def _cell(n=6, metal_top=True):
-    a = np.zeros((n, n, n), np.uint8)
-    if metal_top:
-        a[-1] = 2
-    return a
-
-
 @pytest.mark.parametrize("make, image, words", [
     (lambda p: (p / "x.npy").write_bytes(b"not numpy"), 'path = "x.npy"\nvoxel_um = 1.0\n', ["x.npy", "cannot be read"]),
-    (lambda p: np.save(p / "x.npy", np.where(_cell() == 2, 7, 0)), 'path = "x.npy"\nvoxel_um = 1.0\n',
+    (lambda p: np.save(p / "x.npy", np.where(voxel_cell() == 2, 7, 0)), 'path = "x.npy"\nvoxel_um = 1.0\n',
      ["x.npy", "label value(s) 7"]),
-    (lambda p: np.save(p / "x.npy", _cell(metal_top=False)), 'path = "x.npy"\nvoxel_um = 1.0\n',
+    (lambda p: np.save(p / "x.npy", voxel_cell(metal_top=False)), 'path = "x.npy"\nvoxel_um = 1.0\n',
      ["x.npy", "no metal on the working-electrode face"]),
-    (lambda p: np.save(p / "x.npy", np.concatenate([_cell()[:2] * 0 + 1, _cell()[2:]])), 'path = "x.npy"\nvoxel_um = 1.0\n',
+    (lambda p: np.save(p / "x.npy", np.concatenate([voxel_cell()[:2] * 0 + 1, voxel_cell()[2:]])), 'path = "x.npy"\nvoxel_um = 1.0\n',
      ["x.npy", "no electrolyte path"]),
     (lambda p: np.save(p / "x.npy", np.full((6, 6, 6), 2, np.uint8)), 'path = "x.npy"\nvoxel_um = 1.0\n',
      ["x.npy", "short circuit"]),
-    (lambda p: np.save(p / "x.npy", _cell()), 'path = "x.npy"\n', ["image.voxel_um", "missing"]),
-    (lambda p: np.save(p / "x.npy", _cell()), 'path = "nowhere.npy"\nvoxel_um = 1.0\n', ["image.path", "no such file"]),
-    (lambda p: np.save(p / "x.npy", _cell()[0]), 'path = "x.npy"\nvoxel_um = 1.0\n', ["x.npy", "2D"]),
-    (lambda p: np.save(p / "x.npy", _cell() + 0.5), 'path = "x.npy"\nvoxel_um = 1.0\n', ["x.npy", "non-integer"]),
-] + [(lambda p: np.save(p / "x.npy", _cell()), f'path = "x.npy"\nvoxel_um = 1.0\nsubdivide = {value}\n',
+    (lambda p: np.save(p / "x.npy", voxel_cell()), 'path = "x.npy"\n', ["image.voxel_um", "missing"]),
+    (lambda p: np.save(p / "x.npy", voxel_cell()), 'path = "nowhere.npy"\nvoxel_um = 1.0\n', ["image.path", "no such file"]),
+    (lambda p: np.save(p / "x.npy", voxel_cell()[0]), 'path = "x.npy"\nvoxel_um = 1.0\n', ["x.npy", "2D"]),
+    (lambda p: np.save(p / "x.npy", voxel_cell() + 0.5), 'path = "x.npy"\nvoxel_um = 1.0\n', ["x.npy", "non-integer"]),
+] + [(lambda p: np.save(p / "x.npy", voxel_cell()), f'path = "x.npy"\nvoxel_um = 1.0\nsubdivide = {value}\n',
       ["cell.toml", "image.subdivide", "an integer from 1 to 8"])
      for value in ("0", "-1", "2.5", '"2"', "true", "9", "1e6", "nan")])
 def test_a_bad_image_is_refused_in_one_line_before_any_solve(tmp_path, monkeypatch, capsys, make, image, words):
     monkeypatch.chdir(tmp_path)
     make(tmp_path)
-    _toml(tmp_path / "cell.toml", "[image]\n" + image + LABELS)
+    image_toml(tmp_path / "cell.toml", "[image]\n" + image + LABELS)
     assert main(["run", "cell.toml", "--out", "res"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: ") and "Traceback" not in "\n".join(err)
@@ -317,8 +295,8 @@ def test_a_bad_image_is_refused_in_one_line_before_any_solve(tmp_path, monkeypat
 
 def test_a_subdivision_past_the_memory_budget_is_refused_before_reading(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    np.save(tmp_path / "x.npy", _cell())
-    _toml(tmp_path / "cell.toml", '[image]\npath = "x.npy"\nvoxel_um = 1.0\nsubdivide = 8\n' + LABELS)
+    np.save(tmp_path / "x.npy", voxel_cell())
+    image_toml(tmp_path / "cell.toml", '[image]\npath = "x.npy"\nvoxel_um = 1.0\nsubdivide = 8\n' + LABELS)
     assert main(["run", "cell.toml", "--out", "res", "--max-memory", "0.2"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert "110,592 voxels after crop, coarsening and subdivision" in err[-1] and "--max-memory" in err[-1]
@@ -389,7 +367,7 @@ def test_an_extruded_contact_map_runs_from_the_command_line(tmp_path, monkeypatc
     picture = np.zeros((12, 12))
     picture[4:8, 3:9] = 1.0
     matplotlib.image.imsave(tmp_path / "map.png", picture, cmap="gray")
-    _toml(tmp_path / "map.toml", '[image]\npath = "map.png"\nvoxel_um = [1.0, 1.0, 0.5]\n'
+    image_toml(tmp_path / "map.toml", '[image]\npath = "map.png"\nvoxel_um = [1.0, 1.0, 0.5]\n'
                                  '[image.extrude]\nelectrolyte_um = 6.0\ngap_um = 0.5\n',
           '[phases.electrolyte]\nsigma_S_per_m = 0.1\neps_r = 10.0\n')
     assert main(["run", "map.toml", "--out", "res"]) == 0
@@ -399,7 +377,7 @@ def test_an_extruded_contact_map_runs_from_the_command_line(tmp_path, monkeypatc
     import json
     summary = json.loads((tmp_path / "res" / "summary.json").read_text())
     assert summary["contact_area_um2"] == pytest.approx(24.0)
-    assert summary["constriction"]["R_cstr_ohm"] > 0 and summary["constriction"]["arc"]["C_F"] > 0
+    assert summary["constriction"]["R_cstr_ohm"] > 0 and summary["constriction"]["arc"]["C_cstr_F"] > 0
     assert summary["conservation"]["sweep_max_relative_mismatch"] < 1e-8
     assert main(["plot", "res"]) == 0
 
@@ -409,7 +387,7 @@ def test_the_reduced_sweep_matches_the_reference_on_a_synthetic_interface(tmp_pa
     model on AMG, as run uses it, against one complex solve per frequency."""
     import sys
     from pathlib import Path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "studies"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "studies"))
     from synthetic_interface import synthetic_interface
     from constriction.solve.reduced import reduce
     image = synthetic_interface((24, 24, 24), void_radius=1.5, void_depth=6, patch_size=2.0, gap=1, metal=2, seed=3)
@@ -424,7 +402,7 @@ def test_the_reduced_sweep_matches_the_reference_on_a_synthetic_interface(tmp_pa
 def test_the_synthetic_interface_is_seeded_and_has_the_porosity_asked_for():
     import sys
     from pathlib import Path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "studies"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "studies"))
     from synthetic_interface import synthetic_interface
     a = synthetic_interface((32, 32, 32), porosity=0.2, void_radius=2.0, void_depth=8, contact_fraction=0.3, seed=5)
     np.testing.assert_array_equal(a, synthetic_interface((32, 32, 32), porosity=0.2, void_radius=2.0, void_depth=8,
@@ -479,8 +457,8 @@ def test_the_contact_current_sums_to_the_cell_current_and_is_uniform_on_a_slab(t
 
 def test_coarsening_past_the_image_is_refused_in_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    np.save(tmp_path / "x.npy", _cell(4))
-    _toml(tmp_path / "cell.toml", '[image]\npath = "x.npy"\nvoxel_um = 1.0\ncoarsen = 8\n' + LABELS)
+    np.save(tmp_path / "x.npy", voxel_cell(4))
+    image_toml(tmp_path / "cell.toml", '[image]\npath = "x.npy"\nvoxel_um = 1.0\ncoarsen = 8\n' + LABELS)
     assert main(["run", "cell.toml", "--out", "res"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert "x.npy" in err[-1] and "coarsening by 8" in err[-1] and not (tmp_path / "res").exists()
@@ -498,7 +476,7 @@ def test_the_error_bar_says_why_it_was_not_computed(tmp_path, monkeypatch, polic
     from constriction.cli.main import _numbers
     monkeypatch.setattr(error_bar, "available_bytes", lambda: available)
     monkeypatch.setattr(error_bar, "total_bytes", lambda: machine)
-    summary = run(image_spec(tmp_path, _cell(), name="small"), progress=False, cpe_fit=False, fields=False,
+    summary = run(image_spec(tmp_path, voxel_cell(), name="small"), progress=False, cpe_fit=False, fields=False,
                   error_estimate=policy).summary
     d = summary.discretisation
     assert d.R_dc is None and d.R_inf is None and d.R_cstr is None and words in d.note
@@ -508,22 +486,22 @@ def test_the_error_bar_says_why_it_was_not_computed(tmp_path, monkeypatch, polic
 def test_a_forced_error_bar_is_computed_beyond_the_memory_available(tmp_path, monkeypatch):
     from constriction.image import error_bar
     monkeypatch.setattr(error_bar, "available_bytes", lambda: 1)
-    d = run(image_spec(tmp_path, _cell(), name="small"), progress=False, cpe_fit=False, fields=False,
+    d = run(image_spec(tmp_path, voxel_cell(), name="small"), progress=False, cpe_fit=False, fields=False,
             error_estimate="always").summary.discretisation
     assert d.R_dc is not None and d.R_dc.subdivisions[:2] == (1, 2)
     assert d.R_dc.error_ohm < 1e-9 * d.R_dc.values_ohm[0]  # a slab: exact at every subdivision
 
 
 @pytest.mark.parametrize("write, labels, words", [
-    (lambda p: np.save(p, _cell()), LABELS + '01 = "gas"\n', ["image.labels.01", "label 1 again"]),
-    (lambda p: np.save(p, _cell().astype(np.complex128)), LABELS, ["complex128", "integers"]),
+    (lambda p: np.save(p, voxel_cell()), LABELS + '01 = "gas"\n', ["image.labels.01", "label 1 again"]),
+    (lambda p: np.save(p, voxel_cell().astype(np.complex128)), LABELS, ["complex128", "integers"]),
 ])
 def test_duplicate_labels_and_complex_images_are_refused(tmp_path, monkeypatch, capsys, write, labels, words):
     """'1' and '01' are one label (the voids silently became metal); a complex image was
     accepted by dropping its imaginary part."""
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "x.npy")
-    _toml(tmp_path / "cell.toml", '[image]\npath = "x.npy"\nvoxel_um = 1.0\n' + labels)
+    image_toml(tmp_path / "cell.toml", '[image]\npath = "x.npy"\nvoxel_um = 1.0\n' + labels)
     assert main(["run", "cell.toml", "--out", "res"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert all(w in err[-1] for w in words), err[-1]
