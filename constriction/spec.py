@@ -132,12 +132,24 @@ class Void:
 
 @dataclass(frozen=True)
 class Probe:
-    """A reference electrode that draws no current: a point in the electrolyte `depth_um`
-    below the working electrode's surface, at x, y from the cell axis (µm)."""
+    """A reference electrode that draws no current, `depth_um` below the working
+    electrode's surface (0: on the WE face, outside the electrode): a point at x, y from the
+    cell axis (µm), or, with radius_um > 0, a thin ring of that radius around x, y,
+    parallel to the faces, that reads the mean potential along it (the potential of a ring
+    around the axis of an axisymmetric cell)."""
     name: str
     x_um: float
     y_um: float
     depth_um: float
+    radius_um: float = 0.0
+
+    def points_um(self, n: int = 64) -> tuple:
+        """(x, y) of the point, or of n points evenly along the ring (µm)."""
+        if self.radius_um == 0:
+            return ((self.x_um,), (self.y_um,))
+        angles = [2 * math.pi * k / n for k in range(n)]
+        return (tuple(self.x_um + self.radius_um * math.cos(a) for a in angles),
+                tuple(self.y_um + self.radius_um * math.sin(a) for a in angles))
 
 
 @dataclass(frozen=True)

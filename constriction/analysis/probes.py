@@ -64,12 +64,18 @@ class ProbeImpedances:
 
 def probe_rows(system, probes, thickness_um: float) -> sp.csr_matrix:
     """(probes x unknowns): each probe's potential as a combination of the System's
-    unknowns (interpolation in its element; merged metal bodies and a surface-admittance
-    metal unknown accounted for)."""
-    points = np.array([[p.x_um, p.y_um, thickness_um - p.depth_um] for p in probes]).T * UM
-    rows = sp.csr_matrix(system.basis.probes(points))
+    unknowns (interpolation in its element, a ring's mean over points along it; merged
+    metal bodies and a surface-admittance metal unknown accounted for)."""
+    rows = sp.vstack([_mean_row(system, p, thickness_um) for p in probes]).tocsr()
     if system.expand is not None:
         rows = (rows @ system.expand).tocsr()
     if rows.shape[1] < system.n_dofs:  # the metal unknown of a surface admittance comes last
         rows = sp.hstack([rows, sp.csr_matrix((rows.shape[0], system.n_dofs - rows.shape[1]))]).tocsr()
     return rows
+
+
+def _mean_row(system, probe, thickness_um: float) -> sp.csr_matrix:
+    """(1 x basis dofs): the probe's potential, the mean of the field at its points."""
+    x, y = probe.points_um()
+    points = np.array([x, y, [thickness_um - probe.depth_um] * len(x)]) * UM
+    return sp.csr_matrix(system.basis.probes(points).mean(axis=0))

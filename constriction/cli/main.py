@@ -234,7 +234,9 @@ def _numbers(s) -> str:
                      f"{'overlap' if abs(y.relative_deviation) > 0.01 else 'barely interact'})")
     for p in s.probes:
         share = 1 - complex(*p.potential_low_V)
-        lines.append(f"  probe {p.name} ({p.depth_um:.3g} µm below the WE): Z_WE-{p.name} = {share.real:.4g} Z_cell "
+        where = f"{p.depth_um:.3g} µm below the WE" if p.depth_um > 0 else "on the WE face"
+        kind = f"ring {p.name} (radius {p.radius_um:.3g} µm, {where})" if p.radius_um else f"probe {p.name} ({where})"
+        lines.append(f"  {kind}: Z_WE-{p.name} = {share.real:.4g} Z_cell "
                      f"at {p.f_low_Hz:.3g} Hz, {1 - p.potential_high_V[0]:.4g} at {p.f_high_Hz:.3g} Hz "
                      f"(terminals.csv)")
     mismatch = s.conservation.worst

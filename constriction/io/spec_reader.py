@@ -112,7 +112,7 @@ def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None)
     if spotless and (interface is not None or interphase is not None):
         raise SpecError("interface" if interface is not None else "interphase",
                         "needs contacts: with `contacts = []` no metal touches the electrolyte")
-    probes = _probes(data.get("probes", []), cell, voids)
+    probes = _probes(data.get("probes", []), cell, electrode, voids)
     if cell.counter == "mirror":
         for key, given in (("interface", interface), ("interphase", interphase), ("pores", pores),
                            ("inclusions", inclusions), ("grains", grains), ("voids", voids)):
@@ -414,34 +414,47 @@ def _voids(items, cell: Cell) -> tuple[Void, ...]:
     return tuple(voids)
 
 
-def _probes(items, cell: Cell, voids) -> tuple[Probe, ...]:
-    """Reference electrodes: points strictly inside the electrolyte (not on an electrode,
-    not in a void, inside the cell), each with its own name."""
+def _probes(items, cell: Cell, electrode: Electrode, voids) -> tuple[Probe, ...]:
+    """Reference electrodes: points or rings inside the electrolyte or on the WE face
+    outside the electrode (not on an electrode, not in a void, inside the cell), each
+    with its own name."""
     if not isinstance(items, list):
         raise SpecError("probes", "must be an array of tables ([[probes]])")
     probes = []
     for i, t in enumerate(items):
         where = f"probes[{i}]"
         if not isinstance(t, dict):
-            raise SpecError(where, "must be a table with name, x_um, y_um, depth_um")
-        only_keys(t, where, {"name", "x_um", "y_um", "depth_um"})
+            raise SpecError(where, "must be a table with name, x_um, y_um, depth_um (and radius_um for a ring)")
+        only_keys(t, where, {"name", "x_um", "y_um", "depth_um", "radius_um"})
         name = t.get("name", f"RE{i + 1}")
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
             raise SpecError(f"{where}.name", "must be a name of letters, digits and _ (it heads CSV columns)")
         if name in {p.name for p in probes}:
             raise SpecError(f"{where}.name", f"{name!r} is taken by another probe")
         x, y = number(t, "x_um", where, default=0.0), number(t, "y_um", where, default=0.0)
+        ring = number(t, "radius_um", where, default=0.0)
+        if ring < 0:
+            raise SpecError(f"{where}.radius_um", f"must be >= 0 (0: a point), got {ring:g}")
         depth = number(t, "depth_um", where)
-        if not 0 < depth < cell.thickness_um:
+        on_face = depth == 0 and electrode.radius_um is not None
+        if not (0 < depth < cell.thickness_um or on_face):
             raise SpecError(f"{where}.depth_um", f"{depth:g} µm puts the probe on or beyond the "
                                                  f"{'working' if depth <= 0 else 'counter'} electrode (0 < depth < "
-                                                 f"{cell.thickness_um:g}): a reference electrode draws no current")
-        if _max_reach(cell, (x, y), 0.0) >= cell.half_width_um:
+                                                 f"{cell.thickness_um:g}, or 0 on the WE face beside a smaller "
+                                                 f"electrode): a reference electrode draws no current")
+        if on_face:
+            R, (cx, cy) = electrode.radius_um, electrode.offset_um
+            if abs(math.hypot(x - cx, y - cy) - ring) <= R:
+                raise SpecError(where, f"touches the working electrode (radius {R:g} µm) on the WE face: a "
+                                       f"reference electrode there must lie wholly outside it")
+        if _max_reach(cell, (x, y), ring) >= cell.half_width_um:
             raise SpecError(where, "lies outside the electrolyte (the cell's footprint)")
+        probe = Probe(name=name, x_um=x, y_um=y, depth_um=depth, radius_um=ring)
         for j, v in enumerate(voids):
-            if math.hypot(x - v.x_um, y - v.y_um) <= v.radius_um and v.depth_um <= depth <= v.depth_um + v.height_um:
+            inside = [math.hypot(px - v.x_um, py - v.y_um) <= v.radius_um for px, py in zip(*probe.points_um())]
+            if any(inside) and v.depth_um <= depth <= v.depth_um + v.height_um:
                 raise SpecError(where, f"lies inside voids[{j}], not in the electrolyte")
-        probes.append(Probe(name=name, x_um=x, y_um=y, depth_um=depth))
+        probes.append(probe)
     return tuple(probes)
 
 

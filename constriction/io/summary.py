@@ -126,6 +126,7 @@ class ProbeSummary:
     potential_low_V: tuple[float, float]
     f_high_Hz: float
     potential_high_V: tuple[float, float]
+    radius_um: float = 0.0    # a ring's radius; 0: a point
 
 
 def complex_pair(z: complex) -> tuple[float, float]:

@@ -6,7 +6,9 @@ import pytest
 from constriction import run, spec_from_dict
 from constriction.cli import main
 
+from axisymmetric import flux_tube_probe
 from cases import TINY_SPEC, refused
+from conftest import SIGMA, EPS_R, make_spec
 
 SLAB = {"cell": {"shape": "box", "side_um": 20.0, "thickness_um": 20.0},
         "materials": {"electrolyte": {"sigma_S_per_m": 0.1, "eps_r": 10.0}},
@@ -55,12 +57,62 @@ def test_a_probe_beside_a_constricted_contact_sees_less_than_its_depth_share(tmp
     assert (tmp_path / "res" / "nyquist.png").stat().st_size > 10_000
 
 
+RING_RADII_UM = (12.0, 15.0, 25.0, 40.0)
+
+
+def test_a_ring_beside_a_small_electrode_reads_the_axisymmetric_potential():
+    """A disk WE (a = 10 µm) on a pellet (b = 50 µm, L = 100 µm), rings on the free top face
+    around it: each reads the potential the 2D axisymmetric solution has at its radius
+    (tests/axisymmetric.py; a point (r, z) there is a ring), converging under refinement."""
+    a, b, L = 10.0, 50.0, 100.0
+    _, reference = flux_tube_probe([1.0], a * 1e-6, b * 1e-6, L * 1e-6, SIGMA, EPS_R,
+                                   np.array([[r * 1e-6 for r in RING_RADII_UM], [L * 1e-6] * len(RING_RADII_UM)]))
+    error = {}
+    for refine in (2.0, 1.0):
+        spec = make_spec(electrode={"radius_um": a}, mesh={"refine": refine},
+                         probes=[{"name": f"ring{k}", "radius_um": r, "depth_um": 0.0} for k, r in enumerate(RING_RADII_UM)])
+        phi = run(spec, progress=False, split=False, fields=False, cpe_fit=False).probes.potential_V[:, 0]
+        error[refine] = np.max(np.abs(phi - reference[0]) / np.abs(reference[0]))
+    assert error[1.0] < 0.4 * error[2.0] and error[1.0] < 3e-3, error
+
+
+def test_a_ring_moving_away_from_the_electrode_picks_up_more_electrolyte():
+    """With an interface R_ct || C_dl on the WE, Z_WE-RE is the interface plus the
+    electrolyte between the WE and the ring's potential: above the interface alone, below
+    the cell, growing as the ring moves out (the uncompensated resistance of a coplanar
+    reference). Well below the interface's relaxation (16 kHz) that part is a constant
+    resistance; near it the current under the electrode moves to its rim and the part
+    changes with frequency: the distortion a coplanar reference adds to the arc."""
+    a, R_ct, C_dl = 10.0, 1.0, 1e-5
+    spec = make_spec(electrode={"radius_um": a}, mesh={"refine": 2.0}, interface={"R_ct_ohm_cm2": R_ct, "C_dl_F_per_cm2": C_dl},
+                     probes=[{"name": f"ring{k}", "radius_um": r, "depth_um": 0.0} for k, r in enumerate(RING_RADII_UM)])
+    result = run(spec, progress=False, split=False, fields=False, cpe_fit=False)
+    f, Z = result.spectrum.frequency_Hz, result.spectrum.Z_ohm
+    Z_interface = R_ct / (1 + 2j * np.pi * f * R_ct * C_dl) / (np.pi * (a * 1e-4) ** 2)
+    uncompensated = result.probes.Z_we_re_ohm - Z_interface   # (rings, frequencies)
+    low = f < 100.0
+    assert np.all(np.diff(uncompensated[:, 0].real) > 0) and np.all(uncompensated[:, 0].real > 0)
+    assert np.all(result.probes.Z_we_re_ohm[:, 0].real < Z[0].real)
+    np.testing.assert_allclose(uncompensated[:, low], uncompensated[:, :1] * np.ones(low.sum()), rtol=1e-3)
+    distortion = np.abs(uncompensated - uncompensated[:, :1])[:, f < 1e6].max(axis=1)
+    assert np.all(distortion > 0.05 * uncompensated[:, 0].real)
+
+
 @pytest.mark.parametrize("probe, words", [
     ('depth_um = 0.0', ["probes[0].depth_um", "working electrode"]),
     ('depth_um = 20.0', ["probes[0].depth_um", "counter electrode"]),
     ('x_um = 30.0\ndepth_um = 5.0', ["probes[0]", "outside the electrolyte"]),
     ('name = "a b"\ndepth_um = 5.0', ["probes[0].name"]),
+    ('radius_um = 12.0\ndepth_um = 5.0', ["probes[0]", "outside the electrolyte"]),
+    ('radius_um = -1.0\ndepth_um = 5.0', ["probes[0].radius_um"]),
 ])
-def test_a_probe_that_is_not_in_the_electrolyte_is_refused(place, capsys, probe, words):  # noqa: F811
+def test_a_probe_that_is_not_in_the_electrolyte_is_refused(place, capsys, probe, words):
     (place / "bad.toml").write_text(TINY_SPEC + "[[probes]]\n" + probe + "\n")
     refused(["run", "bad.toml", "--out", "res"], place, *words, capsys=capsys)
+
+
+@pytest.mark.parametrize("ring", [{"radius_um": 10.0}, {"radius_um": 4.0, "x_um": 12.0}, {"radius_um": 0.0, "x_um": 5.0}])
+def test_a_reference_on_the_we_face_that_touches_the_electrode_is_refused(ring):
+    from constriction import SpecError
+    with pytest.raises(SpecError, match="touches the working electrode"):
+        make_spec(electrode={"radius_um": 10.0}, probes=[{"name": "RE", "depth_um": 0.0, **ring}])
