@@ -213,7 +213,8 @@ def _components(element_dofs: np.ndarray) -> tuple[np.ndarray, ...]:
 
 def _with_surface_admittance(tm, basis, G, C, metal_we, g, c):
     """Append the metal dof and the Robin block; free the dofs only on the contacts (the
-    rest of the WE, the inside of metal_we included, is held at the metal's potential)."""
+    rest of the WE, the inside of metal_we included, is held at the metal's potential;
+    the contacts' rims stay free)."""
     n = basis.N
     contacts = tm.boundaries["contacts"]
     M = mass.assemble(FacetBasis(tm.mesh, basis.elem, facets=contacts))
@@ -222,9 +223,12 @@ def _with_surface_admittance(tm, basis, G, C, metal_we, g, c):
     G_s, C_s = g * block, c * block
     G = sp.bmat([[G, None], [None, sp.csr_matrix((1, 1))]]) + G_s
     C = sp.bmat([[C, None], [None, sp.csr_matrix((1, 1))]]) + C_s
+    # every other metal dof is held at the metal's potential, but for those on the contacts:
+    # a contact's rim is also the edge of the gap's or pore's metal walls, and holding it
+    # would join metal and electrolyte along a line, past the interface (its effect fades
+    # only as log(1 / h) under refinement)
     other_metal = np.setdiff1d(tm.boundaries["we"], contacts)
-    held = facet_dofs(basis, other_metal)
-    held = np.union1d(held, np.setdiff1d(metal_we, facet_dofs(basis, contacts)))
+    held = np.setdiff1d(np.union1d(facet_dofs(basis, other_metal), metal_we), facet_dofs(basis, contacts))
     return G, C, np.append(held, n), (G_s.tocsr(), C_s.tocsr())
 
 

@@ -167,14 +167,22 @@ def test_interphase_layer_is_a_second_slab_in_series():
     np.testing.assert_allclose(1 / sweep_direct(system, F, progress=False).Y_S, expected, rtol=1e-9)
 
 
-def test_charge_transfer_adds_R_ct_over_the_contact_area_when_it_dominates():
-    """A large R_ct makes the current uniform on the spot: R_dc -> R_cell + R_ct / A_spot."""
-    spot = [{"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0}]
-    ideal = dc_resistance(system_of(make_spec(contacts=spot, mesh=COARSE))[1])[0]
+SPOT = [{"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0}]
+PORES = [{"x_um": x, "y_um": 0.0, "radius_um": 8.0, "height_um": 0.5, "shape": "flat"} for x in (-15.0, 15.0)]
+
+
+@pytest.mark.parametrize("morphology", [{"contacts": SPOT}, {"contacts": SPOT, "gap": {"height_um": 0.5}},
+                                        {"pores": PORES}], ids=["spot", "spot under a gap", "pores"])
+def test_charge_transfer_adds_R_ct_over_the_contact_area_when_it_dominates(morphology):
+    """A large R_ct makes the current uniform on the contacts: R_dc -> R_cell + R_ct / A.
+    Under a gap or beside pores the contacts' rims are also the edges of metal walls; the
+    rims stay behind the interface (held at the metal's potential they would let the
+    current past R_ct along a line, and R_dc would fall far below R_ct / A)."""
+    ideal = dc_resistance(system_of(make_spec(mesh=COARSE, **morphology))[1])[0]
     R_ct = 100.0  # ohm cm2: R_ct / A = 1.3e8 ohm against ~5e5 of constriction
-    tm, system = system_of(make_spec(contacts=spot, mesh=COARSE, interface={"R_ct_ohm_cm2": R_ct}))
+    tm, system = system_of(make_spec(mesh=COARSE, interface={"R_ct_ohm_cm2": R_ct}, **morphology))
     extra = dc_resistance(system)[0] - R_ct * 1e-4 / tm.facet_area_m2("contacts")
-    # uniform current density spreads a little worse than the equipotential disk (~8 %)
+    # uniform current density spreads a little worse than the equipotential contacts (~8 %)
     assert ideal < extra < 1.15 * ideal
 
 
