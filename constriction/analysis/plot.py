@@ -195,6 +195,42 @@ def trends(panels, axes=None, title: str = ""):
     return axes
 
 
+def series(labels, label_name: str, Z_cell, evolution: dict, Z_we_re: dict | None = None, axes=None,
+           title: str = ""):
+    """A series of morphologies (a study's series axis): the Nyquist plot of every stage,
+    coloured from the first to the last (solid: the two-electrode cell, dashed: Z_WE-RE of
+    each reference electrode), and beside it how the scalars in `evolution` ({name:
+    value per stage}) move, each relative to the first stage. Z_cell: (stages,
+    frequencies) complex, ohm; Z_we_re: {probe name: the same}."""
+    fig, (nyq, trend) = _axes(axes, (11.0, 4.6), cols=2, panels=True)
+    Z_cell = np.asarray(Z_cell)
+    finite = np.isfinite(Z_cell)
+    scale, unit = _ohm_unit(np.abs(Z_cell[finite]).max() if finite.any() else 1.0)
+    colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.9, len(labels)))
+    for k, (value, colour) in enumerate(zip(labels, colours)):
+        nyq.plot(Z_cell[k].real / scale, -Z_cell[k].imag / scale, "-", color=colour, lw=1.3,
+                 label=f"{label_name} {value:g}")
+        for style, Z in zip(("--", ":", "-."), (Z_we_re or {}).values()):
+            nyq.plot(Z[k].real / scale, -Z[k].imag / scale, style, color=colour, lw=1.0)
+    for style, name in zip(("--", ":", "-."), Z_we_re or {}):
+        nyq.plot([], [], style, color="0.4", label=f"WE-{name} (three-electrode)")
+    nyq.set_aspect("equal", adjustable="datalim")
+    nyq.set_xlabel(f"Re Z / {unit}")
+    nyq.set_ylabel(f"−Im Z / {unit}")
+    nyq.grid(alpha=0.3)
+    nyq.legend(fontsize=7)
+    for k, (name, y) in enumerate(evolution.items()):
+        y = np.asarray(y, float)
+        trend.plot(labels, y / y[0], marker="os^dv"[k % 5], ls="-", color=f"C{k}", label=name)
+    trend.set_yscale("log")
+    trend.set_xlabel(label_name)
+    trend.set_ylabel("relative to the first stage")
+    trend.grid(alpha=0.3, which="both")
+    trend.legend(fontsize=8)
+    fig.suptitle(title)
+    return np.array([nyq, trend], dtype=object)
+
+
 def comparison(c, axes=None, title: str = ""):
     """Measured and simulated spectra (ohm cm²): Nyquist, Bode and the residuals."""
     fig, axes = _axes(axes, (10.5, 7.5), rows=2, cols=2)

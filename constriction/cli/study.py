@@ -20,7 +20,7 @@ def study_command(args) -> int:
     return _table(args)
 
 
-STUDY_FILES = ("study.json", "cases", "results.nc", "trends.png")
+STUDY_FILES = ("study.json", "cases", "results.nc", "trends.png", "series.png")
 
 
 def _run(args) -> int:
@@ -109,12 +109,33 @@ def _plot(args) -> int:
         fixed = ", ".join(f"{d} = {float(ds[d][i]):.3g}" for d, i in middle.items())
         panels.append((f"{axis}" + (f" ({fixed})" if fixed else ""), f"{axis} / {ds[axis].attrs.get('units', '1')}",
                        line[axis].values, {k.rsplit("_", 1)[0]: line[k].values for k in outputs}))
-    if not is_ours(args.dir, "study") and (args.dir / "trends.png").exists():
-        raise OutputError(f"{args.dir / 'trends.png'}: exists and constriction did not write it; it is left alone")
+    stages = [d for d in axes if f"{d}_spec" in ds.coords]  # a series of morphologies
+    names = ["trends.png"] + (["series.png"] if stages else [])
+    for name in names:
+        if not is_ours(args.dir, "study") and (args.dir / name).exists():
+            raise OutputError(f"{args.dir / name}: exists and constriction did not write it; it is left alone")
     path = args.dir / "trends.png"
     save(trends(panels, title=f"{ds.attrs.get('study', '')}: relative to the first point of each axis"), path)
     print(f"trends: {path}")
+    if stages:
+        path = _plot_series(ds, stages[0], outputs, args.dir / "series.png")
+        print(f"series: {path}")
     return 0
+
+
+def _plot_series(ds, axis: str, outputs: list[str], path):
+    """series.png: the Nyquist plot of every stage and the evolution of the outputs (the
+    other axes at their middle)."""
+    from constriction.analysis.plot import save, series
+    line = ds.isel({d: ds.sizes[d] // 2 for d in ds["status"].dims if d != axis})
+    probes = sorted({k[len("Z_WE_"):-len("_real_ohm")] for k in ds.data_vars
+                     if k.startswith("Z_WE_") and k.endswith("_real_ohm")})
+    Z_we_re = {p: line[f"Z_WE_{p}_real_ohm"].values + 1j * line[f"Z_WE_{p}_imag_ohm"].values for p in probes}
+    unit = ds[axis].attrs.get("units", "1")
+    return save(series(line[axis].values, axis + ("" if unit == "1" else f" / {unit}"),
+                       line["Z_real_ohm"].values + 1j * line["Z_imag_ohm"].values,
+                       {k.rsplit("_", 1)[0]: line[k].values for k in outputs}, Z_we_re,
+                       title=f"{ds.attrs.get('study', '')}: a series of morphologies"), path)
 
 
 def _results(folder):

@@ -9,6 +9,11 @@ A study file (TOML) holds
               values = [...], linspace = [start, stop, num], logspace = [start, stop, num]
               (log10 of start and stop, as numpy); optional `per` = another spec key: the
               key is set to value x that key's value (dimensionless axes such as h / a)
+              A series instead: name, specs = ["stage_0.toml", ...] (spec files of any
+              source: Gmsh cells, images, mesh files; relative to the study file), and
+              optional values (a time-like label per file, default 0, 1, ...) and unit;
+              each stage is its file with the [base] tables merged over it ([base] is
+              then optional). At most one series per study.
     [sample]  count, seed and [[sample.ranges]] (name, key, low, high, log, per):
               seeded random samples along one "sample" dimension
 
@@ -46,14 +51,20 @@ SCALARS = ("R_dc_ohm", "R_inf_ohm", "R_bulk_ohm", "R_static_ohm", "R_dynamic_ohm
 
 @dataclass(frozen=True)
 class Axis:
-    """One study dimension: `name` sets spec `key` to value (x the value of `per`)."""
+    """One study dimension: `name` sets spec `key` to value (x the value of `per`); or a
+    series: the spec of each stage (`specs`, read from `files`) labelled by `values`."""
     name: str
     key: str
     values: tuple[float, ...]
     per: str | None = None
+    specs: tuple[dict, ...] = ()     # a series: one spec per value
+    files: tuple[str, ...] = ()
+    unit: str = "1"
 
     @property
     def units(self) -> str:
+        if self.specs:
+            return self.unit
         return "1" if self.per else _units(self.key)
 
 
@@ -96,11 +107,15 @@ def study_from_dict(data: dict, base_dir: Path = Path("."), name: str = "study")
     for out in outputs:
         if out not in SCALARS:
             raise SpecError("study.outputs", f"unknown output {short(out)} (choose from {', '.join(SCALARS)})")
-    base = _base(data.get("base"), base_dir)
     axes = data.get("axes", [])
     if not isinstance(axes, list):
         raise SpecError("axes", "must be an array of tables ([[axes]])")
-    axes = tuple(_axis(t, f"axes[{i}]") for i, t in enumerate(axes))
+    axes = tuple(_series(t, f"axes[{i}]", base_dir) if isinstance(t, dict) and ("specs" in t or "stages" in t) else _axis(t, f"axes[{i}]")
+                 for i, t in enumerate(axes))
+    if sum(bool(a.specs) for a in axes) > 1:
+        raise SpecError("axes", "at most one series (specs = [...]) per study")
+    series = any(a.specs for a in axes)
+    base = _base(data.get("base", {} if series else None), base_dir, series)
     samples = _samples(data.get("sample"))
     names = [a.name for a in axes + samples]
     if len(set(names)) != len(names) or "sample" in names or "frequency_Hz" in names:
@@ -110,7 +125,8 @@ def study_from_dict(data: dict, base_dir: Path = Path("."), name: str = "study")
     n_cases = math.prod(len(a.values) for a in axes) * (len(samples[0].values) if samples else 1)
     if n_cases > MAX_CASES:
         raise SpecError("axes", f"{n_cases:,} cases: more than {MAX_CASES:,} in one study")
-    source = {**data, "study": {**head, "name": name}, "base": base}
+    source = {**data, "study": {**head, "name": name}, "base": base,
+              "axes": [_as_source(a, t) for a, t in zip(axes, data.get("axes", []))]}
     study = Study(name=name, base=base, axes=axes, samples=samples, outputs=tuple(outputs), source=source)
     for case in cases(study):  # every case must build: fail here, before any meshing
         try:
@@ -123,20 +139,88 @@ def study_from_dict(data: dict, base_dir: Path = Path("."), name: str = "study")
 MAX_CASES = 100_000
 
 
-def _base(base, base_dir: Path) -> dict:
+def _base(base, base_dir: Path, series: bool = False) -> dict:
+    """The base spec (paths in it made absolute); with a series, the tables merged over
+    every stage (checked with each case, not alone)."""
     if not isinstance(base, dict):
         raise SpecError("base", "missing table: the run spec, inline or as `spec = \"file.toml\"`")
     if "spec" in base:
+        if series:
+            raise SpecError("base.spec", "a series gives each stage's spec: [base] only holds tables merged over them")
         if not isinstance(base["spec"], str):
             raise SpecError("base.spec", "must be the path of a spec file")
         spec_path = Path(base["spec"])
         spec_path = spec_path if spec_path.is_absolute() else base_dir / spec_path
-        base = _merged(read_toml(spec_path), {k: v for k, v in base.items() if k != "spec"})
+        base = _merged(_with_absolute_paths(read_toml(spec_path), spec_path.parent),
+                       {k: v for k, v in base.items() if k != "spec"})
+    if series:
+        return base
     try:
-        spec_from_dict(base)
+        spec_from_dict(base, base_dir=base_dir)
     except SpecError as err:
         raise SpecError(f"base.{err.key}", err.reason) from None
-    return base
+    return _with_absolute_paths(base, base_dir)
+
+
+FILE_KEYS = ("image.path", "layout.image", "mesh_file.path")  # files a spec names, relative to it
+
+
+def _with_absolute_paths(spec: dict, folder: Path) -> dict:
+    """The spec with the files it names made absolute (a case runs anywhere)."""
+    spec = deepcopy(spec)
+    for key in FILE_KEYS:
+        try:
+            value = get_key(spec, key)
+        except SpecError:
+            continue
+        if isinstance(value, str) and not Path(value).is_absolute():
+            set_key(spec, key, str((folder / value).resolve()))
+    return spec
+
+
+def _series(t: dict, where: str, base_dir: Path) -> Axis:
+    """A series axis: one spec file per stage (`specs`), or the stages' specs inline
+    (`stages`, as study.json keeps them), labelled by values (default 0, 1, ...)."""
+    only_keys(t, where, {"name", "specs", "stages", "files", "values", "unit"})
+    name = _text(t, "name", where)
+    if ("specs" in t) == ("stages" in t):
+        raise SpecError(where, "give either specs (files) or stages (inline specs)")
+    if "stages" in t:
+        specs = t["stages"]
+        if not isinstance(specs, list) or not specs or not all(isinstance(s, dict) for s in specs):
+            raise SpecError(f"{where}.stages", "must be a non-empty list of spec tables")
+        files = t.get("files", [f"stage {i}" for i in range(len(specs))])
+    else:
+        files, specs = t["specs"], []
+        if not isinstance(files, list) or not files or not all(isinstance(f, str) and f for f in files):
+            raise SpecError(f"{where}.specs", "must be a non-empty list of spec file paths")
+        for i, file in enumerate(files):
+            path = Path(file) if Path(file).is_absolute() else base_dir / file
+            try:
+                specs.append(_with_absolute_paths(read_toml(path), path.parent))
+            except SpecError as err:
+                raise SpecError(f"{where}.specs[{i}]", f"{path}: {err.reason}") from None
+    if not isinstance(files, list) or len(files) != len(specs) or not all(isinstance(f, str) for f in files):
+        raise SpecError(f"{where}.files", f"must be a list of {len(specs)} names, one per stage")
+    raw = t.get("values", list(range(len(specs))))
+    if not isinstance(raw, list) or len(raw) != len(files):
+        raise SpecError(f"{where}.values", f"must be a list of {len(specs)} labels, one per stage")
+    values = [_finite(v, f"{where}.values[{i}]") for i, v in enumerate(raw)]
+    if len(set(values)) != len(values):
+        raise SpecError(f"{where}.values", "has duplicated labels: each stage needs its own")
+    unit = t.get("unit", "1")
+    if not isinstance(unit, str):
+        raise SpecError(f"{where}.unit", "must be a string such as \"h\"")
+    return Axis(name=name, key="", values=tuple(values), specs=tuple(specs),
+                files=tuple(str(Path(f)) for f in files), unit=unit)
+
+
+def _as_source(axis: Axis, table) -> dict:
+    """An axis as the study's plain data records it (a series: its stages inline)."""
+    if not axis.specs:
+        return table
+    return {"name": axis.name, "values": list(axis.values), "unit": axis.unit, "files": list(axis.files),
+            "stages": list(axis.specs)}
 
 
 def _merged(spec: dict, changes: dict) -> dict:
@@ -241,10 +325,14 @@ def cases(study: Study) -> list[Case]:
     for index in grid:
         for s in range(max(n_samples, 1)):
             spec = deepcopy(study.base)
+            for axis, i in zip(study.axes, index):  # a series' stage first: the other axes apply to it
+                if axis.specs:
+                    spec = _merged(axis.specs[i], study.base)
             coords = {}
             for axis, i in zip(study.axes, index):
                 coords[axis.name] = axis.values[i]
-                _apply(spec, axis, axis.values[i])
+                if not axis.specs:
+                    _apply(spec, axis, axis.values[i])
             if study.samples:
                 coords["sample"] = s
                 for axis in study.samples:
@@ -375,8 +463,12 @@ def _outputs(result) -> dict:
                "dofs": s.dofs, "seconds": sum(s.seconds.values())}
     checks = {"conservation_mismatch": s.conservation.worst, "passive": float(s.passive)}
     f, Z = result.spectrum.frequency_Hz, result.spectrum.Z_ohm
-    return {"scalars": {k: float(v) for k, v in scalars.items()}, "checks": checks,
-            "frequency_Hz": f.tolist(), "Z_real_ohm": Z.real.tolist(), "Z_imag_ohm": Z.imag.tolist()}
+    record = {"scalars": {k: float(v) for k, v in scalars.items()}, "checks": checks,
+              "frequency_Hz": f.tolist(), "Z_real_ohm": Z.real.tolist(), "Z_imag_ohm": Z.imag.tolist()}
+    if result.probes is not None:  # what a three-electrode measurement records: Z_WE-RE of each probe
+        record["Z_WE_RE_ohm"] = {name: [Z_k.real.tolist(), Z_k.imag.tolist()]
+                                 for name, Z_k in zip(result.probes.names, result.probes.Z_we_re_ohm)}
+    return record
 
 
 # ---------------------------------------------------------------- the whole study
@@ -481,11 +573,14 @@ def gather(study: Study, out: str | Path):
     dims = [a.name for a in study.axes] + (["sample"] if study.samples else [])
     shape = [len(a.values) for a in study.axes] + ([len(study.samples[0].values)] if study.samples else [])
     index = {a.name: {v: i for i, v in enumerate(a.values)} for a in study.axes}
-    frequencies = spec_from_dict(study.base).frequencies_Hz()
+    every = cases(study)
+    first = every[0].spec  # the base, or a series' first stage
+    frequencies = spec_from_dict(first).frequencies_Hz()
     Z = np.full(shape + [len(frequencies)], np.nan + 0j)
+    three_electrode = {}  # probe name -> Z_WE-RE (shape + frequencies)
     scalars = {k: np.full(shape, np.nan) for k in study.outputs + CHECKS}
     state = np.full(shape, "pending", dtype=object)
-    for case in cases(study):
+    for case in every:
         at = tuple(index[a.name][case.coords[a.name]] for a in study.axes)
         at += (case.coords["sample"],) if study.samples else ()
         path = cases_dir / f"{case.key}.json"
@@ -499,12 +594,17 @@ def gather(study: Study, out: str | Path):
             raise ValueError(f"case {case.key}: its frequencies differ from the base spec's; "
                              f"a study must not change [sweep]")
         Z[at] = np.array(record["Z_real_ohm"]) + 1j * np.array(record["Z_imag_ohm"])
+        for name, (re_, im_) in record.get("Z_WE_RE_ohm", {}).items():
+            three_electrode.setdefault(name, np.full(Z.shape, np.nan + 0j))[at] = np.array(re_) + 1j * np.array(im_)
         for k in study.outputs:
             scalars[k][at] = record["scalars"][k]
         for k in CHECKS:
             scalars[k][at] = record.get("checks", {}).get(k, np.nan)
     coords = {a.name: (a.name, np.array(a.values), {"units": a.units, "key": a.key, "per": a.per or ""})
               for a in study.axes}
+    for a in study.axes:
+        if a.specs:  # a series: which spec each stage is
+            coords[f"{a.name}_spec"] = (a.name, np.array(a.files, dtype=str))
     if study.samples:
         coords["sample"] = np.arange(shape[-1])
         for a in study.samples:
@@ -513,10 +613,12 @@ def gather(study: Study, out: str | Path):
     data = {"Z_real_ohm": (dims + ["frequency_Hz"], Z.real, {"units": "Ω"}),
             "Z_imag_ohm": (dims + ["frequency_Hz"], Z.imag, {"units": "Ω"}),
             "status": (dims, state.astype(str))}
+    for name, Z_re in three_electrode.items():
+        data[f"Z_WE_{name}_real_ohm"] = (dims + ["frequency_Hz"], Z_re.real, {"units": "Ω"})
+        data[f"Z_WE_{name}_imag_ohm"] = (dims + ["frequency_Hz"], Z_re.imag, {"units": "Ω"})
     for k, v in scalars.items():
         data[k] = (dims, v, {"units": _output_units(k)})
-    return xr.Dataset(data, coords=coords, attrs={"study": study.name,
-                                                  "base_spec": json.dumps(study.base)})
+    return xr.Dataset(data, coords=coords, attrs={"study": study.name, "base_spec": json.dumps(first)})
 
 
 def _output_units(name: str) -> str:

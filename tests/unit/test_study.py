@@ -294,3 +294,71 @@ def test_study_plot_draws_each_output_against_each_axis(serial_results):
     out, _ = serial_results
     assert main(["study", "plot", str(out)]) == 0
     assert (out / "trends.png").stat().st_size > 10_000
+
+
+def _write_series(folder, radii=(2.0, 3.0), probes=True):
+    """Stage specs (a spot that grows) and a study over them, labelled in hours."""
+    import tomli_w
+    files = []
+    for k, r in enumerate(radii):
+        stage = {**BASE, "contacts": [{"x_um": 0.0, "y_um": 0.0, "radius_um": r}],
+                 "sweep": {"f_min_Hz": 1e2, "f_max_Hz": 1e10, "points_per_decade": 2}}
+        if probes:
+            stage["probes"] = [{"name": "RE", "depth_um": 10.0}]
+        (folder / f"stage_{k}.toml").write_text(tomli_w.dumps(stage))
+        files.append(f"stage_{k}.toml")
+    (folder / "series.toml").write_text(f"""
+[study]
+name = "series"
+outputs = ["R_dc_ohm", "R_cstr_ohm", "C_cstr_F", "tau_cstr_s"]
+[base.mesh]
+order = 1
+size_um = 4.0
+[[axes]]
+name = "time"
+specs = {json.dumps(files)}
+values = [0.0, 5.0]
+unit = "h"
+""")
+    return folder / "series.toml"
+
+
+def test_a_series_of_spec_files_is_a_study_axis_with_its_spectra_and_plots(tmp_path, capsys):
+    """Each stage is its file with [base] merged over it; the Dataset labels the stages by
+    time and file, keeps the three-electrode spectrum of the probe, and `study plot` draws
+    the Nyquist series beside R, C and tau (series.png)."""
+    from constriction.cli import main
+    from constriction.studies.study import load_study
+    study = load_study(_write_series(tmp_path))
+    every = cases(study)
+    assert [c.coords["time"] for c in every] == [0.0, 5.0]
+    assert all(c.spec["mesh"] == {"order": 1, "size_um": 4.0} for c in every)  # [base] over each stage
+    assert [c.spec["contacts"][0]["radius_um"] for c in every] == [2.0, 3.0]
+    out = tmp_path / "study"
+    assert main(["study", "run", str(tmp_path / "series.toml"), "--out", str(out), "--serial"]) == 0
+    import xarray as xr
+    with xr.open_dataset(out / "results.nc") as ds:
+        ds = ds.load()
+    assert list(ds["time_spec"].values) == ["stage_0.toml", "stage_1.toml"] and ds["time"].attrs["units"] == "h"
+    assert ds["R_cstr_ohm"].values[1] < ds["R_cstr_ohm"].values[0]   # the larger spot constricts less
+    direct = run(spec_from_dict(every[1].spec), progress=False, fields=False, cpe_fit=False)
+    np.testing.assert_allclose(ds["Z_WE_RE_real_ohm"].values[1], direct.probes.Z_we_re_ohm[0].real, rtol=1e-9)
+    assert main(["study", "plot", str(out)]) == 0
+    assert (out / "series.png").stat().st_size > 10_000 and "series: " in capsys.readouterr().out
+    assert main(["study", "status", str(out)]) == 0  # study.json holds the stages inline and reads back
+
+
+@pytest.mark.parametrize("edit, key", [
+    (lambda t: t.replace('"stage_1.toml"', '"missing.toml"'), "axes[0].specs[1]"),
+    (lambda t: t.replace("values = [0.0, 5.0]", "values = [0.0]"), "axes[0].values"),
+    (lambda t: t.replace("values = [0.0, 5.0]", "values = [1.0, 1.0]"), "axes[0].values"),
+    (lambda t: t.replace("[base.mesh]", "[base]\nspec = \"stage_0.toml\"\n[base.mesh]"), "base.spec"),
+])
+def test_a_series_that_cannot_be_read_is_refused_in_one_line(tmp_path, capsys, edit, key):
+    from constriction.cli import main
+    path = _write_series(tmp_path, probes=False)
+    path.write_text(edit(path.read_text()))
+    assert main(["study", "run", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and key in err[0], err
+    assert not (tmp_path / "out").exists()

@@ -31,3 +31,13 @@ def test_ac_vs_dc_shows_the_low_frequency_limit_is_the_dc_resistance():
     deviations = [float(v) for v in re.findall(r"\|Z/R_dc - 1\| = (\S+)", out)]
     assert len(deviations) == 5 and max(deviations) < 1e-6
     assert re.search(r"shrink \d+\.\d-fold", out)
+
+
+@pytest.mark.slow
+def test_stripping_series_records_two_and_three_electrode_spectra(tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "studies" / "stripping_series.py"), "--quick", "--out",
+                           str(tmp_path)], capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    growth = float(re.search(r"R_cstr grows (\S+)-fold", done.stdout).group(1))
+    assert growth > 1.05
+    assert (tmp_path / "study" / "series.png").stat().st_size > 10_000
