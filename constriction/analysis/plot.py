@@ -195,8 +195,8 @@ def trends(panels, axes=None, title: str = ""):
     return axes
 
 
-def series(labels, label_name: str, Z_cell, evolution: dict, Z_we_re: dict | None = None, axes=None,
-           title: str = ""):
+def series(labels, label_name: str, Z_cell, evolution: dict, Z_we_re: dict | None = None, unit: str = "",
+           axes=None, title: str = ""):
     """A series of morphologies (a study's series axis): the Nyquist plot of every stage,
     coloured from the first to the last (solid: the two-electrode cell, dashed: Z_WE-RE of
     each reference electrode), and beside it how the scalars in `evolution` ({name:
@@ -209,7 +209,7 @@ def series(labels, label_name: str, Z_cell, evolution: dict, Z_we_re: dict | Non
     colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.9, len(labels)))
     for k, (value, colour) in enumerate(zip(labels, colours)):
         nyq.plot(Z_cell[k].real / scale, -Z_cell[k].imag / scale, "-", color=colour, lw=1.3,
-                 label=f"{label_name} {value:g}")
+                 label=f"{label_name} = {value:g} {unit}".rstrip())
         for style, Z in zip(("--", ":", "-."), (Z_we_re or {}).values()):
             nyq.plot(Z[k].real / scale, -Z[k].imag / scale, style, color=colour, lw=1.0)
     for style, name in zip(("--", ":", "-."), Z_we_re or {}):
@@ -223,7 +223,7 @@ def series(labels, label_name: str, Z_cell, evolution: dict, Z_we_re: dict | Non
         y = np.asarray(y, float)
         trend.plot(labels, y / y[0], marker="os^dv"[k % 5], ls="-", color=f"C{k}", label=name)
     trend.set_yscale("log")
-    trend.set_xlabel(label_name)
+    trend.set_xlabel(f"{label_name} / {unit}" if unit else label_name)
     trend.set_ylabel("relative to the first stage")
     trend.grid(alpha=0.3, which="both")
     trend.legend(fontsize=8)

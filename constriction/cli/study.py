@@ -132,9 +132,9 @@ def _plot_series(ds, axis: str, outputs: list[str], path):
                      if k.startswith("Z_WE_") and k.endswith("_real_ohm")})
     Z_we_re = {p: line[f"Z_WE_{p}_real_ohm"].values + 1j * line[f"Z_WE_{p}_imag_ohm"].values for p in probes}
     unit = ds[axis].attrs.get("units", "1")
-    return save(series(line[axis].values, axis + ("" if unit == "1" else f" / {unit}"),
-                       line["Z_real_ohm"].values + 1j * line["Z_imag_ohm"].values,
+    return save(series(line[axis].values, axis, line["Z_real_ohm"].values + 1j * line["Z_imag_ohm"].values,
                        {k.rsplit("_", 1)[0]: line[k].values for k in outputs}, Z_we_re,
+                       unit="" if unit == "1" else unit,
                        title=f"{ds.attrs.get('study', '')}: a series of morphologies"), path)
 
 
