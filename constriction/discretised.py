@@ -44,7 +44,7 @@ class Discretised:
     fields: Callable
     error_bar: Callable | None = None
     probes: tuple | None = None         # (names, probes x unknowns interpolation rows), analysis/probes.py
-    symmetric: Callable | None = None   # (R_dc, R_bulk, backend) -> SymmetricSummary: mirrored CE
+    symmetric: Callable | None = None   # (R_dc, R_bulk, Z_sym, backend) -> SymmetricSummary: mirrored CE
 
 
 def lowest(potentials: dict) -> tuple:

@@ -137,12 +137,10 @@ def solve(spec, cell: Discretised, sweep: str = "reduced", backend: str = "auto"
     clock["dc"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    parts, symmetric = ConstrictionSplit.unknown(R_dc), None
+    parts = ConstrictionSplit.unknown(R_dc)
     if split:
         say(f"{spec.name}: reference cells for the static/dynamic split")
         parts = cell.split(R_dc, backend)
-        if cell.symmetric is not None:  # a mirrored CE: the cell against its halves
-            symmetric = cell.symmetric(R_dc, parts.R_bulk_ohm, backend)
     clock["split"] = time.perf_counter() - t0
 
     discretisation = None
@@ -159,6 +157,12 @@ def solve(spec, cell: Discretised, sweep: str = "reduced", backend: str = "auto"
     Z, mismatch, sweep_info, model, phi = _sweep(system, f, sweep, backend, tol, progress, rows)
     clock["sweep"] = time.perf_counter() - t0
     probes = None if phi is None else ProbeImpedances(f, cell.probes[0], phi, Z)  # from the same solutions
+    symmetric = None
+    if cell.symmetric is not None and split:  # a mirrored CE: the cell against its halves
+        say(f"{spec.name}: the single interface, for the symmetric cell's comparison")
+        t0 = time.perf_counter()
+        symmetric = cell.symmetric(R_dc, parts.R_bulk_ohm, Spectrum(f, Z), backend)
+        clock["symmetric"] = time.perf_counter() - t0
     return Solved(R_dc_ohm=R_dc, R_inf_ohm=R_inf, dc_mismatch=dc_check, split=parts, symmetric=symmetric,
                   discretisation=discretisation, spectrum=Spectrum(frequency_Hz=f, Z_ohm=Z),
                   sweep_mismatch=mismatch, sweep_info=sweep_info, model=model, probes=probes, seconds=clock)

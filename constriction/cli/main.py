@@ -231,7 +231,9 @@ def _numbers(s) -> str:
         lines.append(f"  symmetric cell: each interface {y.R_interface_ohm:.5g} Ω alone (over a plain CE), bulk "
                      f"{y.R_bulk_ohm:.5g} Ω; R_dc - (2 R_single - R_bulk) = {y.deviation_ohm:.3g} Ω "
                      f"({100 * y.relative_deviation:.2g} % of R_dc: the interfaces' constriction zones "
-                     f"{'overlap' if abs(y.relative_deviation) > 0.01 else 'barely interact'})")
+                     f"{'overlap' if abs(y.relative_deviation) > 0.01 else 'barely interact'}); over the sweep "
+                     f"Z_sym is within {100 * y.spectral_relative_deviation:.2g} % of 2 Z_single - Z_bulk "
+                     f"(worst at {y.spectral_worst_Hz:.3g} Hz)")
     for p in s.probes:
         share = 1 - complex(*p.potential_low_V)
         where = f"{p.depth_um:.3g} µm below the WE" if p.depth_um > 0 else "on the WE face"

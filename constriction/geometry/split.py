@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
+from constriction.analysis.spectrum import Spectrum
 from constriction.analysis.split import ConstrictionSplit
 from constriction.geometry.assemble import system_of
 from constriction.io.summary import SymmetricSummary
 from constriction.solve.direct import dc_resistance
+from constriction.solve.reduced import reduce
 from constriction.spec import Electrode, Gap, Spec
 from constriction.units import UM
 
@@ -47,14 +51,25 @@ def _dc(spec: Spec, backend: str) -> float:
     return dc_resistance(system_of(spec)[1], backend=backend)[0]
 
 
-def symmetric_summary(spec: Spec, R_sym: float, R_bulk: float, backend: str = "auto") -> SymmetricSummary:
-    """A symmetric cell (cell.counter = "mirror") against its halves at DC: the same WE over
-    a plain CE gives R_single = R_bulk + R_interface, and Z_sym = 2 Z_interface + R_bulk
+def symmetric_summary(spec: Spec, R_sym: float, R_bulk: float, Z_sym: Spectrum,
+                      backend: str = "auto") -> SymmetricSummary:
+    """A symmetric cell (cell.counter = "mirror") against its halves: the same WE over a
+    plain CE gives Z_single = Z_bulk + Z_interface, and Z_sym = 2 Z_interface + Z_bulk
     holds where the two constriction zones do not overlap (a pellet thick against the spot
-    spacing). The deviation R_sym - (2 R_single - R_bulk) says how far that is (ohm)."""
+    spacing). At DC the deviation R_sym - (2 R_single - R_bulk) says how far that is (ohm);
+    over the sweep, the largest |Z_sym - (2 Z_single - Z_bulk)| / |Z_sym|, with Z_single
+    from a reduced sweep of the single cell and Z_bulk = R_bulk / (1 + j w tau) of the
+    (homogeneous: a mirrored cell takes no grains or layers) electrolyte slab."""
     single = replace(spec, cell=replace(spec.cell, counter="plane"))
-    R_single = _dc(single, backend)
+    _, system = system_of(single)
+    R_single = dc_resistance(system, backend=backend)[0]
+    f = Z_sym.frequency_Hz
+    Z_single = reduce(system, f[0], f[-1], backend=backend, progress=False).impedance(f)
+    Z_bulk = R_bulk / (1 + 2j * np.pi * f * spec.at().electrolyte.tau_s)
+    spectral = np.abs(Z_sym.Z_ohm - (2 * Z_single - Z_bulk)) / np.abs(Z_sym.Z_ohm)
     deviation = R_sym - (2 * R_single - R_bulk)
     return SymmetricSummary(R_single_ohm=float(R_single), R_interface_ohm=float(R_single - R_bulk),
                             R_bulk_ohm=float(R_bulk), deviation_ohm=float(deviation),
-                            relative_deviation=float(deviation / R_sym))
+                            relative_deviation=float(deviation / R_sym),
+                            spectral_relative_deviation=float(spectral.max()),
+                            spectral_worst_Hz=float(f[np.argmax(spectral)]))

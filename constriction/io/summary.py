@@ -136,14 +136,17 @@ def complex_pair(z: complex) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class SymmetricSummary:
-    """A symmetric cell at DC (ohm): each interface alone (R_single over a plain CE, its
+    """A symmetric cell (ohm): each interface alone (R_single over a plain CE, its
     constriction R_interface = R_single - R_bulk), and how far R_sym is from
-    2 R_single - R_bulk (the two interfaces in series with one bulk)."""
+    2 R_single - R_bulk (the two interfaces in series with one bulk); over the sweep, the
+    largest relative distance of Z_sym from 2 Z_single - Z_bulk and where it is."""
     R_single_ohm: float
     R_interface_ohm: float
     R_bulk_ohm: float
     deviation_ohm: float
     relative_deviation: float
+    spectral_relative_deviation: float = math.nan   # NaN: not recorded (older summaries)
+    spectral_worst_Hz: float = math.nan
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,13 @@ def mirrored(L=20.0, refine=1.0, **tables):
 def test_a_mirrored_full_contact_is_the_slab_and_mirrored_gaps_are_two_capacitors():
     f = np.logspace(0, 9, 19)
     slab = slab_impedance(f, 20e-6, A, 0.1, 10.0)
-    np.testing.assert_allclose(run(mirrored(), progress=False).spectrum.Z_ohm, slab, rtol=1e-9)
+    full = run(mirrored(), progress=False)
+    np.testing.assert_allclose(full.spectrum.Z_ohm, slab, rtol=1e-9)
+    assert full.summary.symmetric.spectral_relative_deviation < 1e-9
     gapped = run(mirrored(contacts=[], gap={"height_um": 0.5}), progress=False)
     gap = 1 / (2j * np.pi * f * EPS0 * A / 0.5e-6)
     np.testing.assert_allclose(gapped.spectrum.Z_ohm, slab + 2 * gap, rtol=1e-9)
+    assert gapped.summary.symmetric.spectral_relative_deviation < 1e-8  # each gap in series, exactly
 
 
 SPOT = {"contacts": [{"x_um": 0.0, "y_um": 0.0, "radius_um": 3.0}], "gap": {"height_um": 0.5}}
@@ -39,11 +42,14 @@ def test_a_thick_symmetric_cell_is_two_interfaces_and_one_bulk_a_thin_one_is_not
     under refinement."""
     thick = run(mirrored(L=60.0, **SPOT), progress=False, fields=False).summary
     assert abs(thick.symmetric.relative_deviation) < 0.005
+    assert thick.symmetric.spectral_relative_deviation < 0.005  # Z_sym = 2 Z_single - Z_bulk at every f
     assert thick.symmetric.R_interface_ohm > 0 and thick.conservation.worst < 1e-9
     thin = [run(mirrored(L=6.0, refine=r, **SPOT), progress=False, fields=False).summary.symmetric
             for r in (1.0, 0.7)]
     assert all(s.relative_deviation < -0.05 for s in thin)
+    assert all(s.spectral_relative_deviation >= abs(s.relative_deviation) for s in thin)  # DC is one of the points
     assert thin[1].relative_deviation == pytest.approx(thin[0].relative_deviation, rel=0.1)
+    assert thin[1].spectral_relative_deviation == pytest.approx(thin[0].spectral_relative_deviation, rel=0.1)
 
 
 @pytest.mark.parametrize("extra, words", [
