@@ -32,7 +32,9 @@ class Discretised:
     fields(potentials)     (Fields, ContactCurrent) from {f_Hz: potential}, the current at
                            the first frequency;
     error_bar(...)         images only: the discretisation record (image/error_bar.py);
-    probes                 reference electrodes of a Gmsh cell (analysis/probes.py)."""
+    probes                 reference electrodes of a Gmsh cell (analysis/probes.py);
+    terminals              those that are floating metal bodies, by name, with their
+                           unknowns: terminals of the admittance matrix (solve/terminals.py)."""
     system: System
     thickness_m: float
     electrode_area_m2: float
@@ -44,6 +46,7 @@ class Discretised:
     fields: Callable
     error_bar: Callable | None = None
     probes: tuple | None = None         # (names, probes x unknowns interpolation rows), analysis/probes.py
+    terminals: tuple = ()               # ((name, unknowns), ...): floating metal reference electrodes
     symmetric: Callable | None = None   # (R_dc, R_bulk, Z_sym, backend) -> SymmetricSummary: mirrored CE
 
 

@@ -29,13 +29,14 @@ from constriction.image.read import ImageSpec
 from constriction.io.folders import ResultError, check_folder, write_folder
 from constriction.io.summary import (ArcSummary, BodySummary, Conservation, Constriction, ContactCurrentSummary,
                                      CPESummary, Discretisation, ProbeSummary, Summary, SweepSummary,
-                                     SymmetricSummary, complex_pair)
+                                     SymmetricSummary, TerminalSummary, complex_pair)
 from constriction.memory import available_bytes, gib
 from constriction.options import PLOTS, SWEEPS
 from constriction.progress import say as progress_line
 from constriction.solve.direct import body_currents, dc_resistance, driven_solve, sweep_direct
 from constriction.solve.linalg import choose_backend
 from constriction.solve.reduced import ReducedModel, reduce
+from constriction.solve.terminals import TerminalAdmittance, terminal_admittance
 from constriction.sources import discretise, size_of
 from constriction.spec import Spec, SpecError
 from constriction.units import UM
@@ -50,6 +51,7 @@ class Result:
     fields: Fields | None = None       # potentials at a low and a high frequency
     current: ContactCurrent | None = None  # current density on the contacts, lowest frequency
     probes: ProbeImpedances | None = None  # three-electrode impedances of the reference electrodes
+    admittance: TerminalAdmittance | None = None  # Y(s) of WE, CE and the metal references
 
 
 def check_size(spec, max_memory_GiB: float | None = None) -> Size:
@@ -108,6 +110,7 @@ class Solved:
     sweep_info: dict
     model: ReducedModel | None
     probes: ProbeImpedances | None
+    admittance: TerminalAdmittance | None
     seconds: dict
 
 
@@ -157,6 +160,12 @@ def solve(spec, cell: Discretised, sweep: str = "reduced", backend: str = "auto"
     Z, mismatch, sweep_info, model, phi = _sweep(system, f, sweep, backend, tol, progress, rows)
     clock["sweep"] = time.perf_counter() - t0
     probes = None if phi is None else ProbeImpedances(f, cell.probes[0], phi, Z)  # from the same solutions
+    admittance = None
+    if cell.terminals:  # floating metal references: the terminal admittance matrix, from the same shifts
+        names = ("WE", "CE", *(name for name, _ in cell.terminals))
+        Y = terminal_admittance(system, [system.we, system.ce, *(dofs for _, dofs in cell.terminals)], f,
+                                None if model is None else model.shifts_Hz, backend)
+        admittance = TerminalAdmittance(f, names, Y)
     symmetric = None
     if cell.symmetric is not None and split:  # a mirrored CE: the cell against its halves
         say(f"{spec.name}: the single interface, for the symmetric cell's comparison")
@@ -165,7 +174,8 @@ def solve(spec, cell: Discretised, sweep: str = "reduced", backend: str = "auto"
         clock["symmetric"] = time.perf_counter() - t0
     return Solved(R_dc_ohm=R_dc, R_inf_ohm=R_inf, dc_mismatch=dc_check, split=parts, symmetric=symmetric,
                   discretisation=discretisation, spectrum=Spectrum(frequency_Hz=f, Z_ohm=Z),
-                  sweep_mismatch=mismatch, sweep_info=sweep_info, model=model, probes=probes, seconds=clock)
+                  sweep_mismatch=mismatch, sweep_info=sweep_info, model=model, probes=probes,
+                  admittance=admittance, seconds=clock)
 
 
 def analyse(spec, cell: Discretised, solved: Solved, arc: bool = True, cpe_fit: bool = True, fields: bool = True,
@@ -208,9 +218,11 @@ def analyse(spec, cell: Discretised, solved: Solved, arc: bool = True, cpe_fit: 
         sweep=SweepSummary(**solved.sweep_info, n_frequencies=len(f), f_min_Hz=float(f[0]), f_max_Hz=float(f[-1])),
         seconds=seconds or solved.seconds, metal_bodies=_bodies(system, model, f[0]) if system.bodies else (),
         probes=_probe_summaries(spec, solved.probes), symmetric=solved.symmetric,
+        terminals=None if solved.admittance is None else TerminalSummary(
+            solved.admittance.names, *solved.admittance.checks(spectrum.Z_ohm)),
         discretisation=solved.discretisation, warnings=warnings, constriction_version=__version__)
     return Result(spec=spec, spectrum=spectrum, summary=summary, model=model, fields=field_data,
-                  current=current, probes=solved.probes)
+                  current=current, probes=solved.probes, admittance=solved.admittance)
 
 
 def _probe_summaries(spec, probes: ProbeImpedances | None) -> tuple[ProbeSummary, ...]:
@@ -265,7 +277,8 @@ def field_frequencies(f_min: float, f_max: float, arc, tau_electrolyte_s: float)
     return f_min, float(np.clip(np.sqrt(arc.f_apex_Hz * f_electrolyte), f_min, f_max))
 
 
-DATA_FILES = ("spectrum.csv", "summary.json", "spec.toml", "terminals.csv", "drt.csv", "fields.vtu", "fields.vti", "contacts.vtu")
+DATA_FILES = ("spectrum.csv", "summary.json", "spec.toml", "terminals.csv", "admittance.csv", "drt.csv", "fields.vtu",
+              "fields.vti", "contacts.vtu")
 
 
 def is_result_file(name: str) -> bool:
@@ -293,6 +306,8 @@ def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
         written["contact current (VTK)"] = "contacts.vtu"
     if result.probes is not None:
         written["three-electrode impedances"] = "terminals.csv"
+    if result.admittance is not None:
+        written["terminal admittance matrix"] = "admittance.csv"
     plots = {}
 
     def fill(tmp: Path):
@@ -311,6 +326,8 @@ def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
             write_contact_vtu(result.current, tmp / written["contact current (VTK)"])
         if result.probes is not None:
             result.probes.to_csv(tmp / written["three-electrode impedances"])
+        if result.admittance is not None:
+            result.admittance.to_csv(tmp / written["terminal admittance matrix"])
         plots.update(draw_plots(tmp, data=_plot_data(result)))
 
     out_dir = write_folder(out_dir, "run", is_result_file, fill)

@@ -136,12 +136,15 @@ class Probe:
     electrode's surface (0: on the WE face, outside the electrode): a point at x, y from the
     cell axis (µm), or, with radius_um > 0, a thin ring of that radius around x, y,
     parallel to the faces, that reads the mean potential along it (the potential of a ring
-    around the axis of an axisymmetric cell)."""
+    around the axis of an axisymmetric cell); or a floating metal inclusion ([[inclusions]]
+    table `inclusion`: a wire, a ball), an equipotential that draws no net current and
+    is a terminal of the cell's admittance matrix."""
     name: str
     x_um: float
     y_um: float
     depth_um: float
     radius_um: float = 0.0
+    inclusion: int | None = None   # a floating metal inclusion as the reference (x, y, depth: its centre)
 
     def points_um(self, n: int = 64) -> tuple:
         """(x, y) of the point, or of n points evenly along the ring (µm)."""
@@ -372,7 +375,8 @@ class Spec:
         if self.inclusions:
             out["inclusions"] = [i.to_dict() for i in self.inclusions]
         if self.probes:
-            out["probes"] = [vars(p).copy() for p in self.probes]
+            out["probes"] = [{"name": p.name, "inclusion": p.inclusion} if p.inclusion is not None else
+                             {k: v for k, v in vars(p).items() if k != "inclusion"} for p in self.probes]
         if self.interface is not None:
             i = self.interface
             out["interface"] = ({"blocking": True} if i.blocking else {"R_ct_ohm_cm2": i.R_ct_ohm_cm2}) \

@@ -241,6 +241,11 @@ def _numbers(s) -> str:
         lines.append(f"  {kind}: Z_WE-{p.name} = {share.real:.4g} Z_cell "
                      f"at {p.f_low_Hz:.3g} Hz, {1 - p.potential_high_V[0]:.4g} at {p.f_high_Hz:.3g} Hz "
                      f"(terminals.csv)")
+    if s.terminals is not None:
+        y = s.terminals
+        lines.append(f"  admittance matrix Y(s) of {', '.join(y.names)} (admittance.csv): symmetric to "
+                     f"{y.asymmetry:.1e}, passive {'ok' if y.passivity > -1e-9 else 'FAILED'}, Z_cell from it "
+                     f"within {y.Z_cell_relative_mismatch:.1e} of the spectrum")
     mismatch = s.conservation.worst
     ok = mismatch < 1e-6
     lines.append(f"  checks: current in = current out to {mismatch:.1e} ({'ok' if ok else 'FAILED'}), "

@@ -12,7 +12,7 @@ from constriction.geometry.cell import check_resolution, estimate_elements
 from constriction.geometry.fields import mesh_fields
 from constriction.geometry.split import constriction_split, symmetric_summary
 from constriction.memory import mesh_run_bytes
-from constriction.spec import Spec
+from constriction.spec import Spec, SpecError
 from constriction.units import UM
 
 
@@ -28,11 +28,17 @@ def discretise_cell(spec: Spec) -> Discretised:
     """Mesh and assemble a resolved Spec; its split solves the reference cells (split.py)."""
     tm, system = system_of(spec)
     thickness = spec.cell.thickness_um * UM
-    probes = None
+    probes, terminals = None, ()
     if spec.probes:
-        probes = (tuple(p.name for p in spec.probes), probe_rows(system, spec.probes, spec.cell.thickness_um))
+        rows = probe_rows(system, spec.probes, spec.cell.thickness_um)
+        for k, p in enumerate(spec.probes):
+            if p.inclusion is not None and not set(rows[k].indices) <= set(system.bodies):
+                raise SpecError(f"probes[{k}].inclusion", f"inclusions[{p.inclusion}] touches an electrode: a "
+                                                          f"reference electrode must float in the electrolyte")
+        probes = (tuple(p.name for p in spec.probes), rows)
+        terminals = tuple((p.name, rows[k].indices) for k, p in enumerate(spec.probes) if p.inclusion is not None)
     symmetric = partial(symmetric_summary, spec) if spec.cell.counter == "mirror" else None
-    return Discretised(system=system, thickness_m=thickness, probes=probes, symmetric=symmetric,
+    return Discretised(system=system, thickness_m=thickness, probes=probes, symmetric=symmetric, terminals=terminals,
                        electrode_area_m2=spec.electrode_area_um2 * UM**2,
                        contact_area_m2=spec.contact_area_um2 * UM**2, counter_area_m2=tm.facet_area_m2("ce"),
                        elements=tm.n_elements, order=spec.mesh.order,

@@ -15,7 +15,7 @@ from constriction.geometry import layout
 from constriction.geometry.inclusions import inclusions_from_list
 from constriction.image.read import image_spec_from_dict
 from constriction.io.toml_fields import (choice, is_number, number, only_keys, positive, read_material, read_sweep,
-                                         read_temperature, subtable)
+                                         read_temperature, short, subtable)
 from constriction.materials import NAMED
 from constriction.meshfile.read import mesh_file_spec_from_dict
 from constriction.spec import (MAX_SIGMA, MIN_SIGMA, Cell, Contact, ContactMap, Electrode, Gap, Grains, Interface,
@@ -112,7 +112,7 @@ def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None)
     if spotless and (interface is not None or interphase is not None):
         raise SpecError("interface" if interface is not None else "interphase",
                         "needs contacts: with `contacts = []` no metal touches the electrolyte")
-    probes = _probes(data.get("probes", []), cell, electrode, voids)
+    probes = _probes(data.get("probes", []), cell, electrode, voids, inclusions)
     if cell.counter == "mirror":
         for key, given in (("interface", interface), ("interphase", interphase), ("pores", pores),
                            ("inclusions", inclusions), ("grains", grains), ("voids", voids)):
@@ -414,10 +414,10 @@ def _voids(items, cell: Cell) -> tuple[Void, ...]:
     return tuple(voids)
 
 
-def _probes(items, cell: Cell, electrode: Electrode, voids) -> tuple[Probe, ...]:
+def _probes(items, cell: Cell, electrode: Electrode, voids, inclusions=()) -> tuple[Probe, ...]:
     """Reference electrodes: points or rings inside the electrolyte or on the WE face
-    outside the electrode (not on an electrode, not in a void, inside the cell), each
-    with its own name."""
+    outside the electrode (not on an electrode, not in a void, inside the cell), or
+    floating metal inclusions, each with its own name."""
     if not isinstance(items, list):
         raise SpecError("probes", "must be an array of tables ([[probes]])")
     probes = []
@@ -425,12 +425,16 @@ def _probes(items, cell: Cell, electrode: Electrode, voids) -> tuple[Probe, ...]
         where = f"probes[{i}]"
         if not isinstance(t, dict):
             raise SpecError(where, "must be a table with name, x_um, y_um, depth_um (and radius_um for a ring)")
-        only_keys(t, where, {"name", "x_um", "y_um", "depth_um", "radius_um"})
+        only_keys(t, where, {"name", "x_um", "y_um", "depth_um", "radius_um"} if "inclusion" not in t
+                  else {"name", "inclusion"})
         name = t.get("name", f"RE{i + 1}")
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
             raise SpecError(f"{where}.name", "must be a name of letters, digits and _ (it heads CSV columns)")
         if name in {p.name for p in probes}:
             raise SpecError(f"{where}.name", f"{name!r} is taken by another probe")
+        if "inclusion" in t:
+            probes.append(_inclusion_probe(t, where, name, cell, inclusions))
+            continue
         x, y = number(t, "x_um", where, default=0.0), number(t, "y_um", where, default=0.0)
         ring = number(t, "radius_um", where, default=0.0)
         if ring < 0:
@@ -456,6 +460,24 @@ def _probes(items, cell: Cell, electrode: Electrode, voids) -> tuple[Probe, ...]
                 raise SpecError(where, f"lies inside voids[{j}], not in the electrolyte")
         probes.append(probe)
     return tuple(probes)
+
+
+def _inclusion_probe(t: dict, where: str, name: str, cell: Cell, inclusions) -> Probe:
+    """A reference electrode that is a metal inclusion: [[inclusions]] table number
+    `inclusion`, one body (not placed), metal. Whether it floats is known after meshing."""
+    k = t["inclusion"]
+    if not isinstance(k, int) or isinstance(k, bool):
+        raise SpecError(f"{where}.inclusion", f"must be the number of an [[inclusions]] table, got {short(k)}")
+    bodies = [b for b in inclusions if b.key == f"inclusions[{k}]"]
+    if len(bodies) != 1:
+        raise SpecError(f"{where}.inclusion", f"inclusions[{k}] " + ("does not exist" if not bodies else
+                                                                    "places several bodies: give one body"))
+    body = bodies[0]
+    if body.kind != "metal":
+        raise SpecError(f"{where}.inclusion", f"inclusions[{k}] is {body.kind}: a reference electrode is metal")
+    x, y, z = body.centre_um if body.centre_um is not None else \
+        tuple((a + b) / 2 for a, b in zip(body.start_um, body.end_um))
+    return Probe(name=name, x_um=x, y_um=y, depth_um=cell.thickness_um - z, inclusion=k)
 
 
 def _interface(t: dict) -> Interface | None:

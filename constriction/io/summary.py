@@ -150,6 +150,19 @@ class SymmetricSummary:
 
 
 @dataclass(frozen=True)
+class TerminalSummary:
+    """The terminal admittance matrix Y(s) (admittance.csv): its terminals (WE, CE, then
+    the floating metal reference electrodes), and its own checks over the sweep: the
+    largest |Y - Y^T| / |Y| (reciprocity), the smallest eigenvalue of its Hermitian part
+    over |Y| (passive: >= 0 to round-off), and how far Z_cell from Y (the references
+    floating) is from the spectrum."""
+    names: tuple[str, ...]
+    asymmetry: float
+    passivity: float
+    Z_cell_relative_mismatch: float
+
+
+@dataclass(frozen=True)
 class Summary:
     name: str
     R_dc_ohm: float                      # inf for a blocking cell
@@ -174,6 +187,7 @@ class Summary:
     constriction_version: str = ""                   # the package that computed it (spec.toml beside it)
     probes: tuple[ProbeSummary, ...] = ()            # reference electrodes (terminals.csv beside it)
     symmetric: SymmetricSummary | None = None       # cell.counter = "mirror": the cell against its halves
+    terminals: TerminalSummary | None = None        # Y(s) of WE, CE and the metal references (admittance.csv)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -111,7 +111,7 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     I = system.interior
     u = np.zeros(system.n_dofs)
     u[system.we] = 1.0
-    G_II, C_II = _block(system.G, I), _block(system.C, I)
+    G_II, C_II = restricted(system.G, I), restricted(system.C, I)
     g, c = system.G[I] @ u, system.C[I] @ u
     g0, c0 = u @ (system.G @ u), u @ (system.C @ u)
     at_ce = np.zeros(system.n_dofs)
@@ -138,7 +138,7 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
         y_we, y_ce = g0 + s * c0 + (g + s * c) @ x, -(ce_G + s * ce_C) @ full
         mismatch = max(mismatch, abs(y_we - y_ce) / abs(y_we))
         size = V.shape[1]
-        V, outside = _orthonormal_extend(V, np.column_stack([x, dx]))
+        V, outside = orthonormal_extend(V, np.column_stack([x, dx]))
         bar.update(f"shift {shifts[n_done]:.3g} Hz, order {V.shape[1]}")
         if V.shape[1] == size:  # nothing new at this shift: by itself that says little about
             stalled += 1        # convergence, so try where the shifts are sparsest; once
@@ -166,7 +166,7 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
                         basis=V, projection=proj, interior=I, we=system.we, n_dofs=system.n_dofs)
 
 
-def _block(M, I: np.ndarray):
+def restricted(M, I: np.ndarray):
     """M restricted to the rows and columns I (one slice when I is 0, 1, ..., m - 1, as
     for a voxel grid, whose electrodes are its last unknowns)."""
     if I.size and I[0] == 0 and I[-1] == I.size - 1:
@@ -181,7 +181,7 @@ def _widest_gap(shifts: list[float]) -> float:
     return float(np.sqrt(f[k] * f[k + 1]))
 
 
-def _orthonormal_extend(V: np.ndarray, X: np.ndarray, drop: float = 1e-10) -> tuple[np.ndarray, float]:
+def orthonormal_extend(V: np.ndarray, X: np.ndarray, drop: float = 1e-10) -> tuple[np.ndarray, float]:
     """Append the columns of X to the orthonormal V (Gram-Schmidt, twice), dropping
     directions already in the span. Also returns the largest relative part of a dropped
     column that lay outside the span (0 if none was dropped)."""

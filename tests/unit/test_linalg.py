@@ -64,7 +64,7 @@ def _gas_shift_system():
     from pathlib import Path
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "studies"))
     from synthetic_interface import synthetic_interface
-    from constriction.solve.reduced import _block
+    from constriction.solve.reduced import restricted
     from constriction.units import EPS0
     from constriction.image.voxels import ELECTROLYTE, GAS, METAL, assemble_grid
     image = synthetic_interface((24, 24, 24), void_radius=1.5, void_depth=6, patch_size=2.0, gap=1, metal=2, seed=3)
@@ -73,7 +73,7 @@ def _gas_shift_system():
     eps = np.where(kind == METAL, 0.0, EPS0 * np.where(kind == GAS, 1.0, 10.0))
     _, system = assemble_grid(kind, sigma, eps, (2e-6,) * 3)
     I = system.interior
-    G, C = _block(system.G, I), _block(system.C, I)
+    G, C = restricted(system.G, I), restricted(system.C, I)
     u = np.zeros(system.n_dofs)
     u[system.we] = 1.0
     A = (G + 2 * np.pi * C).tocsr()

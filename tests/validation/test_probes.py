@@ -116,3 +116,45 @@ def test_a_reference_on_the_we_face_that_touches_the_electrode_is_refused(ring):
     from constriction import SpecError
     with pytest.raises(SpecError, match="touches the working electrode"):
         make_spec(electrode={"radius_um": 10.0}, probes=[{"name": "RE", "depth_um": 0.0, **ring}])
+
+
+WIRE = {"shape": "cylinder", "start_um": [-30.0, 20.0, 50.0], "end_um": [30.0, 20.0, 50.0], "radius_um": 2.0,
+        "material": "metal"}
+
+
+@pytest.mark.parametrize("sweep", ["direct", "reduced"])
+def test_a_metal_wire_reference_makes_a_symmetric_passive_admittance_matrix(sweep):
+    """A Na wire through the pellet, floating: a terminal of Y(s) beside the WE and the CE.
+    Y is symmetric (reciprocity) and passive, its rows sum to zero, and the impedances a
+    potentiostat reads from it (the wire drawing no current) are those of the sweep and
+    of the wire's own potential: to round-off after the direct sweep, to the reduced
+    model's tolerance after it."""
+    from constriction.solve.terminals import three_electrode
+    spec = make_spec(contacts=[{"x_um": 0.0, "y_um": 0.0, "radius_um": 10.0}], gap={"height_um": 0.5},
+                     inclusions=[WIRE], probes=[{"name": "wire", "inclusion": 0}], mesh={"refine": 2.0, "order": 1})
+    result = run(spec, sweep=sweep, progress=False, fields=False, cpe_fit=False)
+    Y = result.admittance.Y_S
+    assert result.admittance.names == ("WE", "CE", "wire")
+    scale = np.abs(Y).max(axis=(1, 2))[:, None, None]
+    assert np.all(np.abs(Y - np.swapaxes(Y, 1, 2)) < 1e-12 * scale)
+    assert np.all(np.abs(Y.sum(axis=2)) < 1e-9 * scale[:, :, 0])
+    assert np.all(np.linalg.eigvalsh((Y + np.conj(np.swapaxes(Y, 1, 2))) / 2) > -1e-12 * scale[:, :, 0])
+    Z_cell, Z_we_re, Z_re_ce = three_electrode(Y, 0, 1, 2)
+    rtol = 1e-9 if sweep == "direct" else 1e-5
+    np.testing.assert_allclose(Z_cell, result.spectrum.Z_ohm, rtol=rtol)
+    np.testing.assert_allclose(Z_we_re, result.probes.Z_we_re_ohm[0], rtol=rtol)
+    np.testing.assert_allclose(Z_we_re + Z_re_ce, Z_cell, rtol=1e-12)
+    assert result.summary.terminals.asymmetry < 1e-12 and result.summary.terminals.passivity > -1e-12
+
+
+@pytest.mark.parametrize("wire, probe, words", [
+    ({"shape": "box", "centre_um": [20.0, 0.0, 2.0], "size_um": [10.0, 10.0, 4.0], "material": "metal"},
+     {"inclusion": 0}, "touches an electrode"),   # a block standing on the CE
+    (WIRE, {"inclusion": 1}, "inclusions[1] does not exist"),
+    ({**WIRE, "material": "insulator"}, {"inclusion": 0}, "a reference electrode is metal"),
+])
+def test_a_metal_reference_that_does_not_float_or_is_not_metal_is_refused(wire, probe, words):
+    from constriction import SpecError
+    with pytest.raises(SpecError, match=words.replace("[", r"\[").replace("]", r"\]")):
+        spec = make_spec(inclusions=[wire], probes=[{"name": "RE", **probe}], mesh={"refine": 2.0, "order": 1})
+        run(spec, progress=False, fields=False, cpe_fit=False, split=False)

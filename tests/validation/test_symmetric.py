@@ -47,7 +47,7 @@ def test_a_thick_symmetric_cell_is_two_interfaces_and_one_bulk_a_thin_one_is_not
     thin = [run(mirrored(L=6.0, refine=r, **SPOT), progress=False, fields=False).summary.symmetric
             for r in (1.0, 0.7)]
     assert all(s.relative_deviation < -0.05 for s in thin)
-    assert all(s.spectral_relative_deviation >= abs(s.relative_deviation) for s in thin)  # DC is one of the points
+    assert all(s.spectral_relative_deviation > (1 - 1e-9) * abs(s.relative_deviation) for s in thin)  # 1 Hz ~ DC
     assert thin[1].relative_deviation == pytest.approx(thin[0].relative_deviation, rel=0.1)
     assert thin[1].spectral_relative_deviation == pytest.approx(thin[0].spectral_relative_deviation, rel=0.1)
 
