@@ -230,6 +230,8 @@ def _probe_summaries(spec, probes: ProbeImpedances | None) -> tuple[ProbeSummary
     if probes is None:
         return ()
     return tuple(ProbeSummary(name=p.name, x_um=p.x_um, y_um=p.y_um, depth_um=p.depth_um, radius_um=p.radius_um,
+                              body=(f"inclusions[{p.inclusion}]" if p.inclusion is not None else
+                                    f"phase {p.phase}" if p.phase is not None else ""),
                               f_low_Hz=float(probes.frequency_Hz[0]), potential_low_V=complex_pair(phi[0]),
                               f_high_Hz=float(probes.frequency_Hz[-1]), potential_high_V=complex_pair(phi[-1]))
                  for p, phi in zip(spec.probes, probes.potential_V))

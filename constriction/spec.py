@@ -145,6 +145,7 @@ class Probe:
     depth_um: float
     radius_um: float = 0.0
     inclusion: int | None = None   # a floating metal inclusion as the reference (x, y, depth: its centre)
+    phase: str | None = None       # an image's metal phase as the reference (x, y, depth: NaN)
 
     def points_um(self, n: int = 64) -> tuple:
         """(x, y) of the point, or of n points evenly along the ring (µm)."""
@@ -376,7 +377,8 @@ class Spec:
             out["inclusions"] = [i.to_dict() for i in self.inclusions]
         if self.probes:
             out["probes"] = [{"name": p.name, "inclusion": p.inclusion} if p.inclusion is not None else
-                             {k: v for k, v in vars(p).items() if k != "inclusion"} for p in self.probes]
+                             {k: v for k, v in vars(p).items() if k not in ("inclusion", "phase")}
+                             for p in self.probes]
         if self.interface is not None:
             i = self.interface
             out["interface"] = ({"blocking": True} if i.blocking else {"R_ct_ohm_cm2": i.R_ct_ohm_cm2}) \

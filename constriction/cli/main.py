@@ -238,6 +238,8 @@ def _numbers(s) -> str:
         share = 1 - complex(*p.potential_low_V)
         where = f"{p.depth_um:.3g} µm below the WE" if p.depth_um > 0 else "on the WE face"
         kind = f"ring {p.name} (radius {p.radius_um:.3g} µm, {where})" if p.radius_um else f"probe {p.name} ({where})"
+        if p.body:
+            kind = f"reference {p.name} (floating metal, {p.body})"
         lines.append(f"  {kind}: Z_WE-{p.name} = {share.real:.4g} Z_cell "
                      f"at {p.f_low_Hz:.3g} Hz, {1 - p.potential_high_V[0]:.4g} at {p.f_high_Hz:.3g} Hz "
                      f"(terminals.csv)")

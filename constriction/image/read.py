@@ -33,6 +33,7 @@ optionally [phases.gap].
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -41,7 +42,7 @@ import numpy as np
 from constriction.io.toml_fields import (only_keys, positive, read_material, read_sweep, read_temperature, short,
                                          subtable)
 from constriction.materials import Material
-from constriction.spec import SpecError, Sweep, frequencies, material_table
+from constriction.spec import Probe, SpecError, Sweep, frequencies, material_table
 
 KINDS = ("electrolyte", "gas", "metal", "insulator")
 FACES = ("+x", "-x", "+y", "-y", "+z", "-z")
@@ -74,6 +75,7 @@ class ImageSpec:
     extrude: tuple[float, float] | None = None    # (electrolyte_um, gap_um) for a 2D contact map
     temperature_K: float | None = None
     name: str = "image"
+    probes: tuple[Probe, ...] = ()                # reference electrodes: metal phases that float
 
     @property
     def electrolyte(self) -> Material:
@@ -115,6 +117,8 @@ class ImageSpec:
             phases[name] = table
         out = {"image": image, "phases": phases,
                "sweep": vars(self.sweep).copy()}
+        if self.probes:
+            out["probes"] = [{"name": p.name, "phase": p.phase} for p in self.probes]
         if self.temperature_K is not None:
             out["conditions"] = {"temperature_K": self.temperature_K}
         return out
@@ -125,7 +129,7 @@ class ImageSpec:
 def image_spec_from_dict(data: dict, name: str = "image", base_dir: Path | None = None) -> ImageSpec:
     """Validate an image spec (plain dicts as TOML gives them); the file is only checked
     to exist here, its labels when it is read (`read_labels`)."""
-    only_keys(data, "", {"image", "phases", "sweep", "conditions"})
+    only_keys(data, "", {"image", "phases", "sweep", "conditions", "probes"})
     t = subtable(data, "image", required=True)
     only_keys(t, "image", {"path", "voxel_um", "working_electrode", "crop", "coarsen", "subdivide", "labels",
                             "extrude"})
@@ -165,7 +169,32 @@ def image_spec_from_dict(data: dict, name: str = "image", base_dir: Path | None 
     return ImageSpec(path=path, voxel_um=voxel, labels=labels, phases=phases,
                      sweep=read_sweep(subtable(data, "sweep", required=True)), working_electrode=face, crop=crop,
                      coarsen=coarsen, subdivide=subdivide, extrude=extrude,
-                     temperature_K=read_temperature(subtable(data, "conditions")), name=name)
+                     temperature_K=read_temperature(subtable(data, "conditions")), name=name,
+                     probes=_probes(data.get("probes", []), phases))
+
+
+def _probes(items, phases: dict) -> tuple[Probe, ...]:
+    """Reference electrodes of an image: each a metal phase whose voxels float in the
+    electrolyte (one body, touching neither electrode face: checked when it is read)."""
+    if not isinstance(items, list):
+        raise SpecError("probes", "must be an array of tables ([[probes]] with name and phase)")
+    probes = []
+    for i, t in enumerate(items):
+        where = f"probes[{i}]"
+        if not isinstance(t, dict):
+            raise SpecError(where, "must be a table with name and phase")
+        only_keys(t, where, {"name", "phase"})
+        name = t.get("name", f"RE{i + 1}")
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name) \
+                or name in {p.name for p in probes}:
+            raise SpecError(f"{where}.name", "must be a new name of letters, digits and _ (it heads CSV columns)")
+        phase = t.get("phase")
+        if phase not in phases or phases[phase].kind != "metal":
+            metals = [n for n, p in phases.items() if p.kind == "metal"]
+            raise SpecError(f"{where}.phase", f"must name a metal phase (the image's: {', '.join(metals) or 'none'}), "
+                                              f"got {short(phase)}")
+        probes.append(Probe(name=name, x_um=math.nan, y_um=math.nan, depth_um=math.nan, phase=phase))
+    return tuple(probes)
 
 
 def _voxel(t: dict) -> tuple[float, float, float]:

@@ -7,12 +7,16 @@ from __future__ import annotations
 import math
 from functools import partial
 
+import numpy as np
+import scipy.sparse as sp
+
 from constriction.discretised import Discretised, Size, lowest
 from constriction.image.error_bar import image_discretisation
 from constriction.image.fields import grid_contact_current, grid_fields
 from constriction.image.read import ImageSpec, read_labels, voxel_count
 from constriction.image.voxels import grid_system, image_split
 from constriction.memory import image_run_bytes
+from constriction.spec import SpecError
 
 
 def image_size(spec: ImageSpec) -> Size:
@@ -23,12 +27,38 @@ def image_size(spec: ImageSpec) -> Size:
 
 
 def discretise_image(spec: ImageSpec, progress: bool = True) -> Discretised:
-    """Read the image and assemble its voxel grid (cell-centred finite volumes)."""
-    grid, system = grid_system(read_labels(spec), spec, progress)
+    """Read the image and assemble its voxel grid (cell-centred finite volumes); its
+    reference electrodes are metal phases that float (one body each)."""
+    labels = read_labels(spec)
+    grid, system = grid_system(labels, spec, progress)
+    probes, terminals = None, ()
+    if spec.probes:
+        bodies = [_reference_body(spec, k, labels, grid, system) for k in range(len(spec.probes))]
+        rows = sp.csr_matrix((np.ones(len(bodies)), (np.arange(len(bodies)), bodies)),
+                             shape=(len(bodies), system.n_dofs))
+        probes = (tuple(p.name for p in spec.probes), rows)
+        terminals = tuple((p.name, np.array([b])) for p, b in zip(spec.probes, bodies))
     return Discretised(system=system, thickness_m=grid.thickness_m, electrode_area_m2=grid.face_area_m2,
+                       probes=probes, terminals=terminals,
                        contact_area_m2=grid.contact_area_m2, counter_area_m2=grid.face_area_m2,
                        elements=math.prod(grid.shape), order=1,
                        split=partial(image_split, grid),
                        error_bar=partial(image_discretisation, spec, discretise_image),
                        fields=lambda potentials: (grid_fields(grid, potentials),
                                                   grid_contact_current(grid, *lowest(potentials))))
+
+
+def _reference_body(spec: ImageSpec, k: int, labels, grid, system) -> int:
+    """The floating body (its unknown) that probe k's metal phase makes; SpecError if the
+    phase is not in the image, makes several bodies, or touches an electrode."""
+    probe = spec.probes[k]
+    values = [v for v, name in spec.labels.items() if name == probe.phase]
+    unknowns = np.unique(grid.unknown[np.isin(labels.array, values)])
+    where = f"probes[{k}].phase"
+    if unknowns.size == 0:
+        raise SpecError(where, f"no voxel of {probe.phase!r} in the image (after crop and coarsening)")
+    if not set(unknowns.tolist()) <= set(system.bodies):
+        raise SpecError(where, f"{probe.phase!r} touches an electrode: a reference electrode must float")
+    if unknowns.size > 1:
+        raise SpecError(where, f"{probe.phase!r} makes {unknowns.size} separate metal bodies: one reference, one body")
+    return int(unknowns[0])

@@ -127,6 +127,7 @@ class ProbeSummary:
     f_high_Hz: float
     potential_high_V: tuple[float, float]
     radius_um: float = 0.0    # a ring's radius; 0: a point
+    body: str = ""            # a metal reference: "inclusions[k]" or "phase <name>" (its place: its centre, or NaN)
 
 
 def complex_pair(z: complex) -> tuple[float, float]:
@@ -205,6 +206,8 @@ class Summary:
 def _finite_or_null(value):
     if isinstance(value, dict):
         return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value

@@ -1,5 +1,7 @@
 """Reference electrodes ([[probes]]): three-electrode impedances from the same solutions."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -158,3 +160,59 @@ def test_a_metal_reference_that_does_not_float_or_is_not_metal_is_refused(wire, 
     with pytest.raises(SpecError, match=words.replace("[", r"\[").replace("]", r"\]")):
         spec = make_spec(inclusions=[wire], probes=[{"name": "RE", **probe}], mesh={"refine": 2.0, "order": 1})
         run(spec, progress=False, fields=False, cpe_fit=False, split=False)
+
+
+def _pocket_cell(tmp_path, nz=12, k0=4, wire=((1, 6),)):
+    """A 4 x 4 electrolyte column between the WE (metal on top) and the CE, in glass, with
+    a dead-end pocket opening into it at layer k0; `wire` voxels (y, x) of label 3 in it."""
+    a = np.full((nz, 4, 8), 1, np.uint8)   # (z, y, x) as a stack: 1 glass
+    a[:, :, :4] = 0
+    a[-1, :, :4] = 2
+    a[k0, 1:3, 4:7] = 0
+    for y, x in wire:
+        a[k0, y, x] = 3
+    np.save(tmp_path / "pocket.npy", a)
+    return {"image": {"path": str(tmp_path / "pocket.npy"), "voxel_um": 1.0,
+                      "labels": {"0": "electrolyte", "1": "glass", "2": "sodium", "3": "wire"}},
+            "phases": {"electrolyte": {"kind": "electrolyte", "sigma_S_per_m": 0.1, "eps_r": 10.0},
+                       "glass": {"kind": "insulator", "eps_r": 5.0}, "sodium": {"kind": "metal"},
+                       "wire": {"kind": "metal"}},
+            "probes": [{"name": "RE", "phase": "wire"}],
+            "sweep": {"f_min_Hz": 1.0, "f_max_Hz": 1e9, "points_per_decade": 2}}
+
+
+def test_a_metal_label_in_a_dead_end_pocket_reads_the_potential_where_it_opens(tmp_path):
+    """No current enters the pocket at DC, so the reference in it (a metal label of the
+    image) reads the column's potential at the layer it opens from: exactly (k0 + 1/2) /
+    (nz - 1) for cell-centred voxels in a uniform column. It is also a terminal of Y(s)."""
+    nz, k0 = 12, 4
+    result = run(spec_from_dict(_pocket_cell(tmp_path, nz, k0)), progress=False, error_estimate="never")
+    np.testing.assert_allclose(result.probes.potential_V[0, 0].real, (k0 + 0.5) / (nz - 1), rtol=1e-9)
+    assert result.summary.probes[0].body == "phase wire"
+    assert result.admittance.names == ("WE", "CE", "RE") and result.summary.terminals.asymmetry < 1e-12
+    from constriction import write_result
+    from constriction.io.summary import Summary
+    write_result(result, tmp_path / "res")  # its place is unknown (NaN): null in summary.json, NaN back
+    back = Summary.read(tmp_path / "res" / "summary.json")
+    assert np.isnan(back.probes[0].depth_um) and (tmp_path / "res" / "admittance.csv").is_file()
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda d: d["phases"]["wire"].update(kind="insulator", eps_r=3.0), "probes[0].phase: must name a metal phase"),
+    (lambda d: d["probes"].append({"name": "RE", "phase": "wire"}), "probes[1].name"),
+])
+def test_an_image_reference_that_is_not_a_metal_phase_is_refused(tmp_path, change, words):
+    from constriction import SpecError
+    data = _pocket_cell(tmp_path)
+    change(data)
+    with pytest.raises(SpecError, match=re.escape(words)):
+        spec_from_dict(data)
+
+
+@pytest.mark.parametrize("k0, wire, words", [(4, ((1, 4), (1, 6)), "makes 2 separate metal bodies"),
+                                              (10, ((1, 3), (1, 4)), "touches an electrode")])  # under the WE
+def test_an_image_reference_that_does_not_make_one_floating_body_is_refused(tmp_path, k0, wire, words):
+    from constriction import SpecError
+    data = _pocket_cell(tmp_path, k0=k0, wire=wire)
+    with pytest.raises(SpecError, match=words):
+        run(spec_from_dict(data), progress=False, error_estimate="never")
