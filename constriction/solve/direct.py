@@ -46,13 +46,13 @@ def dc_resistance(system: System, short_gaps: bool = False, backend="auto") -> t
     """DC resistance (ohm) and its conservation check.
 
     Only dofs touched by conducting material are unknowns at DC: dofs inside a gap carry
-    no current. With `short_gaps` every gap and pore dof joins the WE and every void
-    becomes one floating equipotential: the cell as seen at frequencies where the gas
-    capacitances are shorts and the electrolyte still resistive (R_inf). Returns inf for
-    a blocking cell (no DC path)."""
+    no current. With `short_gaps` every gap and pore dof joins the WE (those of a
+    mirrored CE's gaps join the CE) and every void becomes one floating equipotential:
+    the cell as seen at frequencies where the gas capacitances are shorts and the
+    electrolyte still resistive (R_inf). Returns inf for a blocking cell (no DC path)."""
     G, we, ce = system.G, system.we, system.ce
     if short_gaps:
-        we = np.union1d(we, system.shorted)
+        we, ce = np.union1d(we, system.shorted), np.union1d(ce, system.shorted_ce)
         if system.floating:
             P = _merging(G.shape[0], system.floating)
             G = (P.T @ G @ P).tocsr()

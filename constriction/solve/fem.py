@@ -25,7 +25,7 @@ row then says that the net current into the body is zero, at every frequency.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -55,7 +55,8 @@ class System:
     """G (S) and C (F) over all dofs, with the electrode dof sets.
 
     `shorted` are the dofs of gas regions against the metal (gaps, pores): at frequencies
-    where their capacitance shorts them they behave as part of the WE (used for R_inf).
+    where their capacitance shorts them they behave as part of the WE (used for R_inf);
+    `shorted_ce` those against the CE's metal (a mirrored counter electrode's gaps).
     `floating` are the dofs of each void inside the electrolyte: at those frequencies a
     void is shorted too, but floats (one unknown potential each).
     `surface` is the Robin block (G_s, C_s) of a surface admittance, else None; the
@@ -76,6 +77,7 @@ class System:
     bodies: tuple[int, ...] = ()
     expand: sp.csr_matrix | None = None
     body_flux: tuple | None = None      # (G rows, C rows, body of each row): see merge_bodies
+    shorted_ce: np.ndarray = field(default_factory=lambda: np.array([], int))
 
     def on_dofs(self, x: np.ndarray) -> np.ndarray:
         """The value at every dof of the basis (metal dof last) from the unknowns x."""
@@ -122,13 +124,10 @@ def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
     n = basis.N
     G = sp.csr_matrix((n, n))
     C = sp.csr_matrix((n, n))
-    shorted = []
     for name, material in materials.items():
         K = _laplacian(tm.mesh, element, tm.regions[name], exact, n)
         G = G + material.sigma_S_per_m * K
         C = C + EPS0 * material.eps_r * K
-        if name in shorted_regions:
-            shorted.append(basis.element_dofs[:, tm.regions[name]].ravel())
     def metal(region):
         if region not in tm.regions:
             return np.array([], int)
@@ -140,7 +139,7 @@ def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
     ce = np.union1d(facet_dofs(basis, tm.boundaries["ce"]), metal("metal_ce"))
     if np.intersect1d(we, ce).size:
         raise ValueError("working and counter electrode share dofs: the cell is too thin for its mesh")
-    shorted = np.unique(np.concatenate(shorted)) if shorted else np.array([], int)
+    shorted, shorted_ce = _gas_against(basis, [tm.regions[r] for r in materials if r in shorted_regions], ce)
     if grain_boundaries is not None:
         J = grain_boundary_jump(tm.mesh.p, grain_boundaries[0], n)
         G, C = G + grain_boundaries[1] * J, C + grain_boundaries[2] * J
@@ -149,7 +148,7 @@ def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
         G, C, we, surface = _with_surface_admittance(tm, basis, G, C, metal_we, *surface_admittance)
     floating = _components(basis.element_dofs[:, tm.regions["voids"]]) if "voids" in materials else ()
     system = System(G=G.tocsr(), C=C.tocsr(), we=np.unique(we), ce=np.unique(ce),
-                    shorted=shorted, basis=basis, surface=surface, floating=floating)
+                    shorted=shorted, basis=basis, surface=surface, floating=floating, shorted_ce=shorted_ce)
     if "metal" not in tm.regions:
         return system
     bodies = _components(basis.element_dofs[:, tm.regions["metal"]])
@@ -187,7 +186,8 @@ def merge_bodies(system: System, bodies) -> System:
     rows = np.concatenate(bodies)
     flux = ((system.G[rows] @ P).tocsr(), (system.C[rows] @ P).tocsr(), label[rows] - 1)
     return replace(system, G=G, C=C, we=np.unique(column[system.we]), ce=np.unique(column[system.ce]),
-                   shorted=np.unique(column[system.shorted]), surface=surface,
+                   shorted=np.unique(column[system.shorted]), shorted_ce=np.unique(column[system.shorted_ce]),
+                   surface=surface,
                    floating=tuple(np.unique(column[f]) for f in system.floating),
                    bodies=tuple(kept.size + k for k in range(len(bodies))), expand=P, body_flux=flux)
 
@@ -198,6 +198,20 @@ def facet_dofs(basis: Basis, facets: np.ndarray) -> np.ndarray:
     if isinstance(basis.elem, ElementTetP1):
         return np.unique(basis.mesh.facets[:, facets])
     return basis.get_dofs(facets).all() if len(facets) else np.array([], int)
+
+
+def _gas_against(basis: Basis, regions: list[np.ndarray], ce: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The dofs of the gas pockets (connected groups of gap and pore elements) against the
+    WE's metal, and of those against the CE's (they touch a CE dof)."""
+    empty = np.array([], int)
+    if not regions or not sum(r.size for r in regions):
+        return empty, empty
+    pockets = _components(basis.element_dofs[:, np.concatenate(regions)])
+    at_ce = [np.intersect1d(p, ce).size > 0 for p in pockets]
+    we_side = [p for p, c in zip(pockets, at_ce) if not c]
+    ce_side = [p for p, c in zip(pockets, at_ce) if c]
+    return (np.unique(np.concatenate(we_side)) if we_side else empty,
+            np.unique(np.concatenate(ce_side)) if ce_side else empty)
 
 
 def _components(element_dofs: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -52,6 +52,14 @@ def test_a_thick_symmetric_cell_is_two_interfaces_and_one_bulk_a_thin_one_is_not
     assert thin[1].spectral_relative_deviation == pytest.approx(thin[0].spectral_relative_deviation, rel=0.1)
 
 
+def test_r_inf_of_a_symmetric_cell_shorts_each_gap_to_its_own_electrode():
+    """With every gap shorted (R_inf) both faces are in full contact: the slab, exactly.
+    (The CE's gaps were once shorted to the WE: R_inf fell below the slab's.)"""
+    summary = run(mirrored(L=20.0, **SPOT), progress=False, fields=False, cpe_fit=False).summary
+    assert summary.R_inf_ohm == pytest.approx(20e-6 / (0.1 * A), rel=1e-9)
+    assert summary.constriction.arc.R_arc_ohm == pytest.approx(summary.R_dc_ohm - summary.R_inf_ohm, rel=1e-12)
+
+
 @pytest.mark.parametrize("extra, words", [
     ("[interface]\nR_ct_ohm_cm2 = 1.0\n", ["interface", "mirror"]),
     ("[[voids]]\nx_um = 0.0\ny_um = 0.0\nradius_um = 1.0\nheight_um = 1.0\ndepth_um = 5.0\n", ["voids", "mirror"]),
