@@ -155,13 +155,15 @@ def _build_model(spec: Spec) -> tuple[dict[str, list[int]], list[int], list[list
         interphase_volumes = [d for d in occ.extrude(layer, 0, 0, -spec.interphase.thickness_um) if d[0] == 3]
 
     inclusion_volumes = [(3, _inclusion_volume(i)) for i in spec.inclusions]
-    # a mirrored counter electrode: the contacts and gaps copied through the mid-plane
-    # take the place of the plain bottom face
-    mirrored = []
+    # a mirrored counter electrode: the contacts, gaps and pores copied through the
+    # mid-plane take the place of the plain bottom face
+    mirrored, mirrored_pores = [], []
     if cell.counter == "mirror":
         occ.remove([(2, bottom)])
         # (faces and volumes copied apart: copied in one call, OCC dropped the faces)
-        mirrored = [d for c in contacts for d in occ.copy([(2, c)])] + (occ.copy(gap_volumes) if gap_volumes else [])
+        mirrored_pores = occ.copy(pore_volumes) if pore_volumes else []
+        mirrored = ([d for c in contacts for d in occ.copy([(2, c)])] + (occ.copy(gap_volumes) if gap_volumes else [])
+                    + mirrored_pores)
         occ.mirror(mirrored, 0, 0, 1, -L / 2)
     counter = mirrored or [(2, bottom)]
     tools = (counter + [(2, c) for c in contacts] + gap_volumes + pore_volumes
@@ -184,16 +186,18 @@ def _build_model(spec: Spec) -> tuple[dict[str, list[int]], list[int], list[list
 
     rims = _edge_curves(spec, contact_faces, gap + pores)
     metal = _metal_faces(gap + pores, electrolyte_vols + gb_layer_vols + interphase, rims) if gap + pores else []
-    ce, counter_gap = images(counter), []
-    if mirrored:  # the same topology below: its contacts, and the metal faces of its gaps
-        counter_gap = images([d for d in mirrored if d[0] == 3])
+    ce, counter_gap, counter_pores = images(counter), [], []
+    if mirrored:  # the same topology below: its contacts, and the metal faces of its gaps and pores
+        counter_pores = images(mirrored_pores)
+        counter_gap = sorted(set(images([d for d in mirrored if d[0] == 3])) - set(counter_pores))
         counter_contacts = images([d for d in mirrored if d[0] == 2])
-        counter_rims = _edge_curves(spec, counter_contacts, counter_gap)
-        ce = counter_contacts + (_metal_faces(counter_gap, electrolyte_vols, counter_rims) if counter_gap else [])
+        counter_gas = counter_gap + counter_pores
+        counter_rims = _edge_curves(spec, counter_contacts, counter_gas)
+        ce = counter_contacts + (_metal_faces(counter_gas, electrolyte_vols, counter_rims) if counter_gas else [])
         rims = sorted(set(rims) | set(counter_rims))
     groups = {"electrolyte": electrolyte_vols, "grain_boundary": gb_layer_vols,
               "gb": shared_faces(electrolyte_vols) if spec.grains and spec.grains.model == "interface" else [],
-              "interphase": interphase, "gap": gap + counter_gap, "pores": pores,
+              "interphase": interphase, "gap": gap + counter_gap, "pores": pores + counter_pores,
               "voids": voids, "ce": ce, "contacts": contact_faces,
               "we": contact_faces + metal}
     inclusion_groups, dendrite_faces = _inclusion_groups(spec, pieces_of, groups["we"], groups["ce"],

@@ -60,6 +60,21 @@ def test_r_inf_of_a_symmetric_cell_shorts_each_gap_to_its_own_electrode():
     assert summary.constriction.arc.R_arc_ohm == pytest.approx(summary.R_dc_ohm - summary.R_inf_ohm, rel=1e-12)
 
 
+def test_mirrored_pores_are_two_interfaces_in_a_thick_pellet_and_short_to_their_own_electrode():
+    """A flat pore in the metal on each face: 30 pore radii apart they barely interact
+    (R_sym = 2 R_single - R_bulk to 1e-3 at every frequency), 3 apart somewhat more; with
+    the pores shorted (R_inf) each face is in full contact, the slab exactly."""
+    pores = {"pores": [{"x_um": 3.0, "y_um": 2.0, "radius_um": 4.0, "height_um": 0.5, "shape": "flat"}],
+             "electrode": {"metal_thickness_um": 5.0}}
+    deviation = {}
+    for L in (60.0, 6.0):
+        summary = run(mirrored(L=L, **pores), progress=False, fields=False, cpe_fit=False).summary
+        assert summary.R_inf_ohm == pytest.approx(L * 1e-6 / (0.1 * A), rel=1e-9)
+        assert summary.R_dc_ohm > summary.R_inf_ohm and summary.conservation.worst < 1e-9
+        deviation[L] = summary.symmetric.spectral_relative_deviation
+    assert deviation[60.0] < 1e-3 < deviation[6.0]
+
+
 @pytest.mark.parametrize("extra, words", [
     ("[interface]\nR_ct_ohm_cm2 = 1.0\n", ["interface", "mirror"]),
     ("[[voids]]\nx_um = 0.0\ny_um = 0.0\nradius_um = 1.0\nheight_um = 1.0\ndepth_um = 5.0\n", ["voids", "mirror"]),
