@@ -47,7 +47,7 @@ class Discretised:
     error_bar: Callable | None = None
     probes: tuple | None = None         # (names, probes x unknowns interpolation rows), analysis/probes.py
     terminals: tuple = ()               # ((name, unknowns), ...): floating metal reference electrodes
-    symmetric: Callable | None = None   # (R_dc, R_bulk, Z_sym, backend) -> SymmetricSummary: mirrored CE
+    symmetric: Callable | None = None   # (R_dc, Z_sym, backend) -> SymmetricSummary: mirrored CE
 
 
 def lowest(potentials: dict) -> tuple:

@@ -170,7 +170,7 @@ def solve(spec, cell: Discretised, sweep: str = "reduced", backend: str = "auto"
     if cell.symmetric is not None and split:  # a mirrored CE: the cell against its halves
         say(f"{spec.name}: the single interface, for the symmetric cell's comparison")
         t0 = time.perf_counter()
-        symmetric = cell.symmetric(R_dc, parts.R_bulk_ohm, Spectrum(f, Z), backend)
+        symmetric = cell.symmetric(R_dc, Spectrum(f, Z), backend)
         clock["symmetric"] = time.perf_counter() - t0
     return Solved(R_dc_ohm=R_dc, R_inf_ohm=R_inf, dc_mismatch=dc_check, split=parts, symmetric=symmetric,
                   discretisation=discretisation, spectrum=Spectrum(frequency_Hz=f, Z_ohm=Z),

@@ -39,14 +39,14 @@ WALL = 4.0       # tetrahedra per wall triangle-area h² of a cylinder's curved 
 ELEMENTS_PER_CIRCLE = 96  # a full circle at refine 1: the meshed disk area is then 0.07 % short
 INCLUSION_DIVISIONS = 6   # element size at an inclusion's surface: its smallest dimension / 6
 INCLUSION_GRADING = 0.5   # and growing by this much per µm away from it (no singular edge there)
-SURFACE_GROUPS = ("we", "contacts", "ce", "gb")
+SURFACE_GROUPS = ("we", "contacts", "ce", "contacts_ce", "gb")
 
 
 def build_mesh(spec: Spec, verbose: bool = False) -> meshio.Mesh:
     """Mesh the cell described by `spec`; points in µm, cell sets named as above."""
     with _gmsh_session(verbose):
         groups, edge_curves, pieces_of = _build_model(spec)
-        circles = circular_rims(groups["contacts"])
+        circles = circular_rims(groups["contacts"] + groups["contacts_ce"])  # (graded for P2)
         _set_mesh_sizes(spec, edge_curves, circles, pieces_of)
         for name, tags in groups.items():
             dim = 2 if name in SURFACE_GROUPS else 3
@@ -186,7 +186,7 @@ def _build_model(spec: Spec) -> tuple[dict[str, list[int]], list[int], list[list
 
     rims = _edge_curves(spec, contact_faces, gap + pores)
     metal = _metal_faces(gap + pores, electrolyte_vols + gb_layer_vols + interphase, rims) if gap + pores else []
-    ce, counter_gap, counter_pores = images(counter), [], []
+    ce, counter_gap, counter_pores, counter_contacts = images(counter), [], [], []
     if mirrored:  # the same topology below: its contacts, and the metal faces of its gaps and pores
         counter_pores = images(mirrored_pores)
         counter_gap = sorted(set(images([d for d in mirrored if d[0] == 3])) - set(counter_pores))
@@ -198,7 +198,7 @@ def _build_model(spec: Spec) -> tuple[dict[str, list[int]], list[int], list[list
     groups = {"electrolyte": electrolyte_vols, "grain_boundary": gb_layer_vols,
               "gb": shared_faces(electrolyte_vols) if spec.grains and spec.grains.model == "interface" else [],
               "interphase": interphase, "gap": gap + counter_gap, "pores": pores + counter_pores,
-              "voids": voids, "ce": ce, "contacts": contact_faces,
+              "voids": voids, "ce": ce, "contacts": contact_faces, "contacts_ce": counter_contacts,
               "we": contact_faces + metal}
     inclusion_groups, dendrite_faces = _inclusion_groups(spec, pieces_of, groups["we"], groups["ce"],
                                                          electrolyte_vols + gb_layer_vols + interphase)

@@ -51,21 +51,22 @@ def _dc(spec: Spec, backend: str) -> float:
     return dc_resistance(system_of(spec)[1], backend=backend)[0]
 
 
-def symmetric_summary(spec: Spec, R_sym: float, R_bulk: float, Z_sym: Spectrum,
-                      backend: str = "auto") -> SymmetricSummary:
+def symmetric_summary(spec: Spec, R_sym: float, Z_sym: Spectrum, backend: str = "auto") -> SymmetricSummary:
     """A symmetric cell (cell.counter = "mirror") against its halves: the same WE over a
     plain CE gives Z_single = Z_bulk + Z_interface, and Z_sym = 2 Z_interface + Z_bulk
     holds where the two constriction zones do not overlap (a pellet thick against the spot
     spacing). At DC the deviation R_sym - (2 R_single - R_bulk) says how far that is (ohm);
     over the sweep, the largest |Z_sym - (2 Z_single - Z_bulk)| / |Z_sym|, with Z_single
-    from a reduced sweep of the single cell and Z_bulk = R_bulk / (1 + j w tau) of the
-    (homogeneous: a mirrored cell takes no grains or layers) electrolyte slab."""
+    from a reduced sweep of the single cell and Z_bulk = R_bulk / (1 + j w tau) the
+    electrolyte slab (homogeneous: a mirrored cell takes no grains or layers)."""
     single = replace(spec, cell=replace(spec.cell, counter="plane"))
     _, system = system_of(single)
     R_single = dc_resistance(system, backend=backend)[0]
     f = Z_sym.frequency_Hz
     Z_single = reduce(system, f[0], f[-1], backend=backend, progress=False).impedance(f)
-    Z_bulk = R_bulk / (1 + 2j * np.pi * f * spec.at().electrolyte.tau_s)
+    electrolyte = spec.at().electrolyte
+    R_bulk = spec.cell.thickness_um * UM / (electrolyte.sigma_S_per_m * spec.cell.top_area_um2 * UM**2)
+    Z_bulk = R_bulk / (1 + 2j * np.pi * f * electrolyte.tau_s)
     spectral = np.abs(Z_sym.Z_ohm - (2 * Z_single - Z_bulk)) / np.abs(Z_sym.Z_ohm)
     deviation = R_sym - (2 * R_single - R_bulk)
     return SymmetricSummary(R_single_ohm=float(R_single), R_interface_ohm=float(R_single - R_bulk),

@@ -114,11 +114,11 @@ def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None)
                         "needs contacts: with `contacts = []` no metal touches the electrolyte")
     probes = _probes(data.get("probes", []), cell, electrode, voids, inclusions)
     if cell.counter == "mirror":
-        for key, given in (("interface", interface), ("interphase", interphase),
-                           ("inclusions", inclusions), ("grains", grains), ("voids", voids)):
+        for key, given in (("interphase", interphase), ("inclusions", inclusions), ("grains", grains),
+                           ("voids", voids)):
             if given:
                 raise SpecError(key, "a mirrored counter electrode (cell.counter = \"mirror\") takes contacts, "
-                                     "layouts, gaps, pores and the electrode; not yet " + key)
+                                     "layouts, gaps, pores, the interface and the electrode; not yet " + key)
     spec = Spec(cell=cell, electrolyte=electrolyte, sweep=sweep, electrode=electrode,
                 contacts=contacts, contact_map=contact_map, gap=gap, pores=pores, voids=voids,
                 interface=interface, interphase=interphase, grains=grains, inclusions=inclusions, probes=probes,

@@ -60,7 +60,8 @@ class System:
     `floating` are the dofs of each void inside the electrolyte: at those frequencies a
     void is shorted too, but floats (one unknown potential each).
     `surface` is the Robin block (G_s, C_s) of a surface admittance, else None; the
-    metal dof is then the last one. `bodies` are the unknowns of the floating metal
+    metal dofs then come last (the WE's, then a mirrored CE's). `bodies` are the
+    unknowns of the floating metal
     bodies, and `expand` (dofs x unknowns, one 1 per row) gives the value at every dof
     of the basis from the unknowns when bodies were merged (None: they are the same).
     A System from an image (image/voxels.py) has no basis but its `grid`; its WE and CE are
@@ -144,8 +145,12 @@ def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
         J = grain_boundary_jump(tm.mesh.p, grain_boundaries[0], n)
         G, C = G + grain_boundaries[1] * J, C + grain_boundaries[2] * J
     surface = None
-    if surface_admittance is not None:
-        G, C, we, surface = _with_surface_admittance(tm, basis, G, C, metal_we, *surface_admittance)
+    if surface_admittance is not None:  # on the WE's contacts, and a mirrored CE's
+        sides = [("we", "contacts", metal_we)]
+        if tm.boundaries.get("contacts_ce") is not None and len(tm.boundaries["contacts_ce"]):
+            sides.append(("ce", "contacts_ce", metal("metal_ce")))
+        G, C, held, surface = _with_surface_admittance(tm, basis, G, C, sides, *surface_admittance)
+        we, ce = held[0], held[1] if len(held) > 1 else ce
     floating = _components(basis.element_dofs[:, tm.regions["voids"]]) if "voids" in materials else ()
     system = System(G=G.tocsr(), C=C.tocsr(), we=np.unique(we), ce=np.unique(ce),
                     shorted=shorted, basis=basis, surface=surface, floating=floating, shorted_ce=shorted_ce)
@@ -225,25 +230,35 @@ def _components(element_dofs: np.ndarray) -> tuple[np.ndarray, ...]:
     return tuple(dofs[label == k] for k in range(label.max() + 1))
 
 
-def _with_surface_admittance(tm, basis, G, C, metal_we, g, c):
-    """Append the metal dof and the Robin block; free the dofs only on the contacts (the
-    rest of the WE, the inside of metal_we included, is held at the metal's potential;
-    the contacts' rims stay free)."""
-    n = basis.N
-    contacts = tm.boundaries["contacts"]
-    M = mass.assemble(FacetBasis(tm.mesh, basis.elem, facets=contacts))
-    m = np.asarray(M.sum(axis=1))
-    block = sp.bmat([[M, sp.csr_matrix(-m)], [sp.csr_matrix(-m.T), sp.csr_matrix([[m.sum()]])]]).tocsr()
+def _with_surface_admittance(tm, basis, G, C, sides, g, c):
+    """Append one metal dof per side and its Robin block on the side's contacts; free
+    the dofs only on the contacts (the rest of the electrode, the inside of its metal
+    included, is held at the metal's potential; the contacts' rims stay free). sides:
+    (electrode boundary, contacts boundary, inner metal dofs) of the WE, and of a
+    mirrored CE. Returns G, C, each side's held dofs (its metal dof last), (G_s, C_s)."""
+    n = basis.N + len(sides)
+    rows, cols, values, held = [], [], [], []
+    for k, (electrode, contacts, inner) in enumerate(sides):
+        M = mass.assemble(FacetBasis(tm.mesh, basis.elem, facets=tm.boundaries[contacts])).tocoo()
+        m = np.asarray(M.sum(axis=1)).ravel()
+        metal = basis.N + k
+        on = np.flatnonzero(m)
+        rows += [M.row, on, np.full(on.size, metal), [metal]]
+        cols += [M.col, np.full(on.size, metal), on, [metal]]
+        values += [M.data, -m[on], -m[on], [m.sum()]]
+        # every other metal dof is held at the metal's potential, but for those on the
+        # contacts: a contact's rim is also the edge of the gap's or pore's metal walls, and
+        # holding it would join metal and electrolyte along a line, past the interface (its
+        # effect fades only as log(1 / h) under refinement)
+        other = np.setdiff1d(tm.boundaries[electrode], tm.boundaries[contacts])
+        kept = np.setdiff1d(np.union1d(facet_dofs(basis, other), inner), facet_dofs(basis, tm.boundaries[contacts]))
+        held.append(np.append(kept, metal))
+    block = sp.csr_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
     G_s, C_s = g * block, c * block
-    G = sp.bmat([[G, None], [None, sp.csr_matrix((1, 1))]]) + G_s
-    C = sp.bmat([[C, None], [None, sp.csr_matrix((1, 1))]]) + C_s
-    # every other metal dof is held at the metal's potential, but for those on the contacts:
-    # a contact's rim is also the edge of the gap's or pore's metal walls, and holding it
-    # would join metal and electrolyte along a line, past the interface (its effect fades
-    # only as log(1 / h) under refinement)
-    other_metal = np.setdiff1d(tm.boundaries["we"], contacts)
-    held = np.setdiff1d(np.union1d(facet_dofs(basis, other_metal), metal_we), facet_dofs(basis, contacts))
-    return G, C, np.append(held, n), (G_s.tocsr(), C_s.tocsr())
+    pad = sp.csr_matrix((len(sides), len(sides)))
+    G = sp.bmat([[G, None], [None, pad]]).tocsr() + G_s
+    C = sp.bmat([[C, None], [None, pad]]).tocsr() + C_s
+    return G, C, held, (G_s.tocsr(), C_s.tocsr())
 
 
 def grain_boundary_jump(points: np.ndarray, facing: np.ndarray, n: int) -> sp.csr_matrix:

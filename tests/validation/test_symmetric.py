@@ -35,6 +35,24 @@ def test_a_mirrored_full_contact_is_the_slab_and_mirrored_gaps_are_two_capacitor
 SPOT = {"contacts": [{"x_um": 0.0, "y_um": 0.0, "radius_um": 3.0}], "gap": {"height_um": 0.5}}
 
 
+def test_a_mirrored_interface_admittance_is_two_r_ct_c_dl_in_series_with_the_slab():
+    """R_ct || C_dl on both faces (each its own metal unknown, the CE's at 0 V): a
+    mirrored full contact is the slab plus two interface impedances, exactly; the single
+    cell against it has one, and Z_sym = 2 Z_single - Z_bulk holds exactly too."""
+    R_ct, C_dl = 2.0, 1e-5  # ohm cm², F/cm²
+    result = run(mirrored(interface={"R_ct_ohm_cm2": R_ct, "C_dl_F_per_cm2": C_dl}), progress=False)
+    f = result.spectrum.frequency_Hz
+    interface = R_ct * 1e-4 / (1 + 2j * np.pi * f * R_ct * C_dl) / A
+    np.testing.assert_allclose(result.spectrum.Z_ohm, slab_impedance(f, 20e-6, A, 0.1, 10.0) + 2 * interface,
+                               rtol=1e-9)
+    assert result.summary.symmetric.spectral_relative_deviation < 1e-8
+    assert result.summary.symmetric.R_interface_ohm == pytest.approx(R_ct * 1e-4 / A, rel=1e-9)
+    # a spot under a gap with R_ct on each face, 20 spot radii apart: two interfaces and a bulk
+    spots = run(mirrored(L=60.0, interface={"R_ct_ohm_cm2": 0.5, "C_dl_F_per_cm2": C_dl}, **SPOT), progress=False,
+                fields=False, cpe_fit=False).summary
+    assert spots.symmetric.spectral_relative_deviation < 0.005 and spots.conservation.worst < 1e-9
+
+
 def test_a_thick_symmetric_cell_is_two_interfaces_and_one_bulk_a_thin_one_is_not():
     """One spot on each face: in a pellet 20 spot radii thick the two constriction zones do
     not meet, R_sym = 2 R_single - R_bulk within the mesh error; 2 radii thick they
@@ -76,7 +94,7 @@ def test_mirrored_pores_are_two_interfaces_in_a_thick_pellet_and_short_to_their_
 
 
 @pytest.mark.parametrize("extra, words", [
-    ("[interface]\nR_ct_ohm_cm2 = 1.0\n", ["interface", "mirror"]),
+    ("[interphase]\nthickness_um = 1.0\nsigma_S_per_m = 0.01\neps_r = 10.0\n", ["interphase", "mirror"]),
     ("[[voids]]\nx_um = 0.0\ny_um = 0.0\nradius_um = 1.0\nheight_um = 1.0\ndepth_um = 5.0\n", ["voids", "mirror"]),
 ])
 def test_what_a_mirrored_counter_electrode_does_not_take_yet_is_refused(place, capsys, extra, words):  # noqa: F811
