@@ -20,16 +20,18 @@ SLAB = {"cell": {"shape": "box", "side_um": 20.0, "thickness_um": 20.0},
 @pytest.mark.parametrize("order, sweep", [(1, "reduced"), (2, "reduced"), (1, "direct")])
 def test_a_probe_in_a_uniform_slab_reads_its_share_of_the_cell_impedance(order, sweep):
     """Full contact: the potential is linear in depth at every frequency, so a probe d below
-    the WE of a cell L thick reads Z_WE-RE = (d / L) Z_cell exactly (mid-plane: half)."""
+    the WE of a cell L thick reads Z_WE-RE = (d / L) Z_cell exactly (mid-plane: half; a
+    ring in the mid-plane as well)."""
     probes = [{"name": "mid", "x_um": 3.0, "y_um": -2.0, "depth_um": 10.0}, {"name": "deep", "depth_um": 15.0},
-              {"name": "shallow", "x_um": -7.0, "depth_um": 1.3}]
+              {"name": "shallow", "x_um": -7.0, "depth_um": 1.3},
+              {"name": "ring", "x_um": 1.0, "radius_um": 6.0, "depth_um": 10.0}]
     result = run(spec_from_dict({**SLAB, "mesh": {"size_um": 5.0, "order": order}, "probes": probes}),
                  sweep=sweep, progress=False)
     Z, p = result.spectrum.Z_ohm, result.probes
-    for k, share in enumerate([0.5, 0.75, 1.3 / 20]):
+    for k, share in enumerate([0.5, 0.75, 1.3 / 20, 0.5]):
         np.testing.assert_allclose(p.Z_we_re_ohm[k], share * Z, rtol=1e-9)
         np.testing.assert_allclose(p.Z_we_re_ohm[k] + p.Z_re_ce_ohm[k], Z, rtol=1e-12)
-    assert [s.name for s in result.summary.probes] == ["mid", "deep", "shallow"]
+    assert [s.name for s in result.summary.probes] == ["mid", "deep", "shallow", "ring"]
 
 
 def test_a_probe_beside_a_constricted_contact_sees_less_than_its_depth_share(tmp_path, monkeypatch, capsys):
