@@ -33,14 +33,13 @@ optionally [phases.gap].
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from constriction.io.toml_fields import (only_keys, positive, read_material, read_sweep, read_temperature, short,
-                                         subtable)
+from constriction.io.toml_fields import (only_keys, positive, probe_name, read_material, read_sweep, read_temperature,
+                                         short, subtable)
 from constriction.materials import Material
 from constriction.spec import Probe, SpecError, Sweep, frequencies, material_table
 
@@ -184,10 +183,7 @@ def _probes(items, phases: dict) -> tuple[Probe, ...]:
         if not isinstance(t, dict):
             raise SpecError(where, "must be a table with name and phase")
         only_keys(t, where, {"name", "phase"})
-        name = t.get("name", f"RE{i + 1}")
-        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name) \
-                or name in {p.name for p in probes}:
-            raise SpecError(f"{where}.name", "must be a new name of letters, digits and _ (it heads CSV columns)")
+        name = probe_name(t, where, i, {p.name for p in probes})
         phase = t.get("phase")
         if phase not in phases or phases[phase].kind != "metal":
             metals = [n for n, p in phases.items() if p.kind == "metal"]

@@ -7,15 +7,14 @@ their parameters ([layout]).
 from __future__ import annotations
 
 import math
-import re
 import tomllib
 from pathlib import Path
 
 from constriction.geometry import layout
 from constriction.geometry.inclusions import inclusions_from_list
 from constriction.image.read import image_spec_from_dict
-from constriction.io.toml_fields import (choice, is_number, number, only_keys, positive, read_material, read_sweep,
-                                         read_temperature, short, subtable)
+from constriction.io.toml_fields import (choice, is_number, number, only_keys, positive, probe_name, read_material,
+                                         read_sweep, read_temperature, short, subtable)
 from constriction.materials import NAMED
 from constriction.meshfile.read import mesh_file_spec_from_dict
 from constriction.spec import (MAX_SIGMA, MIN_SIGMA, Cell, Contact, ContactMap, Electrode, Gap, Grains, Interface,
@@ -427,11 +426,7 @@ def _probes(items, cell: Cell, electrode: Electrode, voids, inclusions=()) -> tu
             raise SpecError(where, "must be a table with name, x_um, y_um, depth_um (and radius_um for a ring)")
         only_keys(t, where, {"name", "x_um", "y_um", "depth_um", "radius_um"} if "inclusion" not in t
                   else {"name", "inclusion"})
-        name = t.get("name", f"RE{i + 1}")
-        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
-            raise SpecError(f"{where}.name", "must be a name of letters, digits and _ (it heads CSV columns)")
-        if name in {p.name for p in probes}:
-            raise SpecError(f"{where}.name", f"{name!r} is taken by another probe")
+        name = probe_name(t, where, i, {p.name for p in probes})
         if "inclusion" in t:
             probes.append(_inclusion_probe(t, where, name, cell, inclusions))
             continue

@@ -5,6 +5,7 @@ of range. Used by the spec reader and by every geometry source's own section."""
 from __future__ import annotations
 
 import math
+import re
 
 from constriction.materials import Material
 from constriction.spec import (F_RANGE_HZ, MAX_EPS_R, MAX_LENGTH_UM, MAX_POINTS_PER_DECADE, MAX_SIGMA, SpecError,
@@ -101,3 +102,14 @@ def choice(t: dict, key: str, where: str, options: tuple[str, ...]) -> str:
     if t[key] not in options:
         raise SpecError(f"{where}.{key}", f"must be one of {', '.join(options)}, got {short(t[key])}")
     return t[key]
+
+
+def probe_name(t: dict, where: str, index: int, taken) -> str:
+    """A reference electrode's name: letters, digits and _ (it heads CSV columns), not
+    `taken`; RE<index + 1> by default."""
+    name = t.get("name", f"RE{index + 1}")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+        raise SpecError(f"{where}.name", "must be a name of letters, digits and _ (it heads CSV columns)")
+    if name in taken:
+        raise SpecError(f"{where}.name", f"{name!r} is taken by another probe")
+    return name
