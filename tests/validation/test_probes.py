@@ -122,7 +122,7 @@ def test_a_reference_on_the_we_face_that_touches_the_electrode_is_refused(ring):
         make_spec(electrode={"radius_um": 10.0}, probes=[{"name": "RE", "depth_um": 0.0, **ring}])
 
 
-WIRE = {"shape": "cylinder", "start_um": [-30.0, 20.0, 50.0], "end_um": [30.0, 20.0, 50.0], "radius_um": 2.0,
+WIRE = {"shape": "cylinder", "start_um": [-30.0, 20.0, 50.0], "end_um": [30.0, 20.0, 50.0], "radius_um": 5.0,
         "material": "metal"}
 
 
@@ -135,8 +135,9 @@ def test_a_metal_wire_reference_makes_a_symmetric_passive_admittance_matrix(swee
     model's tolerance after it."""
     from constriction.solve.terminals import three_electrode
     spec = make_spec(contacts=[{"x_um": 0.0, "y_um": 0.0, "radius_um": 10.0}], gap={"height_um": 0.5},
-                     inclusions=[WIRE], probes=[{"name": "wire", "inclusion": 0}], mesh={"refine": 2.0, "order": 1})
-    result = run(spec, sweep=sweep, progress=False, fields=False, cpe_fit=False)
+                     inclusions=[WIRE], probes=[{"name": "wire", "inclusion": 0}],
+                     mesh={"refine": 3.0, "order": 1, "size_um": 20.0})
+    result = run(spec, sweep=sweep, progress=False, fields=False, cpe_fit=False, split=False)
     Y = result.admittance.Y_S
     assert result.admittance.names == ("WE", "CE", "wire")
     scale = np.abs(Y).max(axis=(1, 2))[:, None, None]
