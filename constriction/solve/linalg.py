@@ -228,15 +228,29 @@ def _cg(A, b, M, maxiter: int) -> np.ndarray:
     return x
 
 
-def _amg_preconditioner(A: sp.csr_matrix):
+def _amg_preconditioner(A: sp.csr_matrix, classical: bool = True):
+    """One V-cycle: classical (Ruge-Stueben, direct interpolation) AMG for an M-matrix
+    (every off-diagonal entry <= 0: a voxel grid's finite volumes), whose design it fits;
+    smoothed aggregation otherwise (finite elements: P2, obtuse P1) or when `classical`
+    is off. On the synthetic 64³ interface classical AMG takes 16-18 CG iterations per
+    shift against 23-27, in 2.4x less time (benchmarks/README.md)."""
     import pyamg
+    if classical and _is_m_matrix(A):
+        return pyamg.ruge_stuben_solver(A, interpolation="direct").aspreconditioner(cycle="V")
     return pyamg.smoothed_aggregation_solver(A, symmetry="symmetric").aspreconditioner(cycle="V")
+
+
+def _is_m_matrix(A: sp.csr_matrix) -> bool:
+    """Whether no entry off the diagonal is positive."""
+    A = A.tocoo()
+    return not np.any(A.data[A.row != A.col] > 0)
 
 
 def _block_preconditioner(A: sp.csr_matrix, capacitive: np.ndarray):
     """Block Jacobi: one AMG V-cycle on the conducting unknowns, one on the capacitive ones."""
     blocks = [np.flatnonzero(~capacitive), np.flatnonzero(capacitive)]
-    cycles = [_amg_preconditioner(A[k][:, k].tocsr()) for k in blocks]
+    cycles = [_amg_preconditioner(A[k][:, k].tocsr(), classical=conducting)
+              for k, conducting in zip(blocks, (True, False))]
 
     def apply(r):
         z = np.empty_like(r)
