@@ -189,6 +189,8 @@ def _probes(items, phases: dict) -> tuple[Probe, ...]:
             metals = [n for n, p in phases.items() if p.kind == "metal"]
             raise SpecError(f"{where}.phase", f"must name a metal phase (the image's: {', '.join(metals) or 'none'}), "
                                               f"got {short(phase)}")
+        if phase in [p.phase for p in probes]:
+            raise SpecError(f"{where}.phase", f"{phase!r} is another probe's already")
         probes.append(Probe(name=name, x_um=math.nan, y_um=math.nan, depth_um=math.nan, phase=phase))
     return tuple(probes)
 

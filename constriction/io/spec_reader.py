@@ -429,6 +429,8 @@ def _probes(items, cell: Cell, electrode: Electrode, voids, inclusions=()) -> tu
         name = probe_name(t, where, i, {p.name for p in probes})
         if "inclusion" in t:
             probes.append(_inclusion_probe(t, where, name, cell, inclusions))
+            if probes[-1].inclusion in [p.inclusion for p in probes[:-1]]:
+                raise SpecError(f"{where}.inclusion", f"inclusions[{t['inclusion']}] is another probe's already")
             continue
         x, y = number(t, "x_um", where, default=0.0), number(t, "y_um", where, default=0.0)
         ring = number(t, "radius_um", where, default=0.0)

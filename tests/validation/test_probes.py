@@ -156,12 +156,16 @@ def test_a_metal_wire_reference_makes_a_symmetric_passive_admittance_matrix(swee
     ({"shape": "box", "centre_um": [20.0, 0.0, 2.0], "size_um": [10.0, 10.0, 4.0], "material": "metal"},
      {"inclusion": 0}, "touches an electrode"),   # a block standing on the CE
     (WIRE, {"inclusion": 1}, "inclusions[1] does not exist"),
+    (WIRE, {"inclusion": 0, "twice": True}, "inclusions[0] is another probe's already"),
     ({**WIRE, "material": "insulator"}, {"inclusion": 0}, "a reference electrode is metal"),
 ])
 def test_a_metal_reference_that_does_not_float_or_is_not_metal_is_refused(wire, probe, words):
     from constriction import SpecError
     with pytest.raises(SpecError, match=words.replace("[", r"\[").replace("]", r"\]")):
-        spec = make_spec(inclusions=[wire], probes=[{"name": "RE", **probe}], mesh={"refine": 2.0, "order": 1})
+        probe = dict(probe)
+        twice = probe.pop("twice", False)
+        probes = [{"name": "RE", **probe}] + ([{"name": "RE2", **probe}] if twice else [])
+        spec = make_spec(inclusions=[wire], probes=probes, mesh={"refine": 2.0, "order": 1})
         run(spec, progress=False, fields=False, cpe_fit=False, split=False)
 
 
@@ -203,6 +207,7 @@ def test_a_metal_label_in_a_dead_end_pocket_reads_the_potential_where_it_opens(t
 @pytest.mark.parametrize("change, words", [
     (lambda d: d["phases"]["wire"].update(kind="insulator", eps_r=3.0), "probes[0].phase: must name a metal phase"),
     (lambda d: d["probes"].append({"name": "RE", "phase": "wire"}), "probes[1].name"),
+    (lambda d: d["probes"].append({"name": "RE2", "phase": "wire"}), "probes[1].phase: 'wire' is another probe's"),
 ])
 def test_an_image_reference_that_is_not_a_metal_phase_is_refused(tmp_path, change, words):
     from constriction import SpecError
