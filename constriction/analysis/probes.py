@@ -67,11 +67,10 @@ def probe_rows(system, probes, thickness_um: float) -> sp.csr_matrix:
     unknowns (interpolation in its element, a ring's mean over points along it; merged
     metal bodies and a surface-admittance metal unknown accounted for)."""
     rows = sp.vstack([_mean_row(system, p, thickness_um) for p in probes]).tocsr()
-    if system.expand is not None:
-        rows = (rows @ system.expand).tocsr()
-    if rows.shape[1] < system.n_dofs:  # the metal unknown of a surface admittance comes last
-        rows = sp.hstack([rows, sp.csr_matrix((rows.shape[0], system.n_dofs - rows.shape[1]))]).tocsr()
-    return rows
+    dofs = system.n_dofs if system.expand is None else system.expand.shape[0]  # before bodies were merged
+    if rows.shape[1] < dofs:  # the metal unknowns of a surface admittance come after the basis's dofs
+        rows = sp.hstack([rows, sp.csr_matrix((rows.shape[0], dofs - rows.shape[1]))]).tocsr()
+    return rows if system.expand is None else (rows @ system.expand).tocsr()
 
 
 def _mean_row(system, probe, thickness_um: float) -> sp.csr_matrix:

@@ -224,3 +224,17 @@ def test_an_image_reference_that_does_not_make_one_floating_body_is_refused(tmp_
     data = _pocket_cell(tmp_path, k0=k0, wire=wire)
     with pytest.raises(SpecError, match=words):
         run(spec_from_dict(data), progress=False, error_estimate="never")
+
+
+def test_a_point_probe_inside_a_floating_ball_reads_the_ball_with_an_interface_admittance():
+    """Merged metal bodies and the metal unknown of a surface admittance together: a point
+    inside a floating ball reads the ball's own potential (they once had a row too short)."""
+    spec = make_spec(inclusions=[{"shape": "sphere", "centre_um": [10.0, 0.0, 50.0], "radius_um": 5.0,
+                                  "material": "metal"}],
+                     interface={"R_ct_ohm_cm2": 1.0, "C_dl_F_per_cm2": 1e-5},
+                     probes=[{"name": "inside", "x_um": 11.0, "depth_um": 51.0}, {"name": "ball", "inclusion": 0}],
+                     mesh={"refine": 2.0, "order": 1})
+    result = run(spec, progress=False, fields=False, cpe_fit=False, split=False)
+    phi = result.probes.potential_V[:, 0]
+    assert phi[0] == pytest.approx(phi[1], rel=1e-12)
+    assert abs(phi[0]) == pytest.approx(result.summary.metal_bodies[0].potential_V, rel=1e-9)
