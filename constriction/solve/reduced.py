@@ -10,11 +10,13 @@ successive models differ most, until they agree to `tol` everywhere in the band.
 
 With the WE potential as one more unknown, the reduced impedance is
 
-    Z(s) = sum_k r_k / (s + mu_k),   mu_k >= 0, r_k >= 0,
+    Z(s) = R_series + sum_k r_k / (s + mu_k),   mu_k >= 0, r_k >= 0,
 
 from the generalised eigenproblem of the bordered reduced pencil: poles -mu_k are the
 discrete relaxation rates of the structure, each term an R_k = r_k / mu_k parallel to a
-capacitor with tau_k = 1 / mu_k (mu_k = 0: a blocking capacitor 1 / r_k).
+capacitor with tau_k = 1 / mu_k (mu_k = 0: a blocking capacitor 1 / r_k). R_series is 0
+unless the WE has no capacitance of its own (an interface R_ct without a double layer):
+then the WE unknown is condensed first and its 1 / g0 stays in series.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class ReducedModel:
     interior: np.ndarray = field(repr=False, default=None)
     we: np.ndarray = field(repr=False, default=None)
     n_dofs: int = 0
+    series_ohm: float = 0.0   # R_series: the WE's resistance with no capacitance beside it
 
     def potential(self, frequency_Hz: float) -> np.ndarray:
         """Complex potential (V) at every dof at one frequency, reconstructed from the
@@ -61,7 +64,7 @@ class ReducedModel:
     def impedance(self, frequency_Hz: np.ndarray) -> np.ndarray:
         """Z (ohm) at the given frequencies (Hz)."""
         s = 2j * np.pi * np.asarray(frequency_Hz, float)[:, None]
-        return (self.residues / (s + self.mu)).sum(axis=1)
+        return self.series_ohm + (self.residues / (s + self.mu)).sum(axis=1)
 
     @property
     def poles_per_s(self) -> np.ndarray:
@@ -97,12 +100,17 @@ class _Projection:
     def admittance(self, s: np.ndarray) -> np.ndarray:
         return np.array([self.g0 + si * self.c0 + (self.g + si * self.c) @ self.state(si) for si in s])
 
-    def pole_residue(self) -> tuple[np.ndarray, np.ndarray]:
-        """mu_k and r_k of Z(s) from the pencil bordered by the WE unknown."""
+    def pole_residue(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """mu_k, r_k and R_series of Z(s) from the pencil bordered by the WE unknown. A WE
+        without capacitance (c0 = 0, so c = 0: the pencil is positive semidefinite) is
+        condensed: Z = 1 / g0 + (g / g0)^T (G - g g^T / g0 + s C)^-1 (g / g0)."""
+        if self.c0 == 0:
+            mu, W = la.eigh(self.G - np.outer(self.g, self.g) / self.g0, self.C)
+            return np.clip(mu, 0.0, None), (W.T @ self.g / self.g0) ** 2, 1.0 / self.g0
         G = np.block([[np.array([[self.g0]]), self.g[None, :]], [self.g[:, None], self.G]])
         C = np.block([[np.array([[self.c0]]), self.c[None, :]], [self.c[:, None], self.C]])
         mu, W = la.eigh(G, C)
-        return np.clip(mu, 0.0, None), W[0] ** 2
+        return np.clip(mu, 0.0, None), W[0] ** 2, 0.0
 
 
 def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
@@ -160,8 +168,8 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
                 shifts.append(worst if not np.isclose(shifts, worst, rtol=1e-6).any() else _widest_gap(shifts))
         Y_old = Y
     bar.close(f"order {V.shape[1]}, estimated error {error:.1e} (tolerance {tol:.0e})")
-    mu, r = proj.pole_residue()
-    return ReducedModel(mu=mu, residues=r, shifts_Hz=np.array(shifts[:n_done + 1]),
+    mu, r, series = proj.pole_residue()
+    return ReducedModel(mu=mu, residues=r, series_ohm=series, shifts_Hz=np.array(shifts[:n_done + 1]),
                         estimated_error=float(error), order=V.shape[1], conservation=mismatch,
                         basis=V, projection=proj, interior=I, we=system.we, n_dofs=system.n_dofs)
 

@@ -149,6 +149,20 @@ def test_surface_admittance_on_a_slab_is_R_ct_parallel_C_dl_in_series():
     np.testing.assert_allclose(Z, expected, rtol=1e-9)
 
 
+@pytest.mark.parametrize("sweep", ["reduced", "direct"])
+def test_charge_transfer_without_a_double_layer_is_r_ct_in_series_with_the_slab(sweep):
+    """R_ct with C_dl = 0 (the default): the WE's metal has no capacitance of its own; the
+    reduced model keeps R_ct / A in series (the reduced pencil once failed to factorise)."""
+    from constriction import run
+    R_ct = 2.0  # ohm cm2
+    result = run(make_spec(cell=BOX, mesh=COARSE, interface={"R_ct_ohm_cm2": R_ct}), sweep=sweep, progress=False,
+                 fields=False, cpe_fit=False, split=False)
+    A = (60 * UM) ** 2
+    f = result.spectrum.frequency_Hz
+    np.testing.assert_allclose(result.spectrum.Z_ohm, slab_impedance(f, 100 * UM, A, SIGMA, EPS_R) + R_ct * 1e-4 / A,
+                               rtol=1e-9)
+
+
 def test_blocking_electrode_has_no_dc_path():
     spec = make_spec(cell=BOX, mesh=COARSE, interface={"blocking": True, "C_dl_F_per_cm2": 1e-5})
     _, system = system_of(spec)
