@@ -9,7 +9,7 @@ from constriction.materials import NAMED, arrhenius
 from constriction.geometry.tagged_mesh import UM
 from constriction.solve.reduced import reduce
 from constriction.analysis.spectrum import Spectrum
-from constriction.solve.direct import dc_resistance, sweep_direct
+from constriction.solve.direct import DC_RTOL, dc_resistance, sweep_direct
 
 from conftest import make_spec, slab_impedance, system_of
 
@@ -202,11 +202,12 @@ def test_many_voronoi_polycrystals_conserve_current_and_lie_between_their_bounds
 def test_the_seed_8_polycrystal_under_a_spot_conserves_current():
     """The cell that regressed (12 µm box, 3 µm grains, seed 8, P1, size 2 µm, a spot under a
     gap): Voronoi faces built twice and fragmented made edges of 1e-4 µm and flat
-    tetrahedra; current in and out differed by 1e-1."""
+    tetrahedra; current in and out differed by 1e-1. (Now to the DC solve's tolerance: its
+    CG stops at a residual of DC_RTOL, and the CE's current, unlike the WE's, is linear in it.)"""
     spec = make_spec(cell={"shape": "box", "side_um": 12.0, "thickness_um": 12.0},
                      contacts=[{"x_um": 0.0, "y_um": 0.0, "radius_um": 1.5}],
                      gap={"height_um": 0.05, "eps_r": 1.0}, materials={"set": "NZSP0.4"},
                      conditions={"temperature_K": 233.15}, mesh={"order": 1, "size_um": 2.0},
                      grains={"kind": "voronoi", "size_um": 3.0, "model": "interface", "seed": 8})
     for short_gaps in (False, True):
-        assert dc_resistance(system_of(spec)[1], short_gaps=short_gaps)[1] < 1e-9
+        assert dc_resistance(system_of(spec)[1], short_gaps=short_gaps)[1] < 10 * DC_RTOL

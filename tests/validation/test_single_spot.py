@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from constriction.geometry.tagged_mesh import UM
-from constriction.solve.direct import dc_resistance, sweep_direct
+from constriction.solve.direct import DC_RTOL, dc_resistance, sweep_direct
 
 from conftest import SIGMA, flux_tube_resistance, make_spec, system_of
 
@@ -17,7 +17,7 @@ SPOT = [{"x_um": 0.0, "y_um": 0.0, "radius_um": A_UM}]
 def spot_resistance(order, refine, **tables):
     _, system = system_of(make_spec(contacts=SPOT, mesh={"order": order, "refine": refine}, **tables))
     R, mismatch = dc_resistance(system)
-    assert mismatch < 1e-8
+    assert mismatch < 10 * DC_RTOL  # current in = current out to the DC solve's tolerance
     return R
 
 
@@ -64,7 +64,7 @@ def test_gap_is_an_insulator_at_dc_and_a_short_before_the_bulk_arc():
     spec = make_spec(contacts=SPOT, gap={"height_um": 0.5, "eps_r": 100.0}, materials=materials)
     tm, system = system_of(spec)
     R_gap, mismatch = dc_resistance(system)
-    assert mismatch < 1e-8
+    assert mismatch < 10 * DC_RTOL
     assert R_gap == pytest.approx(spot_resistance(2, 1.0), rel=0.01)
 
     R_tube = L_UM * UM / (SIGMA * tm.facet_area_m2("ce"))

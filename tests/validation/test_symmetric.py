@@ -5,6 +5,7 @@ import pytest
 
 from constriction import run, spec_from_dict
 from constriction.reference import slab_impedance
+from constriction.solve.direct import DC_RTOL
 from constriction.units import EPS0
 
 from cases import TINY_SPEC, refused
@@ -50,7 +51,7 @@ def test_a_mirrored_interface_admittance_is_two_r_ct_c_dl_in_series_with_the_sla
     # a spot under a gap with R_ct on each face, 20 spot radii apart: two interfaces and a bulk
     spots = run(mirrored(L=60.0, interface={"R_ct_ohm_cm2": 0.5, "C_dl_F_per_cm2": C_dl}, **SPOT), progress=False,
                 fields=False, cpe_fit=False).summary
-    assert spots.symmetric.spectral_relative_deviation < 0.005 and spots.conservation.worst < 1e-9
+    assert spots.symmetric.spectral_relative_deviation < 0.005 and spots.conservation.worst < 10 * DC_RTOL
 
 
 def test_a_thick_symmetric_cell_is_two_interfaces_and_one_bulk_a_thin_one_is_not():
@@ -61,7 +62,7 @@ def test_a_thick_symmetric_cell_is_two_interfaces_and_one_bulk_a_thin_one_is_not
     thick = run(mirrored(L=60.0, **SPOT), progress=False, fields=False).summary
     assert abs(thick.symmetric.relative_deviation) < 0.005
     assert thick.symmetric.spectral_relative_deviation < 0.005  # Z_sym = 2 Z_single - Z_bulk at every f
-    assert thick.symmetric.R_interface_ohm > 0 and thick.conservation.worst < 1e-9
+    assert thick.symmetric.R_interface_ohm > 0 and thick.conservation.worst < 10 * DC_RTOL
     thin = [run(mirrored(L=6.0, refine=r, **SPOT), progress=False, fields=False).summary.symmetric
             for r in (1.0, 0.7)]
     assert all(s.relative_deviation < -0.05 for s in thin)
@@ -88,7 +89,7 @@ def test_mirrored_pores_are_two_interfaces_in_a_thick_pellet_and_short_to_their_
     for L in (60.0, 6.0):
         summary = run(mirrored(L=L, **pores), progress=False, fields=False, cpe_fit=False).summary
         assert summary.R_inf_ohm == pytest.approx(L * 1e-6 / (0.1 * A), rel=1e-9)
-        assert summary.R_dc_ohm > summary.R_inf_ohm and summary.conservation.worst < 1e-9
+        assert summary.R_dc_ohm > summary.R_inf_ohm and summary.conservation.worst < 10 * DC_RTOL
         deviation[L] = summary.symmetric.spectral_relative_deviation
     assert deviation[60.0] < 1e-3 < deviation[6.0]
 
