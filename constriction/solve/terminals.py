@@ -25,7 +25,7 @@ import scipy.sparse as sp
 
 from constriction.solve.fem import System
 from constriction.solve.linalg import factorize, pattern_factorizer
-from constriction.solve.reduced import orthonormal_extend, restricted
+from constriction.solve.reduced import block_product, orthonormal_extend, shifted_block
 
 
 @dataclass(frozen=True)
@@ -70,25 +70,24 @@ def terminal_admittance(system: System, terminals: list[np.ndarray], frequency_H
     U = sp.csr_matrix((np.ones(n - I.size), (np.flatnonzero(owner >= 0), owner[owner >= 0])), shape=(n, T))
     G_TT, C_TT = (U.T @ system.G @ U).toarray(), (U.T @ system.C @ U).toarray()
     G_IT, C_IT = (system.G @ U).tocsr()[I].toarray(), (system.C @ U).tocsr()[I].toarray()
-    G_II, C_II = restricted(system.G, I), restricted(system.C, I)
     s_all = 2j * np.pi * np.asarray(frequency_Hz, float)
     if shifts_Hz is None:
         out = []
         for s in s_all:
-            solve = factorize((G_II + s * C_II).tocsc(), "superlu")
+            solve = factorize(shifted_block(system, I, s), "superlu")
             X = np.column_stack([solve(-(G_IT[:, k] + s * C_IT[:, k])) for k in range(T)])
             out.append(G_TT + s * C_TT + (G_IT + s * C_IT).T @ X)
         return np.array(out)
     V = np.zeros((I.size, 0))
-    factorize_shift = pattern_factorizer(backend, capacitive=G_II.diagonal() == 0)
+    factorize_shift = pattern_factorizer(backend, capacitive=system.G.diagonal()[I] == 0)
     for f in shifts_Hz:
         s = 2 * np.pi * f
-        solve = factorize_shift((G_II + s * C_II).tocsr(), shift=s)
+        solve = factorize_shift(shifted_block(system, I, s), shift=s)
         X = np.column_stack([solve(-(G_IT[:, k] + s * C_IT[:, k])) for k in range(T)])
-        dX = np.column_stack([solve(-(C_II @ X[:, k] + C_IT[:, k])) for k in range(T)])
+        dX = np.column_stack([solve(-(block_product(system.C, I, X[:, k]) + C_IT[:, k])) for k in range(T)])
         del solve
         V, _ = orthonormal_extend(V, np.column_stack([X, dX]))
-    G_r, C_r = V.T @ (G_II @ V), V.T @ (C_II @ V)
+    G_r, C_r = V.T @ block_product(system.G, I, V), V.T @ block_product(system.C, I, V)
     B_G, B_C = V.T @ G_IT, V.T @ C_IT
     return np.array([G_TT + s * C_TT - (B_G + s * B_C).T @ np.linalg.solve(G_r + s * C_r, B_G + s * B_C)
                      for s in s_all])
