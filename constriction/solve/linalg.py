@@ -51,14 +51,17 @@ AMG_RTOL = 1e-12
 # tolerance: rounding, at 256³ with gas beside electrolyte (1.5e-9 against 1e-12 asked). That
 # is not a stall another preconditioner would cure; a true residual up to this is accepted
 ATTAINED_RTOL = 1e-8
-AMG_MAXITER = 100     # CG iterations before a direct solve takes over (about 40 are needed where AMG works)
+AMG_MAXITER = 200     # CG iterations before the next stage takes over (20-50 are needed where AMG works;
+                      # 92 for the porous 64³ image's derivative at 1 Hz, benchmarks/README.md)
 DIRECT_MAX_UNKNOWNS = 500_000  # above, a factorisation may not fit (Pardiso: 1.3 GiB at 2.5e5 unknowns
                                # of a 64³ image, growing as n^4/3): the last CG stage gets
                                # AMG_MAXITER_LARGE, then a warning instead of a factorisation
 AMG_MAXITER_LARGE = 1000
-# conducting / capacitive diagonal ratio past which "block" goes first: on the porous 64³ image
-# plain AMG-CG takes 58 / 161 / 300+ iterations at contrasts 61 / 600 / 6000, block Jacobi
-# 127 / 90 / 69 (benchmarks/README.md)
+# conducting / capacitive diagonal ratio past which "block" goes first when plain AMG is smoothed
+# aggregation (finite elements): on the porous 64³ image it took 58 / 161 / 300+ iterations at
+# contrasts 61 / 600 / 6000, block Jacobi 127 / 90 / 69. Classical AMG on a voxel grid's
+# M-matrix takes the contrast in its stride (57 and 92 iterations at 1 Hz, contrast 6e9, against
+# 202 and 283 block by block), so it always goes first (benchmarks/README.md)
 BLOCK_FIRST_CONTRAST = 200.0
 AMG_MIN_UNKNOWNS = 5_000
 METIS_MIN_UNKNOWNS = 10_000  # below, SuperLU's own minimum degree orders faster (benchmarks/README.md)
@@ -185,7 +188,8 @@ def _pardiso(A: sp.csr_matrix):
 def _amg(A: sp.csr_matrix, capacitive: np.ndarray | None = None, skip=(),
          on_stall: Callable[[str], None] = lambda stage: None, rtol: float = AMG_RTOL):
     """Solve A x = b by the first of these that reaches `rtol` (block first where the
-    conducting and capacitive unknowns differ by more than BLOCK_FIRST_CONTRAST):
+    conducting and capacitive unknowns differ by more than BLOCK_FIRST_CONTRAST and A is
+    not an M-matrix, so that plain AMG would be smoothed aggregation):
         "amg"    CG preconditioned by one AMG hierarchy (see _amg_preconditioner);
         "block"  with `capacitive` given: CG preconditioned by one hierarchy for the
                  conducting unknowns and one for the capacitive ones (block Jacobi). Where
@@ -199,7 +203,7 @@ def _amg(A: sp.csr_matrix, capacitive: np.ndarray | None = None, skip=(),
     blocks = capacitive is not None and 0 < np.count_nonzero(capacitive) < A.shape[0]
     if not blocks:
         stages = [stage for stage in stages if stage != "block"]
-    elif "block" in stages and _contrast(A, capacitive) > BLOCK_FIRST_CONTRAST:
+    elif "block" in stages and not _is_m_matrix(A) and _contrast(A, capacitive) > BLOCK_FIRST_CONTRAST:
         stages = ["block"] + [stage for stage in stages if stage != "block"]  # plain AMG would stall
     if not stages and large:  # no factorisation: the last iterative stage stays
         stages = ["block" if blocks else "amg"]
@@ -276,9 +280,11 @@ def _amg_preconditioner(A: sp.csr_matrix, classical: bool = True):
 
 
 def _is_m_matrix(A: sp.csr_matrix) -> bool:
-    """Whether no entry off the diagonal is positive."""
-    A = A.tocoo()
-    return not np.any(A.data[A.row != A.col] > 0)
+    """Whether no entry off the diagonal is positive (and the diagonal is): every positive
+    stored entry is then a diagonal one. No COO copy (1.6 GB at 256³)."""
+    A.sum_duplicates()
+    diagonal = A.diagonal()
+    return bool(np.all(diagonal > 0) and np.count_nonzero(A.data > 0) == diagonal.size)
 
 
 def _block_preconditioner(A: sp.csr_matrix, capacitive: np.ndarray):

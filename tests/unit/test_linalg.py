@@ -98,16 +98,19 @@ def test_dc_resistance_by_amg_is_quadratic_in_the_cg_residual():
         assert R_amg == pytest.approx(R_lu, rel=1e-12) and mismatch < 1e-6
 
 
-def test_amg_falls_back_block_by_block_then_to_a_factorisation(monkeypatch):
+@pytest.mark.parametrize("m_matrix", [True, False])
+def test_amg_falls_back_block_by_block_then_to_a_factorisation(monkeypatch, m_matrix):
     """Where plain AMG-CG stalls, CG preconditioned block by block (conducting | capacitive)
-    takes over (or goes first, where the contrast says plain AMG would stall); where that
-    stalls too, a factorisation; each stall is reported, and every answer meets the
-    tolerance."""
+    takes over (or goes first, where the contrast says plain smoothed-aggregation AMG would
+    stall: not on an M-matrix, whose classical AMG takes the contrast); where that stalls
+    too, a factorisation; each stall is reported, and every answer meets the tolerance."""
     A, b, capacitive = _gas_shift_system()
-    assert 0 < capacitive.sum() < len(capacitive)
+    assert 0 < capacitive.sum() < len(capacitive) and linalg._is_m_matrix(A)  # a voxel grid's
+    monkeypatch.setattr(linalg, "_is_m_matrix", lambda A: m_matrix)
     reference = factorize(A, "superlu")(b)
-    assert linalg._contrast(A, capacitive) > linalg.BLOCK_FIRST_CONTRAST  # block first here
-    for maxiter, contrast, expected in ((200, 200.0, []), (1, 200.0, ["block", "amg"]), (1, np.inf, ["amg", "block"])):
+    assert linalg._contrast(A, capacitive) > linalg.BLOCK_FIRST_CONTRAST
+    first = ["amg", "block"] if m_matrix else ["block", "amg"]
+    for maxiter, contrast, expected in ((200, 200.0, []), (1, 200.0, first), (1, np.inf, ["amg", "block"])):
         monkeypatch.setattr(linalg, "AMG_MAXITER", maxiter)
         monkeypatch.setattr(linalg, "BLOCK_FIRST_CONTRAST", contrast)
         stalls = []
@@ -119,6 +122,14 @@ def test_amg_falls_back_block_by_block_then_to_a_factorisation(monkeypatch):
     stalls = []
     x = linalg._amg(A, capacitive, skip=("amg",), on_stall=stalls.append)(b)  # the block stage alone
     assert stalls == [] and np.linalg.norm(A @ x - b) <= 100 * linalg.AMG_RTOL * np.linalg.norm(b)
+
+
+def test_m_matrix_test_sees_a_positive_entry_off_the_diagonal():
+    A = laplacian_3d(4)
+    assert linalg._is_m_matrix(A)
+    B = A.tolil()
+    B[0, 5] = B[5, 0] = 1e-9
+    assert not linalg._is_m_matrix(B.tocsr())
 
 
 def test_amg_warns_instead_of_factorising_a_system_too_large_for_it(monkeypatch):
