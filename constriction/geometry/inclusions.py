@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from constriction.io.toml_fields import choice, number, only_keys, positive, read_material, short
+from constriction.io.toml_fields import array_of_tables, choice, number, only_keys, positive, read_material, short
 from constriction.materials import Material
 from constriction.spec import Cell, Grains, Inclusion, SpecError, Void
 
@@ -41,8 +41,7 @@ RANDOM_JAMMING = 0.38  # random sequential addition of equal spheres jams near t
 
 def inclusions_from_list(items, cell: Cell, grains: Grains | None, voids: tuple[Void, ...]) -> tuple[Inclusion, ...]:
     """Every body the [[inclusions]] tables describe, checked against the cell."""
-    if not isinstance(items, list):
-        raise SpecError("inclusions", "must be an array of tables ([[inclusions]])")
+    array_of_tables(items, "inclusions")
     bodies: list[Inclusion] = []
     for i, t in enumerate(items):
         where = f"inclusions[{i}]"

@@ -38,8 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-from constriction.io.toml_fields import (only_keys, positive, probe_name, read_material, read_sweep, read_temperature,
-                                         short, subtable)
+from constriction.io.toml_fields import (array_of_tables, only_keys, positive, probe_name, read_material, read_sweep,
+                                         read_temperature, short, subtable)
 from constriction.materials import Material
 from constriction.spec import Probe, SpecError, Sweep, frequencies, material_table
 
@@ -175,8 +175,7 @@ def image_spec_from_dict(data: dict, name: str = "image", base_dir: Path | None 
 def _probes(items, phases: dict) -> tuple[Probe, ...]:
     """Reference electrodes of an image: each a metal phase whose voxels float in the
     electrolyte (one body, touching neither electrode face: checked when it is read)."""
-    if not isinstance(items, list):
-        raise SpecError("probes", "must be an array of tables ([[probes]] with name and phase)")
+    array_of_tables(items, "probes", " with name and phase")
     probes = []
     for i, t in enumerate(items):
         where = f"probes[{i}]"

@@ -13,8 +13,8 @@ from pathlib import Path
 from constriction.geometry import layout
 from constriction.geometry.inclusions import inclusions_from_list
 from constriction.image.read import image_spec_from_dict
-from constriction.io.toml_fields import (choice, is_number, number, only_keys, positive, probe_name, read_material,
-                                         read_sweep, read_temperature, short, subtable)
+from constriction.io.toml_fields import (array_of_tables, choice, is_number, number, only_keys, positive, probe_name,
+                                         read_material, read_sweep, read_temperature, short, subtable)
 from constriction.materials import NAMED
 from constriction.meshfile.read import mesh_file_spec_from_dict
 from constriction.spec import (MAX_SIGMA, MIN_SIGMA, Cell, Contact, ContactMap, Electrode, Gap, Grains, Interface,
@@ -204,8 +204,7 @@ def _max_reach(cell: Cell, centre: tuple[float, float], radius: float) -> float:
 def _contacts(items, cell: Cell, electrode: Electrode) -> tuple[Contact, ...] | None:
     if items is None:
         return None
-    if not isinstance(items, list):
-        raise SpecError("contacts", "must be an array of tables ([[contacts]])")
+    array_of_tables(items, "contacts")
     spots = [Contact(**_disk(t, f"contacts[{i}]", {"x_um", "y_um", "radius_um"}))
              for i, t in enumerate(items)]
     _check_disks(spots, "contacts", cell, electrode)
@@ -376,8 +375,7 @@ def _check_height(height: float, where: str, electrode: Electrode):
 
 
 def _pores(items, cell: Cell, electrode: Electrode, full_contact: bool) -> tuple[Pore, ...]:
-    if not isinstance(items, list):
-        raise SpecError("pores", "must be an array of tables ([[pores]])")
+    array_of_tables(items, "pores")
     if items and not full_contact:
         raise SpecError("pores", "pores cut holes in a full contact; with contact spots use [gap]")
     pores = []
@@ -397,8 +395,7 @@ def _pores(items, cell: Cell, electrode: Electrode, full_contact: bool) -> tuple
 
 
 def _voids(items, cell: Cell) -> tuple[Void, ...]:
-    if not isinstance(items, list):
-        raise SpecError("voids", "must be an array of tables ([[voids]])")
+    array_of_tables(items, "voids")
     voids = [Void(**_disk(t, f"voids[{i}]", {"x_um", "y_um", "radius_um", "height_um", "depth_um"}))
              for i, t in enumerate(items)]
     for i, v in enumerate(voids):
@@ -417,8 +414,7 @@ def _probes(items, cell: Cell, electrode: Electrode, voids, inclusions=()) -> tu
     """Reference electrodes: points or rings inside the electrolyte or on the WE face
     outside the electrode (not on an electrode, not in a void, inside the cell), or
     floating metal inclusions, each with its own name."""
-    if not isinstance(items, list):
-        raise SpecError("probes", "must be an array of tables ([[probes]])")
+    array_of_tables(items, "probes")
     probes = []
     for i, t in enumerate(items):
         where = f"probes[{i}]"

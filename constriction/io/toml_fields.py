@@ -48,6 +48,14 @@ def read_sweep(t: dict) -> Sweep:
     return Sweep(f_min_Hz=f_min, f_max_Hz=f_max, points_per_decade=ppd)
 
 
+def array_of_tables(items, key: str, what: str = "") -> list:
+    """`items` if it is a list (a TOML array of tables [[key]]), else SpecError at `key`
+    (`what`: what each table holds, for the message)."""
+    if not isinstance(items, list):
+        raise SpecError(key, f"must be an array of tables ([[{key}]]{what})")
+    return items
+
+
 def subtable(data: dict, key: str, parent: str = "", required: bool = False) -> dict:
     where = f"{parent}.{key}" if parent else key
     if key not in data:

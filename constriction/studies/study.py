@@ -40,7 +40,7 @@ import numpy as np
 
 from constriction.io.folders import write_file, write_text
 from constriction.io.spec_reader import load_toml, read_toml, spec_from_dict
-from constriction.io.toml_fields import only_keys, short
+from constriction.io.toml_fields import array_of_tables, only_keys, short
 from constriction.progress import Progress
 from constriction.spec import SpecError
 
@@ -107,9 +107,7 @@ def study_from_dict(data: dict, base_dir: Path = Path("."), name: str = "study")
     for out in outputs:
         if out not in SCALARS:
             raise SpecError("study.outputs", f"unknown output {short(out)} (choose from {', '.join(SCALARS)})")
-    axes = data.get("axes", [])
-    if not isinstance(axes, list):
-        raise SpecError("axes", "must be an array of tables ([[axes]])")
+    axes = array_of_tables(data.get("axes", []), "axes")
     axes = tuple(_series(t, f"axes[{i}]", base_dir) if isinstance(t, dict) and ("specs" in t or "stages" in t) else _axis(t, f"axes[{i}]")
                  for i, t in enumerate(axes))
     if sum(bool(a.specs) for a in axes) > 1:
@@ -290,9 +288,7 @@ def _samples(t) -> tuple[Axis, ...]:
         raise SpecError("sample.count", f"must be an integer from 1 to {MAX_CASES:,}")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise SpecError("sample.seed", "must be a non-negative integer")
-    ranges = t.get("ranges", [])
-    if not isinstance(ranges, list):
-        raise SpecError("sample.ranges", "must be an array of tables ([[sample.ranges]])")
+    ranges = array_of_tables(t.get("ranges", []), "sample.ranges")
     rng = np.random.default_rng(seed)
     out = []
     for i, r in enumerate(ranges):

@@ -40,6 +40,11 @@ SPOT = {"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0}
     ({"materials": {"electrolyte": {"eps_r": 10.0}}}, "materials.electrolyte.sigma_S_per_m", "missing"),
     ({"materials": {}}, "materials.electrolyte", "missing"),
     ({"pellet": {}}, "pellet", "unknown key"),
+    ({"contacts": SPOT}, "contacts", "array of tables ([[contacts]])"),  # [contacts], not [[contacts]]
+    ({"pores": SPOT}, "pores", "array of tables ([[pores]])"),
+    ({"voids": 1}, "voids", "array of tables ([[voids]])"),
+    ({"probes": "RE"}, "probes", "array of tables ([[probes]])"),
+    ({"inclusions": {}}, "inclusions", "array of tables ([[inclusions]])"),
 ])
 def test_bad_spec_names_key_and_reason(tables, key, reason):
     with pytest.raises(SpecError) as err:
