@@ -77,7 +77,7 @@ def main():
     if args.one:  # its progress, AMG setups and CG iterations go to stderr, as they come
         import logging
         logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-        logging.getLogger("constriction.solve.linalg").setLevel(logging.INFO)
+        logging.getLogger("constriction.solve.linalg").setLevel(logging.DEBUG)  # every size
         print(json.dumps(one(args.one, args.dc_only)))
         return
     rows = []

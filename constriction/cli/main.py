@@ -18,6 +18,7 @@ reason, exit status 2, and nothing is written.
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import sys
 from pathlib import Path
@@ -41,6 +42,7 @@ def user_errors() -> tuple[type, ...]:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    _show_solver_lines()
     refused = user_errors()
     try:
         if args.command == "study":
@@ -53,6 +55,23 @@ def main(argv: list[str] | None = None) -> int:
     except refused as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+
+
+class _ToStderr(logging.Handler):
+    """Log lines on whatever sys.stderr is when they come, like the progress lines."""
+
+    def emit(self, record):
+        print(self.format(record), file=sys.stderr, flush=True)
+
+
+def _show_solver_lines() -> None:
+    """The solver's INFO lines (AMG setups and CG solves of systems of a million unknowns
+    and more: a minute each at 256³) on stderr beside the progress. Set here, by the CLI:
+    importing the package configures no logging."""
+    logger = logging.getLogger("constriction")
+    if not any(isinstance(h, _ToStderr) for h in logger.handlers):
+        logger.addHandler(_ToStderr())
+        logger.setLevel(logging.INFO)
 
 
 def _parser() -> argparse.ArgumentParser:

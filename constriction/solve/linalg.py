@@ -40,7 +40,8 @@ import scipy.sparse.linalg as spla
 
 from constriction.options import BACKENDS
 
-log = logging.getLogger(__name__)  # one line per AMG setup and CG solve (time, iterations), at INFO
+log = logging.getLogger(__name__)  # one line per AMG setup and CG solve (time, iterations)
+LOUD_UNKNOWNS = 1_000_000  # from this size (a minute per solve at 256³) at INFO, below at DEBUG
 
 # CG's relative residual, unless the caller asks for another (DC solves: solve/direct.py). The
 # reduced model needs it this tight: its error estimate compares successive models, and one
@@ -214,7 +215,7 @@ def _amg(A: sp.csr_matrix, capacitive: np.ndarray | None = None, skip=(),
             t0 = time.perf_counter()
             preconditioners[stage] = (_amg_preconditioner(A) if stage == "amg" else
                                       _block_preconditioner(A, capacitive))
-            log.info("%s setup on %d unknowns: %.1f s", stage, A.shape[0], time.perf_counter() - t0)
+            _log(A, "%s setup on %d unknowns: %.1f s", stage, A.shape[0], time.perf_counter() - t0)
         return preconditioners[stage]
 
     def solve(b):
@@ -228,7 +229,7 @@ def _amg(A: sp.csr_matrix, capacitive: np.ndarray | None = None, skip=(),
             if residual <= 100 * rtol:
                 return x
             if converged and residual <= ATTAINED_RTOL:  # rounding, not a stall
-                log.info("CG ended at a true relative residual of %.1e (asked %.0e): accepted", residual, rtol)
+                _log(A, "CG ended at a true relative residual of %.1e (asked %.0e): accepted", residual, rtol)
                 return x
             if last:  # a factorisation would not fit
                 warnings.warn(f"AMG-CG reached a relative residual of {residual:.1e} (asked {rtol:.0e}) "
@@ -260,8 +261,13 @@ def _cg(A, b, M, maxiter: int, rtol: float) -> tuple[np.ndarray, bool]:
     def count(_):
         iterations[0] += 1
     x, info = spla.cg(A, b, rtol=rtol, atol=0.0, maxiter=maxiter, M=M, callback=count)
-    log.info("CG on %d unknowns: %d iterations, %.1f s", A.shape[0], iterations[0], time.perf_counter() - t0)
+    _log(A, "CG on %d unknowns: %d iterations, %.1f s", A.shape[0], iterations[0], time.perf_counter() - t0)
     return x, info == 0
+
+
+def _log(A, message: str, *args) -> None:
+    """A solver line: INFO from LOUD_UNKNOWNS unknowns up, DEBUG below."""
+    log.log(logging.INFO if A.shape[0] >= LOUD_UNKNOWNS else logging.DEBUG, message, *args)
 
 
 def _amg_preconditioner(A: sp.csr_matrix, classical: bool = True):

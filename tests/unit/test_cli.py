@@ -89,3 +89,22 @@ def test_plot_redraws_a_result_folder(tmp_path, capsys):
     assert main(["plot", str(out), "--kind", "bode"]) == 0
     assert main(["plot", str(tmp_path)]) == 2
     assert "not a result folder" in capsys.readouterr().err
+
+
+def test_run_shows_the_solver_lines_of_large_systems_on_stderr(tmp_path, capsys, monkeypatch):
+    """AMG setups and CG solves of large systems (LOUD_UNKNOWNS, lowered here to reach a small
+    cell) show on stderr beside the progress; the library itself configures no logging."""
+    import logging
+    from constriction.solve import linalg
+    logger = logging.getLogger("constriction")
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(linalg, "LOUD_UNKNOWNS", 0)
+    spec = tmp_path / "small.toml"
+    spec.write_text(SMALL_SPEC)
+    assert main(["run", str(spec), "--out", str(tmp_path / "result"), "--backend", "amg"]) == 0
+    err = capsys.readouterr().err
+    assert "amg setup on" in err and "CG on" in err and "iterations" in err
+    probe = subprocess.run([sys.executable, "-c", "import logging, constriction, constriction.solve.linalg; "
+                            "print(len(logging.getLogger('constriction').handlers), logging.getLogger().handlers)"],
+                           capture_output=True, text=True, check=True)
+    assert probe.stdout.split() == ["0", "[]"]
