@@ -16,6 +16,8 @@ from constriction.materials import Material
 
 
 MAX_LENGTH_UM = 1e6           # 1 m: every length key (µm)
+MIN_LENGTH_UM = 1e-4          # 0.1 nm, below an atom: every length key that is not 0 (µm); a mesh
+                              # size of 1e-206 µm made the element estimate divide by 0
 MAX_SIGMA = 1e9               # S/m
 MIN_SIGMA = 1e-20             # S/m: only reached through an Arrhenius law (a given sigma is > 0)
 MAX_EPS_R = 1e9

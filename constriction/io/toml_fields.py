@@ -8,8 +8,8 @@ import math
 import re
 
 from constriction.materials import Material
-from constriction.spec import (F_RANGE_HZ, MAX_EPS_R, MAX_LENGTH_UM, MAX_POINTS_PER_DECADE, MAX_SIGMA, SpecError,
-                               Sweep)
+from constriction.spec import (F_RANGE_HZ, MAX_EPS_R, MAX_LENGTH_UM, MAX_POINTS_PER_DECADE, MAX_SIGMA, MIN_LENGTH_UM,
+                               SpecError, Sweep)
 
 
 def read_temperature(t: dict) -> float | None:
@@ -89,6 +89,9 @@ def number(t: dict, key: str, where: str, default=...):
     value = float(t[key])
     if key.endswith("_um") and abs(value) > MAX_LENGTH_UM:
         raise SpecError(f"{where}.{key}", f"{value:g} µm is beyond {MAX_LENGTH_UM:g} µm (lengths are in µm)")
+    if key.endswith("_um") and 0 < abs(value) < MIN_LENGTH_UM:
+        raise SpecError(f"{where}.{key}", f"{value:g} µm is below {MIN_LENGTH_UM:g} µm, smaller than an atom "
+                                          "(lengths are in µm)")
     return value
 
 

@@ -45,6 +45,8 @@ SPOT = {"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0}
     ({"voids": 1}, "voids", "array of tables ([[voids]])"),
     ({"probes": "RE"}, "probes", "array of tables ([[probes]])"),
     ({"inclusions": {}}, "inclusions", "array of tables ([[inclusions]])"),
+    ({"mesh": {"size_um": 9.6e-206}}, "mesh.size_um", "smaller than an atom"),  # found by test_fuzz
+    ({"gap": {"height_um": 1e-5}}, "gap.height_um", "smaller than an atom"),
 ])
 def test_bad_spec_names_key_and_reason(tables, key, reason):
     with pytest.raises(SpecError) as err:
