@@ -64,7 +64,7 @@ def test_compare_and_fit_refuse_an_existing_file_or_foreign_folder(place, capsys
 @pytest.mark.parametrize("edit, words", [
     (("sigma_S_per_m = 0.1", "sigma_S_per_m = 0"), ["materials.electrolyte.sigma_S_per_m", "> 0"]),
     (("size_um = 10.0", "size_um = 0.001"), ["elements", "GiB estimated", "--max-memory"]),
-    (("order = 1", "order = 1\nedge_size_um = 1e-6"), ["elements"]),
+    (("order = 1", "order = 1\nedge_size_um = 1e-6"), ["mesh.edge_size_um", "smaller than an atom"]),
     (("height_um = 0.5", "height_um = 100000.0"), ["gap.height_um"]),  # a gap far taller than the cell
     (("radius_um = 3.0", "radius_um = 1e300"), ["contacts[0].radius_um", "µm"]),
     (("f_min_Hz = 1.0", "f_min_Hz = 1e-300"), ["sweep.f_min_Hz"]),
