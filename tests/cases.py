@@ -1,10 +1,12 @@
 """Small cases that tests in both folders share: specs as TOML text, a labelled image,
-and the check that the command line refused in one line and changed nothing."""
+the check that the command line refused in one line and changed nothing, and the
+matrices the solver tests share (a Laplacian, a voxel interface with gas)."""
 
 import hashlib
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from constriction.cli import main
 
@@ -90,3 +92,46 @@ def voxel_cell(n=6, metal_top=True):
     if metal_top:
         a[-1] = 2
     return a
+
+
+def laplacian_3d(n, shift=1e-3):
+    """SPD 7-point Laplacian on an n^3 grid, plus a small mass-like shift."""
+    d = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(n, n))
+    I = sp.identity(n)
+    L = sp.kron(sp.kron(d, I), I) + sp.kron(sp.kron(I, d), I) + sp.kron(sp.kron(I, I), d)
+    return (L + shift * sp.identity(n**3)).tocsr()
+
+
+def gas_interface(n: int = 24, **shape):
+    """The System of a voxel interface with gas voids (n³, 2 µm; the voids, contact patches,
+    gap and metal scale with n, or as `shape` says: synthetic_interface's keywords):
+    electrolyte of 0.1 S/m and eps_r 10 beside gas."""
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "studies"))
+    from synthetic_interface import synthetic_interface
+    from constriction.units import EPS0
+    from constriction.image.voxels import ELECTROLYTE, GAS, METAL, assemble_grid
+    k = n // 24
+    shape = {"void_radius": 1.5 * k, "void_depth": 6 * k, "patch_size": 2.0 * k, "gap": k, "metal": 2 * k,
+             "seed": 3} | shape
+    image = synthetic_interface((n, n, n), **shape)
+    kind = np.array([ELECTROLYTE, GAS, METAL], np.int8)[np.transpose(image, (2, 1, 0))]
+    sigma = np.where(kind == ELECTROLYTE, 0.1, 0.0)
+    eps = np.where(kind == METAL, 0.0, EPS0 * np.where(kind == GAS, 1.0, 10.0))
+    return assemble_grid(kind, sigma, eps, (2e-6,) * 3)[1]
+
+
+def gas_shift_system():
+    """The shifted system G + sC of gas_interface (s = 2 pi rad/s): the gas unknowns carry
+    s eps0 beside 0.1 S/m; and a right-hand side like a reduced model's derivative
+    snapshot, -(C x + c)."""
+    from constriction.solve.linalg import factorize
+    from constriction.solve.reduced import restricted
+    system = gas_interface()
+    I = system.interior
+    G, C = restricted(system.G, I), restricted(system.C, I)
+    u = np.zeros(system.n_dofs)
+    u[system.we] = 1.0
+    A = (G + 2 * np.pi * C).tocsr()
+    x = factorize(A, "superlu")(-(system.G[I] @ u + 2 * np.pi * system.C[I] @ u))
+    return A, -(C @ x + system.C[I] @ u), G.diagonal() == 0

@@ -1,8 +1,11 @@
 """Admittance of a System: DC solves and the frequency-by-frequency reference sweep.
 
 The WE is held at 1 V and the CE at 0 V. The current is read from the assembled residual
-r = A x (consistent flux): Y_we = sum of r over WE dofs, Y_ce = -sum over CE dofs. Both are
-the admittance (S); their difference is the conservation check reported with every result.
+r = A x (consistent flux): I_we = sum of r over WE dofs, I_ce = -sum over CE dofs; their
+difference is the conservation check reported with every result. The admittance is the
+power the cell takes at 1 V, Y = x^T A x = I_we + x_free . r_free: equal to I_we for the
+exact x, and stationary in its error (Dirichlet's principle: off by e^T A e for x + e),
+so an iterative solve to a relative residual of 1e-8 still gives Y to ~1e-12.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from constriction.solve.fem import System
 from constriction.solve.linalg import AMG_RTOL, factorize
 from constriction.progress import Progress
 
-# AMG-CG's relative residual for a DC solve: the WE's current g0 + g.x that R comes from is
-# quadratic in the solution's error (the CE's, the conservation check, is not). On the 128³
-# synthetic interface 1e-6 left R_dc within 3e-13 of a 1e-12 solve and current in = current out
-# to 7e-9; 1e-8 leaves both far below the digits reported, in 2/3 of the iterations
+# AMG-CG's relative residual for a DC solve: Y = x^T A x that R comes from is quadratic in the
+# solution's error (the currents, the conservation check, are not). On the 128³ synthetic
+# interface 1e-6 left R_dc within 3e-13 of a 1e-12 solve and current in = current out to 7e-9;
+# 1e-8 leaves both far below the digits reported, in 2/3 of the iterations. (The WE's current
+# alone is quadratic only for CG's iterates from zero: after the K-cycle's flexible CG it was
+# off by 1e-8 at 48³.)
 DC_RTOL = 1e-8
 
 
@@ -45,7 +50,7 @@ def driven_solve(A, we, ce, free, backend="auto", rtol: float = AMG_RTOL) -> tup
     r = A @ x
     y_we, y_ce = r[we].sum(), -r[ce].sum()
     mismatch = abs(y_we - y_ce) / abs(y_we) if y_we != 0 else abs(y_ce)
-    return y_we, mismatch, x
+    return y_we + x[free] @ r[free], mismatch, x
 
 
 def dc_resistance(system: System, short_gaps: bool = False, backend="auto") -> tuple[float, float]:

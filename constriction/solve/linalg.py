@@ -13,9 +13,9 @@ A is symmetric: real positive definite (real shifts s > 0, DC) or complex symmet
              imaginary parts factorise stably without pivoting.
     pardiso  MKL Pardiso (pypardiso) in symmetric positive definite mode (upper triangle),
              nested-dissection ordering; real matrices only.
-    amg      pyamg AMG-preconditioned CG (classical AMG for a voxel grid's M-matrix,
-             smoothed aggregation for finite elements), real SPD only, to AMG_RTOL or the
-             caller's tolerance. Should CG miss it within AMG_MAXITER iterations, as on the
+    amg      AMG-preconditioned CG (an aggregation K-cycle for a voxel grid's M-matrix,
+             solve/kcycle.py; pyamg's smoothed aggregation for finite elements), real SPD
+             only, to AMG_RTOL or the caller's tolerance. Should CG miss it within AMG_MAXITER iterations, as on the
              shifted systems G + sC of images with gas or insulators (sigma ~ 1 S/m beside
              s eps0 ~ 1e-8 S/m), CG preconditioned block by block (conducting | capacitive
              unknowns) takes over, then a direct factorisation (see _amg;
@@ -37,8 +37,10 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from threadpoolctl import threadpool_limits
 
 from constriction.options import BACKENDS
+from constriction.solve.kcycle import flexible_cg, kcycle_preconditioner
 
 log = logging.getLogger(__name__)  # one line per AMG setup and CG solve (time, iterations)
 LOUD_UNKNOWNS = 1_000_000  # from this size (a minute per solve at 256³) at INFO, below at DEBUG
@@ -60,17 +62,12 @@ DIRECT_MAX_UNKNOWNS = 500_000  # above, a factorisation may not fit (Pardiso: 1.
 AMG_MAXITER_LARGE = 1000
 # conducting / capacitive diagonal ratio past which "block" goes first when plain AMG is smoothed
 # aggregation (finite elements): on the porous 64³ image it took 58 / 161 / 300+ iterations at
-# contrasts 61 / 600 / 6000, block Jacobi 127 / 90 / 69. Classical AMG on a voxel grid's
-# M-matrix takes the contrast in its stride (57 and 92 iterations at 1 Hz, contrast 6e9, against
-# 202 and 283 block by block), so it always goes first (benchmarks/README.md)
+# contrasts 61 / 600 / 6000, block Jacobi 127 / 90 / 69. The K-cycle on a voxel grid's M-matrix
+# takes the contrast in its stride (45 and 64 iterations at 1 Hz, contrast 6e9; classical AMG 57
+# and 92, block by block 202 and 283), so it always goes first (benchmarks/README.md)
 BLOCK_FIRST_CONTRAST = 200.0
 AMG_MIN_UNKNOWNS = 5_000
 METIS_MIN_UNKNOWNS = 10_000  # below, SuperLU's own minimum degree orders faster (benchmarks/README.md)
-# one Gauss-Seidel sweep down, the reverse sweep up: the V-cycle stays symmetric (CG needs it) at
-# half the smoothing of pyamg's default symmetric sweeps each way; on the 128³ interface 19
-# iterations of 0.27 s against 17 of 0.35 s (benchmarks/README.md)
-SMOOTHERS = {"presmoother": ("gauss_seidel", {"sweep": "forward"}),
-             "postsmoother": ("gauss_seidel", {"sweep": "backward"})}
 
 
 def available_backends() -> list[str]:
@@ -101,9 +98,10 @@ def choose_backend(backend: str, complex_valued: bool, n: int) -> str:
     return backend
 
 
-def factorize(A: sp.spmatrix, backend: str = "auto", rtol: float = AMG_RTOL) -> Callable[[np.ndarray], np.ndarray]:
-    """Factorise the symmetric matrix A once; return a function solving A x = b (AMG-CG:
-    to the relative residual `rtol`)."""
+def factorize(A: sp.spmatrix, backend: str = "auto", rtol: float = AMG_RTOL) -> Callable[..., np.ndarray]:
+    """Factorise the symmetric matrix A once; return a function solve(b, x0=None) solving
+    A x = b (AMG-CG: to the relative residual `rtol`, from the guess x0 if given; the
+    direct backends ignore it)."""
     backend = choose_backend(backend, np.iscomplexobj(A.data), A.shape[0])
     if backend == "superlu":
         return _superlu(A, fill_reducing_order(A))
@@ -143,11 +141,11 @@ def _superlu(A: sp.spmatrix, order: np.ndarray | None):
     if order is None:
         lu = spla.splu(A.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
                        options={"SymmetricMode": True})
-        return lu.solve
+        return lambda b, x0=None: lu.solve(b)
     lu = spla.splu(A.tocsr()[order][:, order].tocsc(), permc_spec="NATURAL",
                    diag_pivot_thresh=0.0, options={"SymmetricMode": True})
 
-    def solve(b):
+    def solve(b, x0=None):
         x = np.empty(len(b), dtype=np.result_type(A.dtype, b.dtype))
         x[order] = lu.solve(b[order])
         return x
@@ -181,7 +179,7 @@ def _pardiso(A: sp.csr_matrix):
     solver = pypardiso.PyPardisoSolver(mtype=2)  # real symmetric positive definite
     solver.factorize(upper)  # reused by every solve with this same matrix
 
-    def solve(b):
+    def solve(b, x0=None):
         return solver.solve(upper, np.asarray(b, dtype=np.float64))
     return solve
 
@@ -218,13 +216,15 @@ def _amg(A: sp.csr_matrix, capacitive: np.ndarray | None = None, skip=(),
             _log(A, "%s setup on %d unknowns: %.1f s", stage, A.shape[0], time.perf_counter() - t0)
         return preconditioners[stage]
 
-    def solve(b):
+    def solve(b, x0=None):
         if not np.any(b):
             return np.zeros_like(b, dtype=A.dtype)
+        if x0 is not None and np.linalg.norm(A @ x0 - b) <= rtol * np.linalg.norm(b):
+            return x0  # the guess will do: no hierarchy to build
         while stages:
             last = len(stages) == 1 and large  # no factorisation after it: it gets the most iterations
             maxiter = AMG_MAXITER_LARGE if last else AMG_MAXITER
-            x, converged = _cg(A, b, preconditioner(stages[0]), maxiter, rtol)
+            x, converged = _cg(A, b, preconditioner(stages[0]), maxiter, rtol, x0)
             residual = np.linalg.norm(A @ x - b) / np.linalg.norm(b)
             if residual <= 100 * rtol:
                 return x
@@ -253,16 +253,18 @@ def _contrast(A: sp.csr_matrix, capacitive: np.ndarray) -> float:
     return float(np.median(d[~capacitive]) / capacitive_scale) if capacitive_scale > 0 else np.inf
 
 
-def _cg(A, b, M, maxiter: int, rtol: float) -> tuple[np.ndarray, bool]:
-    """CG on A x = b to the relative residual rtol, preconditioned by M; whether CG's own
-    residual says it got there within maxiter iterations."""
+def _cg(A, b, M, maxiter: int, rtol: float, x0=None) -> tuple[np.ndarray, bool]:
+    """Flexible CG on A x = b from x0 (or 0) to the relative residual rtol, preconditioned by
+    M (the K-cycle is nonlinear; for a fixed M it is plain PCG); whether CG's own residual
+    says it got there within maxiter iterations."""
     iterations, t0 = [0], time.perf_counter()
 
     def count(_):
         iterations[0] += 1
-    x, info = spla.cg(A, b, rtol=rtol, atol=0.0, maxiter=maxiter, M=M, callback=count)
+    with threadpool_limits(1, user_api="blas"):  # threaded dot products and axpys of CG slowed
+        x, converged = flexible_cg(A, b, M.matvec, maxiter, rtol, count, x0)  # it by 1.8x
     _log(A, "CG on %d unknowns: %d iterations, %.1f s", A.shape[0], iterations[0], time.perf_counter() - t0)
-    return x, info == 0
+    return x, converged
 
 
 def _log(A, message: str, *args) -> None:
@@ -270,18 +272,14 @@ def _log(A, message: str, *args) -> None:
     log.log(logging.INFO if A.shape[0] >= LOUD_UNKNOWNS else logging.DEBUG, message, *args)
 
 
-def _amg_preconditioner(A: sp.csr_matrix, classical: bool = True):
-    """One V-cycle: classical (Ruge-Stueben, direct interpolation) AMG for an M-matrix
-    (every off-diagonal entry <= 0: a voxel grid's finite volumes), whose design it fits;
-    smoothed aggregation otherwise (finite elements: P2, obtuse P1) or when `classical`
-    is off. On the synthetic 64³ interface classical AMG takes 16-18 CG iterations per
-    shift against 23-27, in 2.4x less time (benchmarks/README.md)."""
+def _amg_preconditioner(A: sp.csr_matrix, kcycle: bool = True):
+    """For an M-matrix (every off-diagonal entry <= 0: a voxel grid's finite volumes), the
+    K-cycle over an aggregation hierarchy (solve/kcycle.py): at 256³ its setup takes 10 s
+    and 36 CG iterations of ~1.3 s, classical AMG's 58 s and 41 of 2.2 s (benchmarks/README.md).
+    Smoothed aggregation otherwise (finite elements: P2, obtuse P1) or when `kcycle` is off."""
     import pyamg
-    if classical and _is_m_matrix(A):
-        hierarchy = pyamg.ruge_stuben_solver(A, interpolation="direct", **SMOOTHERS)
-        for level in hierarchy.levels[:-1]:  # R = P^T as a transposed view of P, not a copy
-            level.R = level.P.T              # (65 of the hierarchy's 286 B per unknown at 128³)
-        return hierarchy.aspreconditioner(cycle="V")
+    if kcycle and _is_m_matrix(A):
+        return kcycle_preconditioner(A)
     return pyamg.smoothed_aggregation_solver(A, symmetry="symmetric").aspreconditioner(cycle="V")
 
 
@@ -300,7 +298,7 @@ def _block_preconditioner(A: sp.csr_matrix, capacitive: np.ndarray):
     had moved by 1e-3: two floating islands of electrolyte, 14 unknowns, have only s C to hold
     them, which the old hierarchy overrates by 1e5.)"""
     blocks = [np.flatnonzero(~capacitive), np.flatnonzero(capacitive)]
-    cycles = [_amg_preconditioner(A[k][:, k].tocsr(), classical=conducting)
+    cycles = [_amg_preconditioner(A[k][:, k].tocsr(), kcycle=conducting)
               for k, conducting in zip(blocks, (True, False))]
 
     def apply(r):

@@ -135,11 +135,14 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     bar = Progress("reduced model", unit="shift", enabled=progress, every_s=0.0)
     # every shift has the pattern of G_II + C_II; rows without conductance are gas or insulators
     factorize = pattern_factorizer(backend, capacitive=system.G.diagonal()[I] == 0)
+    proj = None
     for n_done in range(MAX_SHIFTS):
         s = 2 * np.pi * shifts[n_done]
         solve = factorize(shifted_block(system, I, s), shift=s)
-        x = solve(-(g + s * c))
-        dx = solve(-(block_product(system.C, I, x) + c))
+        b = -(g + s * c)
+        x = solve(b, _galerkin_guess(V, proj, s, b))
+        b = -(block_product(system.C, I, x) + c)
+        dx = solve(b, _galerkin_guess(V, proj, s, b))
         del solve  # the factorisation (or AMG hierarchy) goes before the next one is built
         full = u.copy()
         full[I] = x
@@ -173,6 +176,15 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     return ReducedModel(mu=mu, residues=r, series_ohm=series, shifts_Hz=np.array(shifts[:n_done + 1]),
                         estimated_error=float(error), order=V.shape[1], conservation=mismatch,
                         basis=V, projection=proj, interior=I, we=system.we, n_dofs=system.n_dofs)
+
+
+def _galerkin_guess(V: np.ndarray, proj, s: float, b: np.ndarray) -> np.ndarray | None:
+    """The solution of (G + s C) x = b within the span of V (the model so far): CG's start
+    at a new shift, closest to x in the energy norm of all the basis holds (None: no model).
+    At 256³ it spares ~X of the third shift's iterations."""
+    if proj is None:
+        return None
+    return V @ np.linalg.solve(proj.G + s * proj.C, V.T @ b)
 
 
 def shifted_block(system: System, I: np.ndarray, s: complex):
