@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 
-IMAGE_DC_BYTES_PER_VOXEL = 1000    # assembly, R_dc, R_inf and R_bulk on AMG: 933 B measured at 128³
-IMAGE_RUN_BYTES_PER_VOXEL = 1150   # the whole run (sweep, split, fields) beyond the base: 875 B at 64³,
-                                   # 1 005 B at 128³, 993 B at 256³ (2026-11-30)
+IMAGE_DC_BYTES_PER_VOXEL = 800     # assembly, R_dc, R_inf and R_bulk on AMG: 731 B at 128³, 661 B at
+                                   # 256³ measured, the interpreter included (2026-11-30, K-cycle)
+IMAGE_RUN_BYTES_PER_VOXEL = 800    # the whole run (sweep, split, fields) beyond the base: 530 B at 64³,
+                                   # 667 B at 128³, 652 B at 256³ (2026-11-30, K-cycle; its peak is in
+                                   # the DC stages)
 # the whole run per tetrahedron beyond the base: 913 B (P1, 727 837 tetrahedra, 130 054
 # unknowns) and 4 780 B (P2, 256 314 tetrahedra, 368 135 unknowns) measured
 MESH_RUN_BYTES_PER_ELEMENT = {1: 1000, 2: 5500}

@@ -15,11 +15,11 @@ A is symmetric: real positive definite (real shifts s > 0, DC) or complex symmet
              nested-dissection ordering; real matrices only.
     amg      AMG-preconditioned CG (an aggregation K-cycle for a voxel grid's M-matrix,
              solve/kcycle.py; pyamg's smoothed aggregation for finite elements), real SPD
-             only, to AMG_RTOL or the caller's tolerance. Should CG miss it within AMG_MAXITER iterations, as on the
-             shifted systems G + sC of images with gas or insulators (sigma ~ 1 S/m beside
-             s eps0 ~ 1e-8 S/m), CG preconditioned block by block (conducting | capacitive
-             unknowns) takes over, then a direct factorisation (see _amg;
-             benchmarks/README.md, "A porous image").
+             only, to AMG_RTOL or the caller's tolerance. Should CG miss it within
+             AMG_MAXITER iterations, as it can on the shifted systems G + sC of images with
+             gas or insulators (sigma ~ 1 S/m beside s eps0 ~ 1e-8 S/m), CG preconditioned
+             block by block (conducting | capacitive unknowns) takes over, then a direct
+             factorisation (see _amg; benchmarks/README.md, "A porous image").
 
 `auto`: complex matrices go to SuperLU. Real ones go to AMG from AMG_MIN_UNKNOWNS up
 (benchmarks/README.md: from 1e4 to 1e5 unknowns its setup and solve take a fifth to a
@@ -261,8 +261,9 @@ def _cg(A, b, M, maxiter: int, rtol: float, x0=None) -> tuple[np.ndarray, bool]:
 
     def count(_):
         iterations[0] += 1
-    with threadpool_limits(1, user_api="blas"):  # threaded dot products and axpys of CG slowed
-        x, converged = flexible_cg(A, b, M.matvec, maxiter, rtol, count, x0)  # it by 1.8x
+    # one BLAS thread: OpenBLAS's threads for CG's dot products and axpys slowed it 1.8x here
+    with threadpool_limits(1, user_api="blas"):
+        x, converged = flexible_cg(A, b, M.matvec, maxiter, rtol, count, x0)
     _log(A, "CG on %d unknowns: %d iterations, %.1f s", A.shape[0], iterations[0], time.perf_counter() - t0)
     return x, converged
 
