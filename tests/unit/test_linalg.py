@@ -68,7 +68,7 @@ def test_dc_resistance_by_amg_is_quadratic_in_the_cg_residual(shape):
 def test_amg_falls_back_block_by_block_then_to_a_factorisation(monkeypatch, m_matrix):
     """Where plain AMG-CG stalls, CG preconditioned block by block (conducting | capacitive)
     takes over (or goes first, where the contrast says plain smoothed-aggregation AMG would
-    stall: not on an M-matrix, whose classical AMG takes the contrast); where that stalls
+    stall: not on an M-matrix, whose K-cycle takes the contrast); where that stalls
     too, a factorisation; each stall is reported, and every answer meets the tolerance."""
     A, b, capacitive = gas_shift_system()
     assert 0 < capacitive.sum() < len(capacitive) and linalg._is_m_matrix(A)  # a voxel grid's
