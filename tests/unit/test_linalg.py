@@ -144,3 +144,13 @@ def test_amg_starts_from_the_guess_and_builds_nothing_when_it_will_do(monkeypatc
         steps[name] = seen[-1][1]  # "CG on %d unknowns: %d iterations"
         assert np.linalg.norm(A @ x - b) <= 100 * 1e-12 * np.linalg.norm(b)
     assert steps["warm"] < steps["cold"]
+
+
+@pytest.mark.skipif("amg" not in available_backends(), reason="pyamg not installed")
+def test_an_amg_solve_leaves_the_blas_threads_as_it_found_them():
+    """CG runs with one BLAS thread (solve/linalg._cg); the caller's setting is back after."""
+    from threadpoolctl import threadpool_info
+    before = [(pool["internal_api"], pool["num_threads"]) for pool in threadpool_info()]
+    A = laplacian_3d(20)
+    factorize(A, "amg")(np.ones(A.shape[0]))
+    assert [(pool["internal_api"], pool["num_threads"]) for pool in threadpool_info()] == before
