@@ -34,7 +34,8 @@ class Discretised:
     error_bar(...)         images only: the discretisation record (image/error_bar.py);
     probes                 reference electrodes of a Gmsh cell (analysis/probes.py);
     terminals              those that are floating metal bodies, by name, with their
-                           unknowns: terminals of the admittance matrix (solve/terminals.py)."""
+                           unknowns: terminals of the admittance matrix (solve/terminals.py);
+    transport(R_dc)        images only: the effective conductivity and tortuosity factor."""
     system: System
     thickness_m: float
     electrode_area_m2: float
@@ -48,6 +49,7 @@ class Discretised:
     probes: tuple | None = None         # (names, probes x unknowns interpolation rows), analysis/probes.py
     terminals: tuple = ()               # ((name, unknowns), ...): floating metal reference electrodes
     symmetric: Callable | None = None   # (R_dc, Z_sym, backend) -> SymmetricSummary: mirrored CE
+    transport: Callable | None = None   # images: R_dc -> Transport (effective conductivity, tortuosity)
 
 
 def lowest(potentials: dict) -> tuple:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -41,11 +42,13 @@ from constriction.sources import discretise, size_of
 from constriction.spec import Spec, SpecError
 from constriction.units import UM
 
+MIN_ARC_POINTS = 3  # a spectrum of fewer frequencies has no arc to read
+
 
 @dataclass(frozen=True)
 class Result:
     spec: Spec
-    spectrum: Spectrum
+    spectrum: Spectrum | None          # None: a DC-only run ([sweep] kind = "dc")
     summary: Summary | None = None
     model: ReducedModel | None = None  # the reduced sweep's pole-residue form (its DRT)
     fields: Fields | None = None       # potentials at a low and a high frequency
@@ -83,7 +86,9 @@ def run(spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6, 
     study case skips what it does not keep).
     error_estimate: for an image, the DC resistances at 2x (and 4x) subdivision and their
     Richardson extrapolation (image/error_bar.py): "auto" where they fit the memory available,
-    "always", or "never"."""
+    "always", or "never".
+    A spec whose [sweep] kind is "dc" gets the DC numbers only: R_dc, R_inf, the split, an
+    image's effective conductivity and error bar; no spectrum, arc or fields."""
     if sweep not in SWEEPS:
         raise ValueError(f"unknown sweep {sweep!r} (choose from {', '.join(SWEEPS)})")
     spec = spec.at()  # every material at the spec's temperature, once, for everything below
@@ -105,7 +110,7 @@ class Solved:
     split: ConstrictionSplit
     symmetric: SymmetricSummary | None
     discretisation: Discretisation | None
-    spectrum: Spectrum
+    spectrum: Spectrum | None  # None: DC only
     sweep_mismatch: float
     sweep_info: dict
     model: ReducedModel | None
@@ -153,6 +158,12 @@ def solve(spec, cell: Discretised, sweep: str = "reduced", backend: str = "auto"
                                         error_estimate, backend, progress)
         clock["error_estimate"] = time.perf_counter() - t0
 
+    if spec.sweep.dc_only:
+        say(f"{spec.name}: DC only, no spectrum")
+        return Solved(R_dc_ohm=R_dc, R_inf_ohm=R_inf, dc_mismatch=dc_check, split=parts, symmetric=None,
+                      discretisation=discretisation, spectrum=None, sweep_mismatch=0.0,
+                      sweep_info={"kind": "dc", "backend": choose_backend(backend, False, len(system.interior))},
+                      model=None, probes=None, admittance=None, seconds=clock)
     say(f"{spec.name}: {sweep} sweep")
     t0 = time.perf_counter()
     f = spec.frequencies_Hz()
@@ -164,7 +175,7 @@ def solve(spec, cell: Discretised, sweep: str = "reduced", backend: str = "auto"
     if cell.terminals:  # floating metal references: the terminal admittance matrix, from the same shifts
         names = ("WE", "CE", *(name for name, _ in cell.terminals))
         Y = terminal_admittance(system, [system.we, system.ce, *(dofs for _, dofs in cell.terminals)], f,
-                                None if model is None else model.shifts_Hz, backend)
+                                None if model is None else _real_shifts(model, f), backend)
         admittance = TerminalAdmittance(f, names, Y)
     symmetric = None
     if cell.symmetric is not None and split:  # a mirrored CE: the cell against its halves
@@ -184,7 +195,10 @@ def analyse(spec, cell: Discretised, solved: Solved, arc: bool = True, cpe_fit: 
     floating bodies and the normalisation, gathered into the Summary."""
     say, system, model = partial(progress_line, enabled=progress), cell.system, solved.model
     spectrum, R_dc, R_inf = solved.spectrum, solved.R_dc_ohm, solved.R_inf_ohm
-    f, tau_electrolyte = spectrum.frequency_Hz, spec.electrolyte.tau_s
+    tau_electrolyte = spec.electrolyte.tau_s
+    f = spectrum.frequency_Hz if spectrum is not None else np.array([])
+    arc = arc and len(f) >= MIN_ARC_POINTS  # DC only, or too few frequencies to read an arc from
+    fields = fields and spectrum is not None
     arc_spectrum = spectrum
     if arc and model is not None:  # read the arc off a dense evaluation, not the requested points
         dense = np.logspace(np.log10(f[0]), np.log10(f[-1]), int(40 * np.log10(f[-1] / f[0])) + 1)
@@ -197,6 +211,8 @@ def analyse(spec, cell: Discretised, solved: Solved, arc: bool = True, cpe_fit: 
     constriction = Constriction(**solved.split.as_dict(), arc_cpe=arc_cpe, arc=None if arc is None else ArcSummary(
         R_arc_ohm=arc.R_ohm, C_cstr_F=arc.C_F, tau_cstr_s=arc.tau_s, f_apex_Hz=arc.f_apex_Hz,
         apex_in_sweep=bool(f[0] <= arc.f_apex_Hz <= f[-1])))
+    sweep = SweepSummary(**solved.sweep_info, n_frequencies=len(f), f_min_Hz=float(f[0]) if len(f) else math.nan,
+                         f_max_Hz=float(f[-1]) if len(f) else math.nan)
     field_data, current = (None, None)
     if fields:
         say(f"{spec.name}: fields")
@@ -214,9 +230,10 @@ def analyse(spec, cell: Discretised, solved: Solved, arc: bool = True, cpe_fit: 
         dofs=int(system.n_dofs), elements=int(cell.elements), order=cell.order,
         conservation=Conservation(dc_relative_mismatch=float(solved.dc_mismatch),
                                   sweep_max_relative_mismatch=float(solved.sweep_mismatch)),
-        passive=bool(np.all(spectrum.Z_ohm.real >= 0) and np.all(spectrum.Z_ohm.imag <= 0)),
-        sweep=SweepSummary(**solved.sweep_info, n_frequencies=len(f), f_min_Hz=float(f[0]), f_max_Hz=float(f[-1])),
-        seconds=seconds or solved.seconds, metal_bodies=_bodies(system, model, f[0]) if system.bodies else (),
+        passive=spectrum is None or bool(np.all(spectrum.Z_ohm.real >= 0) and np.all(spectrum.Z_ohm.imag <= 0)),
+        sweep=sweep, seconds=seconds or solved.seconds,
+        metal_bodies=_bodies(system, model, f[0]) if system.bodies and len(f) else (),
+        transport=None if cell.transport is None else cell.transport(R_dc),
         probes=_probe_summaries(spec, solved.probes), symmetric=solved.symmetric,
         terminals=None if solved.admittance is None else TerminalSummary(
             solved.admittance.names, *solved.admittance.checks(spectrum.Z_ohm)),
@@ -253,6 +270,12 @@ def _potential(system, model, f_Hz: float) -> np.ndarray:
     return driven_solve(system.pencil(2j * np.pi * f_Hz), system.we, system.ce, system.interior, "superlu")[2]
 
 
+def _real_shifts(model: ReducedModel, f: np.ndarray) -> np.ndarray:
+    """The reduced model's real shifts (Hz), for the terminal admittance's own basis; where
+    its snapshots were all at s -> 0, three over the band."""
+    return model.shifts_Hz if len(model.shifts_Hz) else np.geomspace(f[0], f[-1], 3)
+
+
 def _sweep(system, f, sweep, backend, tol, progress, probe_rows=None):
     """Z (ohm) at f, the sweep's conservation check, what to record of it, the reduced
     model (None for the direct sweep), and the potentials `probe_rows` pick out of the
@@ -260,7 +283,7 @@ def _sweep(system, f, sweep, backend, tol, progress, probe_rows=None):
     if sweep == "reduced":
         model = reduce(system, f[0], f[-1], tol=tol, backend=backend, progress=progress)
         info = {"kind": "reduced", "backend": choose_backend(backend, False, len(system.interior)),
-                "n_shifts": len(model.shifts_Hz), "order": model.order,
+                "n_shifts": len(model.shifts_Hz), "n_moments": model.moments, "order": model.order,
                 "estimated_error": model.estimated_error, "tolerance": tol}
         phi = None if probe_rows is None else np.column_stack([probe_rows @ model.potential(fi) for fi in f])
         return model.impedance(f), model.conservation, info, model, phi
@@ -299,7 +322,9 @@ def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
     (reduced sweep), fields.vtu, contacts.vtu; plots drawn from the result in memory
     (the numbers those files hold; `constriction plot` redraws them from the files).
     Returns {what: path}."""
-    written = {"spectrum": "spectrum.csv", "summary": "summary.json", "resolved spec": "spec.toml"}
+    written = {"summary": "summary.json", "resolved spec": "spec.toml"}
+    if result.spectrum is not None:
+        written["spectrum"] = "spectrum.csv"
     if result.model is not None:
         written["DRT"] = "drt.csv"
     if result.fields is not None:
@@ -313,7 +338,8 @@ def write_result(result: Result, out_dir: str | Path) -> dict[str, Path]:
     plots = {}
 
     def fill(tmp: Path):
-        result.spectrum.to_csv(tmp / written["spectrum"])
+        if result.spectrum is not None:
+            result.spectrum.to_csv(tmp / written["spectrum"])
         result.summary.write(tmp / written["summary"])
         (tmp / written["resolved spec"]).write_text(resolved_toml(result.spec))
         if result.model is not None:
@@ -378,7 +404,9 @@ def draw_plots(result_dir: str | Path, kinds=tuple(PLOTS), data: dict | None = N
 
 def _plot_data(result: Result) -> dict:
     """What each plot draws, from a result in memory (as read_result_data reads it)."""
-    data = {"summary": result.summary, "nyquist": result.spectrum, "bode": result.spectrum}
+    data = {"summary": result.summary}
+    if result.spectrum is not None:
+        data |= {"nyquist": result.spectrum, "bode": result.spectrum}
     if result.model is not None:
         data["drt"] = (result.model.relaxation_times_s, result.model.resistances_ohm)
     if result.fields is not None:
@@ -402,7 +430,7 @@ def read_result_data(folder: Path, kinds) -> dict:
 
     summary = read("summary.json", Summary.read)
     data = {"summary": summary}
-    if {"nyquist", "bode"} & set(kinds):
+    if {"nyquist", "bode"} & set(kinds) and summary.sweep.kind != "dc":
         spectrum = read("spectrum.csv", _spectrum_of)
         data.update({k: spectrum for k in ("nyquist", "bode") if k in kinds})
     if "nyquist" in kinds and (folder / "terminals.csv").exists():
@@ -421,7 +449,7 @@ def read_result_data(folder: Path, kinds) -> dict:
 
 def _spectrum_of(path: Path) -> Spectrum:
     spectrum = Spectrum.from_csv(path)
-    if len(spectrum.frequency_Hz) < 2 or not np.all(np.isfinite(spectrum.frequency_Hz)):
-        raise ValueError("fewer than two frequencies")
+    if len(spectrum.frequency_Hz) < 1 or not np.all(np.isfinite(spectrum.frequency_Hz)):
+        raise ValueError("no frequency")
     return spectrum
 

@@ -266,11 +266,28 @@ class Grains:
     seed: int = 0
 
 
+SWEEP_KINDS = ("spectrum", "dc")  # "dc": R_dc, R_inf, the split (and an image's conductivity), no spectrum
+
+
 @dataclass(frozen=True)
 class Sweep:
-    f_min_Hz: float
-    f_max_Hz: float
+    """The frequencies of the spectrum (Hz): f_min = f_max is one frequency. kind "dc" asks
+    for no spectrum at all (the frequencies may then be None)."""
+    f_min_Hz: float | None
+    f_max_Hz: float | None
     points_per_decade: int = 10
+    kind: str = "spectrum"
+
+    @property
+    def dc_only(self) -> bool:
+        return self.kind == "dc"
+
+    def to_dict(self) -> dict:
+        """The [sweep] table (what is unset left out)."""
+        table = {k: v for k, v in vars(self).items() if v is not None}
+        if self.kind == "spectrum":
+            del table["kind"]
+        return table
 
 
 @dataclass(frozen=True)
@@ -362,7 +379,7 @@ class Spec:
             electrode["offset_um"] = list(self.electrode.offset_um)
         out = {"cell": cell, "electrode": electrode,
                "materials": {"electrolyte": material_table(self.electrolyte)},
-               "sweep": vars(self.sweep).copy(),
+               "sweep": self.sweep.to_dict(),
                "mesh": {k: v for k, v in vars(self.mesh).items() if v is not None}}
         if self.contact_map is not None:
             out["layout"] = {"kind": "image", "pixel_um": self.contact_map.pixel_um,
@@ -406,8 +423,13 @@ def material_table(m: Material, reference: bool = True) -> dict:
 
 
 def frequencies(sweep: Sweep):
-    """Log-spaced frequencies (Hz), points_per_decade per decade, both ends included."""
+    """Log-spaced frequencies (Hz), points_per_decade per decade, both ends included (one
+    frequency where f_min = f_max; none for a DC-only run)."""
     import numpy as np
+    if sweep.dc_only:
+        return np.array([])
+    if sweep.f_min_Hz == sweep.f_max_Hz:
+        return np.array([float(sweep.f_min_Hz)])
     decades = math.log10(sweep.f_max_Hz / sweep.f_min_Hz)
     n = max(2, int(round(decades * sweep.points_per_decade)) + 1)
     return np.logspace(math.log10(sweep.f_min_Hz), math.log10(sweep.f_max_Hz), n)

@@ -135,3 +135,29 @@ def gas_shift_system():
     A = (G + 2 * np.pi * C).tocsr()
     x = factorize(A, "superlu")(-(system.G[I] @ u + 2 * np.pi * system.C[I] @ u))
     return A, -(C @ x + system.C[I] @ u), G.diagonal() == 0
+
+
+def porous_blobs(n: int, fraction: float, seed: int) -> np.ndarray:
+    """A seeded blob image (n³ bool, True = conducting, indexed x, y, z) of about `fraction`
+    conducting voxels: smoothed noise cut at its quantile, as porespy's blobs (which the
+    benchmarks use) makes them, without porespy."""
+    from scipy import ndimage
+    noise = np.random.default_rng(seed).standard_normal((n, n, n))
+    field = ndimage.gaussian_filter(noise, sigma=n / 40 * 1.5, mode="wrap")
+    return field < np.quantile(field, fraction)
+
+
+def porous_cell(n: int, fraction: float, seed: int, metal_layers: int = 1):
+    """The System of a porous image: blobs of electrolyte (1 S/m, eps_r 10) in an insulating
+    matrix (eps_r 1) under a metal cap (None where the blobs do not join the electrodes),
+    and the kind of every voxel."""
+    from constriction.units import EPS0
+    from constriction.image.voxels import ELECTROLYTE, INSULATOR, METAL, GridError, assemble_grid
+    kind = np.where(porous_blobs(n, fraction, seed), ELECTROLYTE, INSULATOR).astype(np.int8)
+    kind = np.concatenate([kind, np.full((n, n, metal_layers), METAL, np.int8)], axis=2)
+    sigma = np.where(kind == ELECTROLYTE, 1.0, 0.0)
+    eps = np.where(kind == METAL, 0.0, EPS0 * np.where(kind == ELECTROLYTE, 10.0, 1.0))
+    try:
+        return assemble_grid(kind, sigma, eps, (1e-6,) * 3)[1], kind
+    except GridError:
+        return None, kind

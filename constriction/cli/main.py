@@ -1,7 +1,7 @@
 """The `constriction` command.
 
-    constriction run SPEC.toml [--out DIR] [--sweep reduced|direct] [--backend NAME]
-                     [--max-elements N] [--max-voxels N] [--error-estimate | --no-error-estimate]
+    constriction run SPEC.toml [--out DIR] [--sweep reduced|direct] [--dc] [--backend NAME]
+                     [--max-memory GIB] [--error-estimate | --no-error-estimate]
     constriction plot RESULT_DIR [--kind all|nyquist|bode|drt|equipotentials|current]
     constriction study run STUDY.toml --out DIR [--workers N | --scheduler ADDRESS | --serial]
     constriction study status DIR
@@ -87,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
                               "else than an earlier result of `run` is refused")
     run_cmd.add_argument("--sweep", choices=SWEEPS, default="reduced",
                          help="reduced-order model (default) or the direct reference sweep")
+    run_cmd.add_argument("--dc", action="store_true",
+                         help="DC only: R_dc, R_inf, the split (an image's effective conductivity and "
+                              "tortuosity factor, its error bar), no spectrum; as [sweep] kind = \"dc\"")
     run_cmd.add_argument("--backend", choices=BACKENDS, default="auto",
                          help="sparse solver for the real solves (DC and reduced-model shifts)")
     run_cmd.add_argument("--max-memory", dest="max_memory_GiB", metavar="GIB", type=_positive_finite, default=None,
@@ -189,6 +192,9 @@ def _run(args) -> int:
     from constriction.spec import SpecError
 
     spec = load_spec(args.spec)
+    if args.dc:
+        from dataclasses import replace
+        spec = replace(spec, sweep=replace(spec.sweep, kind="dc"))
     from constriction.io.folders import default_folder
     out = check_out(args.out or default_folder(Path("results") / spec.name))  # before any computing
     try:  # run refuses a mesh or an image too large for the limits before it meshes or reads
@@ -210,8 +216,9 @@ def _numbers(s) -> str:
     result's own checks."""
     area = s.normalisation["ohm_cm2_geometric"]
     c = s.constriction
-    lines = [f"{s.name}: {s.dofs:,} unknowns (P{s.order}), electrode {area:.4g} cm²"]
     d = s.discretisation
+    unknowns = "finite volumes" if d is not None else f"P{s.order}"
+    lines = [f"{s.name}: {s.dofs:,} unknowns ({unknowns}), electrode {area:.4g} cm²"]
     if d is not None:
         lines.append(f"  voxels {' x '.join(f'{v:.4g}' for v in d.voxel_um)} µm ({d.method}; current through "
                      f"{d.connectivity})")
@@ -233,12 +240,27 @@ def _numbers(s) -> str:
                      f"{e.extrapolated_ohm:.5g} Ω")
     if d is not None and d.note:
         lines.append(f"  error bar: {d.note}")
-    if c.arc:
+    t = s.transport
+    if t is not None and math.isfinite(s.R_dc_ohm):
+        lines.append(f"  sigma_eff = {t.sigma_eff_S_per_m:.5g} S/m over {t.length_um:.4g} µm "
+                     f"(bulk electrolyte {t.sigma_bulk_S_per_m:.4g} S/m): formation factor {t.formation_factor:.4g}, "
+                     f"tortuosity factor {t.tortuosity_factor:.4g} (conducting {100 * t.conducting_fraction:.3g} % "
+                     f"of the volume, {100 * t.percolating_fraction:.3g} % joining both electrodes)")
+        lines.append(f"  convention: {t.convention}")
+    if s.sweep.kind == "dc":
+        lines.append("  DC only: no spectrum, no arc")
+    elif c.arc:
         lines.append(f"  C_cstr = {c.arc.C_cstr_F:.4g} F  ({c.arc.C_cstr_F / area:.4g} F/cm²), tau_cstr = {c.arc.tau_cstr_s:.4g} s, "
                      f"apex {c.arc.f_apex_Hz:.4g} Hz")
         if not c.arc.apex_in_sweep:
             lines.append("  warning: the constriction arc's apex lies outside the swept frequencies; "
                          "widen [sweep] to see it")
+    elif s.sweep.n_frequencies < 3:
+        lines.append(f"  no constriction arc read from {s.sweep.n_frequencies} frequencies")
+    elif d is not None:
+        lines.append("  no constriction arc (R_dc = R_inf, or a blocking cell): nothing that blocks DC lies "
+                     "against the working electrode, and what blocks it inside the cell (insulators, voids) "
+                     "counts in R_inf as in R_dc")
     else:
         lines.append("  no constriction arc (no gap or pore: R_dc = R_inf, or a blocking cell)")
     for k, body in enumerate(s.metal_bodies, start=1):
@@ -269,9 +291,10 @@ def _numbers(s) -> str:
                      f"within {y.Z_cell_relative_mismatch:.1e} of the spectrum")
     mismatch = s.conservation.worst
     ok = mismatch < 1e-6
-    lines.append(f"  checks: current in = current out to {mismatch:.1e} ({'ok' if ok else 'FAILED'}), "
-                 f"passive {'ok' if s.passive else 'FAILED'}"
-                 + (f", reduced model error {s.sweep.estimated_error:.1e}" if s.sweep.estimated_error is not None else ""))
+    lines.append(f"  checks: current in = current out to {mismatch:.1e} ({'ok' if ok else 'FAILED'})"
+                 + (f", passive {'ok' if s.passive else 'FAILED'}" if s.sweep.kind != "dc" else "")
+                 + (f", reduced model error {s.sweep.estimated_error:.1e}" if s.sweep.estimated_error is not None else "")
+                 + (f" ({s.sweep.n_moments} snapshots at s -> 0, {s.sweep.n_shifts} shifts)" if s.sweep.n_moments else ""))
     if not ok or not s.passive:
         lines.append("  warning: a check failed; do not trust these numbers (refine the mesh, or report it)")
     lines += [f"  warning: {warning}" for warning in s.warnings]

@@ -115,7 +115,7 @@ class ImageSpec:
                 table["eps_r"] = phase.material.eps_r
             phases[name] = table
         out = {"image": image, "phases": phases,
-               "sweep": vars(self.sweep).copy()}
+               "sweep": self.sweep.to_dict()}
         if self.probes:
             out["probes"] = [{"name": p.name, "phase": p.phase} for p in self.probes]
         if self.temperature_K is not None:

@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from constriction.discretised import Discretised, Size, lowest
 from constriction.image.error_bar import image_discretisation
 from constriction.image.fields import grid_contact_current, grid_fields
+from constriction.image.transport import image_transport
 from constriction.image.read import ImageSpec, read_labels, voxel_count
 from constriction.image.voxels import grid_system, image_split
 from constriction.memory import image_run_bytes
@@ -44,6 +45,7 @@ def discretise_image(spec: ImageSpec, progress: bool = True) -> Discretised:
                        elements=math.prod(grid.shape), order=1,
                        split=partial(image_split, grid),
                        error_bar=partial(image_discretisation, spec, discretise_image),
+                       transport=partial(image_transport, grid, system),
                        fields=lambda potentials: (grid_fields(grid, potentials),
                                                   grid_contact_current(grid, *lowest(potentials))))
 

@@ -83,10 +83,11 @@ class SweepSummary:
     n_frequencies: int
     f_min_Hz: float
     f_max_Hz: float
-    n_shifts: int | None = None          # the reduced model's
+    n_shifts: int | None = None          # the reduced model's real shifts
     order: int | None = None
     estimated_error: float | None = None
     tolerance: float | None = None
+    n_moments: int | None = None         # its snapshots at s -> 0 (solve/moments.py)
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,21 @@ class TerminalSummary:
 
 
 @dataclass(frozen=True)
+class Transport:
+    """An image's effective conductivity sigma_eff = L / (R_dc A) (S/m), relative to its bulk
+    electrolyte's sigma_0: the formation factor F = sigma_0 / sigma_eff and the tortuosity
+    factor eps_eff F; volume fractions of the cell between the electrodes (image/transport.py)."""
+    sigma_eff_S_per_m: float
+    sigma_bulk_S_per_m: float
+    conducting_fraction: float     # voxels with sigma > 0
+    percolating_fraction: float    # eps_eff: those joined to both electrodes
+    formation_factor: float
+    tortuosity_factor: float
+    length_um: float               # L: the layers between the electrodes
+    convention: str                # where the electrodes are (transport.CONVENTION)
+
+
+@dataclass(frozen=True)
 class Summary:
     name: str
     R_dc_ohm: float                      # inf for a blocking cell
@@ -189,6 +205,7 @@ class Summary:
     probes: tuple[ProbeSummary, ...] = ()            # reference electrodes (terminals.csv beside it)
     symmetric: SymmetricSummary | None = None       # cell.counter = "mirror": the cell against its halves
     terminals: TerminalSummary | None = None        # Y(s) of WE, CE and the metal references (admittance.csv)
+    transport: Transport | None = None              # images: effective conductivity, tortuosity factor
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

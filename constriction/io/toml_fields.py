@@ -9,7 +9,7 @@ import re
 
 from constriction.materials import Material
 from constriction.spec import (F_RANGE_HZ, MAX_EPS_R, MAX_LENGTH_UM, MAX_POINTS_PER_DECADE, MAX_SIGMA, MIN_LENGTH_UM,
-                               SpecError, Sweep)
+                               SWEEP_KINDS, SpecError, Sweep)
 
 
 def read_temperature(t: dict) -> float | None:
@@ -34,18 +34,25 @@ def read_material(t: dict, where: str, other_keys: set[str] = frozenset()) -> Ma
 
 
 def read_sweep(t: dict) -> Sweep:
-    only_keys(t, "sweep", {"f_min_Hz", "f_max_Hz", "points_per_decade"})
-    f_min = positive(t, "f_min_Hz", "sweep")
-    f_max = positive(t, "f_max_Hz", "sweep")
+    """[sweep]: f_min_Hz <= f_max_Hz (equal: one frequency), points_per_decade; or
+    kind = "dc" (no spectrum; the frequencies may be left out)."""
+    only_keys(t, "sweep", {"f_min_Hz", "f_max_Hz", "points_per_decade", "kind"})
+    kind = t.get("kind", "spectrum")
+    if kind not in SWEEP_KINDS:
+        raise SpecError("sweep.kind", f"must be one of {', '.join(map(repr, SWEEP_KINDS))}, got {kind!r}")
+    needed = kind != "dc" or {"f_min_Hz", "f_max_Hz"} & t.keys()
+    f_min = positive(t, "f_min_Hz", "sweep") if needed else None
+    f_max = positive(t, "f_max_Hz", "sweep") if needed else None
     for key, f in (("f_min_Hz", f_min), ("f_max_Hz", f_max)):
-        if not F_RANGE_HZ[0] <= f <= F_RANGE_HZ[1]:
+        if f is not None and not F_RANGE_HZ[0] <= f <= F_RANGE_HZ[1]:
             raise SpecError(f"sweep.{key}", f"{f:g} Hz is outside {F_RANGE_HZ[0]:g}..{F_RANGE_HZ[1]:g} Hz")
-    if f_min >= f_max:
-        raise SpecError("sweep.f_min_Hz", f"must be below sweep.f_max_Hz ({f_min:g} >= {f_max:g})")
+    if needed and f_min > f_max:
+        raise SpecError("sweep.f_min_Hz", f"must be at most sweep.f_max_Hz ({f_min:g} > {f_max:g}; "
+                                          f"equal: one frequency)")
     ppd = t.get("points_per_decade", 10)
     if not isinstance(ppd, int) or isinstance(ppd, bool) or not 1 <= ppd <= MAX_POINTS_PER_DECADE:
         raise SpecError("sweep.points_per_decade", f"must be an integer from 1 to {MAX_POINTS_PER_DECADE}")
-    return Sweep(f_min_Hz=f_min, f_max_Hz=f_max, points_per_decade=ppd)
+    return Sweep(f_min_Hz=f_min, f_max_Hz=f_max, points_per_decade=ppd, kind=kind)
 
 
 def array_of_tables(items, key: str, what: str = "") -> list:

@@ -70,7 +70,7 @@ class MeshFileSpec:
         out = {"mesh_file": {"path": str(self.path.resolve()), "unit_um": self.unit_um, "order": self.order,
                              "regions": dict(self.regions), "electrodes": dict(self.electrodes)},
                "materials": {"electrolyte": material_table(self.electrolyte)},
-               "sweep": vars(self.sweep).copy()}
+               "sweep": self.sweep.to_dict()}
         if self.gap is not None:
             out["materials"]["gap"] = {"eps_r": self.gap.eps_r}
         if self.temperature_K is not None:

@@ -22,17 +22,22 @@ then the WE unknown is condensed first and its 1 / g0 stays in series.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import scipy.linalg as la
 
 from constriction.solve.fem import System
 from constriction.solve.linalg import pattern_factorizer
+from constriction.solve.moments import condensation
 from constriction.progress import Progress
 
 CANDIDATES_PER_DECADE = 20
 MAX_SHIFTS = 40
-STALLS_TO_CONVERGE = 3  # shifts in a row (each in the widest gap) whose snapshots lie in the span
+ONE_FREQUENCY_BAND = 10.0  # a one-frequency sweep's model is built over [f / 10, 10 f]
+STALLS_TO_CONVERGE = 3
+MAX_MOMENTS = 8     # snapshots at s -> 0 (moments.py) at the most ...
+MOMENT_GAIN = 10.0  # ... each changing the model over the band by this much less than the one before  # shifts in a row (each in the widest gap) whose snapshots lie in the span
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,7 @@ class ReducedModel:
     we: np.ndarray = field(repr=False, default=None)
     n_dofs: int = 0
     series_ohm: float = 0.0   # R_series: the WE's resistance with no capacitance beside it
+    moments: int = 0          # snapshots at s -> 0 (moments.py) in the basis, before the shifts
 
     def potential(self, frequency_Hz: float) -> np.ndarray:
         """Complex potential (V) at every dof at one frequency, reconstructed from the
@@ -114,8 +120,15 @@ class _Projection:
 
 
 def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
-           backend: str = "auto", progress: bool = True) -> ReducedModel:
-    """Build a reduced model accurate to about `tol` (relative, in Y) over [f_min, f_max]."""
+           backend: str = "auto", progress: bool = True, condense: bool | None = None) -> ReducedModel:
+    """Build a reduced model accurate to about `tol` (relative, in Y) over [f_min, f_max]
+    (one frequency, f_min = f_max: over the decade either side of it).
+
+    condense: start from the snapshots at s -> 0 by condensation (solve/moments.py) instead
+    of the lowest shift, taking more of them while each gains MOMENT_GAIN over the band;
+    default: for voxel grids with capacitive unknowns or conducting islands."""
+    if f_max_Hz <= f_min_Hz:
+        f_min_Hz, f_max_Hz = f_min_Hz / ONE_FREQUENCY_BAND, f_max_Hz * ONE_FREQUENCY_BAND
     I = system.interior
     u = np.zeros(system.n_dofs)
     u[system.we] = 1.0
@@ -131,12 +144,19 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     s_band = 2j * np.pi * candidates
     shifts = list(np.geomspace(f_min_Hz, f_max_Hz, 3))
     V = np.zeros((len(I), 0))
-    Y_old, error, mismatch, stalled = None, np.inf, 0.0, 0
+    Y_old, error, mismatch, stalled, n_moments, n_done = None, np.inf, 0.0, 0, 0, -1
     bar = Progress("reduced model", unit="shift", enabled=progress, every_s=0.0)
+    proj = None
+    project = partial(_project, system, I, g, c, g0, c0)
+    condensed = condensation(system, I, backend) if (system.grid is not None if condense is None else condense) else None
+    if condensed is not None:  # the s -> 0 snapshots stand in for the lowest shift
+        currents = (u, g0, c0, g, c, ce_G, ce_C)
+        V, proj, Y_old, error, mismatch, n_moments = _moment_stage(condensed, system, I, currents, project, s_band,
+                                                                   tol, bar)
+        shifts = shifts[1:] if error >= tol else []
     # every shift has the pattern of G_II + C_II; rows without conductance are gas or insulators
     factorize = pattern_factorizer(backend, capacitive=system.G.diagonal()[I] == 0)
-    proj = None
-    for n_done in range(MAX_SHIFTS):
+    for n_done in range(MAX_SHIFTS if shifts else 0):
         s = 2 * np.pi * shifts[n_done]
         solve = factorize(shifted_block(system, I, s), shift=s)
         b = -(g + s * c)
@@ -159,8 +179,7 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
             shifts.append(_widest_gap(shifts))
             continue
         stalled = 0
-        proj = _Projection(G=V.T @ block_product(system.G, I, V), C=V.T @ block_product(system.C, I, V),
-                           g=V.T @ g, c=V.T @ c, g0=g0, c0=c0)
+        proj = project(V)
         Y = proj.admittance(s_band)
         if Y_old is not None:
             change = np.abs(Y - Y_old) / np.abs(Y)
@@ -174,8 +193,43 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     bar.close(f"order {V.shape[1]}, estimated error {error:.1e} (tolerance {tol:.0e})")
     mu, r, series = proj.pole_residue()
     return ReducedModel(mu=mu, residues=r, series_ohm=series, shifts_Hz=np.array(shifts[:n_done + 1]),
-                        estimated_error=float(error), order=V.shape[1], conservation=mismatch,
+                        moments=n_moments, estimated_error=float(error), order=V.shape[1], conservation=mismatch,
                         basis=V, projection=proj, interior=I, we=system.we, n_dofs=system.n_dofs)
+
+
+def _project(system: System, I: np.ndarray, g, c, g0: float, c0: float, V: np.ndarray) -> _Projection:
+    """The pencil projected on the orthonormal columns of V (interior vectors)."""
+    return _Projection(G=V.T @ block_product(system.G, I, V), C=V.T @ block_product(system.C, I, V),
+                       g=V.T @ g, c=V.T @ c, g0=g0, c0=c0)
+
+
+def _moment_stage(condensed, system: System, I: np.ndarray, currents, project, s_band: np.ndarray, tol: float, bar):
+    """The basis of the snapshots x_0, x_1, ... at s -> 0 (moments.py): at least two (what
+    a shift gives: x and its derivative), more while each changes the model over the band
+    by MOMENT_GAIN less than the one before, up to MAX_MOMENTS or until the change is below
+    `tol`. Returns (V, projection, Y over the band, last change, the largest relative
+    mismatch of the WE and CE currents of orders 0 and 1, the number of snapshots)."""
+    u, g0, c0, g, c, ce_G, ce_C = currents
+    V, Y_old, change, mismatch, previous = np.zeros((len(I), 0)), None, np.inf, 0.0, None
+    last_full = np.zeros(system.n_dofs)
+    for k, x in enumerate(condensed.moments(lambda v: block_product(system.C, I, v), g, c, MAX_MOMENTS)):
+        full = (u if k == 0 else np.zeros(system.n_dofs)).copy()
+        full[I] = x
+        if k <= 1:  # the DC current, and the capacitance: the s^k coefficients of both electrodes' currents
+            y_we = (g0 if k == 0 else c0) + g @ x + (c @ previous if k == 1 else 0.0)
+            y_ce = -(ce_G @ full + ce_C @ last_full)
+            mismatch = max(mismatch, abs(y_we - y_ce) / abs(y_we))
+        previous, last_full = x, full
+        V, _ = orthonormal_extend(V, x[:, None])
+        proj = project(V)
+        Y = proj.admittance(s_band)
+        bar.update(f"s -> 0, order {k} ({condensed.islands} islands condensed), basis {V.shape[1]}")
+        if Y_old is not None:
+            last, change = change, float(np.max(np.abs(Y - Y_old) / np.abs(Y)))
+            if change < tol or (k >= 2 and change > last / MOMENT_GAIN):
+                return V, proj, Y, change, mismatch, k + 1
+        Y_old = Y
+    return V, proj, Y_old, change, mismatch, MAX_MOMENTS
 
 
 def _galerkin_guess(V: np.ndarray, proj, s: float, b: np.ndarray) -> np.ndarray | None:

@@ -128,9 +128,12 @@ def study_from_dict(data: dict, base_dir: Path = Path("."), name: str = "study")
     study = Study(name=name, base=base, axes=axes, samples=samples, outputs=tuple(outputs), source=source)
     for case in cases(study):  # every case must build: fail here, before any meshing
         try:
-            spec_from_dict(case.spec)
+            spec = spec_from_dict(case.spec)
         except SpecError as err:
             raise SpecError(err.key, f"{err.reason} (in the case {case.coords})") from None
+        if spec.sweep.dc_only:
+            raise SpecError("sweep.kind", f"a study keeps every case's spectrum: \"dc\" (no spectrum) is for "
+                                          f"`constriction run` (in the case {case.coords})")
     return study
 
 

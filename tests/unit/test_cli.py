@@ -51,7 +51,7 @@ def test_run_direct_sweep_agrees_with_reduced(tmp_path):
 
 @pytest.mark.parametrize("change, message", [
     (("radius_um = 5.0", "radius_um = -5.0"), "contacts[0].radius_um: must be > 0"),
-    (("f_max_Hz = 1e9", "f_max_Hz = 0.5"), "sweep.f_min_Hz: must be below sweep.f_max_Hz"),
+    (("f_max_Hz = 1e9", "f_max_Hz = 0.5"), "sweep.f_min_Hz: must be at most sweep.f_max_Hz"),
     (("side_um = 50.0", "side_um = 50.0\ncolour = 'red'"), "cell.colour: unknown key"),
     (("thickness_um = 50.0\n", ""), "cell.thickness_um: missing key"),
     (("x_um = 0.0", "x_um = 22.0"), "contacts[0]: reaches or crosses the edge of the electrode"),

@@ -113,3 +113,26 @@ def test_flexible_cg_returns_a_guess_that_already_solves():
     steps = []
     x, converged = flexible_cg(A, b, lambda r: r, 50, 1e-10, steps.append, x0=exact)
     assert converged and steps == [] and np.allclose(x, exact)
+
+
+def test_the_rounding_floor_of_an_m_matrix_needs_no_copy_of_it():
+    """eps || |A| |x| ||, from 2 diag(A) - A on an M-matrix, equals the entrywise one."""
+    A = laplacian_3d(6)
+    x = np.random.default_rng(2).standard_normal(A.shape[0])
+    expected = np.finfo(float).eps * np.linalg.norm(abs(A) @ np.abs(x))
+    assert kcycle.rounding_floor(A, m_matrix=True)(x) == pytest.approx(expected, rel=1e-12)
+    assert kcycle.rounding_floor(A)(x) == pytest.approx(expected, rel=1e-12)
+
+
+def test_cg_stops_at_the_rounding_floor_and_says_it_got_there():
+    """Asked 1e-12 where no residual can fall below 1e-5 of |b| (a floor set here): CG stops
+    within FLOOR_MARGIN of it, well before the steps 1e-12 would take, and calls it done."""
+    A = laplacian_3d(10)
+    b = np.ones(A.shape[0])
+    floor_at = 1e-5 * np.linalg.norm(b)
+    steps = []
+    x, converged = flexible_cg(A, b, lambda r: r, 500, 1e-12, steps.append, floor=lambda x: floor_at)
+    residual = np.linalg.norm(A @ x - b)
+    assert converged and residual <= kcycle.FLOOR_MARGIN * floor_at * 1.01
+    _, _, all_steps = _iterations(A, b, lambda r: r)
+    assert len(steps) < all_steps - kcycle.FLOOR_EVERY and len(steps) % kcycle.FLOOR_EVERY == 0

@@ -1,0 +1,90 @@
+"""Snapshots of the pencil at s -> 0, by condensing what does not conduct.
+
+Where unknowns have no conductance (gas, insulators: their row of G is zero) or form
+conducting islands that touch neither electrode, G + sC is singular at s = 0, and at the
+small real shifts a sweep needs it sets sigma beside s eps0 (a contrast of 1e10 at 1 Hz):
+AMG-CG then takes about twice the iterations of a DC solve on 2-3 times its unknowns, and
+stops at a rounding floor well above its tolerance. The limit s -> 0 splits the problem in
+two instead. Let N hold one column per capacitive unknown and one per conducting island
+(its indicator: at low frequency an island is an equipotential), and expand the interior
+solution x(s) = x_0 + s x_1 + s^2 x_2 + ... of (G + sC) x = -(g + sc):
+
+    G x_0 = -g,    G x_1 = -(C x_0 + c),    G x_k = -C x_(k-1)   (k >= 2).
+
+Each equation is solvable only when its right-hand side has no part along N, and that
+fixes the part along N of the order before: x_k = p_k + N a_k with
+
+    G p_k = (its right-hand side)        the conductance network alone (DC solve; one
+                                         unknown of each island pinned)
+    K a_k = -N^T (C p_k + [k = 0] c)     K = N^T C N, the capacitance network of the
+                                         capacitive unknowns and the islands, condensed.
+
+Two real systems, each of one material's scale (sigma alone, eps alone), each with one
+factorisation or AMG hierarchy for every order. The x_k span the same space as x(s) and
+its derivatives at s = 0 (the moments of Y(s) there are their currents), the space a
+reduced model needs below the cell's first relaxation rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from constriction.solve.direct import DC_RTOL
+from constriction.solve.fem import System
+from constriction.solve.linalg import factorize
+
+
+@dataclass(frozen=True)
+class Condensation:
+    """The two networks of the s -> 0 expansion, on the interior unknowns I: `solved`
+    (positions in I) the unknowns of the conductance solve, N (len(I) x m) the capacitive
+    unknowns and the islands, and the two solvers."""
+    solved: np.ndarray
+    N: sp.csr_matrix
+    conductance_solve: Callable[[np.ndarray], np.ndarray]
+    capacitance_solve: Callable[[np.ndarray], np.ndarray]
+    islands: int
+
+    def moments(self, C_product: Callable[[np.ndarray], np.ndarray], g: np.ndarray, c: np.ndarray, count: int):
+        """x_0, x_1, ... (interior vectors), one at a time: `C_product(x)` is C_II x."""
+        rhs = -g
+        for k in range(count):
+            p = np.zeros_like(g)
+            p[self.solved] = self.conductance_solve(rhs[self.solved])
+            Cp = C_product(p) + (c if k == 0 else 0.0)
+            x = p + self.N @ self.capacitance_solve(-(self.N.T @ Cp))
+            yield x
+            rhs = -(C_product(x) + (c if k == 0 else 0.0))
+
+
+def condensation(system: System, I: np.ndarray, backend: str = "auto") -> Condensation | None:
+    """The condensation of the interior unknowns I; None where G alone is regular there
+    (nothing capacitive, no island)."""
+    capacitive = system.G.diagonal()[I] == 0
+    _, component = connected_components(system.G, directed=False)
+    reaches = np.zeros(component.max() + 1, bool)
+    reaches[component[np.concatenate([system.we, system.ce])]] = True
+    island = ~capacitive & ~reaches[component[I]]
+    if not capacitive.any() and not island.any():
+        return None
+    island_at = np.flatnonzero(island)
+    _, first, which = np.unique(component[I][island_at], return_index=True, return_inverse=True)
+    at = np.concatenate([np.flatnonzero(capacitive), island_at])
+    column = np.concatenate([np.arange(np.count_nonzero(capacitive)), np.count_nonzero(capacitive) + which])
+    N = sp.csr_matrix((np.ones(at.size), (at, column)), shape=(len(I), column.max() + 1))
+    N_full = sp.csr_matrix((np.ones(at.size), (I[at], column)), shape=(system.n_dofs, N.shape[1]))
+    K = (N_full.T @ system.C @ N_full).tocsr()
+    K.eliminate_zeros()
+    del N_full
+    solved = ~capacitive
+    solved[island_at[first]] = False  # one unknown of each island pinned: its potential comes from K
+    solved = np.flatnonzero(solved)
+    G_solved = system.G.tocsr()[I[solved]][:, I[solved]].tocsr()
+    return Condensation(solved=solved, N=N, islands=int(first.size),
+                        conductance_solve=factorize(G_solved, backend, DC_RTOL),
+                        capacitance_solve=factorize(K, backend, DC_RTOL))
