@@ -1,54 +1,153 @@
-"""A porous image: seeded porespy blobs of electrolyte (sigma 1 S/m) in an insulating
-matrix (eps_r 1) under a metal cap, as a tomogram of electrolyte and pores is. The shifted
-systems G + sC mix 1 S/m with s eps0 ~ 1e-8 S/m and islands of electrolyte float in the
-insulator: AMG-CG stalls there, and the reduced model's shifts go to a direct solver
-(solve/linalg.py). Prints the DC solve, each stage of the reduced sweep and the shift count.
+"""Porous images: seeded porespy blobs of electrolyte (1 S/m, eps_r 10) in an insulating
+matrix (eps_r 1) under a metal cap, over conducting fractions and sizes, run end to end
+(1 Hz - 1 MHz, 4 points per decade, no error estimate) beside PoreSpy's tortuosity_fd on
+the same blobs. Per case: the DC solve's CG iterations, every CG solve of the sweep
+(iterations, the largest against the DC solve's), the sweep's snapshots at s -> 0 and
+shifts, the stages' seconds, the whole run against its DC stage, the peak memory, and a
+DC-only run (read, assemble, R_dc, the tortuosity factor) beside PoreSpy's time and value. Printed as a Markdown table.
 
-    python benchmarks/porous.py [--n 64] [--fraction 0.17] [--seed 4]
+    python benchmarks/porous.py [--sizes 64,128] [--fractions 0.15,0.2,0.3,0.5] [--no-porespy]
 
-Needs porespy (pip install -e ".[peers]").
+Each case runs in its own process (its peak memory is its own). A fraction whose seed 0
+does not percolate takes the next seed that does. Needs porespy (pip install -e ".[peers]").
 """
 
 import argparse
+import json
+import logging
+import re
+import resource
+import subprocess
+import sys
+import tempfile
 import time
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
-from constriction.solve.reduced import reduce
-from constriction.solve.direct import dc_resistance
-from constriction.units import EPS0
-from constriction.image.voxels import ELECTROLYTE, INSULATOR, METAL, assemble_grid
+SWEEP = {"f_min_Hz": 1.0, "f_max_Hz": 1e6, "points_per_decade": 4}
+MAX_SEEDS = 20
 
 
-def porous_cell(n: int, fraction: float, seed: int):
+def blobs(n: int, fraction: float, seed: int) -> np.ndarray:
     import porespy as ps
-    blobs = ps.generators.blobs(shape=[n, n, n], porosity=fraction, blobiness=1.5, seed=seed)
-    kind = np.where(blobs, ELECTROLYTE, INSULATOR).astype(np.int8)
-    kind = np.concatenate([kind, np.full((n, n, 1), METAL, np.int8)], axis=2)
-    sigma = np.where(kind == ELECTROLYTE, 1.0, 0.0)
-    eps = np.where(kind == METAL, 0.0, EPS0)
-    return assemble_grid(kind, sigma, eps, (1e-6,) * 3)[1]
+    return ps.generators.blobs(shape=[n, n, n], porosity=fraction, blobiness=1.5, seed=seed)
+
+
+def image_spec(conducting: np.ndarray, folder: Path):
+    """The blobs (axes x, y, z; z the current's) under one metal layer, as an image spec."""
+    from constriction import spec_from_dict
+    n = conducting.shape[0]
+    image = np.concatenate([np.where(conducting, 0, 1), np.full((n, n, 1), 2)], axis=2).astype(np.uint8)
+    np.save(folder / "porous.npy", image.transpose(2, 1, 0))  # files are indexed z, y, x
+    return spec_from_dict({"image": {"path": str(folder / "porous.npy"), "voxel_um": 1.0,
+                                     "labels": {"0": "electrolyte", "1": "matrix", "2": "sodium"}},
+                           "phases": {"electrolyte": {"kind": "electrolyte", "sigma_S_per_m": 1.0, "eps_r": 10.0},
+                                      "matrix": {"kind": "insulator", "eps_r": 1.0}, "sodium": {"kind": "metal"}},
+                           "sweep": SWEEP}, name="porous")
+
+
+class SolverLines(logging.Handler):
+    """The CG lines of constriction's solver, split into those before the sweep and in it."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.before, self.sweep, self.in_sweep = [], [], False
+
+    def emit(self, record):
+        found = re.match(r"CG on (\d+) unknowns: (\d+) iterations, ([\d.]+) s", record.getMessage())
+        if found:
+            (self.sweep if self.in_sweep else self.before).append(
+                (int(found[1]), int(found[2]), float(found[3])))
+
+
+def one(n: int, fraction: float, with_porespy: bool) -> dict:
+    """One case in this process."""
+    from constriction import pipeline
+    from constriction.image.voxels import GridError
+    from constriction.spec import SpecError
+    lines = SolverLines()
+    logger = logging.getLogger("constriction.solve.linalg")
+    logger.addHandler(lines)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False  # porespy gives the root logger a handler that would print every line
+    reduce = pipeline.reduce
+
+    def marked(*args, **kwargs):  # the sweep's solves from here on
+        lines.in_sweep = True
+        return reduce(*args, **kwargs)
+    pipeline.reduce = marked
+    for seed in range(MAX_SEEDS):
+        conducting = blobs(n, fraction, seed)
+        with tempfile.TemporaryDirectory() as tmp:
+            spec = image_spec(conducting, Path(tmp))
+            t0 = time.perf_counter()
+            try:
+                result = pipeline.run(spec, progress=False, cpe_fit=False, error_estimate="never")
+            except (SpecError, GridError, ValueError) as err:
+                if "does not conduct" in str(err) or "percolat" in str(err):
+                    lines.before.clear()
+                    continue  # this seed's blobs do not join the electrodes
+                raise
+            whole = time.perf_counter() - t0
+            t0 = time.perf_counter()  # what PoreSpy's tortuosity_fd computes: read, assemble, solve
+            pipeline.run(replace(spec, sweep=replace(spec.sweep, kind="dc")), progress=False, error_estimate="never")
+            dc_only = time.perf_counter() - t0
+        break
+    else:
+        return {"n": n, "fraction": fraction, "refused": True}
+    s = result.summary
+    dc_iterations = lines.before[0][1]
+    out = {"n": n, "fraction": fraction, "seed": seed, "unknowns": s.dofs, "dc_iterations": dc_iterations,
+           "dc_solve_s": lines.before[0][2], "sweep_iterations": [k for _, k, _ in lines.sweep],
+           "sweep_solve_s": [t for _, _, t in lines.sweep], "moments": s.sweep.n_moments,
+           "shifts": s.sweep.n_shifts, "error": s.sweep.estimated_error, "seconds": s.seconds,
+           "whole_s": whole, "dc_only_s": dc_only, "mismatch": s.conservation.worst, "tortuosity": s.transport.tortuosity_factor,
+           "peak_GiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
+    if with_porespy:
+        import porespy as ps
+        t0 = time.perf_counter()
+        theirs = ps.simulations.tortuosity_fd(conducting, axis=2)
+        out |= {"porespy_s": time.perf_counter() - t0, "porespy_tortuosity": float(theirs.tortuosity)}
+    return out
+
+
+def row(r: dict) -> str:
+    if r.get("refused"):
+        return f"| {r['n']}³ | {r['fraction']:.0%} | no seed below {MAX_SEEDS} percolates | |||||||||"
+    sweep_its = r["sweep_iterations"]
+    dc_stage = r["seconds"]["dc"]
+    porespy = (f"{r['porespy_s']:.1f} s, τ {r['porespy_tortuosity']:.3f}" if "porespy_s" in r else "")
+    return (f"| {r['n']}³ | {r['fraction']:.0%} (seed {r['seed']}) | {r['unknowns']:,} | {r['dc_iterations']} "
+            f"| {', '.join(map(str, sweep_its))} | {max(sweep_its) / r['dc_iterations']:.2f} "
+            f"| {r['moments']} + {r['shifts']} | {dc_stage:.1f} s | {r['seconds']['sweep']:.1f} s "
+            f"| {r['whole_s']:.1f} s ({r['whole_s'] / dc_stage:.1f}×) | {r['mismatch']:.0e} "
+            f"| {r['dc_only_s']:.1f} s, τ {r['tortuosity']:.3f} | {porespy} | {r['peak_GiB']:.2f} GiB |")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=64)
-    parser.add_argument("--fraction", type=float, default=0.17)
-    parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--sizes", default="64,128")
+    parser.add_argument("--fractions", default="0.15,0.2,0.3,0.5")
+    parser.add_argument("--no-porespy", action="store_true", help="skip PoreSpy's tortuosity_fd")
+    parser.add_argument("--one", nargs=2, type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    t = time.perf_counter()
-    system = porous_cell(args.n, args.fraction, args.seed)
-    print(f"{args.n}^3, {args.fraction:.0%} conducting: {system.n_dofs:,} unknowns, assembled in "
-          f"{time.perf_counter() - t:.1f} s")
-    t = time.perf_counter()
-    R = dc_resistance(system)[0]
-    print(f"DC solve: R = {R:.6g} ohm in {time.perf_counter() - t:.1f} s")
-    t = time.perf_counter()
-    model = reduce(system, 1.0, 1e9, progress=True)
-    seconds = time.perf_counter() - t
-    print(f"reduced model 1 Hz - 1 GHz: {len(model.shifts_Hz)} shifts, order {model.order}, "
-          f"estimated error {model.estimated_error:.1e}, {seconds:.0f} s ({seconds / len(model.shifts_Hz):.1f} s "
-          f"per shift)")
+    if args.one:
+        print(json.dumps(one(int(args.one[0]), args.one[1], not args.no_porespy)))
+        return
+    print("| image | conducting | unknowns | DC its | sweep solves' its | largest / DC | s→0 + shifts "
+          "| DC stage | sweep | whole run (/ DC stage) | in = out | ours, DC only (`--dc`) | PoreSpy tortuosity_fd | peak |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for n in map(int, args.sizes.split(",")):
+        for fraction in map(float, args.fractions.split(",")):
+            command = [sys.executable, __file__, "--one", str(n), str(fraction)] + \
+                      (["--no-porespy"] if args.no_porespy else [])
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode:
+                print(f"| {n}³ | {fraction:.0%} | failed: {done.stderr.strip().splitlines()[-1]} |")
+                continue
+            print(row(json.loads(done.stdout.strip().splitlines()[-1])), flush=True)
 
 
 if __name__ == "__main__":

@@ -258,9 +258,10 @@ def _numbers(s) -> str:
     elif s.sweep.n_frequencies < 3:
         lines.append(f"  no constriction arc read from {s.sweep.n_frequencies} frequencies")
     elif d is not None:
-        lines.append("  no constriction arc (R_dc = R_inf, or a blocking cell): nothing that blocks DC lies "
-                     "against the working electrode, and what blocks it inside the cell (insulators, voids) "
-                     "counts in R_inf as in R_dc")
+        lines.append("  no constriction arc (R_dc = R_inf, or a blocking cell): no gas lies against the working "
+                     "electrode to be shorted; insulating phases block the current at every frequency below the "
+                     "electrolyte's own relaxation, so they count in R_inf as in R_dc (their displacement current "
+                     "shows only near that relaxation)")
     else:
         lines.append("  no constriction arc (no gap or pore: R_dc = R_inf, or a blocking cell)")
     for k, body in enumerate(s.metal_bodies, start=1):

@@ -31,7 +31,7 @@ from constriction.image.voxels import CONNECTIVITY, METHOD, image_split
 from constriction.io.summary import Discretisation, ErrorEstimate
 from constriction.memory import available_bytes, image_dc_bytes, total_bytes
 from constriction.progress import say
-from constriction.solve.direct import dc_resistance
+from constriction.solve.direct import dc_resistance, shorts_anything
 from constriction.units import UM
 
 SAFETY = 1.25
@@ -119,7 +119,8 @@ def image_discretisation(spec, discretise, cell, values, policy: str, backend: s
         system = discretise(finer, progress=False).system
         R_dc = dc_resistance(system, backend=backend)[0]
         R_bulk = None if values[2] is None else image_split(system.grid, R_dc, backend).R_bulk_ohm
-        return Levels(finer.subdivide, R_dc, dc_resistance(system, short_gaps=True, backend=backend)[0], R_bulk)
+        R_inf = dc_resistance(system, short_gaps=True, backend=backend)[0] if shorts_anything(system) else R_dc
+        return Levels(finer.subdivide, R_dc, R_inf, R_bulk)
 
     levels, note = finer_levels(spec, cell.elements, policy, dc_values, progress)
     found = estimates([Levels(spec.subdivide, *values), *levels]) if levels else {}

@@ -207,18 +207,18 @@ def _moment_stage(condensed, system: System, I: np.ndarray, currents, project, s
     """The basis of the snapshots x_0, x_1, ... at s -> 0 (moments.py): at least two (what
     a shift gives: x and its derivative), more while each changes the model over the band
     by MOMENT_GAIN less than the one before, up to MAX_MOMENTS or until the change is below
-    `tol`. Returns (V, projection, Y over the band, last change, the largest relative
-    mismatch of the WE and CE currents of orders 0 and 1, the number of snapshots)."""
+    `tol`. Returns (V, projection, Y over the band, last change, the conservation check, the
+    number of snapshots). The check: the WE and CE currents to first order in s, I_0 + s I_1
+    (DC and the capacitance), their largest relative mismatch over the band."""
     u, g0, c0, g, c, ce_G, ce_C = currents
-    V, Y_old, change, mismatch, previous = np.zeros((len(I), 0)), None, np.inf, 0.0, None
-    last_full = np.zeros(system.n_dofs)
+    V, Y_old, change, previous = np.zeros((len(I), 0)), None, np.inf, None
+    we_current, ce_current, last_full = [], [], np.zeros(system.n_dofs)
     for k, x in enumerate(condensed.moments(lambda v: block_product(system.C, I, v), g, c, MAX_MOMENTS)):
         full = (u if k == 0 else np.zeros(system.n_dofs)).copy()
         full[I] = x
-        if k <= 1:  # the DC current, and the capacitance: the s^k coefficients of both electrodes' currents
-            y_we = (g0 if k == 0 else c0) + g @ x + (c @ previous if k == 1 else 0.0)
-            y_ce = -(ce_G @ full + ce_C @ last_full)
-            mismatch = max(mismatch, abs(y_we - y_ce) / abs(y_we))
+        if k <= 1:  # the s^k coefficients of both electrodes' currents
+            we_current.append((g0 if k == 0 else c0) + g @ x + (c @ previous if k == 1 else 0.0))
+            ce_current.append(-(ce_G @ full + ce_C @ last_full))
         previous, last_full = x, full
         V, _ = orthonormal_extend(V, x[:, None])
         proj = project(V)
@@ -227,9 +227,11 @@ def _moment_stage(condensed, system: System, I: np.ndarray, currents, project, s
         if Y_old is not None:
             last, change = change, float(np.max(np.abs(Y - Y_old) / np.abs(Y)))
             if change < tol or (k >= 2 and change > last / MOMENT_GAIN):
-                return V, proj, Y, change, mismatch, k + 1
+                break
         Y_old = Y
-    return V, proj, Y_old, change, mismatch, MAX_MOMENTS
+    (we_0, we_1), (ce_0, ce_1) = we_current, ce_current
+    mismatch = float(np.max(np.abs((we_0 - ce_0) + s_band * (we_1 - ce_1)) / np.abs(we_0 + s_band * we_1)))
+    return V, proj, Y, change, mismatch, k + 1
 
 
 def _galerkin_guess(V: np.ndarray, proj, s: float, b: np.ndarray) -> np.ndarray | None:

@@ -42,8 +42,9 @@ def test_below_the_first_relaxation_the_snapshots_at_s_0_alone_hold_the_spectrum
     reference = 1 / sweep_direct(porous16, f, progress=False).Y_S
     np.testing.assert_allclose(model.impedance(f), reference, rtol=1e-9)
     np.testing.assert_allclose(model.impedance(f), shifted.impedance(f), rtol=1e-9)
-    assert 1 / model.impedance([1.0])[0].real == pytest.approx(1 / dc_resistance(porous16)[0], rel=1e-7)
-    assert model.conservation < 1e-7
+    R_dc, mismatch = dc_resistance(porous16)
+    assert 1 / model.impedance([1.0])[0].real == pytest.approx(1 / R_dc, rel=1e-7)
+    assert model.conservation < 1e-8 and mismatch < 1e-8
 
 
 def test_the_snapshots_at_s_0_sum_to_the_solution_below_the_first_relaxation(porous16):
@@ -86,7 +87,7 @@ def test_a_porous_64_cubed_image_sweeps_at_the_cost_of_its_dc_solves(caplog):
     and the spectrum equals the frequency-by-frequency reference within 1e-6."""
     system = porous_cell(64, 0.2, 0)[0]
     caplog.set_level(logging.DEBUG, logger="constriction.solve.linalg")
-    dc_resistance(system)
+    assert dc_resistance(system)[1] < 1e-8  # current in = current out
     dc_iterations = _iterations(caplog.text)
     caplog.clear()
     f = np.logspace(0, 6, 7)
@@ -94,10 +95,24 @@ def test_a_porous_64_cubed_image_sweeps_at_the_cost_of_its_dc_solves(caplog):
     sweep_iterations = _iterations(caplog.text)
     assert len(dc_iterations) == 1 and sweep_iterations
     assert max(sweep_iterations) <= 2 * dc_iterations[0], (dc_iterations, sweep_iterations)
-    reference = 1 / sweep_direct(system, f[[0, 3, 6]], progress=False).Y_S
-    np.testing.assert_allclose(model.impedance(f[[0, 3, 6]]), reference, rtol=1e-6)
+    reference = 1 / sweep_direct(system, f[[0, 6]], progress=False).Y_S  # 4 min a frequency
+    np.testing.assert_allclose(model.impedance(f[[0, 6]]), reference, rtol=1e-6)
     assert model.conservation < 1e-6
 
 
 def _iterations(log: str) -> list[int]:
     return [int(k) for k in re.findall(r"CG on \d+ unknowns: (\d+) iterations", log)]
+
+
+def test_a_porous_images_reference_is_the_slab_it_fills_to(porous16):
+    """The split's reference (insulator filled with the bulk electrolyte) is a slab under
+    whole layers of metal: its closed form, which the finite volumes hold exactly, stands in
+    for the solve; anything else is solved."""
+    from constriction.image.voxels import METAL, assemble_grid, bulk_reference, slab_resistance
+    grid = porous16.grid
+    sigma, kind = bulk_reference(grid)
+    solved = dc_resistance(assemble_grid(kind, sigma, np.zeros_like(sigma), grid.spacing_m,
+                                         check_percolation=False)[1], backend="superlu")[0]
+    assert slab_resistance(sigma, kind, grid.spacing_m) == pytest.approx(solved, rel=1e-12)
+    kind[3, 3, 5] = METAL  # a metal voxel inside: no slab
+    assert slab_resistance(sigma, kind, grid.spacing_m) is None
