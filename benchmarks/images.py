@@ -49,7 +49,7 @@ def one(n: int, dc_only: bool = False) -> dict:
         total = time.perf_counter() - t0
     s = result.summary
     return {"n": n, "voxels": n**3, "unknowns": s.dofs, "seconds": s.seconds, "total_s": total,
-            "shifts": s.sweep.n_shifts, "order": s.sweep.order, "error": s.sweep.estimated_error,
+            "shifts": s.sweep.n_shifts, "moments": s.sweep.n_moments, "order": s.sweep.order, "error": s.sweep.estimated_error,
             "frequencies": s.sweep.n_frequencies, "R_dc_ohm": s.R_dc_ohm,
             "peak_GiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
 
@@ -96,13 +96,14 @@ def main():
             print(f"| {r['n']}³ | {r['unknowns']:,} | {r['total_s']:.1f} s | {r['peak_GiB']:.2f} GiB | "
                   f"{r['peak_GiB'] * 2**30 / r['voxels']:.0f} B |")
         return
-    print("| image | unknowns | read + assemble | DC solves | split | sweep (shifts, order) | whole run | "
+    print("| image | unknowns | read + assemble | DC solves | split | sweep (s→0 + shifts, order) | whole run | "
           "peak memory | per voxel |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         s = r["seconds"]
         print(f"| {r['n']}³ | {r['unknowns']:,} | {s['mesh_and_assemble']:.1f} s | {s['dc']:.1f} s | "
-              f"{s['split']:.1f} s | {s['sweep']:.1f} s ({r['shifts']}, {r['order']}) | {r['total_s']:.1f} s | "
+              f"{s['split']:.1f} s | {s['sweep']:.1f} s ({r.get('moments') or 0} + {r['shifts']}, {r['order']}) | "
+              f"{r['total_s']:.1f} s | "
               f"{r['peak_GiB']:.2f} GiB | {r['peak_GiB'] * 2**30 / r['voxels']:.0f} B |")
     if len(rows) >= 2:
         import math

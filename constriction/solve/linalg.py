@@ -103,9 +103,9 @@ def choose_backend(backend: str, complex_valued: bool, n: int) -> str:
 
 
 def factorize(A: sp.spmatrix, backend: str = "auto", rtol: float = AMG_RTOL) -> Callable[..., np.ndarray]:
-    """Factorise the symmetric matrix A once; return a function solve(b, x0=None) solving
-    A x = b (AMG-CG: to the relative residual `rtol`, from the guess x0 if given; the
-    direct backends ignore it)."""
+    """Factorise the symmetric matrix A once; return a function solve(b, x0=None, rtol=None)
+    solving A x = b (AMG-CG: to the relative residual `rtol`, or the one given to solve,
+    from the guess x0 if given; the direct backends ignore both)."""
     backend = choose_backend(backend, np.iscomplexobj(A.data), A.shape[0])
     if backend == "superlu":
         return _superlu(A, fill_reducing_order(A))
@@ -145,11 +145,11 @@ def _superlu(A: sp.spmatrix, order: np.ndarray | None):
     if order is None:
         lu = spla.splu(A.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
                        options={"SymmetricMode": True})
-        return lambda b, x0=None: lu.solve(b)
+        return lambda b, x0=None, rtol=None: lu.solve(b)
     lu = spla.splu(A.tocsr()[order][:, order].tocsc(), permc_spec="NATURAL",
                    diag_pivot_thresh=0.0, options={"SymmetricMode": True})
 
-    def solve(b, x0=None):
+    def solve(b, x0=None, rtol=None):
         x = np.empty(len(b), dtype=np.result_type(A.dtype, b.dtype))
         x[order] = lu.solve(b[order])
         return x
@@ -183,7 +183,7 @@ def _pardiso(A: sp.csr_matrix):
     solver = pypardiso.PyPardisoSolver(mtype=2)  # real symmetric positive definite
     solver.factorize(upper)  # reused by every solve with this same matrix
 
-    def solve(b, x0=None):
+    def solve(b, x0=None, rtol=None):
         return solver.solve(upper, np.asarray(b, dtype=np.float64))
     return solve
 
@@ -220,7 +220,10 @@ def _amg(A: sp.csr_matrix, capacitive: np.ndarray | None = None, skip=(),
             _log(A, "%s setup on %d unknowns: %.1f s", stage, A.shape[0], time.perf_counter() - t0)
         return preconditioners[stage]
 
-    def solve(b, x0=None):
+    asked = rtol
+
+    def solve(b, x0=None, rtol=None):
+        rtol = rtol or asked
         if not np.any(b):
             return np.zeros_like(b, dtype=A.dtype)
         if x0 is not None and np.linalg.norm(A @ x0 - b) <= rtol * np.linalg.norm(b):

@@ -34,7 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from constriction.solve.direct import DC_RTOL
+from constriction.solve.direct import DC_RTOL, TIGHTER
 from constriction.solve.fem import System
 from constriction.solve.linalg import factorize
 
@@ -54,8 +54,8 @@ class Condensation:
         """x_0, x_1, ... (interior vectors), one at a time: `C_product(x)` is C_II x."""
         rhs = -g
         for k in range(count):
-            p = np.zeros_like(g)
-            p[self.solved] = self.conductance_solve(rhs[self.solved])
+            p = np.zeros_like(g)  # x_0 carries the DC currents, which the conservation check compares
+            p[self.solved] = self.conductance_solve(rhs[self.solved], rtol=DC_RTOL * TIGHTER if k == 0 else None)
             Cp = C_product(p) + (c if k == 0 else 0.0)
             x = p + self.N @ self.capacitance_solve(-(self.N.T @ Cp))
             yield x

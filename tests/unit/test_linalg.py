@@ -52,12 +52,12 @@ def test_amg_falls_back_to_a_direct_solve_when_cg_stalls(monkeypatch):
 @pytest.mark.parametrize("shape", [{}, {"n": 48, "void_radius": 3.0, "void_depth": 12, "patch_size": 4.0,
                                           "gap": 1, "metal": 1, "seed": 0}])
 def test_dc_resistance_by_amg_is_quadratic_in_the_cg_residual(shape):
-    """R_dc by AMG-CG to a relative residual of DC_RTOL (1e-10) equals the factorised one to
+    """R_dc by AMG-CG to a relative residual of DC_RTOL (1e-8) equals the factorised one to
     1e-12: Y = x^T A x is stationary in the solution's error. R_inf too. (At 48³ the WE's
     current alone, after flexible CG, was off by 1e-8.)"""
     from constriction.solve.direct import DC_RTOL, dc_resistance
     system = gas_interface(**shape)
-    assert DC_RTOL >= 1e-10 and system.n_dofs > linalg.AMG_MIN_UNKNOWNS
+    assert DC_RTOL >= 1e-8 and system.n_dofs > linalg.AMG_MIN_UNKNOWNS
     for short_gaps in (False, True):
         R_amg, mismatch = dc_resistance(system, short_gaps, backend="amg")
         R_lu, _ = dc_resistance(system, short_gaps, backend="superlu")

@@ -116,3 +116,17 @@ def test_a_porous_images_reference_is_the_slab_it_fills_to(porous16):
     assert slab_resistance(sigma, kind, grid.spacing_m) == pytest.approx(solved, rel=1e-12)
     kind[3, 3, 5] = METAL  # a metal voxel inside: no slab
     assert slab_resistance(sigma, kind, grid.spacing_m) is None
+
+
+def test_a_dc_solve_whose_currents_disagree_goes_on_until_they_do(monkeypatch):
+    """A 32³ porous image (AMG-CG): at DC_RTOL its WE and CE currents differ by 3e-7; the
+    solve goes on from there (DC_RTOL x TIGHTER) until they agree to CONSERVATION_GOAL,
+    and R, stationary in the error, does not move beyond round-off."""
+    from constriction.solve import direct
+    system = porous_cell(32, 0.2, 2)[0]
+    monkeypatch.setattr(direct, "CONSERVATION_GOAL", np.inf)
+    R_loose, loose = dc_resistance(system)
+    monkeypatch.undo()
+    R, mismatch = dc_resistance(system)
+    assert loose > direct.CONSERVATION_GOAL > mismatch
+    assert R == pytest.approx(R_loose, rel=1e-9)
