@@ -6,7 +6,10 @@ symmetric positive definite, so a real factorisation gives x(s) and its derivati
 x'(s) = -(G_II + s C_II)^-1 (C_II x + c). The span V of such snapshots is used as a
 Galerkin basis: G_r = V^T G_II V, C_r = V^T C_II V stay symmetric positive
 (semi-)definite, so the reduced model is passive. Shifts are added greedily where two
-successive models differ most, until they agree to `tol` everywhere in the band.
+successive models differ most, until they agree to `tol` everywhere in the band. On a
+voxel grid with gas, insulators or floating islands of electrolyte the basis starts from the
+snapshots at s -> 0 instead (moments.py), and shifts are added only where those no longer
+change the model.
 
 With the WE potential as one more unknown, the reduced impedance is
 
@@ -35,9 +38,9 @@ from constriction.progress import Progress
 CANDIDATES_PER_DECADE = 20
 MAX_SHIFTS = 40
 ONE_FREQUENCY_BAND = 10.0  # a one-frequency sweep's model is built over [f / 10, 10 f]
-STALLS_TO_CONVERGE = 3
+STALLS_TO_CONVERGE = 3  # shifts in a row (each in the widest gap) whose snapshots lie in the span
 MAX_MOMENTS = 8     # snapshots at s -> 0 (moments.py) at the most ...
-MOMENT_GAIN = 10.0  # ... each changing the model over the band by this much less than the one before  # shifts in a row (each in the widest gap) whose snapshots lie in the span
+MOMENT_GAIN = 10.0  # ... each changing the model over the band by this much less than the one before
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,9 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     bar = Progress("reduced model", unit="shift", enabled=progress, every_s=0.0)
     proj = None
     project = partial(_project, system, I, g, c, g0, c0)
-    condensed = condensation(system, I, backend) if (system.grid is not None if condense is None else condense) else None
+    if condense is None:  # voxel grids; condensation() says whether anything is capacitive or floats
+        condense = system.grid is not None
+    condensed = condensation(system, I, backend) if condense else None
     if condensed is not None:  # the s -> 0 snapshots stand in for the lowest shift
         currents = (u, g0, c0, g, c, ce_G, ce_C)
         V, proj, Y_old, error, mismatch, n_moments = _moment_stage(condensed, system, I, currents, project, s_band,
