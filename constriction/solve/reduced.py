@@ -148,7 +148,7 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     shifts = list(np.geomspace(f_min_Hz, f_max_Hz, 3))
     V = np.zeros((len(I), 0))
     Y_old, error, mismatch, stalled, n_moments, n_done = None, np.inf, 0.0, 0, 0, -1
-    bar = Progress("reduced model", unit="shift", enabled=progress, every_s=0.0)
+    bar = Progress("reduced model", unit="step", enabled=progress, every_s=0.0)  # a shift, or a snapshot at s -> 0
     proj = None
     project = partial(_project, system, I, g, c, g0, c0)
     if condense is None:  # voxel grids; condensation() says whether anything is capacitive or floats

@@ -208,7 +208,7 @@ def test_studies_keep_both_checks_per_case_and_progress_shows_in_logs(place, cap
         assert (ds["conservation_mismatch"] < 1e-8).all() and (ds["passive"] == 1).all()
     assert main(["run", "tiny.toml", "--out", "r"]) == 0
     err = capsys.readouterr().err
-    for words in ("meshing (Gmsh) and assembling (about", "memory estimated", "DC solves", "reduced model: 1 shift", "estimated error"):
+    for words in ("meshing (Gmsh) and assembling (about", "memory estimated", "DC solves", "reduced model: 1 step (shift", "estimated error"):
         assert words in err, words
 
 
