@@ -93,9 +93,9 @@ def test_a_porous_64_cubed_image_sweeps_at_the_cost_of_its_dc_solves(caplog):
     f = np.logspace(0, 6, 7)
     model = reduce(system, f[0], f[-1], progress=False)
     sweep_iterations = _iterations(caplog.text)
-    assert len(dc_iterations) == 1 and sweep_iterations
-    assert max(sweep_iterations) <= 2 * dc_iterations[0], (dc_iterations, sweep_iterations)
-    reference = 1 / sweep_direct(system, f[[0, 6]], progress=False).Y_S  # 4 min a frequency
+    assert 1 <= len(dc_iterations) <= 2 and sweep_iterations  # 2: it went on until the currents agreed
+    assert max(sweep_iterations) <= 2 * sum(dc_iterations), (dc_iterations, sweep_iterations)
+    reference = 1 / sweep_direct(system, f[[0, 6]], progress=False).Y_S  # 2-4 min a frequency
     np.testing.assert_allclose(model.impedance(f[[0, 6]]), reference, rtol=1e-6)
     assert model.conservation < 1e-6
 
