@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.sparse.csgraph import connected_components
 
 from constriction.image.voxels import ELECTROLYTE, METAL, VoxelGrid
 from constriction.io.summary import Transport
@@ -36,9 +35,9 @@ def image_transport(grid: VoxelGrid, system: System, R_dc_ohm: float) -> Transpo
     length_m = layers * grid.spacing_m[2]
     volume_voxels = layers * grid.shape[0] * grid.shape[1]
     conducting = grid.sigma > 0
-    _, component = connected_components(system.G, directed=False)
-    joined = component[system.we[0]] == component[system.ce[0]]
-    percolating = conducting & (component[grid.unknown] == component[system.we[0]]) if joined else conducting & False
+    component = system.components
+    joined = component[system.we[0]] == component[system.ce[0]]  # else nothing percolates
+    percolating = conducting & (component[grid.unknown] == component[system.we[0]]) & joined
     values, counts = np.unique(grid.sigma[grid.kind == ELECTROLYTE], return_counts=True)
     sigma_0 = float(values[np.argmax(counts)]) if values.size else math.nan
     sigma_eff = length_m / (R_dc_ohm * grid.face_area_m2) if math.isfinite(R_dc_ohm) else 0.0

@@ -78,19 +78,19 @@ def dc_resistance(system: System, short_gaps: bool = False, backend="auto") -> t
     mirrored CE's gaps join the CE) and every void becomes one floating equipotential:
     the cell as seen at frequencies where the gas capacitances are shorts and the
     electrolyte still resistive (R_inf). Returns inf for a blocking cell (no DC path)."""
-    G, we, ce = system.G, system.we, system.ce
+    G, we, ce, component = system.G, system.we, system.ce, system.components
     if short_gaps:
         we, ce = np.union1d(we, system.shorted), np.union1d(ce, system.shorted_ce)
         if system.floating:
             P = _merging(G.shape[0], system.floating)
             G = (P.T @ G @ P).tocsr()
             we, ce = np.unique(P.indices[we]), np.unique(P.indices[ce])
-    component = _components(G)
+            component = _components(G)
     if not np.intersect1d(component[we], component[ce]).size:
         return float("inf"), 0.0               # nothing conducts from the WE to the CE
     fixed = np.zeros(G.shape[0], bool)
     fixed[we] = fixed[ce] = True
-    free = np.flatnonzero(_conducting_to(G, fixed, component) & ~fixed)
+    free = np.flatnonzero(conducting_to(G, we, ce, component) & ~fixed)
     y, mismatch, _ = driven_solve(G, we, ce, free, backend, DC_RTOL)
     return (1.0 / y if y > 0 else float("inf")), mismatch
 
@@ -107,11 +107,11 @@ def _components(G: sp.csr_matrix) -> np.ndarray:
     return connected_components(G, directed=False)[1]
 
 
-def _conducting_to(G: sp.csr_matrix, fixed: np.ndarray, component: np.ndarray) -> np.ndarray:
-    """Whether each dof conducts (G) to a `fixed` one (a mask): a conducting island that
-    touches neither electrode carries no DC current, and would leave G singular."""
+def conducting_to(G: sp.csr_matrix, we: np.ndarray, ce: np.ndarray, component: np.ndarray) -> np.ndarray:
+    """Whether each dof conducts (G, its `component`) to the WE or the CE: a conducting
+    island that touches neither carries no DC current, and would leave G singular."""
     reaches = np.zeros(component.max() + 1, bool)
-    reaches[component[fixed]] = True
+    reaches[component[we]] = reaches[component[ce]] = True
     return reaches[component] & (G.diagonal() > 0)
 
 

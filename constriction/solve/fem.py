@@ -26,6 +26,7 @@ row then says that the net current into the body is zero, at every frequency.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -91,6 +92,13 @@ class System:
     @property
     def n_dofs(self) -> int:
         return self.G.shape[0]
+
+    @cached_property
+    def components(self) -> np.ndarray:
+        """The conducting component (connected through G) of every dof: computed once, for
+        the DC solve, the condensation of the sweep and an image's percolating fraction."""
+        from scipy.sparse.csgraph import connected_components
+        return connected_components(self.G, directed=False)[1]
 
     @property
     def interior(self) -> np.ndarray:

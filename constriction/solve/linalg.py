@@ -258,14 +258,13 @@ def _contrast(A: sp.csr_matrix, capacitive: np.ndarray) -> float:
     return float(np.median(d[~capacitive]) / capacitive_scale) if capacitive_scale > 0 else np.inf
 
 
-def _cg(A, b, M, maxiter: int, rtol: float, x0=None, floor=None) -> tuple[np.ndarray, bool, float]:
+def _cg(A, b, M, maxiter: int, rtol: float, x0, floor) -> tuple[np.ndarray, bool, float]:
     """Flexible CG on A x = b from x0 (or 0) to the relative residual rtol or the rounding
     floor, preconditioned by M (the K-cycle is nonlinear; for a fixed M it is plain PCG),
     restarted from its iterate where its own residual says done and the true one does not;
     returns x, whether CG's own residual says it got there within maxiter iterations, and
-    the true relative residual."""
+    the true relative residual. `floor`: kcycle.rounding_floor of A."""
     iterations, t0, norm_b = [0], time.perf_counter(), np.linalg.norm(b)
-    floor = floor or rounding_floor(A, _is_m_matrix(A))
 
     def count(_):
         iterations[0] += 1

@@ -32,9 +32,8 @@ from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
-from constriction.solve.direct import DC_RTOL, TIGHTER
+from constriction.solve.direct import DC_RTOL, TIGHTER, conducting_to
 from constriction.solve.fem import System
 from constriction.solve.linalg import factorize
 
@@ -66,10 +65,8 @@ def condensation(system: System, I: np.ndarray, backend: str = "auto") -> Conden
     """The condensation of the interior unknowns I; None where G alone is regular there
     (nothing capacitive, no island)."""
     capacitive = system.G.diagonal()[I] == 0
-    _, component = connected_components(system.G, directed=False)
-    reaches = np.zeros(component.max() + 1, bool)
-    reaches[component[np.concatenate([system.we, system.ce])]] = True
-    island = ~capacitive & ~reaches[component[I]]
+    component = system.components
+    island = ~capacitive & ~conducting_to(system.G, system.we, system.ce, component)[I]
     if not capacitive.any() and not island.any():
         return None
     island_at = np.flatnonzero(island)
