@@ -95,7 +95,8 @@ def run(spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6, 
     size = check_size(spec, max_memory_GiB)
     cell, seconds = discretised(spec, size, progress)
     solved = solve(spec, cell, sweep, backend, tol, split, error_estimate, progress)
-    return analyse(spec, cell, solved, arc, cpe_fit, fields, progress, seconds | solved.seconds, size.warnings)
+    warnings = size.warnings + ((solved.split.why_unknown,) if solved.split.why_unknown else ())
+    return analyse(spec, cell, solved, arc, cpe_fit, fields, progress, seconds | solved.seconds, warnings)
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,8 @@ def solve(spec, cell: Discretised, sweep: str = "reduced", backend: str = "auto"
     if split:
         say(f"{spec.name}: reference cells for the static/dynamic split")
         parts = cell.split(R_dc, backend)
+        if parts.why_unknown:
+            say(f"{spec.name}: warning: {parts.why_unknown}")
     clock["split"] = time.perf_counter() - t0
 
     discretisation = None

@@ -30,6 +30,7 @@ class ConstrictionSplit:
     R_dc_ohm: float
     R_electrode_ohm: float
     R_bulk_ohm: float
+    why_unknown: str = ""  # why there is no reference cell, where a user would expect one
 
     @property
     def R_static_ohm(self) -> float:
@@ -49,6 +50,7 @@ class ConstrictionSplit:
 
 
     @classmethod
-    def unknown(cls, R_dc_ohm: float) -> "ConstrictionSplit":
-        """R_dc without a reference cell to split it against (a mesh file)."""
-        return cls(R_dc_ohm=R_dc_ohm, R_electrode_ohm=math.nan, R_bulk_ohm=math.nan)
+    def unknown(cls, R_dc_ohm: float, why: str = "") -> "ConstrictionSplit":
+        """R_dc without a reference cell to split it against (a mesh file; `why`: the
+        reason, where the source has references but this cell's cannot be built)."""
+        return cls(R_dc_ohm=R_dc_ohm, R_electrode_ohm=math.nan, R_bulk_ohm=math.nan, why_unknown=why)

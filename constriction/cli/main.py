@@ -132,17 +132,29 @@ def _positive_finite(text: str) -> float:
     return value
 
 
+AREA_RANGE_CM2 = (1e-12, 1e4)  # a (0.1 µm)² spot .. a square metre: any electrode of this field
+
+
+def _area_cm2(text: str) -> float:
+    """An electrode area in cm², within AREA_RANGE_CM2."""
+    value = _positive_finite(text)
+    low, high = AREA_RANGE_CM2
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"{value:g} cm² is outside {low:g}..{high:g} cm² (the area is in cm²)")
+    return value
+
+
 def _measured_parsers(commands):
     compare = commands.add_parser("compare", help="a measured spectrum beside a simulated one")
     compare.add_argument("measured", type=Path, help="instrument file (.mpt, .DTA, .z, .par, .txt, .csv)")
     compare.add_argument("simulated", type=Path, help="folder written by `constriction run`")
-    compare.add_argument("--area-cm2", type=_positive_finite, default=None,
+    compare.add_argument("--area-cm2", type=_area_cm2, default=None,
                          help="measured electrode area (default: the simulated one)")
     compare.add_argument("--out", type=Path, default=None, help="default: results/compare_<file>")
     fit = commands.add_parser("fit", help="morphologies consistent with a measured spectrum")
     fit.add_argument("measured", type=Path, help="instrument file")
     fit.add_argument("--table", type=Path, required=True, help="lookup table from `study table`")
-    fit.add_argument("--area-cm2", type=_positive_finite, required=True, help="measured electrode area (cm²)")
+    fit.add_argument("--area-cm2", type=_area_cm2, required=True, help="measured electrode area (cm²)")
     fit.add_argument("--noise", type=_positive_finite, default=None,
                      help="relative noise of the measurement (default: from the Kramers-Kronig test)")
     fit.add_argument("--gb-apex-Hz", type=_positive_finite, nargs=2, default=None, metavar=("LO", "HI"),

@@ -31,8 +31,10 @@ def discretise_cell(spec: Spec) -> Discretised:
     probes, terminals = None, ()
     if spec.probes:
         rows = probe_rows(system, spec.probes, spec.cell.thickness_um)
+        electrodes = set(system.we) | set(system.ce)
         for k, p in enumerate(spec.probes):
-            if p.inclusion is not None and not set(rows[k].indices) <= set(system.bodies):
+            if p.inclusion is not None and (not set(rows[k].indices) <= set(system.bodies)
+                                            or set(rows[k].indices) & electrodes):
                 raise SpecError(f"probes[{k}].inclusion", f"inclusions[{p.inclusion}] touches an electrode: a "
                                                           f"reference electrode must float in the electrolyte")
         probes = (tuple(p.name for p in spec.probes), rows)

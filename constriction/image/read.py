@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from constriction.io.toml_fields import (array_of_tables, only_keys, positive, probe_name, read_material, read_sweep,
+from constriction.io.toml_fields import (array_of_tables, file_path, only_keys, positive, probe_name, read_material, read_sweep,
                                          read_temperature, short, subtable)
 from constriction.materials import Material
 from constriction.spec import Probe, SpecError, Sweep, frequencies, material_table
@@ -132,15 +132,10 @@ def image_spec_from_dict(data: dict, name: str = "image", base_dir: Path | None 
     t = subtable(data, "image", required=True)
     only_keys(t, "image", {"path", "voxel_um", "working_electrode", "crop", "coarsen", "subdivide", "labels",
                             "extrude"})
-    if not isinstance(t.get("path"), str) or not t["path"]:
-        raise SpecError("image.path", "missing: the path of the labelled image (.tif, .tiff, .npy, or .png)")
-    path = Path(t["path"])
-    path = path if path.is_absolute() or base_dir is None else base_dir / path
+    path = file_path(t, "path", "image", base_dir, f"a labelled image ({', '.join(READABLE)})")
     if path.suffix.lower() not in READABLE:
         raise SpecError("image.path", f"cannot read {path.suffix or 'a file without extension'} images "
                                       f"(readable: {', '.join(READABLE)})")
-    if not path.is_file():
-        raise SpecError("image.path", f"no such file: {path}")
     voxel = _voxel(t)
     face = t.get("working_electrode", "+z")
     if face not in FACES:

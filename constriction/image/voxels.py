@@ -328,5 +328,9 @@ def image_split(grid, R_dc: float, backend: str = "auto") -> ConstrictionSplit:
     """The split of a voxel cell: its reference is the same image in full contact (gas
     against the WE becomes metal, other gas and insulators the bulk electrolyte; see
     voxels.bulk_reference). An image's electrode covers its whole face: R_static = 0."""
-    R_bulk = reference_resistance(grid, *bulk_reference(grid), backend=backend)
+    try:
+        R_bulk = reference_resistance(grid, *bulk_reference(grid), backend=backend)
+    except GridError as err:  # gas between WE metal and a body on the CE: filled, it shorts the cell
+        return ConstrictionSplit.unknown(R_dc, why=f"no static/dynamic split: in full contact (the gas against "
+                                                   f"the WE filled with metal) {err}")
     return ConstrictionSplit(R_dc_ohm=R_dc, R_electrode_ohm=R_bulk, R_bulk_ohm=R_bulk)

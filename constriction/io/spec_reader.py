@@ -13,8 +13,8 @@ from pathlib import Path
 from constriction.geometry import layout
 from constriction.geometry.inclusions import inclusions_from_list
 from constriction.image.read import image_spec_from_dict
-from constriction.io.toml_fields import (array_of_tables, choice, is_number, number, only_keys, positive, probe_name,
-                                         read_material, read_sweep, read_temperature, short, subtable)
+from constriction.io.toml_fields import (array_of_tables, choice, file_path, is_number, number, only_keys, positive, probe_name,
+                                         read_material, read_seed, read_sweep, read_temperature, short, subtable)
 from constriction.materials import NAMED
 from constriction.meshfile.read import mesh_file_spec_from_dict
 from constriction.spec import (MAX_SIGMA, MIN_SIGMA, Cell, Contact, ContactMap, Electrode, Gap, Grains, Interface,
@@ -51,7 +51,7 @@ def read_toml(path: Path) -> dict:
     if path.stat().st_size > MAX_TOML_BYTES:
         raise SpecError("", f"{path.stat().st_size:,} bytes: too large for a spec or study file", path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark (some Windows editors) is dropped
     except UnicodeDecodeError:
         raise SpecError("", "not a text file (a TOML spec or study was expected)", path) from None
     if "\0" in text:
@@ -87,7 +87,7 @@ def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None)
     gap = _gap(subtable(data, "gap"), cell, electrode)
     pores = _pores(data.get("pores", []), cell, electrode, contacts is None and contact_map is None)
     voids = _voids(data.get("voids", []), cell)
-    interface = _interface(subtable(data, "interface"))
+    interface = _interface(subtable(data, "interface")) if "interface" in data else None
     interphase = _interphase(subtable(data, "interphase"), cell, voids)
     materials = _materials(subtable(data, "materials", required=True))
     if "grain_boundary" in data["materials"] and "grains" not in data:
@@ -292,10 +292,7 @@ def _layout(t: dict, cell: Cell, electrode: Electrode, base_dir: Path | None):
             count = t.get("count")
             if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_SPOTS:
                 raise SpecError("layout.count", f"must be an integer from 1 to {MAX_SPOTS:,}")
-            seed = t.get("seed", 0)
-            if not isinstance(seed, int) or isinstance(seed, bool):
-                raise SpecError("layout.seed", "must be an integer")
-            spots = layout.random_spots(count, _fraction(t, "contact_fraction"), R, seed, centre)
+            spots = layout.random_spots(count, _fraction(t, "contact_fraction"), R, read_seed(t, "layout"), centre)
         else:
             return (), _contact_map(t, cell, electrode, base_dir)
     except layout.LayoutError as err:
@@ -321,23 +318,27 @@ def _contact_map(t: dict, cell: Cell, electrode: Electrode, base_dir: Path | Non
     pixel = positive(t, "pixel_um", "layout")
     threshold = number(t, "threshold", "layout", default=0.5)
     if "image" in t:
-        path = Path(t["image"])
-        path = path if path.is_absolute() or base_dir is None else base_dir / path
-        if not path.is_file():
-            raise SpecError("layout.image", f"no such file: {path}")
-        source = path
+        source = file_path(t, "image", "layout", base_dir, "a picture of the contacts (white = contact)")
     else:
         source = t["pixels"]
         if (not isinstance(source, list) or not source or not all(isinstance(r, list) for r in source)
                 or len({len(r) for r in source}) != 1
                 or not all(is_number(v) for r in source for v in r)):
             raise SpecError("layout.pixels", "must be a rectangular array of numbers (1 = contact)")
+        if "threshold" in t:
+            raise SpecError("layout.threshold", "applies to an image; a `pixels` array holds 0/1 (or 0/255)")
+        found = sorted({v for row in source for v in row})
+        if not (set(found) <= {0, 1} or set(found) <= {0, 255}):
+            raise SpecError("layout.pixels", f"must hold 0 and 1 (or 0 and 255) only, found "
+                                             f"{', '.join(f'{v:g}' for v in found[:8])}{' ...' if len(found) > 8 else ''}")
     try:
         mask = layout.contact_mask(source, threshold)
     except (OSError, SyntaxError, ValueError) as err:
         raise SpecError("layout.image", f"cannot read {source}: {err}") from None
     if not mask.any():
-        raise SpecError("layout.image", "has no contact pixels (white = contact)")
+        key = "layout.image" if "image" in t else "layout.pixels"
+        raise SpecError(key, "has no contact pixels (white = contact)" if "image" in t
+                        else "has no contact pixels (1 or 255 = contact)")
     R, centre = _footprint(cell, electrode)
     contact_map = ContactMap(mask=tuple(tuple(bool(v) for v in row) for row in mask),
                              pixel_um=pixel, centre_um=centre)
@@ -473,9 +474,8 @@ def _inclusion_probe(t: dict, where: str, name: str, cell: Cell, inclusions) -> 
     return Probe(name=name, x_um=x, y_um=y, depth_um=cell.thickness_um - z, inclusion=k)
 
 
-def _interface(t: dict) -> Interface | None:
-    if not t:
-        return None
+def _interface(t: dict) -> Interface:
+    """[interface] as given (an empty table is refused like one without R_ct or blocking)."""
     only_keys(t, "interface", {"R_ct_ohm_cm2", "C_dl_F_per_cm2", "blocking"})
     blocking = t.get("blocking", False)
     if not isinstance(blocking, bool):
@@ -538,10 +538,7 @@ def _grains(t: dict, materials: dict, cell: Cell, mesh: MeshOptions) -> Grains |
     if delta >= size / 2:
         raise SpecError("materials.grain_boundary.thickness_um", "must be well below the grain size")
     gb = read_material(gb_table, "materials.grain_boundary", {"thickness_um", "activation_eV", "T_ref_K"})
-    seed = t.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise SpecError("grains.seed", "must be an integer")
-    return Grains(kind=kind, size_um=size, gb=gb, gb_thickness_um=delta, model=model, seed=seed)
+    return Grains(kind=kind, size_um=size, gb=gb, gb_thickness_um=delta, model=model, seed=read_seed(t, "grains"))
 
 
 def _mesh(t: dict) -> MeshOptions:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 from constriction.materials import Material
 from constriction.spec import (F_RANGE_HZ, MAX_EPS_R, MAX_LENGTH_UM, MAX_POINTS_PER_DECADE, MAX_SIGMA, MIN_LENGTH_UM,
@@ -20,10 +21,12 @@ def read_temperature(t: dict) -> float | None:
 def read_material(t: dict, where: str, other_keys: set[str] = frozenset()) -> Material:
     only_keys(t, where, {"sigma_S_per_m", "eps_r"} | other_keys)
     sigma = number(t, "sigma_S_per_m", where)
-    if not 0 < sigma <= MAX_SIGMA:
-        raise SpecError(f"{where}.sigma_S_per_m", f"must be > 0 and at most {MAX_SIGMA:g} S/m, got {sigma:g} "
-                                                  f"(a material that does not conduct leaves no DC path: "
-                                                  f"model gas as a gap, pore or void)")
+    if not sigma > 0:
+        raise SpecError(f"{where}.sigma_S_per_m", f"must be > 0, got {sigma:g} (a material that does not "
+                                                  f"conduct leaves no DC path: model gas as a gap, pore or void)")
+    if sigma > MAX_SIGMA:
+        raise SpecError(f"{where}.sigma_S_per_m", f"{sigma:g} S/m is above {MAX_SIGMA:g} S/m, more than any "
+                                                  f"metal conducts (copper: 6e7 S/m); check the unit (S/m)")
     if positive(t, "eps_r", where) > MAX_EPS_R:
         raise SpecError(f"{where}.eps_r", f"must be at most {MAX_EPS_R:g}")
     activation = number(t, "activation_eV", where, default=0.0)
@@ -31,6 +34,29 @@ def read_material(t: dict, where: str, other_keys: set[str] = frozenset()) -> Ma
         raise SpecError(f"{where}.activation_eV", f"must be >= 0, got {activation:g}")
     return Material(sigma_S_per_m=sigma, eps_r=positive(t, "eps_r", where), activation_eV=activation,
                     T_ref_K=positive(t, "T_ref_K", where, default=298.15))
+
+
+def file_path(t: dict, key: str, where: str, base_dir: Path | None, what: str) -> Path:
+    """The path t[key] (relative to `base_dir`, the spec's folder) of a file that exists;
+    SpecError at where.key if it is missing, empty, absent or a folder (`what`: the file
+    expected, for the message)."""
+    if not isinstance(t.get(key), str) or not t[key]:
+        raise SpecError(f"{where}.{key}", f"missing: {what}")
+    path = Path(t[key])
+    path = path if path.is_absolute() or base_dir is None else base_dir / path
+    if path.is_dir():
+        raise SpecError(f"{where}.{key}", f"{path} is a folder; {what} was expected")
+    if not path.is_file():
+        raise SpecError(f"{where}.{key}", f"no such file: {path}")
+    return path
+
+
+def read_seed(t: dict, where: str) -> int:
+    """A random generator's seed (default 0): an integer >= 0, as numpy's generators take."""
+    seed = t.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise SpecError(f"{where}.seed", f"must be an integer >= 0, got {short(seed)}")
+    return seed
 
 
 def read_sweep(t: dict) -> Sweep:

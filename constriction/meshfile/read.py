@@ -24,18 +24,21 @@ mesh). The thickness reported is the meshed volume over the working electrode's 
 
 from __future__ import annotations
 
+import contextlib
+import io
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from constriction.io.toml_fields import (only_keys, positive, read_material, read_sweep, read_temperature,
+from constriction.io.toml_fields import (file_path, only_keys, positive, read_material, read_sweep, read_temperature,
                                          subtable)
 from constriction.materials import Material
 from constriction.spec import SpecError, Sweep, frequencies, material_table
 
 REGIONS = ("electrolyte", "gap")       # what a group of tetrahedra may be
 ELECTRODES = {"working": "we", "counter": "ce"}
+DEGENERATE = 1e-12                       # a tetrahedron of less volume than this times the mean has none
 
 
 @dataclass(frozen=True)
@@ -83,12 +86,7 @@ def mesh_file_spec_from_dict(data: dict, name: str = "mesh", base_dir: Path | No
     only_keys(data, "", {"mesh_file", "materials", "sweep", "conditions"})
     t = subtable(data, "mesh_file", required=True)
     only_keys(t, "mesh_file", {"path", "unit_um", "regions", "electrodes", "order"})
-    if not isinstance(t.get("path"), str) or not t["path"]:
-        raise SpecError("mesh_file.path", "missing: the mesh file (.msh, .inp, .mesh, ... anything meshio reads)")
-    path = Path(t["path"])
-    path = path if path.is_absolute() or base_dir is None else base_dir / path
-    if not path.is_file():
-        raise SpecError("mesh_file.path", f"no such file: {path}")
+    path = file_path(t, "path", "mesh_file", base_dir, "a mesh file (.msh, .inp, .mesh, ... anything meshio reads)")
     order = t.get("order", 2)
     if order not in (1, 2) or isinstance(order, bool):
         raise SpecError("mesh_file.order", f"must be 1 or 2, got {order!r}")
@@ -129,15 +127,21 @@ def read_mesh(spec: MeshFileSpec):
     """The file as meshio reads it, its groups checked: SpecError naming the key."""
     import meshio
     try:
-        m = meshio.read(spec.path)
-    except Exception as err:  # any reader failure is a problem of the file
-        raise SpecError("mesh_file.path", f"{spec.path} cannot be read as a mesh ({type(err).__name__}: "
-                                          f"{str(err)[:80]})") from None
+        with contextlib.redirect_stdout(io.StringIO()) as said, contextlib.redirect_stderr(said):
+            m = meshio.read(spec.path)
+    except (Exception, SystemExit) as err:  # any reader failure is the file's; some of meshio's exit
+        reason = said.getvalue().strip().removeprefix("Error: ") if isinstance(err, SystemExit) else \
+            f"{type(err).__name__}: {err}"
+        raise SpecError("mesh_file.path", f"{spec.path} cannot be read as a mesh ({reason[:120]})") from None
     types = {block.type for block in m.cells}
     if "tetra" not in types:
         quadratic = " (second-order tetrahedra: export linear ones; order = 2 makes P2 on them)" \
             if "tetra10" in types else ""
         raise SpecError("mesh_file.path", f"{spec.path} holds no linear tetrahedra{quadratic}")
+    flat = _degenerate_tetrahedra(m)
+    if flat:
+        raise SpecError("mesh_file.path", f"{spec.path.name}: {flat:,} of {len(m.cells_dict['tetra']):,} tetrahedra "
+                                          f"have no volume (coplanar or repeated nodes): remesh it")
     groups = sorted(k for k in m.cell_sets if not k.startswith("gmsh:"))
     for where, names, kind in (("regions", spec.regions, "tetra"), ("electrodes", spec.electrodes, "triangle")):
         for ours, theirs in names.items():
@@ -150,6 +154,18 @@ def read_mesh(spec: MeshFileSpec):
     if np.intersect1d(np.unique(we), np.unique(ce)).size:
         raise SpecError("mesh_file.electrodes", "the working and counter electrodes share nodes: a short circuit")
     return m
+
+
+def _degenerate_tetrahedra(m) -> int:
+    """How many linear tetrahedra have a volume below DEGENERATE of the mean (none, in a
+    mesh a mesher made: their gradients would be infinite)."""
+    tets = m.cells_dict["tetra"]
+    p = np.asarray(m.points, dtype=float)[:, :3]
+    if p.shape[1] < 3:
+        return len(tets)
+    a, b, c, d = (p[tets[:, k]] for k in range(4))
+    volume = np.abs(np.einsum("ij,ij->i", b - a, np.cross(c - a, d - a)))
+    return int(np.count_nonzero(~(volume > DEGENERATE * volume.mean())))
 
 
 def _members(m, group: str, kind: str) -> np.ndarray:

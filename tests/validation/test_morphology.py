@@ -246,7 +246,7 @@ def test_large_pellet_with_a_smaller_electrode_is_cheap_and_converges():
     ({"layout": {"kind": "random", "count": 2, "contact_fraction": 0.5, "seed": 0}, "gap": {"height_um": 1.0}},
      "layout.contact_fraction", "could place only"),
     ({"layout": {"kind": "square", "period_um": 10.0, "radius_um": 5.0}}, "layout.radius_um", "overlap"),
-    ({"layout": {"kind": "image", "pixels": [[0, 0], [0, 0]], "pixel_um": 1.0}}, "layout.image", "no contact pixels"),
+    ({"layout": {"kind": "image", "pixels": [[0, 0], [0, 0]], "pixel_um": 1.0}}, "layout.pixels", "no contact pixels"),
     ({"layout": {"kind": "image", "pixels": [[1, 1], [1, 1]], "pixel_um": 40.0}}, "layout.pixel_um", "past the electrode"),
     ({"electrode": {"metal_thickness_um": 2.0},
       "pores": [{"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0, "height_um": 3.0}]},
