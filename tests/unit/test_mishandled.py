@@ -175,3 +175,19 @@ def test_an_absurd_area_is_refused(capsys, area):
         main(["compare", "measured.csv", "results", "--area-cm2", area])
     assert exit_.value.code == 2 and "cm²" in capsys.readouterr().err
     assert math.isfinite(float(area))
+
+
+def test_a_contact_gmsh_cannot_mesh_in_minutes_is_refused_before_meshing():
+    """A 1 nm spot in a 50 µm flux tube: elements 250,000 times finer at its edge than far
+    away; Gmsh did not finish in 400 s (twice). The 0.05 µm spot (5,000 times) meshes."""
+    from constriction.geometry.cell import check_resolution
+    gap = {"height_um": 0.5, "eps_r": 1.0}
+    for radius, meshes in ((1e-3, False), (0.01, False), (0.05, True)):
+        spec = make_spec(contacts=[{"x_um": 0.0, "y_um": 0.0, "radius_um": radius}], gap=gap,
+                         mesh={"size_um": 10.0, "order": 2})
+        if meshes:
+            check_resolution(spec)
+            continue
+        with pytest.raises(SpecError) as err:
+            check_resolution(spec)
+        assert "contacts[0].radius_um" in str(err.value) and "smaller cell" in str(err.value)
