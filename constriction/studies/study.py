@@ -126,6 +126,7 @@ def study_from_dict(data: dict, base_dir: Path = Path("."), name: str = "study")
     source = {**data, "study": {**head, "name": name}, "base": base,
               "axes": [_as_source(a, t) for a, t in zip(axes, data.get("axes", []))]}
     study = Study(name=name, base=base, axes=axes, samples=samples, outputs=tuple(outputs), source=source)
+    grid = None  # the frequencies every case shares (the first case's)
     for case in cases(study):  # every case must build: fail here, before any meshing
         try:
             spec = spec_from_dict(case.spec)
@@ -134,7 +135,16 @@ def study_from_dict(data: dict, base_dir: Path = Path("."), name: str = "study")
         if spec.sweep.dc_only:
             raise SpecError("sweep.kind", f"a study keeps every case's spectrum: \"dc\" (no spectrum) is for "
                                           f"`constriction run` (in the case {case.coords})")
+        grid = spec.frequencies_Hz() if grid is None else grid
+        if not same_frequencies(spec.frequencies_Hz(), grid):
+            raise SpecError("sweep", f"a study stores every case on one frequency axis: the case {case.coords} "
+                                     f"sweeps other frequencies than the first case; vary no [sweep] key")
     return study
+
+
+def same_frequencies(f: np.ndarray, grid: np.ndarray) -> bool:
+    """Whether two frequency grids (Hz) are the same to round-off."""
+    return f.shape == grid.shape and np.allclose(f, grid, rtol=1e-12, atol=0.0)
 
 
 MAX_CASES = 100_000
@@ -589,8 +599,8 @@ def gather(study: Study, out: str | Path):
         state[at] = record["status"]
         if record["status"] != "ok":
             continue
-        if len(record["frequency_Hz"]) != len(frequencies):
-            raise ValueError(f"case {case.key}: its frequencies differ from the base spec's; "
+        if not same_frequencies(np.array(record["frequency_Hz"]), frequencies):
+            raise ValueError(f"case {case.key}: its frequencies differ from the first case's; "
                              f"a study must not change [sweep]")
         Z[at] = np.array(record["Z_real_ohm"]) + 1j * np.array(record["Z_imag_ohm"])
         for name, (re_, im_) in record.get("Z_WE_RE_ohm", {}).items():

@@ -80,6 +80,9 @@ def test_random_samples_are_seeded():
     ([{"name": "r", "key": "contacts[3].radius_um", "values": [1.0]}], "contacts[3].radius_um"),
     ([{"name": "r", "key": "contacts[0].radius_um", "values": [1.0, 12.0]}], "contacts[0]"),  # too large
     ([{"name": "r", "key": "contacts[0].radius_um", "values": [1.0], "linspace": [1, 2, 3]}], "axes[0]"),
+    # a study stores every case on one frequency axis: gather once kept the second case's
+    # Z under the first case's frequencies (it compared their number only)
+    ([{"name": "f_max", "key": "sweep.f_max_Hz", "values": [1e10, 1.1e10]}], "sweep"),
 ])
 def test_a_study_that_cannot_be_built_is_refused_before_running(axes, key):
     with pytest.raises(SpecError) as err:
