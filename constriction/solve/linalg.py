@@ -96,7 +96,8 @@ def choose_backend(backend: str, complex_valued: bool, n: int) -> str:
             return "superlu"
         return "amg" if "amg" in here else "pardiso" if "pardiso" in here else "superlu"
     if backend not in here:
-        raise ValueError(f"backend {backend!r} is not installed here")
+        extra = {"pardiso": ' (pip install -e ".[pardiso]": pypardiso, with MKL)'}.get(backend, "")
+        raise ValueError(f"backend {backend!r} is not installed here{extra}")
     if complex_valued and backend != "superlu":
         raise ValueError(f"backend {backend!r} handles real matrices only; use superlu")
     return backend
