@@ -17,11 +17,14 @@ from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Patch
 
 if TYPE_CHECKING:  # for annotations only: spectrum.py draws through this module
     from constriction.analysis.spectrum import Spectrum
 
 _PREFIXES = [(1e9, "GΩ"), (1e6, "MΩ"), (1e3, "kΩ"), (1.0, "Ω")]
+PHASE_HATCHES = {"metal": "////", "gas": "....", "insulator": "xxx"}  # on the equipotential section
+MIN_NYQUIST_ASPECT = 0.2  # a Nyquist frame flatter than this (height / width) is drawn not to scale
 
 
 def nyquist(spectrum: Spectrum, ax=None, title: str = "", label: str = "simulated", largest_ohm: float | None = None):
@@ -47,15 +50,31 @@ def nyquist(spectrum: Spectrum, ax=None, title: str = "", label: str = "simulate
         ax.annotate(f"$10^{{{int(round(at))}}}$ Hz", point, textcoords="offset points",
                     xytext=(4, 4), fontsize=7)
         last = point
-    (x0, x1), (y0, y1) = before or ((np.inf, -np.inf), (np.inf, -np.inf))
-    ax.set_xlim(min(0.0, x[finite].min(), x0), max(1.05 * x[finite].max(), x1))
-    ax.set_ylim(min(0.0, y[finite].min(), y0), max(1.15 * max(y[finite].max(), 1e-300), y1))
-    ax.set_aspect("equal", adjustable="box")
+    (x0, x1), (y0, y1) = _nyquist_frame(x[finite], y[finite])
+    if before:
+        (x0, x1), (y0, y1) = (min(x0, before[0][0]), max(x1, before[0][1])), (min(y0, before[1][0]),
+                                                                             max(y1, before[1][1]))
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    to_scale = (y1 - y0) >= MIN_NYQUIST_ASPECT * (x1 - x0)
+    ax.set_aspect("equal" if to_scale else "auto", adjustable="box")
     ax.set_xlabel(f"Re Z / {unit}")
-    ax.set_ylabel(f"−Im Z / {unit}")
+    ax.set_ylabel(f"−Im Z / {unit}" + ("" if to_scale else " (stretched: not to scale)"))
     ax.set_title(title)
     ax.grid(alpha=0.3)
     return ax
+
+
+def _nyquist_frame(x: np.ndarray, y: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Limits of a Nyquist plot from its points: from Re Z = 0 where the spectrum spans at
+    least half its largest Re Z (the usual frame), else around the data alone (a spectrum
+    that is nearly a resistor would be a flat line far from the origin); from -Im Z = 0
+    up, with margins."""
+    span = max(np.ptp(x), 1e-300)
+    x0 = 0.0 if x.min() <= 0.5 * x.max() else x.min() - 0.05 * span
+    x1 = x.max() + 0.05 * (x.max() - x0)
+    y0, y1 = min(0.0, y.min()), max(y.max(), 1e-300)
+    return (min(x0, x.min()), x1), (y0, y1 + 0.15 * (y1 - y0))
 
 
 def save(drawn, path: str | Path, dpi: int = 150) -> Path:
@@ -131,8 +150,9 @@ def drt(relaxation_times_s: np.ndarray, resistances_ohm: np.ndarray, ax=None, ti
 
 def equipotentials(fields, axes=None, title: str = ""):
     """Equipotential lines (Re phi, WE at 1 V) on the vertical section through the cell
-    axis, one panel per frequency: the picture of thesis Fig. 2a. Metal inclusions on
-    the section are hatched and outlined in white."""
+    axis, one panel per frequency: the picture of thesis Fig. 2a. What is not electrolyte
+    on the section (metal, gas, insulator: `fields.section_phases`) is hatched, one
+    hatch per phase, and outlined in white."""
     n = len(fields.frequency_Hz)
     fig, axes = _axes(axes, (4.2 * n, 4.2), cols=n, panels=True, sharey=True)
     levels = np.linspace(0.05, 0.95, 19)
@@ -141,16 +161,18 @@ def equipotentials(fields, axes=None, title: str = ""):
                             levels=np.linspace(0, 1, 21), cmap="viridis")
         ax.contour(fields.section_x_um, fields.section_z_um, section.real, levels=levels,
                    colors="k", linewidths=0.6)
-        metal = getattr(fields, "section_metal", None)
-        if metal is not None and metal.any():
-            ax.contourf(fields.section_x_um, fields.section_z_um, metal.astype(float), levels=[0.5, 1.5],
-                        colors="none", hatches=["////"])
-            ax.contour(fields.section_x_um, fields.section_z_um, metal.astype(float), levels=[0.5],
+        for name, mask in fields.section_phases.items():
+            ax.contourf(fields.section_x_um, fields.section_z_um, mask.astype(float), levels=[0.5, 1.5],
+                        colors="none", hatches=[PHASE_HATCHES[name]])
+            ax.contour(fields.section_x_um, fields.section_z_um, mask.astype(float), levels=[0.5],
                        colors="w", linewidths=1.0)
         ax.set_aspect("equal")
         ax.set_title(f"f = {f:.3g} Hz")
         ax.set_xlabel("x / µm")
     axes[0].set_ylabel("z / µm (counter electrode at 0)")
+    if fields.section_phases:
+        axes[-1].legend(handles=[Patch(facecolor="w", edgecolor="k", hatch=PHASE_HATCHES[name], label=name)
+                                 for name in fields.section_phases], fontsize=7, loc="lower right")
     fig.colorbar(shown, ax=list(axes), label="|φ| / V", shrink=0.8)
     fig.suptitle(title or "equipotential lines (Re φ, 0.05 V apart)")
     return axes
@@ -197,15 +219,15 @@ def trends(panels, axes=None, title: str = ""):
 
 def series(labels, label_name: str, Z_cell, evolution: dict, Z_we_re: dict | None = None, unit: str = "",
            axes=None, title: str = ""):
-    """A series of morphologies (a study's series axis): the Nyquist plot of every stage,
-    coloured from the first to the last (solid: the two-electrode cell, dashed: Z_WE-RE of
-    each reference electrode), and beside it how the scalars in `evolution` ({name:
-    value per stage}) move, each relative to the first stage. Z_cell: (stages,
-    frequencies) complex, ohm; Z_we_re: {probe name: the same}."""
+    """A series of morphologies (a study's series axis, its values `labels` in `unit`): the
+    Nyquist plot of every stage, coloured from the first to the last (solid: the
+    two-electrode cell, dashed: Z_WE-RE of each reference electrode), and beside it how the
+    scalars in `evolution` ({name: value per stage}) move, each relative to the first
+    stage. Z_cell: (stages, frequencies) complex, ohm; Z_we_re: {probe name: the same}."""
     fig, (nyq, trend) = _axes(axes, (11.0, 4.6), cols=2, panels=True)
     Z_cell = np.asarray(Z_cell)
     finite = np.isfinite(Z_cell)
-    scale, unit = _ohm_unit(np.abs(Z_cell[finite]).max() if finite.any() else 1.0)
+    scale, ohm = _ohm_unit(np.abs(Z_cell[finite]).max() if finite.any() else 1.0)
     colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.9, len(labels)))
     for k, (value, colour) in enumerate(zip(labels, colours)):
         nyq.plot(Z_cell[k].real / scale, -Z_cell[k].imag / scale, "-", color=colour, lw=1.3,
@@ -215,8 +237,8 @@ def series(labels, label_name: str, Z_cell, evolution: dict, Z_we_re: dict | Non
     for style, name in zip(("--", ":", "-."), Z_we_re or {}):
         nyq.plot([], [], style, color="0.4", label=f"WE-{name} (three-electrode)")
     nyq.set_aspect("equal", adjustable="datalim")
-    nyq.set_xlabel(f"Re Z / {unit}")
-    nyq.set_ylabel(f"−Im Z / {unit}")
+    nyq.set_xlabel(f"Re Z / {ohm}")
+    nyq.set_ylabel(f"−Im Z / {ohm}")
     nyq.grid(alpha=0.3)
     nyq.legend(fontsize=7)
     for k, (name, y) in enumerate(evolution.items()):

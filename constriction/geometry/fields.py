@@ -33,6 +33,11 @@ class Fields:
     metal: np.ndarray | None = None          # (elements,) bool: inside a metal inclusion
     section_metal: np.ndarray | None = None  # (z, x) bool: the section inside metal
 
+    @property
+    def section_phases(self) -> dict[str, np.ndarray]:
+        """{phase: (z, x) bool} on the section that is not electrolyte: metal inclusions."""
+        return {"metal": self.section_metal} if self.section_metal is not None and self.section_metal.any() else {}
+
 
 def fields_of(system: System, potentials: dict[float, np.ndarray], thickness_m: float) -> Fields:
     """Fields of complex potentials given per dof and keyed by frequency (Hz); the section

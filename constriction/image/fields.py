@@ -14,7 +14,7 @@ import numpy as np
 
 from constriction.geometry.fields import ContactCurrent
 from constriction.units import UM
-from constriction.image.voxels import METAL, VoxelGrid, face_area, neighbour_slices, voxel_potential
+from constriction.image.voxels import GAS, INSULATOR, METAL, VoxelGrid, face_area, neighbour_slices, voxel_potential
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,16 @@ class GridFields:
         """(frequencies, z, x): the plane through the middle of the second axis."""
         middle = self.potential.shape[2] // 2
         return self.potential[:, :, middle, :].transpose(0, 2, 1)
+
+    @property
+    def section_phases(self) -> dict[str, np.ndarray]:
+        """{phase: (z, x) bool} on the section for every phase that is not electrolyte
+        (metal, gas, insulator) and lies on it, for the picture."""
+        if self.kind is None:
+            return {}
+        middle = self.kind[:, self.kind.shape[1] // 2, :].T
+        masks = {name: middle == k for name, k in (("metal", METAL), ("gas", GAS), ("insulator", INSULATOR))}
+        return {name: mask for name, mask in masks.items() if mask.any()}
 
 
 def grid_fields(grid: VoxelGrid, potentials: dict[float, np.ndarray]) -> GridFields:

@@ -461,11 +461,13 @@ def _inclusion_probe(t: dict, where: str, name: str, cell: Cell, inclusions) -> 
     `inclusion`, one body (not placed), metal. Whether it floats is known after meshing."""
     k = t["inclusion"]
     if not isinstance(k, int) or isinstance(k, bool):
-        raise SpecError(f"{where}.inclusion", f"must be the number of an [[inclusions]] table, got {short(k)}")
+        raise SpecError(f"{where}.inclusion", f"must be the number of an [[inclusions]] table, counting from 0, "
+                                              f"got {short(k)}")
     bodies = [b for b in inclusions if b.key == f"inclusions[{k}]"]
     if len(bodies) != 1:
-        raise SpecError(f"{where}.inclusion", f"inclusions[{k}] " + ("does not exist" if not bodies else
-                                                                    "places several bodies: give one body"))
+        raise SpecError(f"{where}.inclusion", f"inclusions[{k}] " + (
+            f"does not exist (inclusion = k counts from 0: there are {len({b.key for b in inclusions})})"
+            if not bodies else "places several bodies: give one body"))
     body = bodies[0]
     if body.kind != "metal":
         raise SpecError(f"{where}.inclusion", f"inclusions[{k}] is {body.kind}: a reference electrode is metal")

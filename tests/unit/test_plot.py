@@ -107,3 +107,52 @@ def test_plots_draw_on_the_axes_they_are_given_and_leave_the_backend_alone():
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              env={**__import__("os").environ, "MPLBACKEND": backend})
         assert out.stdout.strip() == backend, out.stderr
+
+
+def drawn_aspect(ax) -> float:
+    """Height over width of the frame as drawn."""
+    ax.figure.canvas.draw()
+    box = ax.get_window_extent()
+    return box.height / box.width
+
+
+def test_a_nyquist_plot_of_a_nearly_resistive_spectrum_is_readable():
+    """A porous image at 1 Hz - 1 MHz is nearly a resistor: on equal axes from Re Z = 0 its
+    frame was 1 % as tall as wide. The frame follows the data; a spectrum that is not a
+    flat line keeps equal axes."""
+    f = np.logspace(0, 6, 25)
+    nearly = Spectrum(f, 1e5 + 2e3 / (1 + 2j * np.pi * f * 1e-6))  # the arc's apex at 160 kHz
+    ax = plot.nyquist(nearly)
+    assert drawn_aspect(ax) > 0.2 and ax.get_xlim()[0] > 90  # kΩ
+    assert ax.get_aspect() == 1.0  # the partial arc is drawn to scale around the data
+    flat = Spectrum(f, 1e5 - 0.1 * np.log10(f) - 1e-4j)  # a resistor, with no arc to see
+    ax = plot.nyquist(flat)
+    assert drawn_aspect(ax) > 0.2 and "not to scale" in ax.get_ylabel()
+    arc = Spectrum(f, 10 + 100 / (1 + 2j * np.pi * f * 1e-4))
+    ax = plot.nyquist(arc)
+    assert ax.get_aspect() == 1.0 and ax.get_xlim()[0] == 0.0 and "not to scale" not in ax.get_ylabel()
+
+
+def test_a_series_labels_its_stages_in_the_axis_unit():
+    """A series over stripping time (h): stages labelled in h, not in the impedance's MΩ."""
+    f = np.logspace(0, 6, 20)
+    Z = np.array([R / (1 + 2j * np.pi * f * 1e-4) for R in (2e6, 3e6)])
+    nyq, trend = plot.series([0.0, 2.0], "stage", Z, {"R_dc_ohm": [2e6, 3e6]}, unit="h")
+    labels = [line.get_label() for line in nyq.lines]
+    assert labels[:2] == ["stage = 0 h", "stage = 2 h"] and trend.get_xlabel() == "stage / h"
+    assert nyq.get_xlabel() == "Re Z / MΩ"
+
+
+def test_an_image_section_shows_which_voxels_are_not_electrolyte():
+    from constriction.image.fields import GridFields
+    from constriction.image.voxels import ELECTROLYTE, GAS, INSULATOR, METAL
+    kind = np.full((8, 8, 8), ELECTROLYTE, np.int8)
+    kind[:, :, -1], kind[2:5, :, 2:4], kind[5:7, :, 5] = METAL, INSULATOR, GAS
+    potential = np.broadcast_to(np.linspace(0, 1, 8), (2, 8, 8, 8)).astype(complex)
+    fields = GridFields(frequency_Hz=(1.0, 1e6), spacing_um=(1.0, 1.0, 1.0), potential=potential, kind=kind)
+    assert set(fields.section_phases) == {"metal", "gas", "insulator"}
+    panels = plot.equipotentials(fields)
+    legend = panels[-1].get_legend()
+    assert legend is not None and {t.get_text() for t in legend.get_texts()} == {"metal", "gas", "insulator"}
+    hatched = [c for c in panels[0].collections if any(getattr(c, "hatches", None) or [])]
+    assert len(hatched) == 3
