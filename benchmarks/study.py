@@ -11,7 +11,8 @@ import argparse
 import tempfile
 import time
 
-from constriction.studies.study import run_study, study_from_dict
+from constriction import study_from_dict
+from constriction.parametric.study import run_study
 
 
 def study(n_cases: int, name: str):

@@ -25,6 +25,14 @@ class Size:
 
 
 @dataclass(frozen=True)
+class ProbeRows:
+    """Reference electrodes on a discretised cell: their names, and the rows (probes x
+    unknowns) that read each one's potential off a solution (analysis/probes.py)."""
+    names: tuple[str, ...]
+    rows: object  # scipy.sparse matrix
+
+
+@dataclass(frozen=True)
 class Discretised:
     """A cell ready to solve: its System, the sizes its summary reports (SI), and what
     differs between geometry sources (Gmsh cell, voxel image, mesh file):
@@ -46,7 +54,7 @@ class Discretised:
     split: Callable
     fields: Callable
     error_bar: Callable | None = None
-    probes: tuple | None = None         # (names, probes x unknowns interpolation rows), analysis/probes.py
+    probes: ProbeRows | None = None     # reference electrodes (analysis/probes.py)
     terminals: tuple = ()               # ((name, unknowns), ...): floating metal reference electrodes
     symmetric: Callable | None = None   # (R_dc, Z_sym, backend) -> SymmetricSummary: mirrored CE
     transport: Callable | None = None   # images: R_dc -> Transport (effective conductivity, tortuosity)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -23,9 +23,9 @@ from constriction.analysis.probes import ProbeImpedances
 from constriction.analysis.spectrum import Spectrum
 from constriction.analysis.split import ConstrictionSplit
 from constriction.discretised import Discretised, Size
-from constriction.geometry.fields import (ContactCurrent, Fields, read_contact_vtu, read_vtu, write_contact_vtu,
+from constriction.geometry.mesh_fields import (ContactCurrent, Fields, read_contact_vtu, read_vtu, write_contact_vtu,
                                           write_vtu)
-from constriction.image.fields import GridFields, read_vti, write_vti
+from constriction.image.voxel_fields import GridFields, read_vti, write_vti
 from constriction.image.read import ImageSpec
 from constriction.io.folders import ResultError, check_folder, write_folder
 from constriction.io.summary import (ArcSummary, BodySummary, Conservation, Constriction, ContactCurrentSummary,
@@ -39,7 +39,7 @@ from constriction.solve.linalg import choose_backend
 from constriction.solve.reduced import ReducedModel, reduce
 from constriction.solve.terminals import TerminalAdmittance, terminal_admittance
 from constriction.sources import discretise, size_of
-from constriction.spec import Spec, SpecError
+from constriction.spec import CellSpec, Spec, SpecError
 from constriction.units import UM
 
 MIN_ARC_POINTS = 3  # a spectrum of fewer frequencies has no arc to read
@@ -69,34 +69,52 @@ def check_size(spec, max_memory_GiB: float | None = None) -> Size:
     return size
 
 
-def run(spec, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6, progress: bool = True,
-        cpe_fit: bool = True, max_memory_GiB: float | None = None, split: bool = True, fields: bool = True,
-        arc: bool = True, error_estimate: str = "auto") -> Result:
-    """Mesh (or voxelise an image, or read a mesh file), assemble and sweep the cell that
-    `spec` (Spec, ImageSpec or MeshFileSpec) describes: discretise -> solve -> analyse.
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """How `run` solves a cell and what it computes beyond the spectrum.
 
     sweep: "reduced" (default; reduced-order model to relative tolerance `tol`) or
     "direct" (the reference: one complex factorisation per frequency).
-    cpe_fit: also fit R || CPE to the constriction arc (least squares, about a second).
     backend: sparse solver for the real solves (see solve/linalg.py).
+    progress: progress lines and bars (stderr and the log).
+    cpe_fit: also fit R || CPE to the constriction arc (least squares, about a second).
     max_memory_GiB: refuse (SpecError, before meshing or reading) a run estimated to need
     more memory (default: the memory available here; memory.py).
-    split, fields: solve the reference cells of the static/dynamic split, and compute the
-    fields and the contact current, and read the constriction arc off the spectrum (a
-    study case skips what it does not keep).
+    split, fields, arc: solve the reference cells of the static/dynamic split; compute the
+    fields and the contact current; read the constriction arc off the spectrum (a study
+    case skips what it does not keep).
     error_estimate: for an image, the DC resistances at 2x (and 4x) subdivision and their
-    Richardson extrapolation (image/error_bar.py): "auto" where they fit the memory available,
-    "always", or "never".
+    Richardson extrapolation (image/error_bar.py): "auto" where they fit the memory
+    available, "always", or "never"."""
+    sweep: str = "reduced"
+    backend: str = "auto"
+    tol: float = 1e-6
+    progress: bool = True
+    cpe_fit: bool = True
+    max_memory_GiB: float | None = None
+    split: bool = True
+    fields: bool = True
+    arc: bool = True
+    error_estimate: str = "auto"
+
+    def __post_init__(self):
+        if self.sweep not in SWEEPS:
+            raise ValueError(f"unknown sweep {self.sweep!r} (choose from {', '.join(SWEEPS)})")
+
+
+def run(spec: CellSpec, options: RunOptions | None = None, **choices) -> Result:
+    """Mesh (or voxelise an image, or read a mesh file), assemble and sweep the cell that
+    `spec` describes: discretise -> solve -> analyse. `options` (RunOptions), or any of
+    its fields by name (`run(spec, progress=False)`), say how.
     A spec whose [sweep] kind is "dc" gets the DC numbers only: R_dc, R_inf, the split, an
     image's effective conductivity and error bar; no spectrum, arc or fields."""
-    if sweep not in SWEEPS:
-        raise ValueError(f"unknown sweep {sweep!r} (choose from {', '.join(SWEEPS)})")
+    options = replace(options or RunOptions(), **choices)
     spec = spec.at()  # every material at the spec's temperature, once, for everything below
-    size = check_size(spec, max_memory_GiB)
-    cell, seconds = discretised(spec, size, progress)
-    solved = solve(spec, cell, sweep, backend, tol, split, error_estimate, progress)
+    size = check_size(spec, options.max_memory_GiB)
+    cell, seconds = discretised(spec, size, options.progress)
+    solved = solve(spec, cell, options)
     warnings = size.warnings + ((solved.split.why_unknown,) if solved.split.why_unknown else ())
-    return analyse(spec, cell, solved, arc, cpe_fit, fields, progress, seconds | solved.seconds, warnings)
+    return analyse(spec, cell, solved, options, seconds | solved.seconds, warnings)
 
 
 @dataclass(frozen=True)
@@ -113,7 +131,7 @@ class Solved:
     discretisation: Discretisation | None
     spectrum: Spectrum | None  # None: DC only
     sweep_mismatch: float
-    sweep_info: dict
+    sweep: SweepSummary
     model: ReducedModel | None
     probes: ProbeImpedances | None
     admittance: TerminalAdmittance | None
@@ -134,11 +152,11 @@ def discretised(spec, size: Size, progress: bool = True) -> tuple[Discretised, d
     return cell, {"mesh_and_assemble": time.perf_counter() - t0}
 
 
-def solve(spec, cell: Discretised, sweep: str = "reduced", backend: str = "auto", tol: float = 1e-6,
-          split: bool = True, error_estimate: str = "auto", progress: bool = True) -> Solved:
+def solve(spec: CellSpec, cell: Discretised, options: RunOptions) -> Solved:
     """DC solves (R_dc; R_inf with the gaps shorted), the split's reference cells, an
     image's error bar, and the sweep (with the probes' potentials from its solutions)."""
-    say, system, clock = partial(progress_line, enabled=progress), cell.system, {}
+    say, system, clock = partial(progress_line, enabled=options.progress), cell.system, {}
+    backend = options.backend
     say(f"{spec.name}: DC solves, {system.n_dofs} unknowns")
     t0 = time.perf_counter()
     R_dc, dc_check = dc_resistance(system, backend=backend)
@@ -147,7 +165,7 @@ def solve(spec, cell: Discretised, sweep: str = "reduced", backend: str = "auto"
 
     t0 = time.perf_counter()
     parts = ConstrictionSplit.unknown(R_dc)
-    if split:
+    if options.split:
         say(f"{spec.name}: reference cells for the static/dynamic split")
         parts = cell.split(R_dc, backend)
         if parts.why_unknown:
@@ -157,23 +175,24 @@ def solve(spec, cell: Discretised, sweep: str = "reduced", backend: str = "auto"
     discretisation = None
     if cell.error_bar is not None:  # images: R_dc, R_inf, R_cstr at finer subdivisions
         t0 = time.perf_counter()
-        discretisation = cell.error_bar(cell, (R_dc, R_inf, parts.R_bulk_ohm if split else None),
-                                        error_estimate, backend, progress)
+        discretisation = cell.error_bar(cell, (R_dc, R_inf, parts.R_bulk_ohm if options.split else None),
+                                        options.error_estimate, backend, options.progress)
         clock["error_estimate"] = time.perf_counter() - t0
 
     if spec.sweep.dc_only:
         say(f"{spec.name}: DC only, no spectrum")
         return Solved(R_dc_ohm=R_dc, R_inf_ohm=R_inf, dc_mismatch=dc_check, split=parts, symmetric=None,
                       discretisation=discretisation, spectrum=None, sweep_mismatch=0.0,
-                      sweep_info={"kind": "dc", "backend": choose_backend(backend, False, len(system.interior))},
+                      sweep=SweepSummary(kind="dc", backend=choose_backend(backend, False, len(system.interior)),
+                                         n_frequencies=0, f_min_Hz=math.nan, f_max_Hz=math.nan),
                       model=None, probes=None, admittance=None, seconds=clock)
-    say(f"{spec.name}: {sweep} sweep")
+    say(f"{spec.name}: {options.sweep} sweep")
     t0 = time.perf_counter()
     f = spec.frequencies_Hz()
-    rows = None if cell.probes is None else cell.probes[1]
-    Z, mismatch, sweep_info, model, phi = _sweep(system, f, sweep, backend, tol, progress, rows)
+    rows = None if cell.probes is None else cell.probes.rows
+    Z, mismatch, sweep, model, phi = _sweep(system, f, options, rows)
     clock["sweep"] = time.perf_counter() - t0
-    probes = None if phi is None else ProbeImpedances(f, cell.probes[0], phi, Z)  # from the same solutions
+    probes = None if phi is None else ProbeImpedances(f, cell.probes.names, phi, Z)  # from the same solutions
     admittance = None
     if cell.terminals:  # floating metal references: the terminal admittance matrix, from the same shifts
         names = ("WE", "CE", *(name for name, _ in cell.terminals))
@@ -181,41 +200,39 @@ def solve(spec, cell: Discretised, sweep: str = "reduced", backend: str = "auto"
                                 None if model is None else _real_shifts(model, f), backend)
         admittance = TerminalAdmittance(f, names, Y)
     symmetric = None
-    if cell.symmetric is not None and split:  # a mirrored CE: the cell against its halves
+    if cell.symmetric is not None and options.split:  # a mirrored CE: the cell against its halves
         say(f"{spec.name}: the single interface, for the symmetric cell's comparison")
         t0 = time.perf_counter()
         symmetric = cell.symmetric(R_dc, Spectrum(f, Z), backend)
         clock["symmetric"] = time.perf_counter() - t0
     return Solved(R_dc_ohm=R_dc, R_inf_ohm=R_inf, dc_mismatch=dc_check, split=parts, symmetric=symmetric,
                   discretisation=discretisation, spectrum=Spectrum(frequency_Hz=f, Z_ohm=Z),
-                  sweep_mismatch=mismatch, sweep_info=sweep_info, model=model, probes=probes,
+                  sweep_mismatch=mismatch, sweep=sweep, model=model, probes=probes,
                   admittance=admittance, seconds=clock)
 
 
-def analyse(spec, cell: Discretised, solved: Solved, arc: bool = True, cpe_fit: bool = True, fields: bool = True,
-            progress: bool = True, seconds: dict | None = None, warnings: tuple[str, ...] = ()) -> Result:
+def analyse(spec: CellSpec, cell: Discretised, solved: Solved, options: RunOptions, seconds: dict | None = None,
+            warnings: tuple[str, ...] = ()) -> Result:
     """The constriction arc (and its R || CPE fit), the fields and contact current, the
     floating bodies and the normalisation, gathered into the Summary."""
-    say, system, model = partial(progress_line, enabled=progress), cell.system, solved.model
+    say, system, model = partial(progress_line, enabled=options.progress), cell.system, solved.model
     spectrum, R_dc, R_inf = solved.spectrum, solved.R_dc_ohm, solved.R_inf_ohm
     tau_electrolyte = spec.electrolyte.tau_s
     f = spectrum.frequency_Hz if spectrum is not None else np.array([])
-    arc = arc and len(f) >= MIN_ARC_POINTS  # DC only, or too few frequencies to read an arc from
-    fields = fields and spectrum is not None
+    arc = options.arc and len(f) >= MIN_ARC_POINTS  # DC only, or too few frequencies to read an arc from
+    fields = options.fields and spectrum is not None
     arc_spectrum = spectrum
     if arc and model is not None:  # read the arc off a dense evaluation, not the requested points
         dense = np.logspace(np.log10(f[0]), np.log10(f[-1]), int(40 * np.log10(f[-1] / f[0])) + 1)
         arc_spectrum = Spectrum(dense, model.impedance(dense))
     arc = constriction_arc(arc_spectrum, R_dc, R_inf, tau_electrolyte) if arc else None
     arc_cpe = None
-    if cpe_fit and arc is not None:
+    if options.cpe_fit and arc is not None:
         say(f"{spec.name}: R || CPE fit of the constriction arc")
         arc_cpe = CPESummary(**cpe_arc_summary(arc_spectrum, arc, R_inf, tau_electrolyte))
     constriction = Constriction(**solved.split.as_dict(), arc_cpe=arc_cpe, arc=None if arc is None else ArcSummary(
         R_arc_ohm=arc.R_ohm, C_cstr_F=arc.C_F, tau_cstr_s=arc.tau_s, f_apex_Hz=arc.f_apex_Hz,
         apex_in_sweep=bool(f[0] <= arc.f_apex_Hz <= f[-1])))
-    sweep = SweepSummary(**solved.sweep_info, n_frequencies=len(f), f_min_Hz=float(f[0]) if len(f) else math.nan,
-                         f_max_Hz=float(f[-1]) if len(f) else math.nan)
     field_data, current = (None, None)
     if fields:
         say(f"{spec.name}: fields")
@@ -234,7 +251,7 @@ def analyse(spec, cell: Discretised, solved: Solved, arc: bool = True, cpe_fit: 
         conservation=Conservation(dc_relative_mismatch=float(solved.dc_mismatch),
                                   sweep_max_relative_mismatch=float(solved.sweep_mismatch)),
         passive=spectrum is None or bool(np.all(spectrum.Z_ohm.real >= 0) and np.all(spectrum.Z_ohm.imag <= 0)),
-        sweep=sweep, seconds=seconds or solved.seconds,
+        sweep=solved.sweep, seconds=seconds or solved.seconds,
         metal_bodies=_bodies(system, model, f[0]) if system.bodies and len(f) else (),
         transport=None if cell.transport is None else cell.transport(R_dc),
         probes=_probe_summaries(spec, solved.probes), symmetric=solved.symmetric,
@@ -279,20 +296,21 @@ def _real_shifts(model: ReducedModel, f: np.ndarray) -> np.ndarray:
     return model.shifts_Hz if len(model.shifts_Hz) else np.geomspace(f[0], f[-1], 3)
 
 
-def _sweep(system, f, sweep, backend, tol, progress, probe_rows=None):
-    """Z (ohm) at f, the sweep's conservation check, what to record of it, the reduced
+def _sweep(system, f: np.ndarray, options: RunOptions, probe_rows=None):
+    """Z (ohm) at f, the sweep's conservation check, its record (SweepSummary), the reduced
     model (None for the direct sweep), and the potentials `probe_rows` pick out of the
     solutions at f (probes x frequencies; None without probes)."""
-    if sweep == "reduced":
-        model = reduce(system, f[0], f[-1], tol=tol, backend=backend, progress=progress)
-        info = {"kind": "reduced", "backend": choose_backend(backend, False, len(system.interior)),
-                "n_shifts": len(model.shifts_Hz), "n_moments": model.moments, "order": model.order,
-                "estimated_error": model.estimated_error, "tolerance": tol}
+    span = {"n_frequencies": len(f), "f_min_Hz": float(f[0]), "f_max_Hz": float(f[-1])}
+    if options.sweep == "reduced":
+        model = reduce(system, f[0], f[-1], tol=options.tol, backend=options.backend, progress=options.progress)
+        record = SweepSummary(kind="reduced", backend=choose_backend(options.backend, False, len(system.interior)),
+                              n_shifts=len(model.shifts_Hz), n_moments=model.moments, order=model.order,
+                              estimated_error=model.estimated_error, tolerance=options.tol, **span)
         phi = None if probe_rows is None else np.column_stack([probe_rows @ model.potential(fi) for fi in f])
-        return model.impedance(f), model.conservation, info, model, phi
-    admittance = sweep_direct(system, f, progress=progress, probe_rows=probe_rows)
-    info = {"kind": "direct", "backend": "superlu"}
-    return 1.0 / admittance.Y_S, float(admittance.conservation.max()), info, None, admittance.probe_potentials_V
+        return model.impedance(f), model.conservation, record, model, phi
+    admittance = sweep_direct(system, f, progress=options.progress, probe_rows=probe_rows)
+    record = SweepSummary(kind="direct", backend="superlu", **span)
+    return 1.0 / admittance.Y_S, float(admittance.conservation.max()), record, None, admittance.probe_potentials_V
 
 
 def field_frequencies(f_min: float, f_max: float, arc, tau_electrolyte_s: float) -> tuple[float, float]:

@@ -13,9 +13,10 @@ from __future__ import annotations
 from constriction.discretised import Discretised, Size
 from constriction.image.read import ImageSpec
 from constriction.meshfile.read import MeshFileSpec
+from constriction.spec import CellSpec
 
 
-def size_of(spec) -> Size:
+def size_of(spec: CellSpec) -> Size:
     """The Size of a run on a resolved Spec, ImageSpec or MeshFileSpec (memory.py)."""
     if isinstance(spec, ImageSpec):
         from constriction.image.source import image_size
@@ -27,7 +28,7 @@ def size_of(spec) -> Size:
     return cell_size(spec)
 
 
-def discretise(spec, progress: bool = True) -> Discretised:
+def discretise(spec: CellSpec, progress: bool = True) -> Discretised:
     """The Discretised cell of a resolved Spec (Gmsh), ImageSpec (voxels) or MeshFileSpec
     (the user's mesh)."""
     if isinstance(spec, ImageSpec):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from constriction.materials import Material
 
@@ -300,8 +301,32 @@ class MeshOptions:
     order: int = 2
 
 
+@runtime_checkable
+class CellSpec(Protocol):
+    """What every spec is, whatever its geometry source: a Spec (a cell Gmsh meshes), an
+    ImageSpec (image/read.py: a labelled 3D image) or a MeshFileSpec (meshfile/read.py: the
+    user's own mesh). load_spec gives one; run takes any; sources.py tells them apart."""
+    name: str
+    sweep: Sweep
+    temperature_K: float | None
+
+    @property
+    def electrolyte(self) -> Material:
+        """The bulk electrolyte (at the reference temperature until `at`)."""
+
+    def at(self, temperature_K: float | None = None) -> "CellSpec":
+        """Every material at `temperature_K` (default: the spec's [conditions])."""
+
+    def frequencies_Hz(self):
+        """The sweep's frequencies (Hz, ascending)."""
+
+    def to_dict(self) -> dict:
+        """The plain tables of its TOML (spec_from_dict builds the same spec back)."""
+
+
 @dataclass(frozen=True)
 class Spec:
+    """A cell that Gmsh meshes (a CellSpec)."""
     cell: Cell
     electrolyte: Material
     sweep: Sweep

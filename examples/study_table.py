@@ -2,8 +2,9 @@
 
     python examples/study_table.py         # writes the study to study_table/ and table.nc here
 """
-from constriction.studies.study import run_study, study_from_dict
-from constriction.studies.table import build_table
+from constriction import study_from_dict
+from constriction.parametric.study import run_study
+from constriction.parametric.table import build_table
 
 study = study_from_dict({
     "study": {"name": "spots", "outputs": ["R_dc_ohm", "R_cstr_ohm", "C_cstr_F"]},

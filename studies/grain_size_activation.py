@@ -28,7 +28,7 @@ from constriction import spec_from_dict
 from constriction.io.folders import check_folder, write_folder
 from constriction.geometry.assemble import system_of
 from constriction.materials import BOLTZMANN_eV_per_K, NAMED
-from constriction.geometry.split import constriction_split
+from constriction.geometry.reference_cells import constriction_split
 from constriction.solve.direct import dc_resistance
 
 TEMPERATURES_K = (233.15, 253.15, 273.15, 298.15)

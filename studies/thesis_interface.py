@@ -24,13 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
-from constriction.studies.fit import fit_morphology
+from constriction.parametric.fit import fit_morphology
 from constriction.analysis.plot import comparison, consistent_region, save
 from constriction.analysis.compare import Comparison
 from constriction.analysis.spectrum import Spectrum
 from constriction.io.folders import check_folder, mark, write_text
-from constriction.studies.study import load_study, run_study
-from constriction.studies.table import build_table
+from constriction import load_study
+from constriction.parametric.study import run_study
+from constriction.parametric.table import build_table
 
 HERE = Path(__file__).parent
 AREA_CM2 = 1.0  # the spectrum is built per cm²

@@ -232,7 +232,7 @@ def _numbers(s) -> str:
     unknowns = "finite volumes" if d is not None else f"P{s.order}"
     lines = [f"{s.name}: {s.dofs:,} unknowns ({unknowns}), electrode {area:.4g} cm²"]
     if d is not None:
-        lines.append(f"  voxels {' x '.join(f'{v:.4g}' for v in d.voxel_um)} µm ({d.method}; current through "
+        lines.append(f"  voxels {' x '.join(f'{v:.4g}' for v in d.solved_voxel_um)} µm ({d.method}; current through "
                      f"{d.connectivity})")
     bar = {name: _error_bar(getattr(d, name, None)) for name in ("R_dc", "R_inf", "R_cstr")}
     if math.isfinite(s.R_dc_ohm):

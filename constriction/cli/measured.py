@@ -60,9 +60,9 @@ def _compare(args, measured: Spectrum, out: Path) -> int:
 
 def _fit(args, measured: Spectrum, out: Path) -> int:
     from constriction.analysis.compare import Comparison
-    from constriction.studies.fit import fit_morphology
+    from constriction.parametric.fit import fit_morphology
     from constriction.analysis.plot import comparison as comparison_plot, consistent_region, save
-    from constriction.studies.table import open_table
+    from constriction.parametric.table import open_table
     try:
         table = open_table(args.table)
     except ValueError as err:

@@ -6,8 +6,9 @@ import json
 
 from constriction.io.folders import OutputError, ResultError, check_file, check_folder, is_ours, mark, write_text
 from constriction.spec import SpecError
-from constriction.studies.study import check_scheduler, load_study, run_study, status, study_from_dict
-from constriction.studies.table import is_table_file
+from constriction.io.study_reader import load_study, study_from_dict
+from constriction.parametric.study import check_scheduler, run_study, status
+from constriction.parametric.table import is_table_file
 
 
 def study_command(args) -> int:
@@ -80,7 +81,7 @@ def _print_status(study, folder):
 
 
 def _table(args) -> int:
-    from constriction.studies.table import build_table
+    from constriction.parametric.table import build_table
     study = _saved_study(args.dir)
     check_file(args.out, is_table_file)  # before reading anything
     try:

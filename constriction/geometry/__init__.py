@@ -1,3 +1,3 @@
 """The Gmsh cell: a pellet or periodic unit cell, its electrode, contact spots, gaps,
 pores, voids, inclusions, grains and rims (cell.py builds it), and what the solved cell
-writes (fields.py)."""
+writes (mesh_fields.py)."""

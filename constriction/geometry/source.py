@@ -1,16 +1,16 @@
 """The Gmsh cell as a geometry source: its Size before meshing, and the Discretised cell
-(assemble.py) with its reference cells for the split (split.py) and its probes."""
+(assemble.py) with its reference cells for the split (reference_cells.py) and its probes."""
 
 from __future__ import annotations
 
 from functools import partial
 
 from constriction.analysis.probes import probe_rows
-from constriction.discretised import Discretised, Size
+from constriction.discretised import Discretised, ProbeRows, Size
 from constriction.geometry.assemble import system_of
 from constriction.geometry.cell import check_resolution, estimate_elements
-from constriction.geometry.fields import mesh_fields
-from constriction.geometry.split import constriction_split, symmetric_summary
+from constriction.geometry.mesh_fields import mesh_fields
+from constriction.geometry.reference_cells import constriction_split, symmetric_summary
 from constriction.memory import mesh_run_bytes
 from constriction.spec import Spec, SpecError
 from constriction.units import UM
@@ -25,7 +25,7 @@ def cell_size(spec: Spec) -> Size:
 
 
 def discretise_cell(spec: Spec) -> Discretised:
-    """Mesh and assemble a resolved Spec; its split solves the reference cells (split.py)."""
+    """Mesh and assemble a resolved Spec; its split solves the reference cells (reference_cells.py)."""
     tm, system = system_of(spec)
     thickness = spec.cell.thickness_um * UM
     probes, terminals = None, ()
@@ -37,7 +37,7 @@ def discretise_cell(spec: Spec) -> Discretised:
                                             or set(rows[k].indices) & electrodes):
                 raise SpecError(f"probes[{k}].inclusion", f"inclusions[{p.inclusion}] touches an electrode: a "
                                                           f"reference electrode must float in the electrolyte")
-        probes = (tuple(p.name for p in spec.probes), rows)
+        probes = ProbeRows(names=tuple(p.name for p in spec.probes), rows=rows)
         terminals = tuple((p.name, rows[k].indices) for k, p in enumerate(spec.probes) if p.inclusion is not None)
     symmetric = partial(symmetric_summary, spec) if spec.cell.counter == "mirror" else None
     return Discretised(system=system, thickness_m=thickness, probes=probes, symmetric=symmetric, terminals=terminals,

@@ -125,5 +125,5 @@ def image_discretisation(spec, discretise, cell, values, policy: str, backend: s
     levels, note = finer_levels(spec, cell.elements, policy, dc_values, progress)
     found = estimates([Levels(spec.subdivide, *values), *levels]) if levels else {}
     return Discretisation(method=METHOD, connectivity=CONNECTIVITY,
-                          voxel_um=tuple(d / UM for d in cell.system.grid.spacing_m), subdivide=spec.subdivide,
+                          solved_voxel_um=tuple(d / UM for d in cell.system.grid.spacing_m), subdivide=spec.subdivide,
                           note=note, **found)

@@ -1,6 +1,6 @@
 """The labelled image as a geometry source: its Size from the file's header, and the
 Discretised cell on its voxels (voxels.py) with its split (the same image in full
-contact), its fields (fields.py) and its error bar (error_bar.py)."""
+contact), its fields (voxel_fields.py) and its error bar (error_bar.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from functools import partial
 import numpy as np
 import scipy.sparse as sp
 
-from constriction.discretised import Discretised, Size, lowest
+from constriction.discretised import Discretised, ProbeRows, Size, lowest
 from constriction.image.error_bar import image_discretisation
-from constriction.image.fields import grid_contact_current, grid_fields
+from constriction.image.voxel_fields import grid_contact_current, grid_fields
 from constriction.image.transport import image_transport
 from constriction.image.read import ImageSpec, read_labels, voxel_count
 from constriction.image.voxels import grid_system, image_split
@@ -37,7 +37,7 @@ def discretise_image(spec: ImageSpec, progress: bool = True) -> Discretised:
         bodies = [_reference_body(spec, k, labels, grid, system) for k in range(len(spec.probes))]
         rows = sp.csr_matrix((np.ones(len(bodies)), (np.arange(len(bodies)), bodies)),
                              shape=(len(bodies), system.n_dofs))
-        probes = (tuple(p.name for p in spec.probes), rows)
+        probes = ProbeRows(names=tuple(p.name for p in spec.probes), rows=rows)
         terminals = tuple((p.name, np.array([b])) for p, b in zip(spec.probes, bodies))
     return Discretised(system=system, thickness_m=grid.thickness_m, electrode_area_m2=grid.face_area_m2,
                        probes=probes, terminals=terminals,

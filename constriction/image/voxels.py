@@ -111,7 +111,7 @@ def coefficients(labels: Labels, spec: ImageSpec) -> tuple[np.ndarray, np.ndarra
 def grid_system(labels: Labels, spec: ImageSpec, progress: bool = True) -> tuple[VoxelGrid, System]:
     """Assemble G and C on the voxels of a labelled image (spec resolved at its temperature)."""
     kind, sigma, eps = coefficients(labels, spec)
-    spacing = tuple(v * UM for v in labels.voxel_um)
+    spacing = tuple(v * UM for v in labels.turned_voxel_um)
     say(f"{spec.name}: labelling face-connected metal in {kind.size:,} voxels", progress)
     say(f"{spec.name}: assembling G and C (cell-centred finite volumes)", progress)
     try:

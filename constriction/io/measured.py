@@ -138,9 +138,11 @@ def _csv_style(path: Path, line: str, number: int) -> tuple[str | None, str]:
         n = len(line.split(","))
         if n == 3 or "." in line or "e" in line.lower():  # decimal points: the commas separate columns
             return ",", "."
+        if n == 6:  # three numbers with decimal commas, or six columns: truly ambiguous
+            raise MeasurementError(path, f"cannot tell the column separator from the decimal mark in {line[:60]!r} "
+                                         f"(use ';' between columns when numbers have decimal commas)", number)
         raise MeasurementError(path, f"3 columns (frequency, Re Z, Im Z) expected, {n} found with ',' between "
-                                     f"columns in {line[:60]!r}; if ',' is the decimal mark, use ';' between "
-                                     f"columns", number)
+                                     f"columns in {line[:60]!r}", number)
     return None, "."
 
 

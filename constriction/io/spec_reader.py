@@ -11,19 +11,20 @@ import tomllib
 from pathlib import Path
 
 from constriction.geometry import layout
-from constriction.geometry.inclusions import inclusions_from_list
-from constriction.image.read import image_spec_from_dict
+from constriction.io.inclusions_reader import inclusions_from_list
+from constriction.io.image_reader import image_spec_from_dict
 from constriction.io.toml_fields import (array_of_tables, choice, file_path, is_number, number, only_keys, positive, probe_name,
                                          read_material, read_seed, read_sweep, read_temperature, short, subtable)
 from constriction.materials import NAMED
-from constriction.meshfile.read import mesh_file_spec_from_dict
-from constriction.spec import (MAX_SIGMA, MIN_SIGMA, Cell, Contact, ContactMap, Electrode, Gap, Grains, Interface,
+from constriction.io.mesh_file_reader import mesh_file_spec_from_dict
+from constriction.spec import (MAX_SIGMA, MIN_SIGMA, Cell, CellSpec, Contact, ContactMap, Electrode, Gap, Grains, Interface,
                                Interphase, MeshOptions, Pore, Probe, Spec, SpecError, Void)
 from constriction.units import M2_PER_CM2, UM, BOLTZMANN_eV_per_K
 
 
-def load_spec(path: str | Path) -> Spec:
-    """Read and validate a TOML spec file."""
+def load_spec(path: str | Path) -> CellSpec:
+    """Read and validate a TOML spec file: a Spec (a cell Gmsh meshes), an ImageSpec (it
+    has an [image] table) or a MeshFileSpec (a [mesh_file] table), each a CellSpec."""
     return load_toml(path, spec_from_dict)
 
 
@@ -64,10 +65,10 @@ def read_toml(path: Path) -> dict:
         raise SpecError("", "not valid TOML (nested too deeply)", path) from None
 
 
-def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None) -> Spec:
+def spec_from_dict(data: dict, name: str = "cell", base_dir: Path | None = None) -> CellSpec:
     """Build a validated Spec from plain nested dicts (as TOML gives them); with an
-    [image] table, an ImageSpec (image/read.py); with a [mesh_file] table, a MeshFileSpec
-    (meshfile/read.py).
+    [image] table, an ImageSpec (io/image_reader.py); with a [mesh_file] table, a
+    MeshFileSpec (io/mesh_file_reader.py).
 
     `base_dir` resolves a relative `layout.image` or `image.path` (the spec file's folder)."""
     if "image" in data:

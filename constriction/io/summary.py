@@ -107,7 +107,7 @@ class Discretisation:
     """How an image was discretised, and the error bar its subdivisions give."""
     method: str                       # voxels.METHOD
     connectivity: str                 # voxels.CONNECTIVITY
-    voxel_um: tuple[float, float, float]  # as solved: after coarsening and subdivision
+    solved_voxel_um: tuple[float, float, float]  # along the solved axes, after coarsening and subdivision
     subdivide: int
     R_dc: ErrorEstimate | None = None
     R_inf: ErrorEstimate | None = None
@@ -230,7 +230,9 @@ def _finite_or_null(value):
     return value
 
 
-OLD_ARC_NAMES = {"R_ohm": "R_arc_ohm", "C_F": "C_cstr_F", "tau_s": "tau_cstr_s"}
+OLD_NAMES = {"ArcSummary": {"R_ohm": "R_arc_ohm", "C_F": "C_cstr_F", "tau_s": "tau_cstr_s"},
+             "CPESummary": {"R_ohm": "R_arc_ohm", "C_F": "C_cstr_F", "tau_s": "tau_cstr_s"},
+             "Discretisation": {"voxel_um": "solved_voxel_um"}}  # names in result folders written before
 
 
 def _build(cls, data):
@@ -238,8 +240,8 @@ def _build(cls, data):
     if not isinstance(data, dict):
         raise TypeError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
     hints = get_type_hints(cls)
-    if cls in (ArcSummary, CPESummary):  # the arc's names before they matched the studies'
-        data = {OLD_ARC_NAMES.get(k, k): v for k, v in data.items()}
+    renamed = OLD_NAMES.get(cls.__name__, {})
+    data = {renamed.get(k, k): v for k, v in data.items()}
     values = {}
     for f in dataclasses.fields(cls):
         if f.name not in data:

@@ -8,7 +8,7 @@ import numpy as np
 
 from constriction.analysis.split import ConstrictionSplit
 from constriction.discretised import Discretised, Size
-from constriction.geometry.fields import mesh_fields
+from constriction.geometry.mesh_fields import mesh_fields
 from constriction.geometry.tagged_mesh import tagged_mesh
 from constriction.memory import mesh_run_bytes
 from constriction.meshfile.read import ELECTRODES, MeshFileSpec, read_mesh

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -36,6 +37,9 @@ from skfem.helpers import dot, grad
 from constriction.materials import Material
 from constriction.geometry.tagged_mesh import TaggedMesh
 from constriction.units import EPS0
+
+if TYPE_CHECKING:  # image/voxels.py builds its System from this module
+    from constriction.image.voxels import VoxelGrid
 
 
 CHUNK = 100_000  # elements assembled at once
@@ -62,8 +66,7 @@ class System:
     void is shorted too, but floats (one unknown potential each).
     `surface` is the Robin block (G_s, C_s) of a surface admittance, else None; the
     metal dofs then come last (the WE's, then a mirrored CE's). `bodies` are the
-    unknowns of the floating metal
-    bodies, and `expand` (dofs x unknowns, one 1 per row) gives the value at every dof
+    unknowns of the floating metal bodies, and `expand` (dofs x unknowns, one 1 per row) gives the value at every dof
     of the basis from the unknowns when bodies were merged (None: they are the same).
     A System from an image (image/voxels.py) has no basis but its `grid`; its WE and CE are
     one unknown each."""
@@ -75,7 +78,7 @@ class System:
     basis: Basis | None                 # the finite-element basis (None on a voxel grid)
     surface: tuple[sp.csr_matrix, sp.csr_matrix] | None = None
     floating: tuple[np.ndarray, ...] = ()
-    grid: object = None                 # voxels.VoxelGrid of a System built from an image
+    grid: VoxelGrid | None = None       # the voxels of a System built from an image
     bodies: tuple[int, ...] = ()
     expand: sp.csr_matrix | None = None
     body_flux: tuple | None = None      # (G rows, C rows, body of each row): see merge_bodies

@@ -8,9 +8,8 @@ network between aggregates. Piecewise-constant interpolation is cheap (the hiera
 a quarter of the fine matrix's entries, classical AMG's three times) but a plain V-cycle
 over it converges slowly: Notay's K-cycle solves each coarse problem by two steps of
 flexible CG preconditioned by the next level, which keeps the iterations independent of
-the grid (35 and 36 CG iterations to 1e-12 at 128³ and 256³, where classical AMG takes 24 and
-41; benchmarks/README.md). The cycle is nonlinear: the outer Krylov method must be
-flexible (`flexible_cg`).
+the grid (benchmarks/README.md, "An aggregation K-cycle instead of classical AMG"). The
+cycle is nonlinear: the outer Krylov method must be flexible (`flexible_cg`).
 """
 
 from __future__ import annotations

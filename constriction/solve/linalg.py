@@ -295,9 +295,8 @@ def _log(A, message: str, *args) -> None:
 
 def _amg_preconditioner(A: sp.csr_matrix, kcycle: bool = True):
     """For an M-matrix (every off-diagonal entry <= 0: a voxel grid's finite volumes), the
-    K-cycle over an aggregation hierarchy (solve/kcycle.py): at 256³ its setup takes 10 s
-    and 36 CG iterations of ~1.3 s, classical AMG's 58 s and 41 of 2.2 s (benchmarks/README.md).
-    Smoothed aggregation otherwise (finite elements: P2, obtuse P1) or when `kcycle` is off."""
+    K-cycle over an aggregation hierarchy (solve/kcycle.py), cheaper than classical AMG at
+    every size measured (benchmarks/README.md). Smoothed aggregation otherwise (finite elements: P2, obtuse P1) or when `kcycle` is off."""
     import pyamg
     if kcycle and _is_m_matrix(A):
         return kcycle_preconditioner(A)

@@ -76,11 +76,6 @@ class ReducedModel:
         return self.series_ohm + (self.residues / (s + self.mu)).sum(axis=1)
 
     @property
-    def poles_per_s(self) -> np.ndarray:
-        """Poles of Z(s) on the negative real axis (rad/s)."""
-        return -self.mu
-
-    @property
     def relaxation_times_s(self) -> np.ndarray:
         with np.errstate(divide="ignore"):
             return 1.0 / self.mu

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from constriction import SpecError, load_spec, spec_from_dict
 from constriction.geometry.cell import estimate_elements
 from constriction.io.measured import MeasurementError, read_spectrum
-from constriction.studies.study import load_study, study_from_dict
+from constriction import load_study, study_from_dict
 
 VALID = {
     "cell": {"shape": "box", "side_um": 20.0, "thickness_um": 20.0},

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 from constriction.solve import linalg
 from constriction.solve.linalg import available_backends, choose_backend, factorize

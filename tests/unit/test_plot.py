@@ -3,7 +3,7 @@
 import numpy as np
 
 from constriction.analysis import plot
-from constriction.geometry.fields import contact_current, fields_of
+from constriction.geometry.mesh_fields import contact_current, fields_of
 from constriction.geometry.tagged_mesh import UM
 from constriction.solve.reduced import reduce
 from constriction.analysis.spectrum import Spectrum
@@ -144,7 +144,7 @@ def test_a_series_labels_its_stages_in_the_axis_unit():
 
 
 def test_an_image_section_shows_which_voxels_are_not_electrolyte():
-    from constriction.image.fields import GridFields
+    from constriction.image.voxel_fields import GridFields
     from constriction.image.voxels import ELECTROLYTE, GAS, INSULATOR, METAL
     kind = np.full((8, 8, 8), ELECTROLYTE, np.int8)
     kind[:, :, -1], kind[2:5, :, 2:4], kind[5:7, :, 5] = METAL, INSULATOR, GAS

@@ -69,11 +69,12 @@ def test_resolving_is_idempotent_and_moves_the_reference():
 def test_a_table_on_a_named_material_set_at_a_temperature_fits(tmp_path):
     """The table's base uses materials.set = "NZSP0.4" at 233 K: the fit reads the unit
     cell from the resolved spec (no KeyError), with the conductivity at 233 K."""
-    from constriction.studies.fit import fit_morphology, interface_part, unit_cell
+    from constriction.parametric.fit import fit_morphology, interface_part, unit_cell
     from constriction.materials import NAMED
     from constriction.analysis.spectrum import Spectrum
-    from constriction.studies.study import run_study, study_from_dict
-    from constriction.studies.table import build_table
+    from constriction import study_from_dict
+    from constriction.parametric.study import run_study
+    from constriction.parametric.table import build_table
 
     study = study_from_dict({
         "study": {"name": "nzsp", "outputs": ["R_dc_ohm", "R_cstr_ohm", "C_cstr_F"]},

@@ -71,7 +71,7 @@ def test_no_contacts_table_is_full_contact():
 def test_every_example_spec_and_study_loads():
     from pathlib import Path
     from constriction import load_spec
-    from constriction.studies.study import load_study
+    from constriction import load_study
     root = Path(__file__).resolve().parents[2]
     specs = sorted((root / "specs").glob("*.toml"))
     assert len(specs) >= 5

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from constriction import SpecError, run, spec_from_dict
-from constriction.studies.study import cases, run_study, status, study_from_dict
-from constriction.studies.table import OutOfTable, build_table, open_table
+from constriction import study_from_dict
+from constriction.parametric.study import cases, run_study, status
+from constriction.parametric.table import OutOfTable, build_table, open_table
 
 BASE = {
     "cell": {"shape": "box", "side_um": 20.0, "thickness_um": 20.0},
@@ -48,7 +49,7 @@ def test_axes_set_spec_keys_in_order_and_cases_have_stable_keys():
 
 @pytest.mark.parametrize("n_cases, n_workers", [(3, 2), (16, 2), (100, 2), (1000, 8)])
 def test_batches_cover_every_case_once_in_order_and_keep_the_workers_busy(n_cases, n_workers):
-    from constriction.studies.study import _batches
+    from constriction.parametric.study import _batches
     todo = [f"case{i}" for i in range(n_cases)]
     batches = _batches(todo, n_workers)
     assert [case for batch in batches for case in batch] == todo
@@ -58,7 +59,7 @@ def test_batches_cover_every_case_once_in_order_and_keep_the_workers_busy(n_case
 def test_a_dead_worker_fails_only_the_case_it_was_running(tmp_path):
     """Dask gives up on a batch whose workers kept dying: the cases it finished keep their
     results, the one it was running is recorded as failed, the rest go out again."""
-    from constriction.studies.study import _after_crash, _write_case
+    from constriction.parametric.study import _after_crash, _write_case
     batch = cases(small_study(radii=(0.1, 0.2), gaps=(0.05, 0.1)))
     _write_case({"key": batch[0].key, "coords": batch[0].coords, "spec": batch[0].spec, "status": "ok"}, tmp_path)
     statuses, again = _after_crash(batch, tmp_path, RuntimeError("KilledWorker"))
@@ -230,7 +231,7 @@ def test_lookup_table_interpolates_within_tolerance_and_refuses_outside(lookup_t
 def test_fit_finds_a_known_morphology_among_a_consistent_set(lookup_table, tmp_path):
     """Synthetic measurement: the table's morphology at a node, scaled x30, in series with
     5 ohm cm2, 1 % noise. The truth is in the consistent set, the set is not everything."""
-    from constriction.studies.fit import fit_morphology, interface_part
+    from constriction.parametric.fit import fit_morphology, interface_part
     from constriction.analysis.spectrum import Spectrum
     truth = {"radius_over_period": 0.2, "gap_over_radius": 0.1}
     f = np.logspace(2, 9, 50)
@@ -269,7 +270,7 @@ def test_fit_says_when_the_table_cannot_explain_a_spectrum(lookup_table):
     """A 45° line (a Warburg element, 0.4 % noise) over a wider band than the table's: the
     fit counts the points it dropped, says how far it widened the noise, and reports no
     morphology as consistent instead of all of them."""
-    from constriction.studies.fit import fit_morphology
+    from constriction.parametric.fit import fit_morphology
     from constriction.analysis.spectrum import Spectrum
     f = np.logspace(0, 11, 45)
     rng = np.random.default_rng(1)
@@ -285,7 +286,7 @@ def test_fit_says_when_the_table_cannot_explain_a_spectrum(lookup_table):
 
 def test_base_from_a_spec_file_with_tables_merged_over_it():
     from pathlib import Path
-    from constriction.studies.study import load_study
+    from constriction import load_study
     study = load_study(Path(__file__).resolve().parents[2] / "studies" / "single_spot_table.toml")
     assert study.base["mesh"]["order"] == 1                    # changed by [base.mesh]
     assert study.base["gap"]["height_um"] == 0.5                # kept from the file
@@ -331,7 +332,7 @@ def test_a_series_of_spec_files_is_a_study_axis_with_its_spectra_and_plots(tmp_p
     time and file, keeps the three-electrode spectrum of the probe, and `study plot` draws
     the Nyquist series beside R, C and tau (series.png)."""
     from constriction.cli import main
-    from constriction.studies.study import load_study
+    from constriction import load_study
     study = load_study(_write_series(tmp_path))
     every = cases(study)
     assert [c.coords["time"] for c in every] == [0.0, 5.0]

@@ -110,7 +110,7 @@ def test_a_sweep_table_that_cannot_be_run_is_refused_at_its_key(tmp_path, sweep,
 
 
 def test_a_study_of_a_dc_only_spec_is_refused(tmp_path):
-    from constriction.studies.study import study_from_dict
+    from constriction import study_from_dict
     spec = porous_spec(tmp_path, {"kind": "dc"})
     with pytest.raises(SpecError, match="sweep.kind"):
         study_from_dict({"base": spec.to_dict(), "axes": [{"name": "sigma", "key": "phases.electrolyte.sigma_S_per_m",

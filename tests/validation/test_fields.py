@@ -5,7 +5,7 @@ import meshio
 import numpy as np
 import pytest
 
-from constriction.geometry.fields import contact_current, fields_of, read_vtu, write_vtu
+from constriction.geometry.mesh_fields import contact_current, fields_of, read_vtu, write_vtu
 from constriction.geometry.tagged_mesh import UM
 from constriction.solve.reduced import reduce
 from constriction.solve.direct import dc_resistance, driven_solve

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from constriction import SpecError, spec_from_dict
-from constriction.geometry.fields import contact_current
+from constriction.geometry.mesh_fields import contact_current
 from constriction.geometry.cell import build_mesh, estimate_elements
 from constriction.solve.reduced import reduce
 from constriction import run

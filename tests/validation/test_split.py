@@ -7,7 +7,7 @@ import pytest
 
 from constriction import run, write_result
 from constriction.geometry.tagged_mesh import UM
-from constriction.geometry.split import constriction_split, full_electrode, full_face
+from constriction.geometry.reference_cells import constriction_split, full_electrode, full_face
 from constriction.solve.direct import dc_resistance
 
 from conftest import SIGMA, flux_tube_resistance, make_spec, system_of

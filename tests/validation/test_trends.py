@@ -6,7 +6,7 @@ import math
 import pytest
 
 from constriction import run
-from constriction.geometry.split import constriction_split
+from constriction.geometry.reference_cells import constriction_split
 from constriction.solve.direct import dc_resistance
 
 from conftest import make_spec, system_of

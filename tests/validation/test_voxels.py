@@ -320,7 +320,7 @@ def test_subdividing_keeps_the_geometry_and_refines_the_grid(tmp_path):
     a, phases, labels = _layered_cell()
     plain = image_spec(tmp_path, a, phases=phases, labels=labels, name="plain")
     fine = image_spec(tmp_path, a, phases=phases, labels=labels, name="fine", subdivide=2)
-    assert read_labels(fine).array.shape == (10, 8, 20) and read_labels(fine).voxel_um == (0.5, 0.5, 0.5)
+    assert read_labels(fine).array.shape == (10, 8, 20) and read_labels(fine).turned_voxel_um == (0.5, 0.5, 0.5)
     assert dc_resistance(system(fine)[1])[0] == pytest.approx(dc_resistance(system(plain)[1])[0], rel=1e-10)
 
 
@@ -341,11 +341,11 @@ def test_tiff_crop_and_coarsening_read_the_same_cell(tmp_path):
     arrays = [read_labels(s).array for s in specs]
     np.testing.assert_array_equal(arrays[0], arrays[1])
     assert arrays[0].shape == (4, 6, 8)  # turned to (x, y, z): the current along the last axis
-    assert read_labels(specs[1]).voxel_um == (1.0, 2.0, 3.0)
+    assert read_labels(specs[1]).turned_voxel_um == (1.0, 2.0, 3.0)
     cropped = image_spec(tmp_path, a, name="c", crop={"z": [2, 8], "x": [1, 4]})
     assert read_labels(cropped).array.shape == (3, 6, 6) and not (read_labels(cropped).array == 1).any()
     coarse = read_labels(image_spec(tmp_path, a, name="k", coarsen=2))
-    assert coarse.array.shape == (2, 3, 4) and coarse.voxel_um == (2.0, 2.0, 2.0)
+    assert coarse.array.shape == (2, 3, 4) and coarse.turned_voxel_um == (2.0, 2.0, 2.0)
     assert (coarse.array[:, :, -1] == 2).all()
 
 
@@ -415,7 +415,7 @@ def test_the_synthetic_interface_is_seeded_and_has_the_porosity_asked_for():
 
 
 def test_fields_written_as_image_data_read_back(tmp_path):
-    from constriction.image.fields import grid_fields, read_vti, write_vti
+    from constriction.image.voxel_fields import grid_fields, read_vti, write_vti
     a = np.zeros((6, 5, 4), np.uint8)
     a[-1] = 2
     a[2, 2, 2] = 1
@@ -437,7 +437,7 @@ def test_the_contact_current_sums_to_the_cell_current_and_is_uniform_on_a_slab(t
     """On a slab under a full metal face the current leaves the WE evenly; under a
     partial contact it sums to the cell current exactly (consistent flux)."""
     from constriction.solve.direct import driven_solve
-    from constriction.image.fields import grid_contact_current
+    from constriction.image.voxel_fields import grid_contact_current
     slab = np.zeros((6, 5, 4), np.uint8)
     slab[-1] = 2
     partial = slab.copy()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from constriction.geometry.fields import ContactCurrent
+from constriction.geometry.mesh_fields import ContactCurrent
 from constriction.units import UM
 from constriction.image.voxels import GAS, INSULATOR, METAL, VoxelGrid, face_area, neighbour_slices, voxel_potential
 

@@ -42,7 +42,7 @@ from constriction.analysis.compare import at_frequencies
 from constriction.units import CM2_PER_M2, UM
 from constriction.io.spec_reader import spec_from_dict
 from constriction.analysis.spectrum import Spectrum
-from constriction.studies.table import LookupTable
+from constriction.parametric.table import LookupTable
 
 
 
