@@ -15,9 +15,10 @@ except PackageNotFoundError:  # run from a source tree that was never installed
 
 # name -> the module that defines it, imported on first use: `import constriction` (and
 # `constriction --version`) costs no Gmsh, scikit-fem or matplotlib
-_HOME = {"Spec": "spec", "SpecError": "spec", "load_spec": "io.spec_reader", "spec_from_dict": "io.spec_reader",
-         "load_study": "io.study_reader",
-         "study_from_dict": "io.study_reader", "Spectrum": "analysis.spectrum", "RunOptions": "pipeline", "Result": "pipeline", "run": "pipeline", "write_result": "pipeline"}
+_HOME = {"Spec": "spec", "CellSpec": "spec", "SpecError": "spec", "load_spec": "io.spec_reader",
+         "spec_from_dict": "io.spec_reader", "load_study": "io.study_reader", "study_from_dict": "io.study_reader",
+         "Spectrum": "analysis.spectrum", "RunOptions": "pipeline", "Result": "pipeline", "run": "pipeline",
+         "write_result": "pipeline"}
 
 __all__ = ["__version__", *_HOME]
 

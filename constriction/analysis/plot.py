@@ -23,8 +23,8 @@ if TYPE_CHECKING:  # for annotations only: spectrum.py draws through this module
     from constriction.analysis.spectrum import Spectrum
 
 _PREFIXES = [(1e9, "GΩ"), (1e6, "MΩ"), (1e3, "kΩ"), (1.0, "Ω")]
-PHASE_HATCHES = {"metal": "////", "gas": "....", "insulator": "xxx"}  # on the equipotential section
-MIN_NYQUIST_ASPECT = 0.2  # a Nyquist frame flatter than this (height / width) is drawn not to scale
+PHASE_HATCHES = {"metal": "////", "gas": "..", "insulator": "x"}  # on the equipotential section
+MIN_NYQUIST_ASPECT = 1 / 3  # a Nyquist frame is never flatter (height / width) than this, nor taller than 1 / it
 
 
 def nyquist(spectrum: Spectrum, ax=None, title: str = "", label: str = "simulated", largest_ohm: float | None = None):
@@ -54,12 +54,12 @@ def nyquist(spectrum: Spectrum, ax=None, title: str = "", label: str = "simulate
     if before:
         (x0, x1), (y0, y1) = (min(x0, before[0][0]), max(x1, before[0][1])), (min(y0, before[1][0]),
                                                                              max(y1, before[1][1]))
+    (x0, x1), (y0, y1) = _within_aspect((x0, x1), (y0, y1))
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
-    to_scale = (y1 - y0) >= MIN_NYQUIST_ASPECT * (x1 - x0)
-    ax.set_aspect("equal" if to_scale else "auto", adjustable="box")
+    ax.set_aspect("equal", adjustable="box")
     ax.set_xlabel(f"Re Z / {unit}")
-    ax.set_ylabel(f"−Im Z / {unit}" + ("" if to_scale else " (stretched: not to scale)"))
+    ax.set_ylabel(f"−Im Z / {unit}")
     ax.set_title(title)
     ax.grid(alpha=0.3)
     return ax
@@ -75,6 +75,21 @@ def _nyquist_frame(x: np.ndarray, y: np.ndarray) -> tuple[tuple[float, float], t
     x1 = x.max() + 0.05 * (x.max() - x0)
     y0, y1 = min(0.0, y.min()), max(y.max(), 1e-300)
     return (min(x0, x.min()), x1), (y0, y1 + 0.15 * (y1 - y0))
+
+
+def _within_aspect(x: tuple[float, float], y: tuple[float, float]) -> tuple[tuple, tuple]:
+    """The frame widened (x about its middle, y upward from its floor) until its height
+    over its width lies within MIN_NYQUIST_ASPECT .. 1 / MIN_NYQUIST_ASPECT: drawn to
+    scale, a nearly resistive spectrum is a line along the bottom of a readable frame, not
+    a frame one percent as tall as it is wide."""
+    (x0, x1), (y0, y1) = x, y
+    width, height = x1 - x0, y1 - y0
+    if height < MIN_NYQUIST_ASPECT * width:
+        y1 = y0 + MIN_NYQUIST_ASPECT * width
+    elif width < MIN_NYQUIST_ASPECT * height:
+        grow = (MIN_NYQUIST_ASPECT * height - width) / 2
+        x0, x1 = x0 - grow, x1 + grow
+    return (x0, x1), (y0, y1)
 
 
 def save(drawn, path: str | Path, dpi: int = 150) -> Path:
@@ -152,7 +167,8 @@ def equipotentials(fields, axes=None, title: str = ""):
     """Equipotential lines (Re phi, WE at 1 V) on the vertical section through the cell
     axis, one panel per frequency: the picture of thesis Fig. 2a. What is not electrolyte
     on the section (metal, gas, insulator: `fields.section_phases`) is hatched, one
-    hatch per phase, and outlined in white."""
+    hatch per phase, veiled in white and outlined in white (the potential runs on through
+    an insulator or gas: its lines show faded)."""
     n = len(fields.frequency_Hz)
     fig, axes = _axes(axes, (4.2 * n, 4.2), cols=n, panels=True, sharey=True)
     levels = np.linspace(0.05, 0.95, 19)
@@ -161,9 +177,9 @@ def equipotentials(fields, axes=None, title: str = ""):
                             levels=np.linspace(0, 1, 21), cmap="viridis")
         ax.contour(fields.section_x_um, fields.section_z_um, section.real, levels=levels,
                    colors="k", linewidths=0.6)
-        for name, mask in fields.section_phases.items():
+        for name, mask in fields.section_phases.items():  # veiled, hatched and outlined
             ax.contourf(fields.section_x_um, fields.section_z_um, mask.astype(float), levels=[0.5, 1.5],
-                        colors="none", hatches=[PHASE_HATCHES[name]])
+                        colors=[(1.0, 1.0, 1.0, 0.55)], hatches=[PHASE_HATCHES[name]])
             ax.contour(fields.section_x_um, fields.section_z_um, mask.astype(float), levels=[0.5],
                        colors="w", linewidths=1.0)
         ax.set_aspect("equal")
@@ -171,7 +187,7 @@ def equipotentials(fields, axes=None, title: str = ""):
         ax.set_xlabel("x / µm")
     axes[0].set_ylabel("z / µm (counter electrode at 0)")
     if fields.section_phases:
-        axes[-1].legend(handles=[Patch(facecolor="w", edgecolor="k", hatch=PHASE_HATCHES[name], label=name)
+        axes[-1].legend(handles=[Patch(facecolor="0.85", edgecolor="k", hatch=PHASE_HATCHES[name] * 2, label=name)
                                  for name in fields.section_phases], fontsize=7, loc="lower right")
     fig.colorbar(shown, ax=list(axes), label="|φ| / V", shrink=0.8)
     fig.suptitle(title or "equipotential lines (Re φ, 0.05 V apart)")
