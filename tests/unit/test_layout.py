@@ -77,8 +77,9 @@ def test_sources_told_apart_in_one_place():
 def test_every_toml_reader_lives_in_io():
     """Reading TOML tables (tomllib, or the shared field checks of io/toml_fields.py) only
     in io/: the geometry sources never reach back up into it."""
-    readers = sorted(name for name, tree in _modules().items()
-                     if {"constriction.io.toml_fields", "tomllib"} & (_imports(tree, _modules()) | {
+    modules = _modules()
+    readers = sorted(name for name, tree in modules.items()
+                     if {"constriction.io.toml_fields", "tomllib"} & (_imports(tree, modules) | {
                          a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names})
                      and not name.startswith("constriction.io"))
     assert readers == []
@@ -86,6 +87,7 @@ def test_every_toml_reader_lives_in_io():
 
 def test_every_spec_is_one_protocol():
     """Spec, ImageSpec and MeshFileSpec are CellSpecs: load_spec returns one, run takes one."""
+    import dataclasses
     import inspect
     import typing
     from constriction.image.read import ImageSpec
@@ -93,9 +95,9 @@ def test_every_spec_is_one_protocol():
     from constriction.meshfile.read import MeshFileSpec
     from constriction.pipeline import run
     from constriction.spec import CellSpec, Spec
-    members = [m for m in ("name", "sweep", "temperature_K", "electrolyte", "at", "frequencies_Hz", "to_dict")]
+    members = ("name", "sweep", "temperature_K", "electrolyte", "at", "frequencies_Hz", "to_dict")
     for cls in (Spec, ImageSpec, MeshFileSpec):
-        fields = {f.name for f in __import__("dataclasses").fields(cls)} | set(dir(cls))
+        fields = {f.name for f in dataclasses.fields(cls)} | set(dir(cls))
         assert all(m in fields for m in members), cls
     assert typing.get_type_hints(load_spec)["return"] is CellSpec
     assert typing.get_type_hints(run)["spec"] is CellSpec
