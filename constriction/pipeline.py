@@ -23,8 +23,8 @@ from constriction.analysis.probes import ProbeImpedances
 from constriction.analysis.spectrum import Spectrum
 from constriction.analysis.split import ConstrictionSplit
 from constriction.discretised import Discretised, Size
-from constriction.geometry.mesh_fields import (ContactCurrent, Fields, read_contact_vtu, read_vtu, write_contact_vtu,
-                                          write_vtu)
+from constriction.geometry.mesh_fields import (ContactCurrent, Fields, read_contact_vtu, read_vtu,
+                                               write_contact_vtu, write_vtu)
 from constriction.image.voxel_fields import GridFields, read_vti, write_vti
 from constriction.image.read import ImageSpec
 from constriction.io.folders import ResultError, check_folder, write_folder

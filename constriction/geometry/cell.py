@@ -32,7 +32,8 @@ from constriction.geometry.grains import grain_volumes, shared_faces
 from constriction.geometry.rims import circular_rims, graded_coordinates
 from constriction.spec import Spec, SpecError
 
-MAX_SIZE_RANGE = 1e4  # far-field over contact-edge element size: a 0.05 µm spot (5e3) meshes in ~100 s, 0.01 µm not in 12 min
+MAX_SIZE_RANGE = 1e4  # far-field over contact-edge element size at the most (DESIGN.md: Gmsh's 2D pass
+                      # took ~100 s at 5e3, a 0.05 µm spot; over 12 min at 2.5e4)
 GRADING = 0.25  # element size grows by this much per µm of distance from a contact edge
 RIM_TUBE = 1.25  # circular contact rims keep the edge size this many edge sizes out (P2)
 PER_GRAIN = {"layers": 300, "brick": 200, "voronoi": 200}  # tetrahedra a grain adds (fitted)
@@ -523,10 +524,10 @@ def check_resolution(spec: Spec) -> list[str]:
         features.append(("electrode.radius_um", spec.electrode.radius_um))
     if features and far / edge > MAX_SIZE_RANGE:
         name, radius = min(features, key=lambda item: item[1])
-        raise SpecError(name, f"{radius:.3g} µm needs elements of {edge:.2g} µm at its edge, {far / edge:,.0f} times "
-                              f"finer than the far field's {far:.3g} µm: beyond the range of {MAX_SIZE_RANGE:,.0f} that "
-                              f"Gmsh meshes in minutes; model a smaller cell around it (a flux tube some tens of "
-                              f"radii wide) with a finer mesh.size_um")
+        raise SpecError(name, f"{radius:.3g} µm needs elements of {edge:.2g} µm at its edge, {far / edge:,.0f} "
+                              f"times finer than the far field's {far:.3g} µm: beyond the range of "
+                              f"{MAX_SIZE_RANGE:,.0f} that Gmsh meshes in minutes; model a smaller cell around it "
+                              f"(a flux tube some tens of radii wide) with a finer mesh.size_um")
     for name, radius in features:
         if edge > radius / 2:
             raise SpecError(key, f"elements of {edge:.3g} µm at the contact edges cannot resolve {name} = "

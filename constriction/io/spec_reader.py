@@ -13,12 +13,13 @@ from pathlib import Path
 from constriction.geometry import layout
 from constriction.io.inclusions_reader import inclusions_from_list
 from constriction.io.image_reader import image_spec_from_dict
-from constriction.io.toml_fields import (array_of_tables, choice, file_path, is_number, number, only_keys, positive, probe_name,
-                                         read_material, read_seed, read_sweep, read_temperature, short, subtable)
+from constriction.io.toml_fields import (array_of_tables, choice, file_path, is_number, number, only_keys, positive,
+                                         probe_name, read_material, read_seed, read_sweep, read_temperature, short,
+                                         subtable)
 from constriction.materials import NAMED
 from constriction.io.mesh_file_reader import mesh_file_spec_from_dict
-from constriction.spec import (MAX_SIGMA, MIN_SIGMA, Cell, CellSpec, Contact, ContactMap, Electrode, Gap, Grains, Interface,
-                               Interphase, MeshOptions, Pore, Probe, Spec, SpecError, Void)
+from constriction.spec import (MAX_SIGMA, MIN_SIGMA, Cell, CellSpec, Contact, ContactMap, Electrode, Gap, Grains,
+                               Interface, Interphase, MeshOptions, Pore, Probe, Spec, SpecError, Void)
 from constriction.units import M2_PER_CM2, UM, BOLTZMANN_eV_per_K
 
 
@@ -330,8 +331,8 @@ def _contact_map(t: dict, cell: Cell, electrode: Electrode, base_dir: Path | Non
             raise SpecError("layout.threshold", "applies to an image; a `pixels` array holds 0/1 (or 0/255)")
         found = sorted({v for row in source for v in row})
         if not (set(found) <= {0, 1} or set(found) <= {0, 255}):
-            raise SpecError("layout.pixels", f"must hold 0 and 1 (or 0 and 255) only, found "
-                                             f"{', '.join(f'{v:g}' for v in found[:8])}{' ...' if len(found) > 8 else ''}")
+            shown = ", ".join(f"{v:g}" for v in found[:8]) + (" ..." if len(found) > 8 else "")
+            raise SpecError("layout.pixels", f"must hold 0 and 1 (or 0 and 255) only, found {shown}")
     try:
         mask = layout.contact_mask(source, threshold)
     except (OSError, SyntaxError, ValueError) as err:

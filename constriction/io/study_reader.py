@@ -12,7 +12,7 @@ import numpy as np
 from constriction.io.spec_reader import load_toml, read_toml, spec_from_dict
 from constriction.io.toml_fields import array_of_tables, only_keys, short
 from constriction.parametric.study import (SCALARS, Axis, Study, cases, get_key, merged, same_frequencies,
-                                          set_key)
+                                           set_key)
 from constriction.spec import SpecError
 
 

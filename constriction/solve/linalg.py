@@ -296,7 +296,8 @@ def _log(A, message: str, *args) -> None:
 def _amg_preconditioner(A: sp.csr_matrix, kcycle: bool = True):
     """For an M-matrix (every off-diagonal entry <= 0: a voxel grid's finite volumes), the
     K-cycle over an aggregation hierarchy (solve/kcycle.py), cheaper than classical AMG at
-    every size measured (benchmarks/README.md). Smoothed aggregation otherwise (finite elements: P2, obtuse P1) or when `kcycle` is off."""
+    every size measured (benchmarks/README.md). Smoothed aggregation otherwise (finite
+    elements: P2, obtuse P1) or when `kcycle` is off."""
     import pyamg
     if kcycle and _is_m_matrix(A):
         return kcycle_preconditioner(A)

@@ -26,7 +26,8 @@ def refused(words, **tables):
 
 def test_a_negative_seed_is_refused_naming_it():
     refused(["layout.seed", ">= 0", "-1"], layout={"kind": "random", "count": 3, "contact_fraction": 0.1, "seed": -1})
-    refused(["grains.seed", ">= 0"], cell=BOX, mesh={"order": 1}, grains={"kind": "voronoi", "size_um": 10.0, "seed": -2},
+    refused(["grains.seed", ">= 0"], cell=BOX, mesh={"order": 1},
+            grains={"kind": "voronoi", "size_um": 10.0, "seed": -2},
             materials={**LIQUID, "grain_boundary": {"sigma_S_per_m": 0.01, "eps_r": 10.0, "thickness_um": 0.005}})
 
 
