@@ -35,7 +35,7 @@ from constriction.memory import available_bytes, gib
 from constriction.options import PLOTS, SWEEPS
 from constriction.progress import say as progress_line
 from constriction.solve.direct import body_currents, dc_resistance, driven_solve, shorts_anything, sweep_direct
-from constriction.solve.linalg import choose_backend
+from constriction.solve.linalg import check_backend, choose_backend
 from constriction.solve.reduced import ReducedModel, reduce
 from constriction.solve.terminals import TerminalAdmittance, terminal_admittance
 from constriction.sources import discretise, size_of
@@ -100,6 +100,7 @@ class RunOptions:
     def __post_init__(self):
         if self.sweep not in SWEEPS:
             raise ValueError(f"unknown sweep {self.sweep!r} (choose from {', '.join(SWEEPS)})")
+        check_backend(self.backend)  # a backend that is not installed: refused before meshing
 
 
 def run(spec: CellSpec, options: RunOptions | None = None, **choices) -> Result:

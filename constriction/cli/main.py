@@ -35,8 +35,9 @@ def user_errors() -> tuple[type, ...]:
     from constriction.image.read import ImageError
     from constriction.io.measured import MeasurementError
     from constriction.io.folders import OutputError, ResultError
+    from constriction.solve.linalg import BackendError
     from constriction.spec import SpecError
-    return SpecError, OutputError, MeasurementError, ResultError, MeshError, ImageError
+    return SpecError, OutputError, MeasurementError, ResultError, MeshError, ImageError, BackendError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -201,8 +202,10 @@ def _run(args) -> int:
     from constriction.io.spec_reader import load_spec
     from constriction.geometry.cell import MeshError
     from constriction.pipeline import check_out, run, write_result
+    from constriction.solve.linalg import check_backend
     from constriction.spec import SpecError
 
+    check_backend(args.backend)
     spec = load_spec(args.spec)
     if args.dc:
         from dataclasses import replace

@@ -86,18 +86,27 @@ def available_backends() -> list[str]:
     return names
 
 
+class BackendError(ValueError):
+    """A backend asked for by name that is unknown or not installed here."""
+
+
+def check_backend(backend: str) -> None:
+    """BackendError, before anything is computed, for a backend that cannot run here."""
+    if backend not in BACKENDS:
+        raise BackendError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
+    if backend != "auto" and backend not in available_backends():
+        extra = {"pardiso": ' (pip install -e ".[pardiso]": pypardiso, with MKL)'}.get(backend, "")
+        raise BackendError(f"backend {backend!r} is not installed here{extra}")
+
+
 def choose_backend(backend: str, complex_valued: bool, n: int) -> str:
     """Resolve 'auto' for an n x n matrix and reject a backend that cannot handle it."""
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
+    check_backend(backend)
     here = available_backends()
     if backend == "auto":
         if complex_valued or n < AMG_MIN_UNKNOWNS:
             return "superlu"
         return "amg" if "amg" in here else "pardiso" if "pardiso" in here else "superlu"
-    if backend not in here:
-        extra = {"pardiso": ' (pip install -e ".[pardiso]": pypardiso, with MKL)'}.get(backend, "")
-        raise ValueError(f"backend {backend!r} is not installed here{extra}")
     if complex_valued and backend != "superlu":
         raise ValueError(f"backend {backend!r} handles real matrices only; use superlu")
     return backend

@@ -192,3 +192,17 @@ def test_a_contact_gmsh_cannot_mesh_in_minutes_is_refused_before_meshing():
         with pytest.raises(SpecError) as err:
             check_resolution(spec)
         assert "contacts[0].radius_um" in str(err.value) and "smaller cell" in str(err.value)
+
+
+def test_a_backend_that_is_not_installed_is_refused_in_one_line_before_meshing(tmp_path, monkeypatch, capsys):
+    """pypardiso is an extra now: without it --backend pardiso says how to install it."""
+    from cases import TINY_SPEC
+    from constriction.solve import linalg
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(linalg, "available_backends", lambda: ["superlu", "amg"])
+    (tmp_path / "tiny.toml").write_text(TINY_SPEC)
+    assert main(["run", "tiny.toml", "--out", "res", "--backend", "pardiso"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'pip install -e ".[pardiso]"' in err[0] and not (tmp_path / "res").exists()
+    with pytest.raises(linalg.BackendError):
+        run(load_spec("tiny.toml"), backend="pardiso")
