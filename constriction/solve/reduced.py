@@ -236,9 +236,9 @@ def _moment_stage(condensed, system: System, I: np.ndarray, currents, project, s
 
 def _galerkin_guess(V: np.ndarray, proj, s: float, b: np.ndarray) -> np.ndarray | None:
     """The solution of (G + s C) x = b within the span of V (the model so far): CG's start
-    at a new shift, closest to x in the energy norm of all the basis holds (None: no model).
-    On the 256³ interface CG then took 22 and 24 iterations for x at the second and third
-    shifts instead of 36, and 37 for the third's derivative instead of 46."""
+    at a new shift, closest to x in the energy norm of all the basis holds (None: no model;
+    what it saves: benchmarks/README.md, "An aggregation K-cycle instead of classical
+    AMG")."""
     if proj is None:
         return None
     return V @ np.linalg.solve(proj.G + s * proj.C, V.T @ b)
@@ -246,7 +246,8 @@ def _galerkin_guess(V: np.ndarray, proj, s: float, b: np.ndarray) -> np.ndarray 
 
 def shifted_block(system: System, I: np.ndarray, s: complex):
     """(G + s C) restricted to the unknowns I, as CSR. Built at each shift: G_II and C_II
-    are not kept beside G and C (at 256³ they were 164 of the 1 163 bytes per voxel)."""
+    are not kept beside G and C (their share of a run's memory: benchmarks/README.md,
+    "What 256³ spends its time on")."""
     return restricted((system.G + s * system.C).tocsr(), I)
 
 
