@@ -92,7 +92,7 @@ def _aggregation(A: sp.csr_matrix) -> sp.csr_matrix:
     """P (n x aggregates, entries 1): each unknown in the aggregate of its strong neighbours.
     An unknown with none is an aggregate of its own: a void merged into one equipotential
     (R_inf) touches a thousand voxels, each weakly, and the smoother alone would leave
-    its potential to CG (69 iterations at 256³ instead of ~20)."""
+    its potential to CG (benchmarks/README.md, "An aggregation K-cycle ...")."""
     from pyamg.aggregation import standard_aggregation
     from pyamg.strength import symmetric_strength_of_connection
 
