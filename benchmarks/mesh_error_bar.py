@@ -9,8 +9,12 @@ values: the observed order, Richardson's extrapolation as image/error_bar.py mak
 whether its error bar (1.25 |R_ext - R|) holds the reference. Then the second candidate:
 every tetrahedron of the run's own mesh split into eight (scikit-fem's `refined()`: h
 exactly halved, the same faceted geometry, as an image's subdivision), one DC solve there,
-and Richardson from the two levels with an assumed order. Issue 34 asks which estimate
-brackets reliably and cheaply.
+and Richardson from the two levels with an assumed order. Third: the explicit residual
+estimator of the energy error (sigma h_F |[d_n u]|² over the interior facets, sigma h_F
+|d_n u|² over the insulating walls; the P2 element residual left out), whose sum eta²
+stands for the conductance error G_h - G (R_dc is the power at 1 V), without its unknown
+constant: the ratio of the real error to eta² is what a calibration would need to hold.
+Issue 34 asks which estimate brackets reliably and cheaply.
 """
 
 import math
@@ -19,6 +23,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from skfem import FacetBasis, Functional, InteriorFacetBasis
+from skfem.helpers import dot, grad
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from axisymmetric import flux_tube_admittance  # noqa: E402
@@ -26,7 +32,7 @@ from axisymmetric import flux_tube_admittance  # noqa: E402
 from constriction import run, spec_from_dict  # noqa: E402
 from constriction.geometry.assemble import materials_of, surface_admittance, system_of  # noqa: E402
 from constriction.geometry.tagged_mesh import TaggedMesh  # noqa: E402
-from constriction.solve.direct import dc_resistance  # noqa: E402
+from constriction.solve.direct import dc_resistance, driven_solve  # noqa: E402
 from constriction.solve.fem import assemble  # noqa: E402
 
 SPOT = {"cell": {"shape": "cylinder", "radius_um": 50.0, "thickness_um": 100.0},
@@ -91,6 +97,38 @@ def by_subdivision(reference: float):
               f"{100 * bars[1] / reference:.4f} % ({verdict[1]}) | {t1 - t0:.1f} | {t2 - t1:.1f} |", flush=True)
 
 
+@Functional
+def facet_jump(w):
+    return w.h * (dot(grad(w["u1"]), w.n) - dot(grad(w["u2"]), w.n)) ** 2
+
+
+@Functional
+def wall_flux(w):
+    return w.h * dot(grad(w["u"]), w.n) ** 2
+
+
+def by_residual(reference: float):
+    sigma = SPOT["materials"]["electrolyte"]["sigma_S_per_m"]
+    print("\n| order | refine | elements | (G_h - G) / G | eta² / G_h | ratio |")
+    print("|---|---|---|---|---|---|")
+    for order in (2, 1):
+        for refine in REFINES:
+            spec = spec_from_dict({**SPOT, "mesh": {"size_um": 10.0, "refine": refine, "order": order}}).at()
+            tm, system = system_of(spec)
+            G_h, _, x = driven_solve(system.G, system.we, system.ce, system.interior, "auto", 1e-12)
+            m, e = system.basis.mesh, system.basis.elem
+            sides = [InteriorFacetBasis(m, e, side=k) for k in (0, 1)]
+            jumps = facet_jump.elemental(sides[0], u1=sides[0].interpolate(x), u2=sides[1].interpolate(x)).sum()
+            electrodes = np.concatenate([tm.boundaries.get(k, np.array([], int)) for k in ("we", "ce", "contacts")])
+            walls = FacetBasis(m, e, facets=np.setdiff1d(m.boundary_facets(), electrodes.astype(int)))
+            eta2 = sigma * (jumps + wall_flux.elemental(walls, u=walls.interpolate(x)).sum())
+            real = (G_h.real - 1 / reference) / G_h.real
+            print(f"| P{order} | {refine:g} | {tm.n_elements:,} | {real:.3e} | {eta2 / G_h.real:.3e} | "
+                  f"{real * G_h.real / eta2:.3f} |", flush=True)
+
+
 if __name__ == "__main__":
     main()
-    by_subdivision(1 / flux_tube_admittance(np.array([0.0]), 5e-6, 50e-6, 100e-6, 0.1, 10.0, n=320)[0].real)
+    reference = 1 / flux_tube_admittance(np.array([0.0]), 5e-6, 50e-6, 100e-6, 0.1, 10.0, n=320)[0].real
+    by_subdivision(reference)
+    by_residual(reference)
