@@ -187,8 +187,17 @@ def merge_bodies(system: System, bodies) -> System:
     """The System with each group of dofs in `bodies` merged into one unknown (placed
     after all the others, in order): x = P y. It keeps the rows of the bodies' own dofs,
     (G P)_i and (C P)_i: the current into the electrolyte at each dof of a body's surface
-    (solve.body_currents)."""
+    (solve.body_currents). A body that shares a dof with an electrode (a ball touching it
+    at one point) is merged into it, and is not one of the System's floating `bodies`."""
     n = system.n_dofs
+    electrode = np.zeros(n, bool)
+    electrode[system.we] = electrode[system.ce] = True
+    touching = [body for body in bodies if electrode[body].any()]
+    if touching:
+        system = _joined_to_electrodes(system, touching)
+        bodies = [body for body in bodies if not electrode[body].any()]
+    if not len(bodies):
+        return system
     label = np.zeros(n, int)
     for k, body in enumerate(bodies, start=1):
         label[body] = k
@@ -206,6 +215,18 @@ def merge_bodies(system: System, bodies) -> System:
                    surface=surface,
                    floating=tuple(np.unique(column[f]) for f in system.floating),
                    bodies=tuple(kept.size + k for k in range(len(bodies))), expand=P, body_flux=flux)
+
+
+def _joined_to_electrodes(system: System, touching) -> System:
+    """The System with every dof of each body in `touching` made a dof of the electrode it
+    shares a dof with (ValueError where it shares dofs with both: a short circuit)."""
+    we, ce = [system.we], [system.ce]
+    for body in touching:
+        at_we, at_ce = np.isin(body, system.we).any(), np.isin(body, system.ce).any()
+        if at_we and at_ce:
+            raise ValueError("a metal body touches both electrodes: a short circuit")
+        (we if at_we else ce).append(body)
+    return replace(system, we=np.unique(np.concatenate(we)), ce=np.unique(np.concatenate(ce)))
 
 
 def facet_dofs(basis: Basis, facets: np.ndarray) -> np.ndarray:
