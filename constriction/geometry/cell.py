@@ -501,12 +501,21 @@ def edge_size_um(spec: Spec) -> float:
     """Element size at contact edges before `refine` (µm): given, or radius / 25."""
     if spec.mesh.edge_size_um is not None:
         return spec.mesh.edge_size_um
-    radii = [c.radius_um for c in (*(spec.contacts or ()), *spec.pores, *spec.voids)]
+    return min((edge for *_, edge in _edge_setters(spec)), default=spec.cell.half_width_um / 25)
+
+
+def _edge_setters(spec: Spec) -> list[tuple[str, float, float]]:
+    """(key, its value in µm, the element size it sets at its edge in µm) of every outline
+    that sets the contact-edge size: a radius / 25, a contact map's pixel / 10."""
+    radii = [(f"contacts[{k}].radius_um", c.radius_um) for k, c in enumerate(spec.contacts or ())]
+    radii += [(f"pores[{k}].radius_um", p.radius_um) for k, p in enumerate(spec.pores)]
+    radii += [(f"voids[{k}].radius_um", v.radius_um) for k, v in enumerate(spec.voids)]
     if spec.electrode.radius_um is not None:
-        radii.append(spec.electrode.radius_um)
-    if spec.contact_map is not None:
-        radii.append(2.5 * spec.contact_map.pixel_um)  # a pixel gets ~10 elements across
-    return min(radii, default=spec.cell.half_width_um) / 25
+        radii.append(("electrode.radius_um", spec.electrode.radius_um))
+    setters = [(key, r, r / 25) for key, r in radii]
+    if spec.contact_map is not None:  # a pixel gets ~10 elements across
+        setters.append(("layout.pixel_um", spec.contact_map.pixel_um, spec.contact_map.pixel_um / 10))
+    return setters
 
 
 def check_resolution(spec: Spec) -> list[str]:
@@ -518,16 +527,18 @@ def check_resolution(spec: Spec) -> list[str]:
     m = spec.mesh
     far, edge = m.size_um * m.refine, edge_size_um(spec) * m.refine
     key = "mesh.edge_size_um" if m.edge_size_um is not None else ("mesh.refine" if m.refine != 1 else "mesh.size_um")
-    features = [(f"contacts[{k}].radius_um", c.radius_um) for k, c in enumerate(spec.contacts or ())]
-    features += [(f"pores[{k}].radius_um", p.radius_um) for k, p in enumerate(spec.pores)]
-    if spec.electrode.radius_um is not None:
-        features.append(("electrode.radius_um", spec.electrode.radius_um))
-    if features and far / edge > MAX_SIZE_RANGE:
-        name, radius = min(features, key=lambda item: item[1])
-        raise SpecError(name, f"{radius:.3g} µm needs elements of {edge:.2g} µm at its edge, {far / edge:,.0f} "
-                              f"times finer than the far field's {far:.3g} µm: beyond the range of "
-                              f"{MAX_SIZE_RANGE:,.0f} that Gmsh meshes in minutes; model a smaller cell around it "
-                              f"(a flux tube some tens of radii wide) with a finer mesh.size_um")
+    setters = _edge_setters(spec)
+    features = [(name, radius) for name, radius, _ in setters if name.startswith(("contacts", "pores", "electrode"))]
+    if far / edge > MAX_SIZE_RANGE:  # whichever outline (or mesh.edge_size_um) sets the edge size
+        if m.edge_size_um is None and setters:
+            name, value, _ = min(setters, key=lambda setter: setter[2])
+            what = f"{value:.3g} µm needs elements of {edge:.2g} µm at its edge"
+        else:
+            name, what = key, f"elements of {edge:.2g} µm at the contact edges"
+        raise SpecError(name, f"{what}, {far / edge:,.0f} times finer than the far field's {far:.3g} µm: "
+                              f"beyond the range of {MAX_SIZE_RANGE:,.0f} that Gmsh meshes in minutes; model a "
+                              f"smaller cell around it (a flux tube some tens of radii wide) with a finer "
+                              f"mesh.size_um")
     for name, radius in features:
         if edge > radius / 2:
             raise SpecError(key, f"elements of {edge:.3g} µm at the contact edges cannot resolve {name} = "

@@ -196,6 +196,14 @@ def test_a_contact_gmsh_cannot_mesh_in_minutes_is_refused_before_meshing():
         with pytest.raises(SpecError) as err:
             check_resolution(spec)
         assert "contacts[0].radius_um" in str(err.value) and "smaller cell" in str(err.value)
+    # whatever sets the edge size: a contact map's pixel, or mesh.edge_size_um itself
+    for tables, key in (({"layout": {"kind": "image", "pixels": [[1, 0], [0, 1]], "pixel_um": 5e-4}, "gap": gap},
+                         "layout.pixel_um"),
+                        ({"contacts": [{"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0}],
+                          "mesh": {"size_um": 10.0, "edge_size_um": 1e-4}}, "mesh.edge_size_um")):
+        with pytest.raises(SpecError) as err:
+            check_resolution(make_spec(**tables))
+        assert str(err.value).startswith(key) and "smaller cell" in str(err.value)
 
 
 def test_a_backend_that_is_not_installed_is_refused_in_one_line_before_meshing(tmp_path, monkeypatch, capsys):
