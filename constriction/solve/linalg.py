@@ -90,19 +90,20 @@ class BackendError(ValueError):
     """A backend asked for by name that is unknown or not installed here."""
 
 
-def check_backend(backend: str) -> None:
-    """BackendError, before anything is computed, for a backend that cannot run here."""
+def check_backend(backend: str, here: list[str] | None = None) -> None:
+    """BackendError, before anything is computed, for a backend that cannot run here
+    (`here`: available_backends(), where the caller has it already)."""
     if backend not in BACKENDS:
         raise BackendError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
-    if backend != "auto" and backend not in available_backends():
+    if backend != "auto" and backend not in (available_backends() if here is None else here):
         extra = {"pardiso": ' (pip install -e ".[pardiso]": pypardiso, with MKL)'}.get(backend, "")
         raise BackendError(f"backend {backend!r} is not installed here{extra}")
 
 
 def choose_backend(backend: str, complex_valued: bool, n: int) -> str:
     """Resolve 'auto' for an n x n matrix and reject a backend that cannot handle it."""
-    check_backend(backend)
     here = available_backends()
+    check_backend(backend, here)
     if backend == "auto":
         if complex_valued or n < AMG_MIN_UNKNOWNS:
             return "superlu"
