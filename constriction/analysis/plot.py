@@ -51,9 +51,9 @@ def nyquist(spectrum: Spectrum, ax=None, title: str = "", label: str = "simulate
                     xytext=(4, 4), fontsize=7)
         last = point
     (x0, x1), (y0, y1) = _nyquist_frame(x[finite], y[finite])
-    if before:
-        (x0, x1), (y0, y1) = (min(x0, before[0][0]), max(x1, before[0][1])), (min(y0, before[1][0]),
-                                                                             max(y1, before[1][1]))
+    if before:  # a frame that holds the spectrum drawn there too
+        (bx0, bx1), (by0, by1) = before
+        x0, x1, y0, y1 = min(x0, bx0), max(x1, bx1), min(y0, by0), max(y1, by1)
     (x0, x1), (y0, y1) = _within_aspect((x0, x1), (y0, y1))
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
