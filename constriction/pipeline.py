@@ -34,7 +34,8 @@ from constriction.io.summary import (ArcSummary, BodySummary, Conservation, Cons
 from constriction.memory import available_bytes, gib
 from constriction.options import PLOTS, SWEEPS
 from constriction.progress import say as progress_line
-from constriction.solve.direct import body_currents, dc_resistance, driven_solve, shorts_anything, sweep_direct
+from constriction.solve.direct import (body_currents, dc_resistance, dc_solution, driven_solve, shorts_anything,
+                                      sweep_direct)
 from constriction.solve.linalg import check_backend, choose_backend
 from constriction.solve.reduced import ReducedModel, reduce
 from constriction.solve.terminals import TerminalAdmittance, terminal_admittance
@@ -160,7 +161,8 @@ def solve(spec: CellSpec, cell: Discretised, options: RunOptions) -> Solved:
     backend = options.backend
     say(f"{spec.name}: DC solves, {system.n_dofs} unknowns")
     t0 = time.perf_counter()
-    R_dc, dc_check = dc_resistance(system, backend=backend)
+    dc = dc_solution(system, backend=backend)
+    R_dc, dc_check = dc.R_ohm, dc.mismatch
     R_inf = dc_resistance(system, short_gaps=True, backend=backend)[0] if shorts_anything(system) else R_dc
     clock["dc"] = time.perf_counter() - t0
 
@@ -191,7 +193,7 @@ def solve(spec: CellSpec, cell: Discretised, options: RunOptions) -> Solved:
     t0 = time.perf_counter()
     f = spec.frequencies_Hz()
     rows = None if cell.probes is None else cell.probes.rows
-    Z, mismatch, sweep, model, phi = _sweep(system, f, options, rows)
+    Z, mismatch, sweep, model, phi = _sweep(system, f, options, rows, dc.x)
     clock["sweep"] = time.perf_counter() - t0
     probes = None if phi is None else ProbeImpedances(f, cell.probes.names, phi, Z)  # from the same solutions
     admittance = None
@@ -297,13 +299,15 @@ def _real_shifts(model: ReducedModel, f: np.ndarray) -> np.ndarray:
     return model.shifts_Hz if len(model.shifts_Hz) else np.geomspace(f[0], f[-1], 3)
 
 
-def _sweep(system, f: np.ndarray, options: RunOptions, probe_rows=None):
+def _sweep(system, f: np.ndarray, options: RunOptions, probe_rows=None, dc_potential=None):
     """Z (ohm) at f, the sweep's conservation check, its record (SweepSummary), the reduced
     model (None for the direct sweep), and the potentials `probe_rows` pick out of the
-    solutions at f (probes x frequencies; None without probes)."""
+    solutions at f (probes x frequencies; None without probes). `dc_potential`: the DC
+    solve's potentials, the reduced model's first snapshot where it starts at s -> 0."""
     span = {"n_frequencies": len(f), "f_min_Hz": float(f[0]), "f_max_Hz": float(f[-1])}
     if options.sweep == "reduced":
-        model = reduce(system, f[0], f[-1], tol=options.tol, backend=options.backend, progress=options.progress)
+        model = reduce(system, f[0], f[-1], tol=options.tol, backend=options.backend, progress=options.progress,
+                       dc_potential=dc_potential)
         record = SweepSummary(kind="reduced", backend=choose_backend(options.backend, False, len(system.interior)),
                               n_shifts=len(model.shifts_Hz), n_moments=model.moments, order=model.order,
                               estimated_error=model.estimated_error, tolerance=options.tol, **span)

@@ -70,14 +70,30 @@ def _currents(A, x, we, ce, free) -> tuple[complex, float, np.ndarray]:
     return y_we + x[free] @ r[free], mismatch, r
 
 
+@dataclass(frozen=True)
+class DCSolution:
+    """A DC solve: the resistance (ohm; inf where nothing conducts), the relative mismatch
+    of the WE's and the CE's currents, and the potential (V) of every dof (WE 1 V; None
+    where nothing conducts; with gaps shorted, of the merged dofs)."""
+    R_ohm: float
+    mismatch: float
+    x: np.ndarray | None
+
+
 def dc_resistance(system: System, short_gaps: bool = False, backend="auto") -> tuple[float, float]:
-    """DC resistance (ohm) and its conservation check.
+    """DC resistance (ohm) and its conservation check (see dc_solution)."""
+    solved = dc_solution(system, short_gaps, backend)
+    return solved.R_ohm, solved.mismatch
+
+
+def dc_solution(system: System, short_gaps: bool = False, backend="auto") -> DCSolution:
+    """The DC solve of a System.
 
     Only dofs touched by conducting material are unknowns at DC: dofs inside a gap carry
     no current. With `short_gaps` every gap and pore dof joins the WE (those of a
     mirrored CE's gaps join the CE) and every void becomes one floating equipotential:
     the cell as seen at frequencies where the gas capacitances are shorts and the
-    electrolyte still resistive (R_inf). Returns inf for a blocking cell (no DC path)."""
+    electrolyte still resistive (R_inf). R is inf for a blocking cell (no DC path)."""
     G, we, ce, component = system.G, system.we, system.ce, system.components
     if short_gaps:
         we, ce = np.union1d(we, system.shorted), np.union1d(ce, system.shorted_ce)
@@ -87,12 +103,12 @@ def dc_resistance(system: System, short_gaps: bool = False, backend="auto") -> t
             we, ce = np.unique(P.indices[we]), np.unique(P.indices[ce])
             component = _components(G)
     if not np.intersect1d(component[we], component[ce]).size:
-        return float("inf"), 0.0               # nothing conducts from the WE to the CE
+        return DCSolution(float("inf"), 0.0, None)  # nothing conducts from the WE to the CE
     fixed = np.zeros(G.shape[0], bool)
     fixed[we] = fixed[ce] = True
     free = np.flatnonzero(conducting_to(G, we, ce, component) & ~fixed)
-    y, mismatch, _ = driven_solve(G, we, ce, free, backend, DC_RTOL)
-    return (1.0 / y if y > 0 else float("inf")), mismatch
+    y, mismatch, x = driven_solve(G, we, ce, free, backend, DC_RTOL)
+    return DCSolution((1.0 / y if y > 0 else float("inf")), mismatch, x)
 
 
 def shorts_anything(system: System) -> bool:

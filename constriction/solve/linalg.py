@@ -40,6 +40,7 @@ import scipy.sparse.linalg as spla
 from threadpoolctl import threadpool_limits
 
 from constriction.options import BACKENDS
+from constriction.solve.leaves import without_leaves
 from constriction.solve.kcycle import FLOOR_MARGIN, flexible_cg, kcycle_preconditioner, rounding_floor
 
 log = logging.getLogger(__name__)  # one line per AMG setup and CG solve (time, iterations)
@@ -122,7 +123,7 @@ def factorize(A: sp.spmatrix, backend: str = "auto", rtol: float = AMG_RTOL) -> 
         return _superlu(A, fill_reducing_order(A))
     if backend == "pardiso":
         return _pardiso(A.tocsr())
-    return _amg(A.tocsr(), rtol=rtol)
+    return without_leaves(A, lambda reduced: _amg(reduced, rtol=rtol))  # a voxel grid's dangling face unknowns
 
 
 def pattern_factorizer(backend: str = "auto", capacitive: np.ndarray | None = None) -> Callable[..., Callable]:

@@ -49,12 +49,19 @@ class Condensation:
     capacitance_solve: Callable[[np.ndarray], np.ndarray]
     islands: int
 
-    def moments(self, C_product: Callable[[np.ndarray], np.ndarray], g: np.ndarray, c: np.ndarray, count: int):
-        """x_0, x_1, ... (interior vectors), one at a time: `C_product(x)` is C_II x."""
+    def moments(self, C_product: Callable[[np.ndarray], np.ndarray], g: np.ndarray, c: np.ndarray, count: int,
+                dc: np.ndarray | None = None):
+        """x_0, x_1, ... (interior vectors), one at a time: `C_product(x)` is C_II x. `dc`:
+        the DC solve's interior potentials, p_0 itself (G p_0 = -g on the unknowns that
+        conduct to an electrode; zero on islands, whose right-hand side is zero, and on the
+        capacitive unknowns), checked for its currents there (direct.driven_solve)."""
         rhs = -g
         for k in range(count):
-            p = np.zeros_like(g)  # x_0 carries the DC currents, which the conservation check compares
-            p[self.solved] = self.conductance_solve(rhs[self.solved], rtol=DC_RTOL * TIGHTER if k == 0 else None)
+            p = np.zeros_like(g)
+            if k == 0 and dc is not None:
+                p[self.solved] = dc[self.solved]
+            else:  # x_0 carries the DC currents, which the conservation check compares
+                p[self.solved] = self.conductance_solve(rhs[self.solved], rtol=DC_RTOL * TIGHTER if k == 0 else None)
             Cp = C_product(p) + (c if k == 0 else 0.0)
             x = p + self.N @ self.capacitance_solve(-(self.N.T @ Cp))
             yield x

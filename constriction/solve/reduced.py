@@ -118,13 +118,16 @@ class _Projection:
 
 
 def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
-           backend: str = "auto", progress: bool = True, condense: bool | None = None) -> ReducedModel:
+           backend: str = "auto", progress: bool = True, condense: bool | None = None,
+           dc_potential: np.ndarray | None = None) -> ReducedModel:
     """Build a reduced model accurate to about `tol` (relative, in Y) over [f_min, f_max]
     (one frequency, f_min = f_max: over the decade either side of it).
 
     condense: start from the snapshots at s -> 0 by condensation (solve/moments.py) instead
     of the lowest shift, taking more of them while each gains MOMENT_GAIN over the band;
-    default: for voxel grids with capacitive unknowns or conducting islands."""
+    default: for voxel grids with capacitive unknowns or conducting islands. dc_potential:
+    the DC solve's potentials at every dof (dc_solution), which the condensation's first
+    snapshot then takes instead of solving the same system again."""
     if f_max_Hz <= f_min_Hz:
         f_min_Hz, f_max_Hz = f_min_Hz / ONE_FREQUENCY_BAND, f_max_Hz * ONE_FREQUENCY_BAND
     I = system.interior
@@ -151,8 +154,9 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     condensed = condensation(system, I, backend) if condense else None
     if condensed is not None:  # the s -> 0 snapshots stand in for the lowest shift
         currents = (u, g0, c0, g, c, ce_G, ce_C)
+        dc_interior = None if dc_potential is None else dc_potential[I]
         V, proj, Y_old, error, mismatch, n_moments = _moment_stage(condensed, system, I, currents, project, s_band,
-                                                                   tol, bar)
+                                                                   tol, bar, dc_interior)
         shifts = shifts[1:] if error >= tol else []
     # every shift has the pattern of G_II + C_II; rows without conductance are gas or insulators
     factorize = pattern_factorizer(backend, capacitive=system.G.diagonal()[I] == 0)
@@ -203,7 +207,8 @@ def _project(system: System, I: np.ndarray, g, c, g0: float, c0: float, V: np.nd
                        g=V.T @ g, c=V.T @ c, g0=g0, c0=c0)
 
 
-def _moment_stage(condensed, system: System, I: np.ndarray, currents, project, s_band: np.ndarray, tol: float, bar):
+def _moment_stage(condensed, system: System, I: np.ndarray, currents, project, s_band: np.ndarray, tol: float, bar,
+                  dc_interior: np.ndarray | None = None):
     """The basis of the snapshots x_0, x_1, ... at s -> 0 (moments.py): at least two (what
     a shift gives: x and its derivative), more while each changes the model over the band
     by MOMENT_GAIN less than the one before, up to MAX_MOMENTS or until the change is below
@@ -213,7 +218,7 @@ def _moment_stage(condensed, system: System, I: np.ndarray, currents, project, s
     u, g0, c0, g, c, ce_G, ce_C = currents
     V, Y_old, change, previous = np.zeros((len(I), 0)), None, np.inf, None
     we_current, ce_current, last_full = [], [], np.zeros(system.n_dofs)
-    for k, x in enumerate(condensed.moments(lambda v: block_product(system.C, I, v), g, c, MAX_MOMENTS)):
+    for k, x in enumerate(condensed.moments(lambda v: block_product(system.C, I, v), g, c, MAX_MOMENTS, dc_interior)):
         full = (u if k == 0 else np.zeros(system.n_dofs)).copy()
         full[I] = x
         if k <= 1:  # the s^k coefficients of both electrodes' currents

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from constriction.solve import linalg
 from constriction.solve.linalg import available_backends, choose_backend, factorize
@@ -155,3 +156,45 @@ def test_an_amg_solve_leaves_the_blas_threads_as_it_found_them():
     A = laplacian_3d(20)
     factorize(A, "amg")(np.ones(A.shape[0]))
     assert [(pool["internal_api"], pool["num_threads"]) for pool in threadpool_info()] == before
+
+
+def _with_dangling_unknowns(n: int = 12, seed: int = 0):
+    """A 3-D Laplacian (n³) with a dangling unknown hung on every third node by a link of
+    random conductance, and one pair of unknowns hung on each other only (both stay)."""
+    A = laplacian_3d(n).tocoo()
+    m = A.shape[0]
+    rng = np.random.default_rng(seed)
+    hung_on = np.arange(0, m, 3)
+    k = hung_on.size
+    w = rng.uniform(0.1, 10.0, k)
+    leaf = m + np.arange(k)
+    rows = np.concatenate([A.row, hung_on, leaf, hung_on, leaf, [m + k, m + k + 1, m + k, m + k + 1]])
+    cols = np.concatenate([A.col, leaf, hung_on, hung_on, leaf, [m + k + 1, m + k, m + k, m + k + 1]])
+    data = np.concatenate([A.data, -w, -w, w, w, [-1.0, -1.0, 2.0, 2.0]])
+    return sp.csr_matrix((data, (rows, cols)), shape=(m + k + 2, m + k + 2)), k
+
+
+def test_leaves_are_found_and_pairs_of_them_stay():
+    from constriction.solve.leaves import find_leaves
+    A, k = _with_dangling_unknowns()
+    found = find_leaves(A)
+    assert found.rows.size == k and np.all(found.rows >= A.shape[0] - k - 2) and np.all(found.rows < A.shape[0] - 2)
+    assert found.keep.sum() == A.shape[0] - k and found.keep[-2:].all()
+    assert np.allclose(found.coupling, -found.diagonal)
+
+
+@pytest.mark.skipif("amg" not in available_backends(), reason="pyamg not installed")
+def test_a_solve_without_the_leaves_solves_the_whole_system():
+    """AMG-CG on the Schur complement of the leaves, then the leaves' own rows: the whole
+    system's solution (to the tolerance asked), from a guess too, with fewer unknowns."""
+    from constriction.solve.leaves import without_leaves
+    A, k = _with_dangling_unknowns()
+    A = (A + 1e-3 * sp.eye(A.shape[0])).tocsr()  # regular
+    b = np.random.default_rng(1).standard_normal(A.shape[0])
+    exact = factorize(A, "superlu")(b)
+    sizes = []
+    solve = without_leaves(A, lambda reduced: sizes.append(reduced.shape[0]) or linalg._amg(reduced, rtol=1e-12))
+    assert sizes == [A.shape[0] - k]
+    assert np.abs(solve(b) - exact).max() < 1e-9 * np.abs(exact).max()
+    assert np.abs(solve(b, exact * (1 + 1e-6)) - exact).max() < 1e-9 * np.abs(exact).max()
+    assert np.abs(factorize(A, "amg", rtol=1e-12)(b) - exact).max() < 1e-9 * np.abs(exact).max()
