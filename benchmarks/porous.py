@@ -5,9 +5,11 @@ the same blobs. Per case: the DC solve's CG iterations, every CG solve of the sw
 (iterations, the largest against the DC solve's; the seconds of a snapshot's solves, x_k
 at s -> 0 or half a shift, against the DC solve's), the sweep's snapshots at s -> 0 and
 shifts, the stages' seconds, the whole run against its DC stage, the peak memory, and a
-DC-only run (read, assemble, R_dc, the tortuosity factor) beside PoreSpy's time and value. Printed as a Markdown table.
+DC-only run (read, assemble, R_dc, the tortuosity factor) beside PoreSpy's time and value;
+with --error-bar, the DC-only run's default error bar against that run's DC stage. Printed as
+a Markdown table.
 
-    python benchmarks/porous.py [--sizes 64,128] [--fractions 0.15,0.2,0.3,0.5] [--no-porespy]
+    python benchmarks/porous.py [--sizes 64,128] [--fractions 0.15,0.2,0.3,0.5] [--no-porespy] [--error-bar]
 
 Each case runs in its own process (its peak memory is its own). A fraction whose seed 0
 does not percolate takes the next seed that does. Needs porespy (pip install -e ".[peers]").
@@ -63,7 +65,7 @@ class SolverLines(logging.Handler):
                 (int(found[1]), int(found[2]), float(found[3])))
 
 
-def one(n: int, fraction: float, with_porespy: bool) -> dict:
+def one(n: int, fraction: float, with_porespy: bool, with_error_bar: bool = False) -> dict:
     """One case in this process."""
     from constriction import pipeline
     from constriction.image.voxels import GridError
@@ -96,6 +98,8 @@ def one(n: int, fraction: float, with_porespy: bool) -> dict:
             t0 = time.perf_counter()  # what PoreSpy's tortuosity_fd computes: read, assemble, solve
             pipeline.run(replace(spec, sweep=replace(spec.sweep, kind="dc")), progress=False, error_estimate="never")
             dc_only = time.perf_counter() - t0
+            if with_error_bar:  # the DC-only run again, with its default error bar
+                bar = pipeline.run(replace(spec, sweep=replace(spec.sweep, kind="dc")), progress=False).summary
         break
     else:
         return {"n": n, "fraction": fraction, "refused": True}
@@ -107,6 +111,12 @@ def one(n: int, fraction: float, with_porespy: bool) -> dict:
            "shifts": s.sweep.n_shifts, "error": s.sweep.estimated_error, "seconds": s.seconds,
            "whole_s": whole, "dc_only_s": dc_only, "mismatch": s.conservation.worst, "tortuosity": s.transport.tortuosity_factor,
            "peak_GiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
+    if with_error_bar:
+        estimate = bar.discretisation.R_dc
+        out |= {"bar_s": bar.seconds["error_estimate"], "bar_dc_s": bar.seconds["dc"],
+                "bar": None if estimate is None else {"levels": estimate.subdivisions, "R": bar.R_dc_ohm,
+                                                      "error": estimate.error_ohm},
+                "bar_note": bar.discretisation.note}
     if with_porespy:
         import porespy as ps
         t0 = time.perf_counter()
@@ -130,7 +140,17 @@ def row(r: dict) -> str:
             f"| {sum(r['sweep_solve_s']) / (r['moments'] + 2 * r['shifts']) / r['dc_solve_s']:.1f} "
             f"| {r['moments']} + {r['shifts']} | {dc_stage:.1f} s | {r['seconds']['sweep']:.1f} s "
             f"| {r['whole_s']:.1f} s ({r['whole_s'] / dc_stage:.1f}×) | {r['mismatch']:.0e} "
-            f"| {r['dc_only_s']:.1f} s, τ {r['tortuosity']:.3f} | {porespy} | {r['peak_GiB']:.2f} GiB |")
+            f"| {r['dc_only_s']:.1f} s, τ {r['tortuosity']:.3f} | {porespy} | {r['peak_GiB']:.2f} GiB |"
+            + ("" if "bar_s" not in r else f" {_bar(r)} |"))
+
+
+def _bar(r: dict) -> str:
+    """The error bar's seconds against its run's DC stage, its levels and its size."""
+    if r["bar"] is None:
+        return f"not computed: {r['bar_note']}"
+    levels = ", ".join(map(str, r["bar"]["levels"]))
+    return (f"{r['bar_s']:.1f} s / {r['bar_dc_s']:.1f} s = {r['bar_s'] / r['bar_dc_s']:.1f}× "
+            f"(levels {levels}; ± {r['bar']['error'] / r['bar']['R']:.1%})")
 
 
 def main():
@@ -138,19 +158,22 @@ def main():
     parser.add_argument("--sizes", default="64,128")
     parser.add_argument("--fractions", default="0.15,0.2,0.3,0.5")
     parser.add_argument("--no-porespy", action="store_true", help="skip PoreSpy's tortuosity_fd")
+    parser.add_argument("--error-bar", action="store_true",
+                        help="also time the DC-only run's default error bar against its DC stage")
     parser.add_argument("--one", nargs=2, type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one(int(args.one[0]), args.one[1], not args.no_porespy)))
+        print(json.dumps(one(int(args.one[0]), args.one[1], not args.no_porespy, args.error_bar)))
         return
     print("| image | conducting | unknowns | DC its | sweep solves' its | largest / DC | a snapshot's solves / DC solve "
           "| s→0 + shifts "
-          "| DC stage | sweep | whole run (/ DC stage) | in = out | ours, DC only (`--dc`) | PoreSpy tortuosity_fd | peak |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| DC stage | sweep | whole run (/ DC stage) | in = out | ours, DC only (`--dc`) | PoreSpy tortuosity_fd | peak |"
+          + (" error bar / DC stage (DC only) |" if args.error_bar else ""))
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if args.error_bar else ""))
     for n in map(int, args.sizes.split(",")):
         for fraction in map(float, args.fractions.split(",")):
             command = [sys.executable, __file__, "--one", str(n), str(fraction)] + \
-                      (["--no-porespy"] if args.no_porespy else [])
+                      (["--no-porespy"] if args.no_porespy else []) + (["--error-bar"] if args.error_bar else [])
             done = subprocess.run(command, capture_output=True, text=True)
             if done.returncode:
                 print(f"| {n}³ | {fraction:.0%} | failed: {done.stderr.strip().splitlines()[-1]} |")

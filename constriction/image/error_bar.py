@@ -112,11 +112,11 @@ def image_discretisation(spec, discretise, cell, values, policy: str, backend: s
                          progress: bool) -> Discretisation:
     """The discretisation record of an image: its grid, and R_dc, R_inf and R_cstr at
     finer subdivisions with their Richardson extrapolation (above). `discretise(spec,
-    progress)` builds a subdivided cell; `values` are (R_dc, R_inf, R_bulk or None) at the
+    progress, capacitance)` builds a subdivided cell; `values` are (R_dc, R_inf, R_bulk or None) at the
     spec's own subdivision."""
 
     def dc_values(finer) -> Levels:
-        system = discretise(finer, progress=False).system
+        system = discretise(finer, progress=False, capacitance=False).system
         R_dc = dc_resistance(system, backend=backend)[0]
         R_bulk = None if values[2] is None else image_split(system.grid, R_dc, backend).R_bulk_ohm
         R_inf = dc_resistance(system, short_gaps=True, backend=backend)[0] if shorts_anything(system) else R_dc

@@ -27,11 +27,14 @@ def image_size(spec: ImageSpec) -> Size:
                 f"reading {spec.path.name}", "crop or coarsen the image", "image")
 
 
-def discretise_image(spec: ImageSpec, progress: bool = True) -> Discretised:
+def discretise_image(spec: ImageSpec, progress: bool = True, capacitance: bool | None = None) -> Discretised:
     """Read the image and assemble its voxel grid (cell-centred finite volumes); its
-    reference electrodes are metal phases that float (one body each)."""
+    reference electrodes are metal phases that float (one body each). `capacitance`: assemble
+    C too (default: unless the spec's sweep is DC only)."""
     labels = read_labels(spec)
-    grid, system = grid_system(labels, spec, progress)
+    if capacitance is None:
+        capacitance = not spec.sweep.dc_only
+    grid, system = grid_system(labels, spec, progress, capacitance)
     probes, terminals = None, ()
     if spec.probes:
         bodies = [_reference_body(spec, k, labels, grid, system) for k in range(len(spec.probes))]

@@ -108,14 +108,16 @@ def coefficients(labels: Labels, spec: ImageSpec) -> tuple[np.ndarray, np.ndarra
     return kind, sigma, eps
 
 
-def grid_system(labels: Labels, spec: ImageSpec, progress: bool = True) -> tuple[VoxelGrid, System]:
-    """Assemble G and C on the voxels of a labelled image (spec resolved at its temperature)."""
+def grid_system(labels: Labels, spec: ImageSpec, progress: bool = True,
+                capacitance: bool = True) -> tuple[VoxelGrid, System]:
+    """Assemble G and C on the voxels of a labelled image (spec resolved at its temperature);
+    without `capacitance` (DC solves only) C stays zero."""
     kind, sigma, eps = coefficients(labels, spec)
     spacing = tuple(v * UM for v in labels.turned_voxel_um)
     say(f"{spec.name}: labelling face-connected metal in {kind.size:,} voxels", progress)
-    say(f"{spec.name}: assembling G and C (cell-centred finite volumes)", progress)
+    say(f"{spec.name}: assembling {'G and C' if capacitance else 'G'} (cell-centred finite volumes)", progress)
     try:
-        return assemble_grid(kind, sigma, eps, spacing)
+        return assemble_grid(kind, sigma, eps, spacing, capacitance=capacitance)
     except GridError as err:
         raise ImageError(spec.path, str(err)) from None
 
@@ -125,9 +127,10 @@ class GridError(ValueError):
 
 
 def assemble_grid(kind: np.ndarray, sigma: np.ndarray, eps: np.ndarray, spacing_m,
-                  check_percolation: bool = True) -> tuple[VoxelGrid, System]:
-    """G (S) and C (F) of the finite volumes of a voxel cell; GridError if it has no WE,
-    is short-circuited, or (with `check_percolation`) conducts nothing at DC."""
+                  check_percolation: bool = True, capacitance: bool = True) -> tuple[VoxelGrid, System]:
+    """G (S) and C (F) of the finite volumes of a voxel cell (C zero without `capacitance`:
+    for DC solves only, the same unknowns); GridError if it has no WE, is short-circuited,
+    or (with `check_percolation`) conducts nothing at DC."""
     body, n_bodies, at_we, at_ce = _metal_bodies(kind)
     if not at_we:
         raise GridError("has no metal on the working-electrode face: nothing carries the current in")
@@ -143,7 +146,8 @@ def assemble_grid(kind: np.ndarray, sigma: np.ndarray, eps: np.ndarray, spacing_
     for ends in (a, b):  # put them between the voxels and the bodies
         ends += np.where(ends >= first_face, n_voxels - first_face, np.where(ends >= n_voxels, n_faces, 0))
     unknown[unknown >= n_voxels] += n_faces
-    G, C = laplacian(a, b, g, n_dofs), laplacian(a, b, c, n_dofs)
+    G = laplacian(a, b, g, n_dofs)
+    C = laplacian(a, b, c, n_dofs) if capacitance else sp.csr_matrix((n_dofs, n_dofs))
     del a, b, g, c
     we, ce = n_dofs - 2, n_dofs - 1
     if check_percolation:
