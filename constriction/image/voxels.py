@@ -229,7 +229,11 @@ def _material_index(sigma: np.ndarray, eps: np.ndarray, metal: np.ndarray) -> np
     """One integer per distinct (sigma, eps) pair, -1 for metal: voxels of one index need
     no face unknown between them."""
     pairs = sigma.ravel() + 1j * eps.ravel()  # one complex number per pair: a 1-D unique, 5x faster than axis=0
-    index = np.unique(pairs, return_inverse=True)[1].reshape(sigma.shape).astype(np.int32)
+    found = np.unique(pairs[::max(1, pairs.size // 100_000)])  # the few pairs of an image, from a sample ...
+    index = np.minimum(np.searchsorted(found, pairs), found.size - 1)
+    if not np.array_equal(found[index], pairs):  # ... unless it missed one (0.5 s -> 0.05 s at 128³)
+        index = np.unique(pairs, return_inverse=True)[1]
+    index = index.reshape(sigma.shape).astype(np.int32)
     index[metal] = -1
     return index
 

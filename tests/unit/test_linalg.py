@@ -198,3 +198,14 @@ def test_a_solve_without_the_leaves_solves_the_whole_system():
     assert np.abs(solve(b) - exact).max() < 1e-9 * np.abs(exact).max()
     assert np.abs(solve(b, exact * (1 + 1e-6)) - exact).max() < 1e-9 * np.abs(exact).max()
     assert np.abs(factorize(A, "amg", rtol=1e-12)(b) - exact).max() < 1e-9 * np.abs(exact).max()
+
+
+def test_listing_the_backends_imports_none_of_them():
+    """available_backends finds the modules without importing them (pypardiso's import
+    searches the installation for MKL: 1.5 s that a run by AMG need not pay)."""
+    import subprocess
+    import sys
+    code = ("import sys; from constriction.solve.linalg import available_backends; available_backends(); "
+            "print(sorted(m for m in ('pypardiso', 'pyamg') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -506,3 +506,18 @@ def test_duplicate_labels_and_complex_images_are_refused(tmp_path, monkeypatch, 
     err = capsys.readouterr().err.strip().splitlines()
     assert all(w in err[-1] for w in words), err[-1]
     assert not (tmp_path / "res").exists()
+
+
+def test_every_material_gets_its_index_even_one_the_sample_misses():
+    """_material_index finds an image's few (sigma, eps) pairs from a sample of its voxels;
+    a pair outside the sample (one voxel here) still gets an index of its own."""
+    from constriction.image.voxels import _material_index
+    sigma = np.ones((40, 50, 100))
+    eps = np.full(sigma.shape, 3.0)
+    sigma.ravel()[1] = 2.0                    # odd: the sample takes every second voxel
+    eps.ravel()[7] = 5.0
+    metal = np.zeros(sigma.shape, bool)
+    metal.ravel()[9] = True
+    index = _material_index(sigma, eps, metal).ravel()
+    assert index[9] == -1 and len({index[0], index[1], index[7]}) == 3
+    assert np.unique(index).size == 4 and np.count_nonzero(index == index[0]) == sigma.size - 3
