@@ -183,7 +183,7 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
             shifts.append(_widest_gap(shifts))
             continue
         stalled = 0
-        proj = project(V)
+        proj = project(V, proj)
         Y = proj.admittance(s_band)
         if Y_old is not None:
             change = np.abs(Y - Y_old) / np.abs(Y)
@@ -201,10 +201,27 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
                         basis=V, projection=proj, interior=I, we=system.we, n_dofs=system.n_dofs)
 
 
-def _project(system: System, I: np.ndarray, g, c, g0: float, c0: float, V: np.ndarray) -> _Projection:
-    """The pencil projected on the orthonormal columns of V (interior vectors)."""
-    return _Projection(G=V.T @ block_product(system.G, I, V), C=V.T @ block_product(system.C, I, V),
+def _project(system: System, I: np.ndarray, g, c, g0: float, c0: float, V: np.ndarray,
+             previous: _Projection | None = None) -> _Projection:
+    """The pencil projected on the orthonormal columns of V (interior vectors). `previous`:
+    the projection on V's first columns (orthonormal_extend only appends), so that only the
+    new columns are multiplied by G and C (each product costs about a CG iteration)."""
+    if previous is None:
+        previous = _Projection(G=np.zeros((0, 0)), C=np.zeros((0, 0)), g=None, c=None, g0=g0, c0=c0)
+    new = V[:, previous.G.shape[0]:]
+    return _Projection(G=_extended(previous.G, V, block_product(system.G, I, new)),
+                       C=_extended(previous.C, V, block_product(system.C, I, new)),
                        g=V.T @ g, c=V.T @ c, g0=g0, c0=c0)
+
+
+def _extended(M_r: np.ndarray, V: np.ndarray, MV_new: np.ndarray) -> np.ndarray:
+    """V^T M V for a symmetric M, from M_r = V_old^T M V_old (k x k) and M V_new."""
+    k, m = M_r.shape[0], V.shape[1]
+    out = np.empty((m, m))
+    out[:k, :k] = M_r
+    out[:, k:] = V.T @ MV_new
+    out[k:, :k] = out[:k, k:].T
+    return out
 
 
 def _moment_stage(condensed, system: System, I: np.ndarray, currents, project, s_band: np.ndarray, tol: float, bar,
@@ -226,7 +243,7 @@ def _moment_stage(condensed, system: System, I: np.ndarray, currents, project, s
             ce_current.append(-(ce_G @ full + ce_C @ last_full))
         previous, last_full = x, full
         V, _ = orthonormal_extend(V, x[:, None])
-        proj = project(V)
+        proj = project(V, proj if k else None)
         Y = proj.admittance(s_band)
         bar.update(f"s -> 0, order {k} ({condensed.islands} islands condensed), basis {V.shape[1]}")
         if Y_old is not None:
