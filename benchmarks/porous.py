@@ -94,6 +94,7 @@ def one(n: int, fraction: float, with_porespy: bool, with_error_bar: bool = Fals
                     continue  # this seed's blobs do not join the electrodes
                 raise
             whole = time.perf_counter() - t0
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # the whole run's, before the others
             lines.in_sweep, sweep_lines = False, list(lines.sweep)
             t0 = time.perf_counter()  # what PoreSpy's tortuosity_fd computes: read, assemble, solve
             pipeline.run(replace(spec, sweep=replace(spec.sweep, kind="dc")), progress=False, error_estimate="never")
@@ -110,7 +111,7 @@ def one(n: int, fraction: float, with_porespy: bool, with_error_bar: bool = Fals
            "sweep_solve_s": [t for _, _, t in sweep_lines], "moments": s.sweep.n_moments,
            "shifts": s.sweep.n_shifts, "error": s.sweep.estimated_error, "seconds": s.seconds,
            "whole_s": whole, "dc_only_s": dc_only, "mismatch": s.conservation.worst, "tortuosity": s.transport.tortuosity_factor,
-           "peak_GiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
+           "peak_GiB": peak}
     if with_error_bar:
         estimate = bar.discretisation.R_dc
         out |= {"bar_s": bar.seconds["error_estimate"], "bar_dc_s": bar.seconds["dc"],

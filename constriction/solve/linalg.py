@@ -73,6 +73,7 @@ AMG_MAXITER_LARGE = 1000
 # and 92, block by block 202 and 283), so it always goes first (benchmarks/README.md)
 BLOCK_FIRST_CONTRAST = 200.0
 AMG_MIN_UNKNOWNS = 5_000
+STENCIL_ENTRIES = 8  # a finite-volume row: itself and 6 face neighbours (face unknowns: 3, a metal body: many)
 METIS_MIN_UNKNOWNS = 10_000  # below, SuperLU's own minimum degree orders faster (benchmarks/README.md)
 
 
@@ -301,12 +302,14 @@ def _log(A, message: str, *args) -> None:
 
 
 def _amg_preconditioner(A: sp.csr_matrix, kcycle: bool = True):
-    """For an M-matrix (every off-diagonal entry <= 0: a voxel grid's finite volumes), the
-    K-cycle over an aggregation hierarchy (solve/kcycle.py), cheaper than classical AMG at
-    every size measured (benchmarks/README.md). Smoothed aggregation otherwise (finite
-    elements: P2, obtuse P1) or when `kcycle` is off."""
+    """For an M-matrix of a 7-point stencil (every off-diagonal entry <= 0, at most 8
+    entries a row on average: a voxel grid's finite volumes), the K-cycle over an
+    aggregation hierarchy (solve/kcycle.py), cheaper than classical AMG at every size
+    measured (benchmarks/README.md). Smoothed aggregation otherwise (finite elements: P2,
+    obtuse P1, trilinear bricks, on which the K-cycle's pairwise aggregates took 173 CG
+    iterations where smoothed aggregation took 20) or when `kcycle` is off."""
     import pyamg
-    if kcycle and _is_m_matrix(A):
+    if kcycle and A.nnz <= STENCIL_ENTRIES * A.shape[0] and _is_m_matrix(A):
         return kcycle_preconditioner(A)
     return pyamg.smoothed_aggregation_solver(A, symmetry="symmetric").aspreconditioner(cycle="V")
 

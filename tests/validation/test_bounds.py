@@ -1,0 +1,108 @@
+"""Two-sided bounds on an image's continuum resistance (image/bounds.py): exact where the
+finite volumes are, holding every finer subdivision of the voxels elsewhere, and blind to
+nothing that 6-connectivity cuts."""
+
+import numpy as np
+import pytest
+
+from constriction.image.bounds import GROUPS, bounds, potential_lower_bound
+from constriction.image.voxels import ELECTROLYTE, INSULATOR, METAL, assemble_grid
+from constriction.solve.direct import dc_solution
+
+from cases import porous_blobs
+
+
+def _solved(kind, sigma, voxel_m=1e-6, subdivide=1):
+    """The grid of the image (each voxel split into subdivide³), its DC solve and bounds."""
+    for axis in range(3):
+        kind, sigma = np.repeat(kind, subdivide, axis), np.repeat(sigma, subdivide, axis)
+    grid, system = assemble_grid(kind, sigma, np.zeros_like(sigma), (voxel_m / subdivide,) * 3,
+                                 check_percolation=False, capacitance=False)
+    dc = dc_solution(system, backend="superlu")
+    return dc.R_ohm, bounds(grid, dc.x, dc.R_ohm, backend="superlu")
+
+
+def _capped(inside: np.ndarray) -> np.ndarray:
+    """kind: the voxels given (x, y, z), under one layer of metal (the WE)."""
+    n0, n1, _ = inside.shape
+    return np.concatenate([inside, np.full((n0, n1, 1), METAL, np.int8)], axis=2).astype(np.int8)
+
+
+def test_a_layered_slab_is_bracketed_exactly():
+    """Two conductivities in layers normal to the current: the finite volumes, the flux's
+    energy and the trilinear potential all give the series resistance."""
+    kind = _capped(np.full((3, 4, 6), ELECTROLYTE))
+    sigma = np.where(kind == METAL, 0.0, np.where(np.arange(7) < 2, 0.5, 2.0)[None, None, :])
+    R, found = _solved(kind, sigma)
+    exact = (2 / 0.5 + 4 / 2.0) * 1e-6 / (12 * 1e-12)
+    assert R == pytest.approx(exact, rel=1e-10)
+    assert found.R_upper_ohm == pytest.approx(exact, rel=1e-10)
+    assert found.R_lower_ohm == pytest.approx(exact, rel=1e-8)
+
+
+@pytest.mark.parametrize("fraction, seed", [(0.3, 0), (0.3, 1), (0.5, 2)])
+def test_the_bracket_holds_every_finer_subdivision_and_narrows(fraction, seed):
+    """Seeded 12³ blob images (30 and 50 % conducting; at 20 % none of the first seeds
+    percolates at this size): R_lower <= R at 1, 2 and 4 sub-voxels per voxel, each
+    bracket inside the one before, the finite volumes' own value at or above the flux
+    bound."""
+    kind = _capped(np.where(porous_blobs(12, fraction, seed), ELECTROLYTE, INSULATOR))
+    sigma = np.where(kind == ELECTROLYTE, 1.0, 0.0)
+    solved = [_solved(kind, sigma, subdivide=k) for k in (1, 2, 4)]
+    assert np.isfinite(solved[0][0])  # these seeds percolate
+    for (R, found), (finer_R, finer) in zip(solved, solved[1:]):
+        assert found.R_lower_ohm <= finer.R_lower_ohm <= finer_R <= R
+        assert found.R_lower_ohm <= finer.R_upper_ohm <= found.R_upper_ohm <= R
+    R, found = solved[0]
+    assert (R - found.R_lower_ohm) > 1e-3 * R  # an image this coarse has an error to bound
+
+
+def test_voxels_that_meet_at_an_edge_only_pass_no_current_in_either_bound():
+    """Two electrolyte columns joined only along an edge: no path through faces, so the
+    finite volumes and both bounds say infinite resistance; with shared corners the
+    trilinear potential would have conducted."""
+    inside = np.full((2, 2, 4), INSULATOR)
+    inside[0, 0, :2] = ELECTROLYTE   # a column from the CE ...
+    inside[1, 1, 2:] = ELECTROLYTE   # ... and one to the WE, meeting along an edge at z = 2
+    kind = _capped(inside)
+    sigma = np.where(kind == ELECTROLYTE, 1.0, 0.0)
+    grid, system = assemble_grid(kind, sigma, np.zeros_like(sigma), (1e-6,) * 3, check_percolation=False,
+                                 capacitance=False)
+    assert dc_solution(system).R_ohm == np.inf
+    assert potential_lower_bound(grid, "superlu") == (np.inf, "")
+
+
+def test_the_groups_of_a_vertex_are_its_face_connected_voxels():
+    assert list(GROUPS[0b00000011]) == [0, 0, -1, -1, -1, -1, -1, -1]   # voxels 0, 1 share a face
+    assert list(GROUPS[0b00001001][[0, 3]]) == [0, 1]                   # 0 and 3 share an edge only
+    assert list(GROUPS[0b00001011][[0, 1, 3]]) == [0, 0, 0]             # ... joined through 1
+    assert GROUPS[0b10000001][[0, 7]].tolist() == [0, 1]                # a corner only
+    assert GROUPS.max() == 3                                            # four voxels, no two sharing a face
+
+
+def test_a_floating_metal_body_is_one_potential_in_the_bracket():
+    """A metal block floating in the electrolyte of a 6³ cell: the bracket holds the values
+    at 2 and 4 sub-voxels per voxel."""
+    inside = np.full((6, 6, 6), ELECTROLYTE)
+    inside[2:4, 2:4, 2:4] = METAL
+    inside[0, :, 3] = INSULATOR
+    kind = _capped(inside)
+    sigma = np.where(kind == ELECTROLYTE, 1.0, 0.0)
+    R, found = _solved(kind, sigma)
+    for k in (2, 4):
+        finer_R, _ = _solved(kind, sigma, subdivide=k)
+        assert found.R_lower_ohm <= finer_R <= found.R_upper_ohm <= R
+
+
+def test_two_metal_bodies_meeting_at_an_edge_give_no_lower_bound():
+    """A floating metal voxel meeting the WE's metal along an edge only: the electrolyte
+    voxel beside both would need two potentials at that edge, so no trilinear potential is
+    admissible there."""
+    kind = _capped(np.full((3, 3, 3), ELECTROLYTE))
+    kind[1, 1, 1] = METAL            # floating: its six face neighbours are electrolyte
+    kind[2, 1, 2] = METAL            # under the cap: part of the WE, edge to edge with (1, 1, 1)
+    sigma = np.where(kind == ELECTROLYTE, 1.0, 0.0)
+    grid, _ = assemble_grid(kind, sigma, np.zeros_like(sigma), (1e-6,) * 3, capacitance=False)
+    assert grid.floating_bodies == 1
+    lower, why = potential_lower_bound(grid, "superlu")
+    assert lower is None and "two metal bodies" in why
