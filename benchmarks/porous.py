@@ -6,8 +6,8 @@ the same blobs. Per case: the DC solve's CG iterations, every CG solve of the sw
 at s -> 0 or half a shift, against the DC solve's), the sweep's snapshots at s -> 0 and
 shifts, the stages' seconds, the whole run against its DC stage, the peak memory, and a
 DC-only run (read, assemble, R_dc, the tortuosity factor) beside PoreSpy's time and value;
-with --error-bar, the DC-only run's default error bar against that run's DC stage. Printed as
-a Markdown table.
+with --error-bar, the DC-only run's default error bar (Richardson) against that run's DC
+stage, and image/bounds.py's bracket against its DC solve. Printed as a Markdown table.
 
     python benchmarks/porous.py [--sizes 64,128] [--fractions 0.15,0.2,0.3,0.5] [--no-porespy] [--error-bar]
 
@@ -99,8 +99,9 @@ def one(n: int, fraction: float, with_porespy: bool, with_error_bar: bool = Fals
             t0 = time.perf_counter()  # what PoreSpy's tortuosity_fd computes: read, assemble, solve
             pipeline.run(replace(spec, sweep=replace(spec.sweep, kind="dc")), progress=False, error_estimate="never")
             dc_only = time.perf_counter() - t0
-            if with_error_bar:  # the DC-only run again, with its default error bar
+            if with_error_bar:  # the DC-only run again, with its default error bar; and the bounds
                 bar = pipeline.run(replace(spec, sweep=replace(spec.sweep, kind="dc")), progress=False).summary
+                bracket = bounds_timed(replace(spec, sweep=replace(spec.sweep, kind="dc")).at())
         break
     else:
         return {"n": n, "fraction": fraction, "refused": True}
@@ -117,7 +118,7 @@ def one(n: int, fraction: float, with_porespy: bool, with_error_bar: bool = Fals
         out |= {"bar_s": bar.seconds["error_estimate"], "bar_dc_s": bar.seconds["dc"],
                 "bar": None if estimate is None else {"levels": estimate.subdivisions, "R": bar.R_dc_ohm,
                                                       "error": estimate.error_ohm},
-                "bar_note": bar.discretisation.note}
+                "bar_note": bar.discretisation.note, "bounds": bracket}
     if with_porespy:
         import porespy as ps
         t0 = time.perf_counter()
@@ -145,13 +146,31 @@ def row(r: dict) -> str:
             + ("" if "bar_s" not in r else f" {_bar(r)} |"))
 
 
+def bounds_timed(spec) -> dict:
+    """image/bounds.py's bracket of the DC-only cell, its seconds and its DC solve's."""
+    from constriction.image.bounds import bounds
+    from constriction.sources import discretise
+    from constriction.solve.direct import dc_solution
+    system = discretise(spec, progress=False).system
+    t0 = time.perf_counter()
+    dc = dc_solution(system)
+    t1 = time.perf_counter()
+    found = bounds(system.grid, dc.x, dc.R_ohm)
+    return {"dc_s": t1 - t0, "bounds_s": time.perf_counter() - t1, "R": dc.R_ohm, "upper": found.R_upper_ohm,
+            "lower": found.R_lower_ohm}
+
+
 def _bar(r: dict) -> str:
     """The error bar's seconds against its run's DC stage, its levels and its size."""
     if r["bar"] is None:
         return f"not computed: {r['bar_note']}"
     levels = ", ".join(map(str, r["bar"]["levels"]))
+    b = r["bounds"]
+    lower = "none" if b["lower"] is None else f"{b['lower'] / b['R'] - 1:+.1%}"
     return (f"{r['bar_s']:.1f} s / {r['bar_dc_s']:.1f} s = {r['bar_s'] / r['bar_dc_s']:.1f}× "
-            f"(levels {levels}; ± {r['bar']['error'] / r['bar']['R']:.1%})")
+            f"(levels {levels}; ± {r['bar']['error'] / r['bar']['R']:.1%}) "
+            f"| {b['bounds_s']:.1f} s / {b['dc_s']:.1f} s = {b['bounds_s'] / b['dc_s']:.1f}× "
+            f"[{lower}, {b['upper'] / b['R'] - 1:+.1%}]")
 
 
 def main():
@@ -169,8 +188,9 @@ def main():
     print("| image | conducting | unknowns | DC its | sweep solves' its | largest / DC | a snapshot's solves / DC solve "
           "| s→0 + shifts "
           "| DC stage | sweep | whole run (/ DC stage) | in = out | ours, DC only (`--dc`) | PoreSpy tortuosity_fd | peak |"
-          + (" error bar / DC stage (DC only) |" if args.error_bar else ""))
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if args.error_bar else ""))
+          + (" Richardson's error bar / DC stage (DC only) | bounds / their DC solve [R_lower, R_upper] |"
+             if args.error_bar else ""))
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if args.error_bar else ""))
     for n in map(int, args.sizes.split(",")):
         for fraction in map(float, args.fractions.split(",")):
             command = [sys.executable, __file__, "--one", str(n), str(fraction)] + \
