@@ -79,7 +79,7 @@ def flux_upper_bound(grid: VoxelGrid, x: np.ndarray, R_fv_ohm: float) -> float:
         faces[tuple(inner)] = link * (potential[lo] - potential[hi])
         if axis == 2:  # the counter electrode at 0 V under the bottom layer: a half-link
             bottom = conducting[:, :, 0]
-            faces[:, :, 0][bottom] = -x[grid.unknown[:, :, 0][bottom]] / half[:, :, 0][bottom]
+            faces[:, :, 0][bottom] = -potential[:, :, 0][bottom] / half[:, :, 0][bottom]
         first, last = [slice(None)] * 3, [slice(None)] * 3
         first[axis], last[axis] = slice(0, -1), slice(1, None)
         F_l, F_r = faces[tuple(first)][conducting], faces[tuple(last)][conducting]

@@ -47,8 +47,8 @@ class Leaves:
 
 
 def find_leaves(A: sp.csr_matrix) -> Leaves:
-    """The rows of A that hold their diagonal and one other nonzero entry (explicit zeros
-    do not count), whose neighbour is not a leaf too."""
+    """The rows of A that hold their diagonal and one other nonzero entry, whose neighbour
+    is not a leaf too. A's explicit zeros are dropped first (in place)."""
     A.eliminate_zeros()
     n = A.shape[0]
     candidates = np.flatnonzero(np.diff(A.indptr) == 2)
