@@ -18,8 +18,8 @@ def _solved(kind, sigma, voxel_m=1e-6, subdivide=1):
         kind, sigma = np.repeat(kind, subdivide, axis), np.repeat(sigma, subdivide, axis)
     grid, system = assemble_grid(kind, sigma, np.zeros_like(sigma), (voxel_m / subdivide,) * 3,
                                  check_percolation=False, capacitance=False)
-    dc = dc_solution(system, backend="superlu")
-    return dc.R_ohm, bounds(grid, dc.x, dc.R_ohm, backend="superlu")
+    dc = dc_solution(system)
+    return dc.R_ohm, bounds(grid, dc.x, dc.R_ohm)
 
 
 def _capped(inside: np.ndarray) -> np.ndarray:
@@ -106,3 +106,17 @@ def test_two_metal_bodies_meeting_at_an_edge_give_no_lower_bound():
     assert grid.floating_bodies == 1
     lower, why = potential_lower_bound(grid, "superlu")
     assert lower is None and "two metal bodies" in why
+
+
+def test_the_synthetic_interface_is_bracketed_at_every_subdivision():
+    """Gas voids under a partial contact (24³): the bracket from the image's own voxels
+    holds the 2x value and narrows (at 1x: 1.8 % and 7.2 % below R_fv; the 4x value, 96³,
+    held too: docs/DESIGN.md)."""
+    from cases import gas_interface
+    grid = gas_interface(24).grid
+    solved = [_solved(grid.kind, grid.sigma, grid.spacing_m[0], subdivide=k) for k in (1, 2)]
+    for (R, found), (finer_R, finer) in zip(solved, solved[1:]):
+        assert found.R_lower_ohm <= finer.R_lower_ohm <= finer_R <= R
+        assert found.R_lower_ohm <= finer.R_upper_ohm <= found.R_upper_ohm <= R
+    R, found = solved[0]
+    assert 0.9 * R < found.R_lower_ohm < found.R_upper_ohm < R
