@@ -39,8 +39,8 @@ from constriction.solve.linalg import factorize
 
 # CG's relative residual for the solves that no current check reads: the conservation check
 # takes the WE and CE currents to first order in s from p_0, a_0 and p_1 (reduced.py), so
-# those are solved to DC_RTOL; a_1 and every later snapshot only span the basis, whose
-# Galerkin model is quadratic in their error (a 1e-6 residual moves Y by ~1e-12)
+# those are solved to DC_RTOL; a_1 and every later snapshot only span the basis (on a 40³
+# porous image the model stayed within 8e-10 of one from exact solves, 1 Hz - 10 GHz)
 SNAPSHOT_RTOL = 1e-6
 
 
