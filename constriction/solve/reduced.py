@@ -206,11 +206,10 @@ def _project(system: System, I: np.ndarray, g, c, g0: float, c0: float, V: np.nd
     """The pencil projected on the orthonormal columns of V (interior vectors). `previous`:
     the projection on V's first columns (orthonormal_extend only appends), so that only the
     new columns are multiplied by G and C (each product costs about a CG iteration)."""
-    if previous is None:
-        previous = _Projection(G=np.zeros((0, 0)), C=np.zeros((0, 0)), g=None, c=None, g0=g0, c0=c0)
-    new = V[:, previous.G.shape[0]:]
-    return _Projection(G=_extended(previous.G, V, block_product(system.G, I, new)),
-                       C=_extended(previous.C, V, block_product(system.C, I, new)),
+    G_old, C_old = (np.zeros((0, 0)),) * 2 if previous is None else (previous.G, previous.C)
+    new = V[:, G_old.shape[0]:]
+    return _Projection(G=_extended(G_old, V, block_product(system.G, I, new)),
+                       C=_extended(C_old, V, block_product(system.C, I, new)),
                        g=V.T @ g, c=V.T @ c, g0=g0, c0=c0)
 
 
@@ -233,7 +232,7 @@ def _moment_stage(condensed, system: System, I: np.ndarray, currents, project, s
     number of snapshots). The check: the WE and CE currents to first order in s, I_0 + s I_1
     (DC and the capacitance), their largest relative mismatch over the band."""
     u, g0, c0, g, c, ce_G, ce_C = currents
-    V, Y_old, change, previous = np.zeros((len(I), 0)), None, np.inf, None
+    V, proj, Y_old, change, previous = np.zeros((len(I), 0)), None, None, np.inf, None
     we_current, ce_current, last_full = [], [], np.zeros(system.n_dofs)
     for k, x in enumerate(condensed.moments(lambda v: block_product(system.C, I, v), g, c, MAX_MOMENTS, dc_interior)):
         full = (u if k == 0 else np.zeros(system.n_dofs)).copy()
@@ -243,7 +242,7 @@ def _moment_stage(condensed, system: System, I: np.ndarray, currents, project, s
             ce_current.append(-(ce_G @ full + ce_C @ last_full))
         previous, last_full = x, full
         V, _ = orthonormal_extend(V, x[:, None])
-        proj = project(V, proj if k else None)
+        proj = project(V, proj)
         Y = proj.admittance(s_band)
         bar.update(f"s -> 0, order {k} ({condensed.islands} islands condensed), basis {V.shape[1]}")
         if Y_old is not None:
