@@ -141,19 +141,16 @@ class Labels:
 
 
 def read_labels(spec: ImageSpec) -> Labels:
-    """Read, crop, coarsen and turn the image; ImageError for anything unusable."""
+    """Read, crop, coarsen and turn the image; ImageError for anything unusable. An .npy
+    file (or an uncompressed TIFF) is cropped before it is read: only the crop is held."""
     raw = _read_file(spec)
     if spec.extrude is not None:
-        raw = _extruded(spec, raw)
+        raw = _extruded(spec, np.asarray(raw))
     if raw.ndim != 3:
         raise ImageError(spec.path, f"is {raw.ndim}D (shape {raw.shape}): a labelled 3D image is needed "
                                     f"(or a 2D contact map with [image.extrude])")
     if not (np.issubdtype(raw.dtype, np.integer) or np.issubdtype(raw.dtype, np.floating) or raw.dtype == bool):
         raise ImageError(spec.path, f"holds {raw.dtype} values: a labelled image holds integers")
-    if not np.issubdtype(raw.dtype, np.integer):
-        if not np.all(np.isfinite(raw)) or not np.all(raw == np.round(raw)):
-            raise ImageError(spec.path, f"holds non-integer values ({raw.dtype}): a labelled image is needed")
-        raw = raw.astype(np.int64)
     zyx = raw
     if spec.crop:
         index = []
@@ -163,6 +160,13 @@ def read_labels(spec: ImageSpec) -> Labels:
                 raise ImageError(spec.path, f"crop {axis} = [{lo}, {hi}] reaches past the image ({size} voxels)")
             index.append(slice(lo, hi))
         zyx = zyx[tuple(index)]
+    if zyx.size > MAX_READ_VOXELS:
+        raise ImageError(spec.path, f"{zyx.size:,} voxels: more than {MAX_READ_VOXELS:,}; crop or coarsen it")
+    zyx = np.asarray(zyx)  # read (an .npy or TIFF memory map: only the crop)
+    if not np.issubdtype(zyx.dtype, np.integer):
+        if not np.all(np.isfinite(zyx)) or not np.all(zyx == np.round(zyx)):
+            raise ImageError(spec.path, f"holds non-integer values ({zyx.dtype}): a labelled image is needed")
+        zyx = zyx.astype(np.int64)
     voxel = dict(zip("xyz", spec.voxel_um))
     if spec.coarsen > 1:
         if min(zyx.shape) < spec.coarsen:
@@ -179,33 +183,69 @@ def read_labels(spec: ImageSpec) -> Labels:
         raise ImageError(spec.path, f"label value(s) {', '.join(map(str, unknown[:8]))} have no phase in "
                                     f"[image.labels]")
     # turn (z, y, x) so that the current axis is last and the WE at its high end
-    axis_name, sign = spec.working_electrode[1], spec.working_electrode[0]
-    order = {"z": (2, 1, 0), "y": (2, 0, 1), "x": (1, 0, 2)}[axis_name]  # from (z, y, x)
-    names = tuple("zyx"[i] for i in order)
+    order, names = _turn(spec)
     array = np.transpose(zyx, order)
-    if sign == "-":
+    if spec.working_electrode[0] == "-":
         array = array[:, :, ::-1]
     return Labels(array=np.ascontiguousarray(array), turned_voxel_um=tuple(voxel[n] for n in names))
 
 
-def _read_file(spec: ImageSpec) -> np.ndarray:
+def _turn(spec: ImageSpec) -> tuple[tuple[int, int, int], tuple[str, ...]]:
+    """The axes of (z, y, x) in the turned order (the current's axis last), and their names."""
+    order = {"z": (2, 1, 0), "y": (2, 0, 1), "x": (1, 0, 2)}[spec.working_electrode[1]]
+    return order, tuple("zyx"[i] for i in order)
+
+
+def solved_shape(spec: ImageSpec) -> tuple[int, int, int]:
+    """The turned shape (n0, n1, n2) of the voxels as solved (after crop, coarsening and
+    subdivision; the current along n2), from the file's header."""
+    shape = _shape(spec)
+    if spec.crop:
+        shape = [min(spec.crop.get(a, (0, s))[1], s) - spec.crop.get(a, (0, s))[0] for a, s in zip("zyx", shape)]
+    zyx = [max(s // spec.coarsen, 0) * spec.subdivide for s in shape]
+    order, _ = _turn(spec)
+    return tuple(zyx[i] for i in order)
+
+
+def read_rows(spec: ImageSpec, lo: int, hi: int) -> Labels:
+    """Rows lo <= i < hi of the first turned axis of the voxels as solved (read_labels'
+    array[lo:hi]), reading only the file's voxels behind them where the file allows (an
+    .npy or uncompressed TIFF; extruded maps are read whole: they are small)."""
+    if spec.extrude is not None:
+        labels = read_labels(spec)
+        return Labels(labels.array[lo:hi], labels.turned_voxel_um)
+    n, block = spec.subdivide, spec.coarsen
+    first, stop = lo // n, -(-hi // n)                       # rows of coarsened file voxels
+    axis = "zyx"[_turn(spec)[0][0]]                           # the file's axis behind the first turned one
+    size = _shape(spec)["zyx".index(axis)]
+    start = (spec.crop or {}).get(axis, (0, size))[0]
+    window = replace(spec, crop={**(spec.crop or {}), axis: (start + first * block, start + stop * block)})
+    labels = read_labels(window)
+    cut = lo - first * n
+    return Labels(np.ascontiguousarray(labels.array[cut:cut + hi - lo]), labels.turned_voxel_um)
+
+
+def _read_file(spec: ImageSpec):
+    """The file's array: a memory map where it can be one (.npy; an uncompressed TIFF),
+    so that a crop reads only its voxels."""
     path = spec.path
     try:
         if path.suffix.lower() == ".npy":
             array = np.load(path, mmap_mode="r", allow_pickle=False)
         elif path.suffix.lower() in (".tif", ".tiff"):
             import tifffile
-            array = tifffile.imread(path)
+            try:
+                array = tifffile.memmap(path, mode="r")
+            except ValueError:  # compressed or not contiguous: read it whole
+                array = tifffile.imread(path)
         else:
             from constriction.geometry.layout import contact_mask
             array = contact_mask(path).astype(np.uint8)
     except Exception as err:  # any reader failure: the file is not an image we can read
         raise ImageError(path, f"cannot be read as an image ({type(err).__name__}: {str(err)[:80]})") from None
-    if array.size > MAX_READ_VOXELS:
-        raise ImageError(path, f"{array.size:,} voxels: more than {MAX_READ_VOXELS:,}; crop or coarsen it")
     if array.size == 0:
         raise ImageError(path, "is empty")
-    return np.asarray(array)
+    return array
 
 
 def _extruded(spec: ImageSpec, mask: np.ndarray) -> np.ndarray:
@@ -239,10 +279,7 @@ def coarsen(labels: np.ndarray, block: int) -> np.ndarray:
 def voxel_count(spec: ImageSpec) -> int:
     """The voxel count after crop, coarsening and subdivision, from the file's header
     (before reading the whole image)."""
-    shape = _shape(spec)
-    if spec.crop:
-        shape = [min(spec.crop.get(a, (0, s))[1], s) - spec.crop.get(a, (0, s))[0] for a, s in zip("zyx", shape)]
-    return math.prod(max(s // spec.coarsen, 0) for s in shape) * spec.subdivide**3
+    return math.prod(solved_shape(spec))
 
 
 def _shape(spec: ImageSpec) -> tuple[int, ...]:
