@@ -32,18 +32,25 @@ def image_transport(grid: VoxelGrid, system: System, R_dc_ohm: float) -> Transpo
     """The effective conductivity (S/m), formation factor and tortuosity factor of the
     image behind `grid` whose DC resistance is R_dc_ohm."""
     layers = int(np.count_nonzero((grid.kind != METAL).any(axis=(0, 1))))
-    length_m = layers * grid.spacing_m[2]
-    volume_voxels = layers * grid.shape[0] * grid.shape[1]
     conducting = grid.sigma > 0
     component = system.components
     joined = component[system.we[0]] == component[system.ce[0]]  # else nothing percolates
     percolating = conducting & (component[grid.unknown] == component[system.we[0]]) & joined
     values, counts = np.unique(grid.sigma[grid.kind == ELECTROLYTE], return_counts=True)
     sigma_0 = float(values[np.argmax(counts)]) if values.size else math.nan
-    sigma_eff = length_m / (R_dc_ohm * grid.face_area_m2) if math.isfinite(R_dc_ohm) else 0.0
-    eps_eff = np.count_nonzero(percolating) / volume_voxels
+    return transport(R_dc_ohm, layers * grid.spacing_m[2], grid.face_area_m2, layers * grid.shape[0] * grid.shape[1],
+                     int(np.count_nonzero(conducting)), int(np.count_nonzero(percolating)), sigma_0)
+
+
+def transport(R_dc_ohm: float, length_m: float, area_m2: float, volume_voxels: int, conducting: int,
+              percolating: int, sigma_0: float) -> Transport:
+    """The Transport record from R_dc (ohm), the length L between the electrodes (m) and the
+    face's area A (m²), the voxels between the electrodes, how many conduct and how many of
+    those join both electrodes, and the bulk electrolyte's sigma_0 (S/m)."""
+    sigma_eff = length_m / (R_dc_ohm * area_m2) if math.isfinite(R_dc_ohm) else 0.0
+    eps_eff = percolating / volume_voxels
     formation = sigma_0 / sigma_eff if sigma_eff > 0 else math.inf
     return Transport(sigma_eff_S_per_m=sigma_eff, sigma_bulk_S_per_m=sigma_0,
-                     conducting_fraction=np.count_nonzero(conducting) / volume_voxels,
+                     conducting_fraction=conducting / volume_voxels,
                      percolating_fraction=eps_eff, formation_factor=formation,
                      tortuosity_factor=eps_eff * formation, length_um=length_m / UM, convention=CONVENTION)

@@ -70,12 +70,19 @@ class VoxelGrid:
     @property
     def contact_area_m2(self) -> float:
         """Area of the faces between WE metal and electrolyte voxels (m²)."""
-        area = 0.0
-        for axis in range(3):
-            a, b = _pairs(self.we_metal, axis)
-            e_a, e_b = _pairs(self.kind == ELECTROLYTE, axis)
-            area += (np.count_nonzero(a & e_b) + np.count_nonzero(b & e_a)) * face_area(self.spacing_m, axis)
-        return float(area)
+        return contact_area(self.we_metal, self.kind == ELECTROLYTE, self.spacing_m)
+
+
+def contact_area(we_metal: np.ndarray, electrolyte: np.ndarray, spacing_m, rows: int | None = None) -> float:
+    """Area of the faces between WE metal and electrolyte voxels (m²); `rows` as for _links:
+    the faces of the first `rows` rows and those to the row after them."""
+    band = slice(0, we_metal.shape[0] if rows is None else rows)
+    area = 0.0
+    for axis in range(3):
+        a, b, e_a, e_b = (half if axis == 0 else half[band] for pair in (we_metal, electrolyte)
+                          for half in _pairs(pair, axis))
+        area += (np.count_nonzero(a & e_b) + np.count_nonzero(b & e_a)) * face_area(spacing_m, axis)
+    return float(area)
 
 
 def face_area(spacing, axis: int) -> float:
@@ -189,20 +196,21 @@ def _number_voxels(body: np.ndarray, n_bodies: int, at_we: set, at_ce: set) -> t
     return unknown, n_voxels, n_floating
 
 
-def _links(kind, sigma, eps, unknown, spacing, first_face, ce):
+def _links(kind, sigma, eps, unknown, spacing, first_face, ce, rows: int | None = None):
     """Every link of the finite volumes, as ends (a, b) and conductance g (S) and
     capacitance c (F), with the face unknowns numbered from first_face on; and the two
-    voxel unknowns beside each face unknown (2, faces). `ce`: the CE's unknown."""
+    voxel unknowns beside each face unknown (2, faces). `ce`: the CE's unknown. `rows`: the
+    links of the first `rows` rows (axis 0) only, and those between them and the next row
+    (a band of a partitioned image with the next band's first row after it)."""
     metal = kind == METAL
     material = _material_index(sigma, eps, metal)
     parts, faces = [], []
     next_face = first_face
+    band = slice(0, kind.shape[0] if rows is None else rows)
     for axis in range(3):
         per_d = face_area(spacing, axis) / spacing[axis]
-        u0, u1 = _pairs(unknown, axis)
-        m0, m1 = _pairs(material, axis)
-        s0, s1 = _pairs(sigma, axis)
-        e0, e1 = _pairs(eps, axis)
+        u0, u1, m0, m1, s0, s1, e0, e1 = (half if axis == 0 else half[band] for pair in
+                                          (unknown, material, sigma, eps) for half in _pairs(pair, axis))
         both = (m0 >= 0) & (m1 >= 0)
         same = both & (m0 == m1)
         parts.append((u0[same], u1[same], per_d * s0[same], per_d * e0[same]))
@@ -217,12 +225,24 @@ def _links(kind, sigma, eps, unknown, spacing, first_face, ce):
         parts.append((u1[below], u0[below], 2 * per_d * s1[below], 2 * per_d * e1[below]))
         above = (m0 >= 0) & (m1 < 0)                      # metal above it
         parts.append((u0[above], u1[above], 2 * per_d * s0[above], 2 * per_d * e0[above]))
-    bottom = ~metal[:, :, 0]                               # the CE: the whole bottom face
+    bottom = ~metal[band, :, 0]                            # the CE: the whole bottom face
     per_d = face_area(spacing, 2) / spacing[2]
-    parts.append((unknown[:, :, 0][bottom], np.full(int(bottom.sum()), ce),
-                  2 * per_d * sigma[:, :, 0][bottom], 2 * per_d * eps[:, :, 0][bottom]))
+    parts.append((unknown[band, :, 0][bottom], np.full(int(bottom.sum()), ce),
+                  2 * per_d * sigma[band, :, 0][bottom], 2 * per_d * eps[band, :, 0][bottom]))
     a, b, g, c = (np.concatenate([p[i] for p in parts]) for i in range(4))
     return a, b, g, c, np.hstack(faces)
+
+
+def face_unknown_count(kind, sigma, eps, rows: int | None = None) -> int:
+    """The number of face unknowns `_links` makes (with the same `rows`): faces between two
+    voxels that are not metal and differ in (sigma, eps)."""
+    material = _material_index(sigma, eps, kind == METAL)
+    band = slice(0, kind.shape[0] if rows is None else rows)
+    count = 0
+    for axis in range(3):
+        m0, m1 = (half if axis == 0 else half[band] for half in _pairs(material, axis))
+        count += int(np.count_nonzero((m0 >= 0) & (m1 >= 0) & (m0 != m1)))
+    return count
 
 
 def _material_index(sigma: np.ndarray, eps: np.ndarray, metal: np.ndarray) -> np.ndarray:

@@ -1,0 +1,105 @@
+"""DC solves over all ranks: PETSc's CG with algebraic multigrid (hypre's BoomerAMG where
+PETSc has it, else GAMG) on the unknowns that conduct to an electrode, WE at 1 V, CE at 0 V.
+
+As in solve/direct.py the resistance is 1 / Y with Y = x^T G x, the power at 1 V (stationary
+in the solve's error), and the WE's and the CE's currents are compared (conservation)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from constriction.parallel.bands import Band, total
+from constriction.parallel.grid import BandSystem, components
+
+RTOL = 1e-10  # CG's true relative residual; R is quadratic in the error, the currents are not
+MAX_ITERATIONS = 2000
+
+
+@dataclass(frozen=True)
+class BandDC:
+    """A DC solve over all ranks: R (ohm; inf where nothing joins the electrodes), the
+    relative mismatch of the WE's and the CE's currents, whether the WE and the CE are
+    joined, the component of every owned unknown and the WE's, and what CG did."""
+    R_ohm: float
+    mismatch: float
+    joined: bool
+    component: np.ndarray
+    we_component: int
+    iterations: int
+    seconds: float
+    unknowns: int
+
+
+def dc_solve(band: Band, system: BandSystem, solver: str = "auto") -> BandDC:
+    """R between the WE (1 V) and the CE (0 V) of the cell whose rows `system` holds."""
+    from petsc4py import PETSc
+    t0 = time.perf_counter()
+    component = components(band, system)
+    last = band.size - 1
+    we_c, ce_c = band.comm.bcast((component[system.we - system.start], component[system.ce - system.start])
+                                 if band.rank == last else None, root=last)
+    G = system.G
+    m = G.shape[0]
+    mine = np.arange(system.start, system.stop)
+    diagonal = system.diagonal()
+    free = (diagonal > 0) & np.isin(component, [we_c, ce_c]) & (mine != system.we) & (mine != system.ce)
+    n_free = int(total(band, int(np.count_nonzero(free))))
+    if we_c != ce_c:
+        return BandDC(np.inf, 0.0, False, component, we_c, 0, time.perf_counter() - t0, n_free)
+    comm = band.comm
+    A = PETSc.Mat().createAIJ(size=((m, system.n_dofs), (m, system.n_dofs)), comm=comm,
+                              csr=(G.indptr.astype(PETSc.IntType), G.indices.astype(PETSc.IntType), G.data))
+    u = A.createVecRight()
+    u.set(0.0)
+    if band.rank == last:
+        u.setValue(system.we, 1.0)
+    u.assemble()
+    Gu = A.createVecLeft()
+    A.mult(u, Gu)
+    rows = PETSc.IS().createGeneral(mine[free].astype(PETSc.IntType), comm=comm)
+    A_free = A.createSubMatrix(rows, rows)
+    b, x = A_free.createVecs()
+    b.setArray(-Gu.getArray()[free])
+    ksp = _cg(PETSc, A_free, solver, comm)
+    ksp.solve(b, x)
+    if ksp.getConvergedReason() < 0:
+        raise RuntimeError(f"PETSc CG did not converge on {n_free:,} unknowns: reason {ksp.getConvergedReason()} "
+                           f"after {ksp.getIterationNumber()} iterations")
+    potential = u.duplicate()
+    values = u.getArray().copy()
+    values[free] = x.getArray()
+    potential.setArray(values)
+    current = A.createVecLeft()
+    A.mult(potential, current)
+    Y = potential.dot(current)
+    ends = current.getArray()
+    y_we, y_ce = comm.bcast((ends[system.we - system.start], -ends[system.ce - system.start])
+                            if band.rank == last else None, root=last)
+    mismatch = abs(y_we - y_ce) / abs(y_we) if y_we != 0 else abs(y_ce)
+    iterations = ksp.getIterationNumber()
+    for obj in (ksp, A_free, A, rows, b, x, u, Gu, potential, current):
+        obj.destroy()
+    return BandDC(R_ohm=1.0 / Y if Y > 0 else np.inf, mismatch=float(mismatch), joined=True, component=component,
+                  we_component=int(we_c), iterations=iterations, seconds=time.perf_counter() - t0, unknowns=n_free)
+
+
+def _cg(PETSc, A, solver: str, comm):
+    """CG on A with its true residual to RTOL, preconditioned by BoomerAMG or GAMG
+    (`solver`: "hypre", "gamg" or "auto": hypre where PETSc has it); PETSc's own options
+    (-ksp_..., -pc_...) apply on top."""
+    ksp = PETSc.KSP().create(comm)
+    ksp.setOperators(A)
+    ksp.setType("cg")
+    ksp.setNormType(PETSc.KSP.NormType.UNPRECONDITIONED)
+    ksp.setTolerances(rtol=RTOL, atol=0.0, max_it=MAX_ITERATIONS)
+    pc = ksp.getPC()
+    if solver == "auto":
+        solver = "hypre" if PETSc.Sys.hasExternalPackage("hypre") else "gamg"
+    pc.setType(solver)
+    if solver == "hypre":
+        pc.setHYPREType("boomeramg")
+    ksp.setFromOptions()
+    return ksp

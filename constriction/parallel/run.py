@@ -1,0 +1,158 @@
+"""A DC-only run of an image over MPI ranks: what pipeline.run gives serially (R_dc, R_inf,
+the split, the effective conductivity and tortuosity factor), every rank computing its
+band, every rank returning the same Result (rank 0 writes it: cli/main.py)."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from constriction.analysis.split import ConstrictionSplit
+from constriction.discretised import Discretised
+from constriction.image.read import ImageError, ImageSpec, read_rows, solved_shape
+from constriction.image.transport import transport
+from constriction.image.voxels import (CONNECTIVITY, ELECTROLYTE, GAS, INSULATOR, METAL, METHOD, GridError,
+                                       coefficients, contact_area)
+from constriction.io.summary import Discretisation, SweepSummary
+from constriction.parallel.bands import Band, any_rank, band_of, total
+from constriction.parallel.dc import BandDC, dc_solve
+from constriction.parallel.grid import WE, band_system, gas_shorted, metal_bodies
+from constriction.parallel.mpi import world
+from constriction.progress import say
+from constriction.spec import SpecError
+from constriction.units import UM
+
+NO_SPECTRUM = ("the spectrum over MPI ranks is not built yet (issue 33): ask for DC only ([sweep] kind = \"dc\", "
+               "or --dc), or run the spectrum with a serial backend")
+NO_ERROR_BAR = "not computed: the error bar over MPI ranks is not built yet (run the image serially for it)"
+
+
+@dataclass(frozen=True)
+class Unknowns:
+    """What a summary reports of the unknowns of a cell solved over ranks (held by none)."""
+    n_dofs: int
+    bodies: tuple = ()
+
+
+def run_over_mpi(spec: ImageSpec, options):
+    """The DC-only Result of an image (resolved spec), solved over the ranks of MPI's world
+    communicator; SpecError for anything but an image with a DC-only sweep."""
+    from constriction.pipeline import Solved, analyse
+    if not isinstance(spec, ImageSpec):
+        raise SpecError("image", "the petsc backend solves labelled images only; a Gmsh cell or a mesh file runs "
+                                 "serially (--backend auto)")
+    if not spec.sweep.dc_only:
+        raise SpecError("sweep.kind", NO_SPECTRUM)
+    PETSc, comm = world()
+    progress = options.progress and comm.rank == 0
+    spec = spec.at()
+    t0 = time.perf_counter()
+    shape = solved_shape(spec)
+    try:
+        band = band_of(comm, shape[0], spec.subdivide)
+    except ValueError as err:
+        raise SpecError("image", str(err)) from None
+    say(f"{spec.name}: {math.prod(shape):,} voxels in {comm.size} bands of rows over MPI ranks "
+        f"(rank 0: rows {band.lo}-{band.hi - 1} of {shape[0]})", progress)
+    lo, hi = band.held
+    labels = read_rows(spec, lo, hi)
+    kind, sigma, eps = coefficients(labels, spec)
+    spacing = tuple(v * UM for v in labels.turned_voxel_um)
+    try:
+        metal = metal_bodies(band, kind)
+    except GridError as err:
+        raise ImageError(spec.path, str(err)) from None
+    system = band_system(band, kind, sigma, eps, spacing, metal)
+    seconds = {"mesh_and_assemble": time.perf_counter() - t0}
+
+    t0 = time.perf_counter()
+    dc = _solved(band, system, spec, "R_dc", progress)
+    if not dc.joined:
+        raise ImageError(spec.path, "no electrolyte path between the working and the counter electrode through "
+                                    "voxel faces: the cell does not conduct at DC (its conducting phases do not "
+                                    "percolate)")
+    any_gas = bool(any_rank(band, np.array([np.any(kind[band.own] == GAS)]))[0])
+    shorted = gas_shorted(band, kind, metal) if any_gas else None
+    R_inf = dc.R_ohm
+    if any_gas:
+        R_inf = _solved(band, band_system(band, kind, sigma, eps, spacing, shorted), spec, "R_inf", progress).R_ohm
+    seconds["dc"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    split = _split(band, spec, kind, sigma, spacing, shorted, dc.R_ohm, progress)
+    seconds["split"] = time.perf_counter() - t0
+    if split.why_unknown:
+        say(f"{spec.name}: warning: {split.why_unknown}", progress)
+
+    cell = _cell(band, shape, spacing, kind, sigma, metal, system, dc)
+    solved = Solved(R_dc_ohm=dc.R_ohm, R_inf_ohm=R_inf, dc_mismatch=dc.mismatch, split=split, symmetric=None,
+                    discretisation=Discretisation(method=METHOD, connectivity=CONNECTIVITY,
+                                                  solved_voxel_um=labels.turned_voxel_um, subdivide=spec.subdivide,
+                                                  note=NO_ERROR_BAR),
+                    spectrum=None, sweep_mismatch=0.0,
+                    sweep=SweepSummary(kind="dc", backend=f"petsc ({comm.size} MPI ranks)", n_frequencies=0,
+                                       f_min_Hz=math.nan, f_max_Hz=math.nan),
+                    model=None, probes=None, admittance=None, seconds=seconds)
+    say(f"{spec.name}: DC only, no spectrum", progress)
+    warnings = (split.why_unknown,) if split.why_unknown else ()
+    return analyse(spec, cell, solved, replace(options, progress=progress), seconds, warnings)
+
+
+def _solved(band: Band, system, spec, what: str, progress: bool) -> BandDC:
+    say(f"{spec.name}: {what}: DC solve over {band.size} ranks, {system.n_dofs:,} unknowns", progress)
+    dc = dc_solve(band, system)
+    say(f"{spec.name}: {what}: PETSc CG on {dc.unknowns:,} unknowns: {dc.iterations} iterations, "
+        f"{dc.seconds:.1f} s", progress)
+    return dc
+
+
+def _split(band: Band, spec, kind, sigma, spacing, shorted, R_dc: float, progress: bool) -> ConstrictionSplit:
+    """voxels.image_split over the bands: the same image in full contact (gas against the WE
+    becomes WE metal, other gas and insulators the bulk electrolyte) gives R_bulk."""
+    kind, sigma = kind.copy(), sigma.copy()
+    if shorted is not None:
+        into_metal = (shorted.body >= 0) & (shorted.role[np.maximum(shorted.body, 0)] == WE) & (kind == GAS)
+        kind[into_metal], sigma[into_metal] = METAL, 0.0
+    other = (kind == GAS) | (kind == INSULATOR)
+    kind[other], sigma[other] = ELECTROLYTE, _bulk_sigma(band, kind, sigma)
+    try:
+        system = band_system(band, kind, sigma, np.zeros_like(sigma), spacing, metal_bodies(band, kind))
+    except GridError as err:
+        return ConstrictionSplit.unknown(R_dc, why=f"no static/dynamic split: in full contact (the gas against "
+                                                   f"the WE filled with metal) {err}")
+    R_bulk = _solved(band, system, spec, "R_bulk (the split's reference)", progress).R_ohm
+    return ConstrictionSplit(R_dc_ohm=R_dc, R_electrode_ohm=R_bulk, R_bulk_ohm=R_bulk)
+
+
+def _bulk_sigma(band: Band, kind, sigma) -> float:
+    """The most common conductivity among the electrolyte voxels of all bands (S/m)."""
+    values, counts = np.unique(sigma[band.own][kind[band.own] == ELECTROLYTE], return_counts=True)
+    everything = band.comm.allgather((values, counts))
+    values = np.concatenate([v for v, _ in everything])
+    counts = np.concatenate([c for _, c in everything])
+    found, at = np.unique(values, return_inverse=True)
+    return float(found[np.argmax(np.bincount(at, counts))]) if found.size else math.nan
+
+
+def _cell(band: Band, shape, spacing, kind, sigma, metal, system, dc: BandDC) -> Discretised:
+    """The Discretised record analyse reads (sizes, the contact area, the transport)."""
+    own = band.own
+    layers = int(np.count_nonzero(any_rank(band, (kind[own] != METAL).any(axis=(0, 1)))))
+    conducting = sigma[own] > 0
+    voxel = metal.body[own] < 0  # an unknown of this band's, not a metal body's
+    percolating = conducting & voxel & (dc.component[np.where(voxel, system.unknown - system.start, 0)]
+                                        == dc.we_component)
+    sigma_0 = _bulk_sigma(band, kind, sigma)
+    we_metal = (metal.body >= 0) & (metal.role[np.maximum(metal.body, 0)] == WE)
+    rows = slice(own.start, own.stop + (1 if band.hi < band.n0 else 0))
+    area = total(band, contact_area(we_metal[rows], kind[rows] == ELECTROLYTE, spacing, band.hi - band.lo))
+    face = shape[0] * spacing[0] * shape[1] * spacing[1]
+    found = transport(dc.R_ohm, layers * spacing[2], face, layers * shape[0] * shape[1],
+                      int(total(band, int(np.count_nonzero(conducting)))),
+                      int(total(band, int(np.count_nonzero(percolating)))), sigma_0)
+    return Discretised(system=Unknowns(system.n_dofs), thickness_m=shape[2] * spacing[2], electrode_area_m2=face,
+                       contact_area_m2=area, counter_area_m2=face, elements=math.prod(shape), order=1,
+                       split=None, fields=None, transport=lambda R_dc: found)
