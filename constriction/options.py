@@ -2,6 +2,6 @@
 command line can describe itself before it computes."""
 
 SWEEPS = ("reduced", "direct")                   # pipeline.py
-BACKENDS = ("auto", "superlu", "pardiso", "amg")  # solve/linalg.py
+BACKENDS = ("auto", "superlu", "pardiso", "amg", "petsc")  # solve/linalg.py; petsc: parallel/ (MPI)
 PLOTS = {"nyquist": "nyquist.png", "bode": "bode.png", "drt": "drt.png",
          "equipotentials": "equipotentials.png", "current": "current.png"}  # pipeline.py: kind -> file

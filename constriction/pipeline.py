@@ -111,6 +111,9 @@ def run(spec: CellSpec, options: RunOptions | None = None, **choices) -> Result:
     A spec whose [sweep] kind is "dc" gets the DC numbers only: R_dc, R_inf, the split, an
     image's effective conductivity and error bar; no spectrum, arc or fields."""
     options = replace(options or RunOptions(), **choices)
+    if options.backend == "petsc":  # an image over MPI ranks: each holds a band of it
+        from constriction.parallel.run import run_over_mpi
+        return run_over_mpi(spec, options)
     spec = spec.at()  # every material at the spec's temperature, once, for everything below
     size = check_size(spec, options.max_memory_GiB)
     cell, seconds = discretised(spec, size, options.progress)

@@ -161,3 +161,32 @@ def porous_cell(n: int, fraction: float, seed: int, metal_layers: int = 1):
         return assemble_grid(kind, sigma, eps, (1e-6,) * 3)[1], kind
     except GridError:
         return None, kind
+
+
+MPI_LABELS = {"0": "electrolyte", "1": "pore", "2": "metal", "3": "matrix", "4": "gb"}
+MPI_PHASES = {"electrolyte": {"kind": "electrolyte", "sigma_S_per_m": 1.0, "eps_r": 10.0},
+              "gb": {"kind": "electrolyte", "sigma_S_per_m": 0.1, "eps_r": 20.0},
+              "matrix": {"kind": "insulator", "eps_r": 3.0}, "pore": {"kind": "gas"}, "metal": {"kind": "metal"}}
+
+
+def mpi_image(n: int, case: str) -> np.ndarray:
+    """A labelled image (z, y, x; labels as MPI_LABELS) with everything a band of rows must
+    agree on with its neighbours: a floating metal body, gas against the WE and a void, two
+    electrolytes. case "porous": seeded blobs of electrolyte in an insulating matrix;
+    "interface": studies/synthetic_interface.py's voids and contact layer."""
+    import sys
+    if case == "porous":
+        xyz = np.where(porous_blobs(n, 0.35, 1), 0, 3).astype(np.uint8)
+        xyz[:, :, -1] = 2                                   # the WE's metal
+        xyz[: n // 3, :, -2] = 1                            # a gap under a third of it
+        xyz[n // 4:n // 4 + 3, 2 * n // 3:2 * n // 3 + 3, n // 3:n // 3 + 3] = 1  # a void
+    else:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "studies"))
+        from synthetic_interface import synthetic_interface
+        xyz = np.transpose(synthetic_interface((n, n, n), void_radius=n / 16, void_depth=n // 4, gap=2, metal=2,
+                                               seed=4), (2, 1, 0)).copy()   # labels 0 electrolyte, 1 gas, 2 metal
+    c = n // 2
+    xyz[c - 3:c + 3, c - 3:c + 3, n // 2 - 3:n // 2 + 3] = 2  # a floating metal cube across the middle rows
+    low = xyz[:, : n // 5, : n // 4]
+    low[low == 0] = 4                                          # a second electrolyte near the CE
+    return np.ascontiguousarray(np.transpose(xyz, (2, 1, 0)))

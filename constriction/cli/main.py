@@ -92,7 +92,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="DC only: R_dc, R_inf, the split (an image's effective conductivity and "
                               "tortuosity factor, its error bar), no spectrum; as [sweep] kind = \"dc\"")
     run_cmd.add_argument("--backend", choices=BACKENDS, default="auto",
-                         help="sparse solver for the real solves (DC and reduced-model shifts)")
+                         help="sparse solver for the real solves (DC and reduced-model shifts); petsc: an "
+                              "image's DC solves over MPI ranks (mpiexec -n N constriction run ... --backend "
+                              "petsc --dc; needs petsc4py and mpi4py)")
     run_cmd.add_argument("--max-memory", dest="max_memory_GiB", metavar="GIB", type=_positive_finite, default=None,
                          help="refuse a run estimated (before meshing or reading) to need more memory than "
                               "this many GiB (default: the memory available on this machine)")
@@ -211,7 +213,8 @@ def _run(args) -> int:
         from dataclasses import replace
         spec = replace(spec, sweep=replace(spec.sweep, kind="dc"))
     from constriction.io.folders import default_folder
-    out = check_out(args.out or default_folder(Path("results") / spec.name))  # before any computing
+    writes = _mpi_rank(args.backend) == 0  # over MPI ranks (--backend petsc) rank 0 writes, every rank computes
+    out = _on_rank_0(args.backend, lambda: check_out(args.out or default_folder(Path("results") / spec.name)))
     try:  # run refuses a mesh or an image too large for the limits before it meshes or reads
         result = run(spec, sweep=args.sweep, backend=args.backend, max_memory_GiB=args.max_memory_GiB,
                      error_estimate=args.error_estimate)
@@ -219,11 +222,40 @@ def _run(args) -> int:
         raise err.in_file(args.spec) from None
     except MeshError as err:
         raise MeshError(f"{args.spec}: {err}") from None
+    if not writes:
+        return 0
     paths = write_result(result, out)
     for what, path in paths.items():
         print(f"{what:>24}: {path}")
     print(_numbers(result.summary))
     return 0
+
+
+def _mpi_rank(backend: str) -> int:
+    """This process's MPI rank under --backend petsc (0 otherwise)."""
+    if backend != "petsc":
+        return 0
+    from constriction.parallel.mpi import world
+    return world()[1].rank
+
+
+def _on_rank_0(backend: str, check):
+    """check() on rank 0 only under --backend petsc (an output folder is checked once), its
+    answer or its error on every rank; check() itself otherwise."""
+    if backend != "petsc":
+        return check()
+    from constriction.parallel.mpi import world
+    comm = world()[1]
+    answer = None
+    if comm.rank == 0:
+        try:
+            answer = check()
+        except Exception as err:  # every rank raises it, none is left waiting
+            answer = err
+    answer = comm.bcast(answer, root=0)
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
 
 
 def _numbers(s) -> str:

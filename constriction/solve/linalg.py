@@ -93,6 +93,11 @@ def check_backend(backend: str, here: list[str] | None = None) -> None:
     (`here`: available_backends(), where the caller has it already)."""
     if backend not in BACKENDS:
         raise BackendError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
+    if backend == "petsc":  # images over MPI ranks (parallel/), not a factorisation
+        from constriction.parallel.mpi import INSTALL, petsc_installed
+        if not petsc_installed():
+            raise BackendError(f"backend 'petsc' is not installed here: {INSTALL}")
+        return
     if backend != "auto" and backend not in (available_backends() if here is None else here):
         extra = {"pardiso": ' (pip install -e ".[pardiso]": pypardiso, with MKL)'}.get(backend, "")
         raise BackendError(f"backend {backend!r} is not installed here{extra}")
