@@ -38,8 +38,9 @@ from constriction.solve.direct import (body_currents, dc_resistance, dc_solution
                                       sweep_direct)
 from constriction.solve.linalg import check_backend, choose_backend
 from constriction.solve.reduced import ReducedModel, reduce
+from constriction.solved import Solved
 from constriction.solve.terminals import TerminalAdmittance, terminal_admittance
-from constriction.sources import discretise, size_of
+from constriction.sources import discretise, size_of, solve_over_ranks
 from constriction.spec import CellSpec, Spec, SpecError
 from constriction.units import UM
 
@@ -111,36 +112,17 @@ def run(spec: CellSpec, options: RunOptions | None = None, **choices) -> Result:
     A spec whose [sweep] kind is "dc" gets the DC numbers only: R_dc, R_inf, the split, an
     image's effective conductivity and error bar; no spectrum, arc or fields."""
     options = replace(options or RunOptions(), **choices)
-    if options.backend == "petsc":  # an image over MPI ranks: each holds a band of it
-        from constriction.parallel.run import run_over_mpi
-        return run_over_mpi(spec, options)
     spec = spec.at()  # every material at the spec's temperature, once, for everything below
+    if options.backend == "petsc":  # an image over MPI ranks: each holds a band of it, rank 0 speaks
+        cell, solved, quiet = solve_over_ranks(spec, options.progress)
+        warnings = (solved.split.why_unknown,) if solved.split.why_unknown else ()
+        return analyse(spec, cell, solved, replace(options, progress=options.progress and not quiet), solved.seconds,
+                       warnings)
     size = check_size(spec, options.max_memory_GiB)
     cell, seconds = discretised(spec, size, options.progress)
     solved = solve(spec, cell, options)
     warnings = size.warnings + ((solved.split.why_unknown,) if solved.split.why_unknown else ())
     return analyse(spec, cell, solved, options, seconds | solved.seconds, warnings)
-
-
-@dataclass(frozen=True)
-class Solved:
-    """What the solves of a Discretised cell give: R_dc and R_inf (ohm) with the DC
-    conservation check, the split (NaN parts where not asked for), a symmetric cell against
-    its halves, an image's error bar, the spectrum with the sweep's check and record, the
-    reduced model (None after a direct sweep) and the reference electrodes' impedances."""
-    R_dc_ohm: float
-    R_inf_ohm: float
-    dc_mismatch: float
-    split: ConstrictionSplit
-    symmetric: SymmetricSummary | None
-    discretisation: Discretisation | None
-    spectrum: Spectrum | None  # None: DC only
-    sweep_mismatch: float
-    sweep: SweepSummary
-    model: ReducedModel | None
-    probes: ProbeImpedances | None
-    admittance: TerminalAdmittance | None
-    seconds: dict
 
 
 def discretised(spec, size: Size, progress: bool = True) -> tuple[Discretised, dict]:

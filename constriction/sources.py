@@ -13,7 +13,7 @@ from __future__ import annotations
 from constriction.discretised import Discretised, Size
 from constriction.image.read import ImageSpec
 from constriction.meshfile.read import MeshFileSpec
-from constriction.spec import CellSpec
+from constriction.spec import CellSpec, SpecError
 
 
 def size_of(spec: CellSpec) -> Size:
@@ -39,3 +39,13 @@ def discretise(spec: CellSpec, progress: bool = True) -> Discretised:
         return discretise_mesh_file(spec)
     from constriction.geometry.source import discretise_cell
     return discretise_cell(spec)
+
+
+def solve_over_ranks(spec: CellSpec, progress: bool = True):
+    """An image's solves over MPI ranks (`--backend petsc`: parallel/run.py); SpecError for
+    a Gmsh cell or a mesh file, which run serially."""
+    if not isinstance(spec, ImageSpec):
+        raise SpecError("backend", "the petsc backend solves labelled images only; a Gmsh cell or a mesh file "
+                                   "runs serially (--backend auto)")
+    from constriction.parallel.run import solve_over_mpi
+    return solve_over_mpi(spec, progress)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from constriction.parallel.dc import BandDC, dc_solve
 from constriction.parallel.grid import WE, band_system, gas_shorted, metal_bodies
 from constriction.parallel.mpi import world
 from constriction.progress import say
+from constriction.solved import Solved
 from constriction.spec import SpecError
 from constriction.units import UM
 
@@ -37,18 +38,14 @@ class Unknowns:
     bodies: tuple = ()
 
 
-def run_over_mpi(spec: ImageSpec, options):
-    """The DC-only Result of an image (resolved spec), solved over the ranks of MPI's world
-    communicator; SpecError for anything but an image with a DC-only sweep."""
-    from constriction.pipeline import Solved, analyse
-    if not isinstance(spec, ImageSpec):
-        raise SpecError("image", "the petsc backend solves labelled images only; a Gmsh cell or a mesh file runs "
-                                 "serially (--backend auto)")
+def solve_over_mpi(spec: ImageSpec, progress: bool = True) -> tuple[Discretised, Solved, bool]:
+    """The DC solves of an image (a resolved spec) over the ranks of MPI's world communicator:
+    the cell and what its solves give, as pipeline.run's, and whether this rank keeps quiet
+    (all but rank 0); SpecError for a sweep that is not DC only."""
     if not spec.sweep.dc_only:
         raise SpecError("sweep.kind", NO_SPECTRUM)
     PETSc, comm = world()
-    progress = options.progress and comm.rank == 0
-    spec = spec.at()
+    progress = progress and comm.rank == 0
     t0 = time.perf_counter()
     shape = solved_shape(spec)
     try:
@@ -97,8 +94,7 @@ def run_over_mpi(spec: ImageSpec, options):
                                        f_min_Hz=math.nan, f_max_Hz=math.nan),
                     model=None, probes=None, admittance=None, seconds=seconds)
     say(f"{spec.name}: DC only, no spectrum", progress)
-    warnings = (split.why_unknown,) if split.why_unknown else ()
-    return analyse(spec, cell, solved, replace(options, progress=progress), seconds, warnings)
+    return cell, solved, comm.rank != 0
 
 
 def _solved(band: Band, system, spec, what: str, progress: bool) -> BandDC:

@@ -47,13 +47,17 @@ SNAPSHOT_RTOL = 1e-6
 @dataclass(frozen=True)
 class Condensation:
     """The two networks of the s -> 0 expansion, on the interior unknowns I: `solved`
-    (positions in I) the unknowns of the conductance solve, N (len(I) x m) the capacitive
-    unknowns and the islands, and the two solvers."""
+    (positions in I) the unknowns of the conductance solve, the columns N (len(I) x m) of
+    the capacitive unknowns and the islands as products, spread(a) = N a and gather(v) =
+    N^T v, and the two solvers. Interior vectors are numpy arrays: all of I, or a rank's
+    rows over MPI (parallel/sweep.py); N itself where it is held whole."""
     solved: np.ndarray
-    N: sp.csr_matrix
+    spread: Callable[[np.ndarray], np.ndarray]
+    gather: Callable[[np.ndarray], np.ndarray]
     conductance_solve: Callable[[np.ndarray], np.ndarray]
     capacitance_solve: Callable[[np.ndarray], np.ndarray]
     islands: int
+    N: sp.csr_matrix | None = None
 
     def moments(self, C_product: Callable[[np.ndarray], np.ndarray], g: np.ndarray, c: np.ndarray, count: int,
                 dc: np.ndarray | None = None):
@@ -70,7 +74,7 @@ class Condensation:
                 p[self.solved] = self.conductance_solve(rhs[self.solved], rtol={0: DC_RTOL * TIGHTER, 1: DC_RTOL}.get(
                     k, SNAPSHOT_RTOL))
             Cp = C_product(p) + (c if k == 0 else 0.0)
-            x = p + self.N @ self.capacitance_solve(-(self.N.T @ Cp), rtol=DC_RTOL if k == 0 else SNAPSHOT_RTOL)
+            x = p + self.spread(self.capacitance_solve(-self.gather(Cp), rtol=DC_RTOL if k == 0 else SNAPSHOT_RTOL))
             yield x
             rhs = -(C_product(x) + (c if k == 0 else 0.0))
 
@@ -96,6 +100,6 @@ def condensation(system: System, I: np.ndarray, backend: str = "auto") -> Conden
     solved[island_at[first]] = False  # one unknown of each island pinned: its potential comes from K
     solved = np.flatnonzero(solved)
     G_solved = system.G.tocsr()[I[solved]][:, I[solved]].tocsr()
-    return Condensation(solved=solved, N=N, islands=int(first.size),
+    return Condensation(solved=solved, N=N, spread=N.__matmul__, gather=N.T.tocsr().__matmul__, islands=int(first.size),
                         conductance_solve=factorize(G_solved, backend, DC_RTOL),
                         capacitance_solve=factorize(K, backend, DC_RTOL))

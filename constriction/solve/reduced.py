@@ -24,7 +24,8 @@ then the WE unknown is condensed first and its 1 / g0 stays in series.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import numpy as np
@@ -117,6 +118,55 @@ class _Projection:
         return np.clip(mu, 0.0, None), W[0] ** 2, 0.0
 
 
+def serial_inner(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """A^T B for interior vectors (or columns) held whole here."""
+    return A.T @ B
+
+
+@dataclass(frozen=True)
+class Pencil:
+    """What the reduced model needs of G + s C on the interior unknowns I, as plain data and
+    functions of interior vectors (numpy arrays: all of them, or a rank's rows over MPI):
+    the WE's coupling g = G_IW 1, c = C_IW 1 and its own g0 = G_WW, c0 = C_WW; the CE's
+    coupling ce_g = G_IC, ce_c = C_IC and ce_g0 = G_CW, ce_c0 = C_CW (the CE's current is
+    -(ce_g + s ce_c) . x - (ce_g0 + s ce_c0)); products by G_II and C_II; `shift_solver(s)`,
+    a solver solve(b, x0) of (G_II + s C_II) x = b; `condensed`, the s -> 0 snapshots
+    (moments.py; None: none); `inner(A, B)`, A^T B over all of I."""
+    g: np.ndarray
+    c: np.ndarray
+    g0: float
+    c0: float
+    ce_g: np.ndarray
+    ce_c: np.ndarray
+    ce_g0: float
+    ce_c0: float
+    G_product: Callable
+    C_product: Callable
+    shift_solver: Callable
+    condensed: object = None
+    inner: Callable = serial_inner
+
+
+def system_pencil(system: System, backend: str = "auto", condense: bool | None = None) -> Pencil:
+    """The Pencil of a System held whole here (condense: as for `reduce`)."""
+    I = system.interior
+    u = np.zeros(system.n_dofs)
+    u[system.we] = 1.0
+    Gu, Cu = system.G @ u, system.C @ u
+    at_ce = np.zeros(system.n_dofs)
+    at_ce[system.ce] = 1.0
+    ce_G, ce_C = system.G @ at_ce, system.C @ at_ce
+    if condense is None:  # voxel grids; condensation() says whether anything is capacitive or floats
+        condense = system.grid is not None
+    # every shift has the pattern of G_II + C_II; rows without conductance are gas or insulators
+    factorize = pattern_factorizer(backend, capacitive=system.G.diagonal()[I] == 0)
+    return Pencil(g=Gu[I], c=Cu[I], g0=float(u @ Gu), c0=float(u @ Cu), ce_g=ce_G[I], ce_c=ce_C[I],
+                  ce_g0=float(u @ ce_G), ce_c0=float(u @ ce_C), G_product=partial(block_product, system.G, I),
+                  C_product=partial(block_product, system.C, I),
+                  shift_solver=lambda s: factorize(shifted_block(system, I, s), shift=s),
+                  condensed=condensation(system, I, backend) if condense else None)
+
+
 def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
            backend: str = "auto", progress: bool = True, condense: bool | None = None,
            dc_potential: np.ndarray | None = None) -> ReducedModel:
@@ -128,52 +178,44 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     default: for voxel grids with capacitive unknowns or conducting islands. dc_potential:
     the DC solve's potentials at every dof (dc_solution), which the condensation's first
     snapshot then takes instead of solving the same system again."""
+    I = system.interior
+    pencil = system_pencil(system, backend, condense)
+    model = reduce_pencil(pencil, f_min_Hz, f_max_Hz, tol, progress, None if dc_potential is None else dc_potential[I])
+    return replace(model, interior=I, we=system.we, n_dofs=system.n_dofs)
+
+
+def reduce_pencil(pencil: Pencil, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6, progress: bool = True,
+                  dc_interior: np.ndarray | None = None) -> ReducedModel:
+    """`reduce` on a Pencil (its basis: interior vectors as the pencil holds them);
+    dc_interior: the DC solve's interior potentials."""
     if f_max_Hz <= f_min_Hz:
         f_min_Hz, f_max_Hz = f_min_Hz / ONE_FREQUENCY_BAND, f_max_Hz * ONE_FREQUENCY_BAND
-    I = system.interior
-    u = np.zeros(system.n_dofs)
-    u[system.we] = 1.0
-    Gu, Cu = system.G @ u, system.C @ u
-    g, c = Gu[I], Cu[I]
-    g0, c0 = u @ Gu, u @ Cu
-    at_ce = np.zeros(system.n_dofs)
-    at_ce[system.ce] = 1.0
-    ce_G, ce_C = system.G @ at_ce, system.C @ at_ce  # current into the CE: -(ce_G + s ce_C) . x
-
+    g, c, g0, c0, inner = pencil.g, pencil.c, pencil.g0, pencil.c0, pencil.inner
     candidates = np.logspace(np.log10(f_min_Hz), np.log10(f_max_Hz),
                              max(3, int(np.log10(f_max_Hz / f_min_Hz) * CANDIDATES_PER_DECADE) + 1))
     s_band = 2j * np.pi * candidates
     shifts = list(np.geomspace(f_min_Hz, f_max_Hz, 3))
-    V = np.zeros((len(I), 0))
+    V = np.zeros((len(g), 0))
     Y_old, error, mismatch, stalled, n_moments, n_done = None, np.inf, 0.0, 0, 0, -1
     bar = Progress("reduced model", unit="step", enabled=progress, every_s=0.0)  # a shift, or a snapshot at s -> 0
     proj = None
-    project = partial(_project, system, I, g, c, g0, c0)
-    if condense is None:  # voxel grids; condensation() says whether anything is capacitive or floats
-        condense = system.grid is not None
-    condensed = condensation(system, I, backend) if condense else None
-    if condensed is not None:  # the s -> 0 snapshots stand in for the lowest shift
-        currents = (u, g0, c0, g, c, ce_G, ce_C)
-        dc_interior = None if dc_potential is None else dc_potential[I]
-        V, proj, Y_old, error, mismatch, n_moments = _moment_stage(condensed, system, I, currents, project, s_band,
-                                                                   tol, bar, dc_interior)
+    project = partial(_project, pencil)
+    if pencil.condensed is not None:  # the s -> 0 snapshots stand in for the lowest shift
+        V, proj, Y_old, error, mismatch, n_moments = _moment_stage(pencil, project, s_band, tol, bar, dc_interior)
         shifts = shifts[1:] if error >= tol else []
-    # every shift has the pattern of G_II + C_II; rows without conductance are gas or insulators
-    factorize = pattern_factorizer(backend, capacitive=system.G.diagonal()[I] == 0)
     for n_done in range(MAX_SHIFTS if shifts else 0):
         s = 2 * np.pi * shifts[n_done]
-        solve = factorize(shifted_block(system, I, s), shift=s)
+        solve = pencil.shift_solver(s)
         b = -(g + s * c)
-        x = solve(b, _galerkin_guess(V, proj, s, b))
-        b = -(block_product(system.C, I, x) + c)
-        dx = solve(b, _galerkin_guess(V, proj, s, b))
+        x = solve(b, _galerkin_guess(V, proj, s, b, inner))
+        b = -(pencil.C_product(x) + c)
+        dx = solve(b, _galerkin_guess(V, proj, s, b, inner))
         del solve  # the factorisation (or AMG hierarchy) goes before the next one is built
-        full = u.copy()
-        full[I] = x
-        y_we, y_ce = g0 + s * c0 + (g + s * c) @ x, -(ce_G + s * ce_C) @ full
+        y_we = g0 + s * c0 + inner(g + s * c, x)
+        y_ce = -(inner(pencil.ce_g + s * pencil.ce_c, x) + pencil.ce_g0 + s * pencil.ce_c0)
         mismatch = max(mismatch, abs(y_we - y_ce) / abs(y_we))
         size = V.shape[1]
-        V, outside = orthonormal_extend(V, np.column_stack([x, dx]))
+        V, outside = orthonormal_extend(V, np.column_stack([x, dx]), inner=inner)
         bar.update(f"shift {shifts[n_done]:.3g} Hz, order {V.shape[1]}")
         if V.shape[1] == size:  # nothing new at this shift: by itself that says little about
             stalled += 1        # convergence, so try where the shifts are sparsest; once
@@ -198,50 +240,50 @@ def reduce(system: System, f_min_Hz: float, f_max_Hz: float, tol: float = 1e-6,
     mu, r, series = proj.pole_residue()
     return ReducedModel(mu=mu, residues=r, series_ohm=series, shifts_Hz=np.array(shifts[:n_done + 1]),
                         moments=n_moments, estimated_error=float(error), order=V.shape[1], conservation=mismatch,
-                        basis=V, projection=proj, interior=I, we=system.we, n_dofs=system.n_dofs)
+                        basis=V, projection=proj)
 
 
-def _project(system: System, I: np.ndarray, g, c, g0: float, c0: float, V: np.ndarray,
-             previous: _Projection | None = None) -> _Projection:
+def _project(pencil: Pencil, V: np.ndarray, previous: _Projection | None = None) -> _Projection:
     """The pencil projected on the orthonormal columns of V (interior vectors). `previous`:
     the projection on V's first columns (orthonormal_extend only appends), so that only the
     new columns are multiplied by G and C (each product costs about a CG iteration)."""
     G_old, C_old = (np.zeros((0, 0)),) * 2 if previous is None else (previous.G, previous.C)
     new = V[:, G_old.shape[0]:]
-    return _Projection(G=_extended(G_old, V, block_product(system.G, I, new)),
-                       C=_extended(C_old, V, block_product(system.C, I, new)),
-                       g=V.T @ g, c=V.T @ c, g0=g0, c0=c0)
+    inner = pencil.inner
+    return _Projection(G=_extended(G_old, inner(V, pencil.G_product(new))),
+                       C=_extended(C_old, inner(V, pencil.C_product(new))),
+                       g=inner(V, pencil.g), c=inner(V, pencil.c), g0=pencil.g0, c0=pencil.c0)
 
 
-def _extended(M_r: np.ndarray, V: np.ndarray, MV_new: np.ndarray) -> np.ndarray:
-    """V^T M V for a symmetric M, from M_r = V_old^T M V_old (k x k) and M V_new."""
-    k, m = M_r.shape[0], V.shape[1]
+def _extended(M_r: np.ndarray, VtMV_new: np.ndarray) -> np.ndarray:
+    """V^T M V for a symmetric M, from M_r = V_old^T M V_old (k x k) and V^T M V_new."""
+    k, m = M_r.shape[0], VtMV_new.shape[0]
     out = np.empty((m, m))
     out[:k, :k] = M_r
-    out[:, k:] = V.T @ MV_new
+    out[:, k:] = VtMV_new
     out[k:, :k] = out[:k, k:].T
     return out
 
 
-def _moment_stage(condensed, system: System, I: np.ndarray, currents, project, s_band: np.ndarray, tol: float, bar,
-                  dc_interior: np.ndarray | None = None):
+def _moment_stage(pencil: Pencil, project, s_band: np.ndarray, tol: float, bar, dc_interior: np.ndarray | None = None):
     """The basis of the snapshots x_0, x_1, ... at s -> 0 (moments.py): at least two (what
     a shift gives: x and its derivative), more while each changes the model over the band
     by MOMENT_GAIN less than the one before, up to MAX_MOMENTS or until the change is below
     `tol`. Returns (V, projection, Y over the band, last change, the conservation check, the
     number of snapshots). The check: the WE and CE currents to first order in s, I_0 + s I_1
     (DC and the capacitance), their largest relative mismatch over the band."""
-    u, g0, c0, g, c, ce_G, ce_C = currents
-    V, proj, Y_old, change, previous = np.zeros((len(I), 0)), None, None, np.inf, None
-    we_current, ce_current, last_full = [], [], np.zeros(system.n_dofs)
-    for k, x in enumerate(condensed.moments(lambda v: block_product(system.C, I, v), g, c, MAX_MOMENTS, dc_interior)):
-        full = (u if k == 0 else np.zeros(system.n_dofs)).copy()
-        full[I] = x
-        if k <= 1:  # the s^k coefficients of both electrodes' currents
-            we_current.append((g0 if k == 0 else c0) + g @ x + (c @ previous if k == 1 else 0.0))
-            ce_current.append(-(ce_G @ full + ce_C @ last_full))
-        previous, last_full = x, full
-        V, _ = orthonormal_extend(V, x[:, None])
+    g, c, inner, condensed = pencil.g, pencil.c, pencil.inner, pencil.condensed
+    V, proj, Y_old, change, previous = np.zeros((len(g), 0)), None, None, np.inf, None
+    we_current, ce_current = [], []
+    for k, x in enumerate(condensed.moments(pencil.C_product, g, c, MAX_MOMENTS, dc_interior)):
+        if k == 0:  # the s^k coefficients of both electrodes' currents (the WE at 1 V in x_0)
+            we_current.append(pencil.g0 + inner(g, x))
+            ce_current.append(-(inner(pencil.ce_g, x) + pencil.ce_g0))
+        elif k == 1:
+            we_current.append(pencil.c0 + inner(g, x) + inner(c, previous))
+            ce_current.append(-(inner(pencil.ce_g, x) + inner(pencil.ce_c, previous) + pencil.ce_c0))
+        previous = x
+        V, _ = orthonormal_extend(V, x[:, None], inner=inner)
         proj = project(V, proj)
         Y = proj.admittance(s_band)
         bar.update(f"s -> 0, order {k} ({condensed.islands} islands condensed), basis {V.shape[1]}")
@@ -255,14 +297,14 @@ def _moment_stage(condensed, system: System, I: np.ndarray, currents, project, s
     return V, proj, Y, change, mismatch, k + 1
 
 
-def _galerkin_guess(V: np.ndarray, proj, s: float, b: np.ndarray) -> np.ndarray | None:
+def _galerkin_guess(V: np.ndarray, proj, s: float, b: np.ndarray, inner=serial_inner) -> np.ndarray | None:
     """The solution of (G + s C) x = b within the span of V (the model so far): CG's start
     at a new shift, closest to x in the energy norm of all the basis holds (None: no model;
     what it saves: benchmarks/README.md, "An aggregation K-cycle instead of classical
     AMG")."""
     if proj is None:
         return None
-    return V @ np.linalg.solve(proj.G + s * proj.C, V.T @ b)
+    return V @ np.linalg.solve(proj.G + s * proj.C, inner(V, b))
 
 
 def shifted_block(system: System, I: np.ndarray, s: complex):
@@ -294,17 +336,19 @@ def _widest_gap(shifts: list[float]) -> float:
     return float(np.sqrt(f[k] * f[k + 1]))
 
 
-def orthonormal_extend(V: np.ndarray, X: np.ndarray, drop: float = 1e-10) -> tuple[np.ndarray, float]:
+def orthonormal_extend(V: np.ndarray, X: np.ndarray, drop: float = 1e-10,
+                       inner=serial_inner) -> tuple[np.ndarray, float]:
     """Append the columns of X to the orthonormal V (Gram-Schmidt, twice), dropping
     directions already in the span. Also returns the largest relative part of a dropped
-    column that lay outside the span (0 if none was dropped)."""
+    column that lay outside the span (0 if none was dropped). `inner`: as Pencil's."""
     outside = 0.0
     for x in X.T:
-        norm = np.linalg.norm(x)
+        norm = np.sqrt(inner(x, x))
         for _ in range(2):
-            x = x - V @ (V.T @ x)
-        if np.linalg.norm(x) > drop * norm:
-            V = np.column_stack([V, x / np.linalg.norm(x)])
+            x = x - V @ inner(V, x)
+        length = np.sqrt(inner(x, x))
+        if length > drop * norm:
+            V = np.column_stack([V, x / length])
         else:
-            outside = max(outside, np.linalg.norm(x) / norm)
+            outside = max(outside, length / norm)
     return V, outside

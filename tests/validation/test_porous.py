@@ -154,13 +154,15 @@ def test_a_dc_solve_whose_currents_disagree_goes_on_until_they_do(monkeypatch):
 def test_the_projection_grows_by_the_new_columns_only(porous16):
     """The reduced pencil on an extended basis, from the projection on its first columns
     and the new columns' products, equals the one projected from scratch."""
-    from constriction.solve.reduced import _project, orthonormal_extend
+    from dataclasses import replace
+    from constriction.solve.reduced import _project, orthonormal_extend, system_pencil
     I = porous16.interior
     rng = np.random.default_rng(0)
     V, _ = orthonormal_extend(np.zeros((len(I), 0)), rng.standard_normal((len(I), 5)))
-    g, c = rng.standard_normal(len(I)), rng.standard_normal(len(I))
-    whole = _project(porous16, I, g, c, 1.0, 2.0, V)
-    grown = _project(porous16, I, g, c, 1.0, 2.0, V, _project(porous16, I, g, c, 1.0, 2.0, V[:, :3]))
+    pencil = replace(system_pencil(porous16, "superlu", condense=False), g=rng.standard_normal(len(I)),
+                     c=rng.standard_normal(len(I)))
+    whole = _project(pencil, V)
+    grown = _project(pencil, V, _project(pencil, V[:, :3]))
     for name in ("G", "C", "g", "c"):
         np.testing.assert_allclose(getattr(grown, name), getattr(whole, name), rtol=1e-12,
                                    atol=1e-14 * np.abs(getattr(whole, name)).max())
