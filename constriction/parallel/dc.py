@@ -31,6 +31,7 @@ class BandDC:
     iterations: int
     seconds: float
     unknowns: int
+    x: np.ndarray | None = None   # the potential (V) of every owned unknown (WE 1 V; None: nothing conducts)
 
 
 def dc_solve(band: Band, system: BandSystem, solver: str = "auto") -> BandDC:
@@ -42,7 +43,6 @@ def dc_solve(band: Band, system: BandSystem, solver: str = "auto") -> BandDC:
     we_c, ce_c = band.comm.bcast((component[system.we - system.start], component[system.ce - system.start])
                                  if band.rank == last else None, root=last)
     G = system.G
-    m = G.shape[0]
     mine = np.arange(system.start, system.stop)
     diagonal = system.diagonal()
     free = (diagonal > 0) & np.isin(component, [we_c, ce_c]) & (mine != system.we) & (mine != system.ce)
@@ -50,8 +50,7 @@ def dc_solve(band: Band, system: BandSystem, solver: str = "auto") -> BandDC:
     if we_c != ce_c:
         return BandDC(np.inf, 0.0, False, component, we_c, 0, time.perf_counter() - t0, n_free)
     comm = band.comm
-    A = PETSc.Mat().createAIJ(size=((m, system.n_dofs), (m, system.n_dofs)), comm=comm,
-                              csr=(G.indptr.astype(PETSc.IntType), G.indices.astype(PETSc.IntType), G.data))
+    A = as_petsc(band, G)
     u = A.createVecRight()
     u.set(0.0)
     if band.rank == last:
@@ -63,7 +62,7 @@ def dc_solve(band: Band, system: BandSystem, solver: str = "auto") -> BandDC:
     A_free = A.createSubMatrix(rows, rows)
     b, x = A_free.createVecs()
     b.setArray(-Gu.getArray()[free])
-    ksp = _cg(PETSc, A_free, solver, comm)
+    ksp = cg(A_free, RTOL, solver)
     ksp.solve(b, x)
     if ksp.getConvergedReason() < 0:
         raise RuntimeError(f"PETSc CG did not converge on {n_free:,} unknowns: reason {ksp.getConvergedReason()} "
@@ -83,18 +82,29 @@ def dc_solve(band: Band, system: BandSystem, solver: str = "auto") -> BandDC:
     for obj in (ksp, A_free, A, rows, b, x, u, Gu, potential, current):
         obj.destroy()
     return BandDC(R_ohm=1.0 / Y if Y > 0 else np.inf, mismatch=float(mismatch), joined=True, component=component,
-                  we_component=int(we_c), iterations=iterations, seconds=time.perf_counter() - t0, unknowns=n_free)
+                  we_component=int(we_c), iterations=iterations, seconds=time.perf_counter() - t0, unknowns=n_free,
+                  x=values)
 
 
-def _cg(PETSc, A, solver: str, comm):
-    """CG on A with its true residual to RTOL, preconditioned by BoomerAMG or GAMG
-    (`solver`: "hypre", "gamg" or "auto": hypre where PETSc has it); PETSc's own options
-    (-ksp_..., -pc_...) apply on top."""
-    ksp = PETSc.KSP().create(comm)
+def as_petsc(band: Band, M):
+    """A PETSc matrix over the ranks from each rank's rows of it (CSR, global columns; the
+    columns laid out as the rows)."""
+    from petsc4py import PETSc
+    m, n = M.shape
+    return PETSc.Mat().createAIJ(size=((m, n), (m, n)), comm=band.comm,
+                                 csr=(M.indptr.astype(PETSc.IntType), M.indices.astype(PETSc.IntType), M.data))
+
+
+def cg(A, rtol: float, solver: str = "auto"):
+    """CG on A (a PETSc matrix) to a true relative residual `rtol`, preconditioned by
+    BoomerAMG or GAMG (`solver`: "hypre", "gamg" or "auto": hypre where PETSc has it);
+    PETSc's own options (-ksp_..., -pc_...) apply on top."""
+    from petsc4py import PETSc
+    ksp = PETSc.KSP().create(A.getComm())
     ksp.setOperators(A)
     ksp.setType("cg")
     ksp.setNormType(PETSc.KSP.NormType.UNPRECONDITIONED)
-    ksp.setTolerances(rtol=RTOL, atol=0.0, max_it=MAX_ITERATIONS)
+    ksp.setTolerances(rtol=rtol, atol=0.0, max_it=MAX_ITERATIONS)
     pc = ksp.getPC()
     if solver == "auto":
         solver = "hypre" if PETSc.Sys.hasExternalPackage("hypre") else "gamg"

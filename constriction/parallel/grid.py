@@ -68,14 +68,15 @@ def _present(ids: np.ndarray, count: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class BandSystem:
-    """G's rows [start, stop) (S; owned by this rank, columns global), the unknown of every
-    voxel of the band (a body's where it is one), the first unknown of every rank, and the
-    unknowns of the WE and the CE (the last two)."""
+    """G's rows [start, stop) (S; owned by this rank, columns global) and C's (F; None for
+    DC solves only), the unknown of every voxel of the band (a body's where it is one), the
+    first unknown of every rank, and the unknowns of the WE and the CE (the last two)."""
     G: sp.csr_matrix
     start: int
     firsts: np.ndarray
     unknown: np.ndarray
     n_dofs: int
+    C: sp.csr_matrix | None = None
 
     @property
     def stop(self) -> int:
@@ -99,9 +100,9 @@ class BandSystem:
         return _owner(self.firsts, unknowns)
 
 
-def band_system(band: Band, kind, sigma, eps, spacing_m, bodies: Bodies) -> BandSystem:
+def band_system(band: Band, kind, sigma, eps, spacing_m, bodies: Bodies, capacitance: bool = False) -> BandSystem:
     """G of the image (kind, sigma, eps on the held rows) with `bodies` as equipotentials,
-    the rows this rank owns."""
+    and C with `capacitance`: the rows this rank owns."""
     is_body = bodies.body >= 0
     kind = np.where(is_body, METAL, kind)
     rows = band.hi - band.lo
@@ -119,12 +120,12 @@ def band_system(band: Band, kind, sigma, eps, spacing_m, bodies: Bodies) -> Band
     unknown = np.where(own_body >= 0, of_body[np.maximum(own_body, 0)], 0)
     unknown[own_body < 0] = start + np.arange(voxels)
     around = held(band, unknown)[links]  # the next band's first row: its unknowns
-    a, b, g, _, made = _links(kind[links], sigma[links], eps[links], around, spacing_m, start + voxels, n_dofs - 1,
+    a, b, g, c, made = _links(kind[links], sigma[links], eps[links], around, spacing_m, start + voxels, n_dofs - 1,
                               rows)
     assert made.shape[1] == faces, "face unknowns counted and made differ"
     stop = start + voxels + faces + (n_dofs - n_vf if band.rank == band.size - 1 else 0)
-    G = _owned_rows(band, firsts, (start, stop), n_dofs, a, b, g)
-    return BandSystem(G=G, start=start, firsts=firsts, unknown=unknown, n_dofs=n_dofs)
+    G, *C = _owned_rows(band, firsts, (start, stop), n_dofs, a, b, g, *([c] if capacitance else []))
+    return BandSystem(G=G, start=start, firsts=firsts, unknown=unknown, n_dofs=n_dofs, C=C[0] if C else None)
 
 
 def _owner(firsts: np.ndarray, unknowns: np.ndarray) -> np.ndarray:
@@ -132,27 +133,30 @@ def _owner(firsts: np.ndarray, unknowns: np.ndarray) -> np.ndarray:
     return np.searchsorted(firsts, unknowns, side="right") - 1
 
 
-def _owned_rows(band: Band, firsts, owned: tuple[int, int], n_dofs: int, a, b, w) -> sp.csr_matrix:
-    """The rows owned = [start, stop) of the Laplacian sum w (e_a - e_b)(e_a - e_b)^T (n_dofs
-    columns), from every rank's links (each sent to the owners of its two ends)."""
-    keep = w != 0
-    a, b, w = a[keep], b[keep], w[keep]
+def _owned_rows(band: Band, firsts, owned: tuple[int, int], n_dofs: int, a, b, *weights) -> list[sp.csr_matrix]:
+    """The rows owned = [start, stop) of each Laplacian sum w (e_a - e_b)(e_a - e_b)^T over
+    the links (n_dofs columns), one per array of weights w, from every rank's links (each
+    sent to the owners of its two ends)."""
     owner_a, owner_b = _owner(firsts, a), _owner(firsts, b)
     outgoing = []
     for rank in range(band.size):
         to = (owner_a == rank) | (owner_b == rank)
-        outgoing.append((a[to], b[to], w[to]))
+        outgoing.append([a[to], b[to]] + [w[to] for w in weights])
     del owner_a, owner_b
     incoming = band.comm.alltoall(outgoing)
-    a, b, w = (np.concatenate([part[k] for part in incoming]) for k in range(3))
+    a, b, *weights = (np.concatenate([part[k] for part in incoming]) for k in range(2 + len(weights)))
     start, stop = owned
-    on_a, on_b = (a >= start) & (a < stop), (b >= start) & (b < stop)
-    rows = np.concatenate([a[on_a], a[on_a], b[on_b], b[on_b]]) - start
-    cols = np.concatenate([a[on_a], b[on_a], b[on_b], a[on_b]])
-    values = np.concatenate([w[on_a], -w[on_a], w[on_b], -w[on_b]])
-    G = sp.csr_matrix((values, (rows, cols)), shape=(stop - start, n_dofs))
-    G.sum_duplicates()
-    return G
+    out = []
+    for w in weights:
+        keep = w != 0
+        on_a, on_b = keep & (a >= start) & (a < stop), keep & (b >= start) & (b < stop)
+        rows = np.concatenate([a[on_a], a[on_a], b[on_b], b[on_b]]) - start
+        cols = np.concatenate([a[on_a], b[on_a], b[on_b], a[on_b]])
+        values = np.concatenate([w[on_a], -w[on_a], w[on_b], -w[on_b]])
+        M = sp.csr_matrix((values, (rows, cols)), shape=(stop - start, n_dofs))
+        M.sum_duplicates()
+        out.append(M)
+    return out
 
 
 def components(band: Band, system: BandSystem) -> np.ndarray:

@@ -1,6 +1,8 @@
-"""A DC-only run of an image over MPI ranks: what pipeline.run gives serially (R_dc, R_inf,
-the split, the effective conductivity and tortuosity factor), every rank computing its
-band, every rank returning the same Result (rank 0 writes it: cli/main.py)."""
+"""An image's run over MPI ranks: what pipeline.run gives serially (R_dc, R_inf, the split,
+the effective conductivity and tortuosity factor, and unless the sweep is DC only the
+reduced sweep's spectrum and DRT), every rank computing its band, every rank returning
+the same numbers (rank 0 writes them: cli/main.py). Not yet over ranks: the error bar, the
+fields, the floating bodies' currents and the reference electrodes (said in the summary)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from constriction.analysis.spectrum import Spectrum
 from constriction.analysis.split import ConstrictionSplit
 from constriction.discretised import Discretised
 from constriction.image.read import ImageError, ImageSpec, read_rows, solved_shape
@@ -21,13 +24,16 @@ from constriction.parallel.bands import Band, any_rank, band_of, total
 from constriction.parallel.dc import BandDC, dc_solve
 from constriction.parallel.grid import WE, band_system, gas_shorted, metal_bodies
 from constriction.parallel.mpi import world
+from constriction.parallel.sweep import band_pencil
 from constriction.progress import say
+from constriction.solve.reduced import reduce_pencil
 from constriction.solved import Solved
 from constriction.spec import SpecError
 from constriction.units import UM
 
-NO_SPECTRUM = ("the spectrum over MPI ranks is not built yet (issue 33): ask for DC only ([sweep] kind = \"dc\", "
-               "or --dc), or run the spectrum with a serial backend")
+NO_DIRECT = "the direct sweep (the reference) runs serially: over MPI ranks the sweep is the reduced one"
+NOT_OVER_RANKS = ("over MPI ranks not computed yet: the fields (fields.vti), the floating bodies' currents and the "
+                  "reference electrodes (run serially for them)")
 NO_ERROR_BAR = "not computed: the error bar over MPI ranks is not built yet (run the image serially for it)"
 
 
@@ -38,12 +44,14 @@ class Unknowns:
     bodies: tuple = ()
 
 
-def solve_over_mpi(spec: ImageSpec, progress: bool = True) -> tuple[Discretised, Solved, bool]:
-    """The DC solves of an image (a resolved spec) over the ranks of MPI's world communicator:
+def solve_over_mpi(spec: ImageSpec, progress: bool = True, sweep: str = "reduced",
+                   tol: float = 1e-6) -> tuple[Discretised, Solved, bool]:
+    """The solves of an image (a resolved spec) over the ranks of MPI's world communicator:
+    DC (R_dc, R_inf, the split) and, unless its sweep is DC only, the reduced sweep to `tol`;
     the cell and what its solves give, as pipeline.run's, and whether this rank keeps quiet
-    (all but rank 0); SpecError for a sweep that is not DC only."""
-    if not spec.sweep.dc_only:
-        raise SpecError("sweep.kind", NO_SPECTRUM)
+    (all but rank 0). SpecError for a direct sweep (serial only)."""
+    if sweep != "reduced" and not spec.sweep.dc_only:
+        raise SpecError("sweep", NO_DIRECT)
     PETSc, comm = world()
     progress = progress and comm.rank == 0
     t0 = time.perf_counter()
@@ -62,7 +70,7 @@ def solve_over_mpi(spec: ImageSpec, progress: bool = True) -> tuple[Discretised,
         metal = metal_bodies(band, kind)
     except GridError as err:
         raise ImageError(spec.path, str(err)) from None
-    system = band_system(band, kind, sigma, eps, spacing, metal)
+    system = band_system(band, kind, sigma, eps, spacing, metal, capacitance=not spec.sweep.dc_only)
     seconds = {"mesh_and_assemble": time.perf_counter() - t0}
 
     t0 = time.perf_counter()
@@ -85,15 +93,30 @@ def solve_over_mpi(spec: ImageSpec, progress: bool = True) -> tuple[Discretised,
         say(f"{spec.name}: warning: {split.why_unknown}", progress)
 
     cell = _cell(band, shape, spacing, kind, sigma, metal, system, dc)
+    discretisation = Discretisation(method=METHOD, connectivity=CONNECTIVITY, solved_voxel_um=labels.turned_voxel_um,
+                                    subdivide=spec.subdivide, note=NO_ERROR_BAR)
+    backend = f"petsc ({comm.size} MPI ranks)"
+    if spec.sweep.dc_only:
+        say(f"{spec.name}: DC only, no spectrum", progress)
+        solved = Solved(R_dc_ohm=dc.R_ohm, R_inf_ohm=R_inf, dc_mismatch=dc.mismatch, split=split, symmetric=None,
+                        discretisation=discretisation, spectrum=None, sweep_mismatch=0.0,
+                        sweep=SweepSummary(kind="dc", backend=backend, n_frequencies=0, f_min_Hz=math.nan,
+                                           f_max_Hz=math.nan),
+                        model=None, probes=None, admittance=None, seconds=seconds)
+        return cell, solved, comm.rank != 0
+    say(f"{spec.name}: reduced sweep over {comm.size} ranks", progress)
+    t0 = time.perf_counter()
+    f = spec.frequencies_Hz()
+    pencil, dc_interior = band_pencil(band, system, dc)
+    model = reduce_pencil(pencil, f[0], f[-1], tol, progress, dc_interior)
+    seconds["sweep"] = time.perf_counter() - t0
+    record = SweepSummary(kind="reduced", backend=backend, n_frequencies=len(f), f_min_Hz=float(f[0]),
+                          f_max_Hz=float(f[-1]), n_shifts=len(model.shifts_Hz), n_moments=model.moments,
+                          order=model.order, estimated_error=model.estimated_error, tolerance=tol)
     solved = Solved(R_dc_ohm=dc.R_ohm, R_inf_ohm=R_inf, dc_mismatch=dc.mismatch, split=split, symmetric=None,
-                    discretisation=Discretisation(method=METHOD, connectivity=CONNECTIVITY,
-                                                  solved_voxel_um=labels.turned_voxel_um, subdivide=spec.subdivide,
-                                                  note=NO_ERROR_BAR),
-                    spectrum=None, sweep_mismatch=0.0,
-                    sweep=SweepSummary(kind="dc", backend=f"petsc ({comm.size} MPI ranks)", n_frequencies=0,
-                                       f_min_Hz=math.nan, f_max_Hz=math.nan),
-                    model=None, probes=None, admittance=None, seconds=seconds)
-    say(f"{spec.name}: DC only, no spectrum", progress)
+                    discretisation=discretisation, spectrum=Spectrum(frequency_Hz=f, Z_ohm=model.impedance(f)),
+                    sweep_mismatch=model.conservation, sweep=record, model=model, probes=None, admittance=None,
+                    seconds=seconds)
     return cell, solved, comm.rank != 0
 
 
