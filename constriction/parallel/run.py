@@ -137,13 +137,33 @@ def _split(band: Band, spec, kind, sigma, spacing, shorted, R_dc: float, progres
         kind[into_metal], sigma[into_metal] = METAL, 0.0
     other = (kind == GAS) | (kind == INSULATOR)
     kind[other], sigma[other] = ELECTROLYTE, _bulk_sigma(band, kind, sigma)
-    try:
-        system = band_system(band, kind, sigma, np.zeros_like(sigma), spacing, metal_bodies(band, kind))
-    except GridError as err:
-        return ConstrictionSplit.unknown(R_dc, why=f"no static/dynamic split: in full contact (the gas against "
-                                                   f"the WE filled with metal) {err}")
-    R_bulk = _solved(band, system, spec, "R_bulk (the split's reference)", progress).R_ohm
+    R_bulk = _slab_resistance(band, kind, sigma, spacing)
+    if R_bulk is None:
+        try:
+            system = band_system(band, kind, sigma, np.zeros_like(sigma), spacing, metal_bodies(band, kind))
+        except GridError as err:
+            return ConstrictionSplit.unknown(R_dc, why=f"no static/dynamic split: in full contact (the gas against "
+                                                       f"the WE filled with metal) {err}")
+        R_bulk = _solved(band, system, spec, "R_bulk (the split's reference)", progress).R_ohm
     return ConstrictionSplit(R_dc_ohm=R_dc, R_electrode_ohm=R_bulk, R_bulk_ohm=R_bulk)
+
+
+def _slab_resistance(band: Band, kind, sigma, spacing) -> float | None:
+    """voxels.slab_resistance over the bands: n d / (sigma A) (ohm) where every voxel under
+    the top's whole layers of metal has one conductivity sigma > 0; None otherwise."""
+    from mpi4py import MPI
+    kind, sigma = kind[band.own], sigma[band.own]
+    n2 = kind.shape[2]
+    metal_layers = ~any_rank(band, ~(kind == METAL).all(axis=(0, 1)))
+    top = n2 - int(np.flatnonzero(~metal_layers).max()) - 1 if not metal_layers.all() else n2
+    if top == 0 or top == n2 or any_rank(band, np.array([np.any(kind[:, :, :n2 - top] == METAL)]))[0]:
+        return None
+    below = sigma[:, :, :n2 - top]
+    low = band.comm.allreduce(float(below.min()), op=MPI.MIN)
+    high = band.comm.allreduce(float(below.max()), op=MPI.MAX)
+    if low <= 0 or low != high:
+        return None
+    return float((n2 - top) * spacing[2] / (low * band.n0 * spacing[0] * kind.shape[1] * spacing[1]))
 
 
 def _bulk_sigma(band: Band, kind, sigma) -> float:
