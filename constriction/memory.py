@@ -15,6 +15,8 @@ IMAGE_DC_BYTES_PER_VOXEL = 800     # assembly, R_dc, R_inf and R_bulk on AMG: 73
 IMAGE_RUN_BYTES_PER_VOXEL = 800    # the whole run (sweep, split, fields) beyond the base: 530 B at 64³,
                                    # 667 B at 128³, 652 B at 256³ (2026-11-30, K-cycle; its peak is in
                                    # the DC stages)
+IMAGE_MPI_BYTES_PER_VOXEL = 2000  # over MPI ranks (PETSc, BoomerAMG), all ranks together, with the sweep:
+                                  # 1.3 KB on one rank, 1.7 KB on two at 192³ (2026-12-07, benchmarks/mpi.py)
 # the whole run per tetrahedron beyond the base: 913 B (P1, 727 837 tetrahedra, 130 054
 # unknowns) and 4 780 B (P2, 256 314 tetrahedra, 368 135 unknowns) measured
 MESH_RUN_BYTES_PER_ELEMENT = {1: 1000, 2: 5500}
@@ -50,6 +52,11 @@ def image_dc_bytes(voxels: int) -> int:
 def image_run_bytes(voxels: int) -> int:
     """Peak memory of a whole run on an image of `voxels` voxels (bytes)."""
     return BASE_BYTES + int(voxels * IMAGE_RUN_BYTES_PER_VOXEL)
+
+
+def image_rank_bytes(voxels: int, ranks: int) -> int:
+    """Peak memory of one rank of a run over `ranks` MPI ranks on an image (bytes)."""
+    return BASE_BYTES + int(voxels * IMAGE_MPI_BYTES_PER_VOXEL / ranks)
 
 
 def mesh_run_bytes(elements: int, order: int) -> int:

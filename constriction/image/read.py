@@ -236,8 +236,8 @@ def _read_file(spec: ImageSpec):
             import tifffile
             try:
                 array = tifffile.memmap(path, mode="r")
-            except ValueError:  # compressed or not contiguous: read it whole
-                array = tifffile.imread(path)
+            except ValueError:  # compressed or not contiguous: page by page, as a crop asks
+                array = _TiffPages(path)
         else:
             from constriction.geometry.layout import contact_mask
             array = contact_mask(path).astype(np.uint8)
@@ -246,6 +246,30 @@ def _read_file(spec: ImageSpec):
     if array.size == 0:
         raise ImageError(path, "is empty")
     return array
+
+
+class _TiffPages:
+    """A TIFF stack (pages = z) that reads only the pages a crop (zyx[index]) needs, each
+    cropped as it is read: what a compressed stack that cannot be a memory map costs is
+    its crop and one page."""
+
+    def __init__(self, path: Path):
+        import tifffile
+        with tifffile.TiffFile(path) as tif:
+            series = tif.series[0]
+            self.shape, self.dtype = tuple(series.shape), series.dtype
+        self.path, self.ndim, self.size = path, len(self.shape), int(np.prod(self.shape))
+
+    def __getitem__(self, index: tuple) -> np.ndarray:
+        import tifffile
+        if self.ndim != 3:
+            return tifffile.imread(self.path)[index]
+        pages = range(*index[0].indices(self.shape[0]))
+        with tifffile.TiffFile(self.path) as tif:
+            return np.stack([tif.asarray(key=k)[index[1:]] for k in pages])
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return self[(slice(None),) * 3]
 
 
 def _extruded(spec: ImageSpec, mask: np.ndarray) -> np.ndarray:

@@ -25,6 +25,7 @@ from constriction.parallel.dc import BandDC, dc_solve
 from constriction.parallel.grid import WE, band_system, gas_shorted, metal_bodies
 from constriction.parallel.mpi import world
 from constriction.parallel.sweep import band_pencil
+from constriction.memory import available_bytes, gib, image_rank_bytes
 from constriction.progress import say
 from constriction.solve.reduced import reduce_pencil
 from constriction.solved import Solved
@@ -52,7 +53,7 @@ def solve_over_mpi(spec: ImageSpec, progress: bool = True, sweep: str = "reduced
     (all but rank 0). SpecError for a direct sweep (serial only)."""
     if sweep != "reduced" and not spec.sweep.dc_only:
         raise SpecError("sweep", NO_DIRECT)
-    PETSc, comm = world()
+    _, comm = world()
     progress = progress and comm.rank == 0
     t0 = time.perf_counter()
     shape = solved_shape(spec)
@@ -60,6 +61,7 @@ def solve_over_mpi(spec: ImageSpec, progress: bool = True, sweep: str = "reduced
         band = band_of(comm, shape[0], spec.subdivide)
     except ValueError as err:
         raise SpecError("image", str(err)) from None
+    _check_memory(band, math.prod(shape))
     say(f"{spec.name}: {math.prod(shape):,} voxels in {comm.size} bands of rows over MPI ranks "
         f"(rank 0: rows {band.lo}-{band.hi - 1} of {shape[0]})", progress)
     lo, hi = band.held
@@ -118,6 +120,20 @@ def solve_over_mpi(spec: ImageSpec, progress: bool = True, sweep: str = "reduced
                     sweep_mismatch=model.conservation, sweep=record, model=model, probes=None, admittance=None,
                     seconds=seconds)
     return cell, solved, comm.rank != 0
+
+
+def _check_memory(band: Band, voxels: int) -> None:
+    """SpecError, before reading, where the ranks on a machine need more than it has free."""
+    from mpi4py import MPI
+    need = image_rank_bytes(voxels, band.size)
+    on_this_machine = band.comm.Split_type(MPI.COMM_TYPE_SHARED)
+    ranks_here = on_this_machine.size
+    on_this_machine.Free()
+    short = any_rank(band, np.array([need * ranks_here > available_bytes()]))[0]
+    if short:
+        raise SpecError("image", f"{voxels:,} voxels over {band.size} MPI ranks: about {gib(need)} a rank "
+                                 f"estimated, more than a machine here has free for its ranks; run more ranks "
+                                 f"on more machines, or crop or coarsen the image")
 
 
 def _solved(band: Band, system, spec, what: str, progress: bool) -> BandDC:

@@ -113,3 +113,14 @@ def test_the_direct_sweep_is_refused_over_ranks(tmp_path):
     spec = replace(spec, sweep=replace(spec.sweep, kind="spectrum", f_min_Hz=1.0, f_max_Hz=1e6))
     with pytest.raises(SpecError, match="direct sweep"):
         run(spec, backend="petsc", sweep="direct", progress=False)
+
+
+def test_too_large_for_the_ranks_is_refused_before_reading(tmp_path, monkeypatch):
+    """The ranks on one machine together need more than it has free: SpecError, nothing read."""
+    from constriction.parallel import run as over_ranks
+    from constriction.spec import SpecError
+    spec = image_spec(tmp_path, 16, "porous")
+    monkeypatch.setattr(over_ranks, "available_bytes", lambda: 2**20)
+    monkeypatch.setattr(over_ranks, "read_rows", lambda *a: pytest.fail("read before refusing"))
+    with pytest.raises(SpecError, match="MPI ranks: about .* a rank"):
+        run(spec, backend="petsc", progress=False)
