@@ -41,11 +41,12 @@ def discretise(spec: CellSpec, progress: bool = True) -> Discretised:
     return discretise_cell(spec)
 
 
-def solve_over_ranks(spec: CellSpec, progress: bool = True, sweep: str = "reduced", tol: float = 1e-6):
+def solve_over_ranks(spec: CellSpec, progress: bool = True, sweep: str = "reduced", tol: float = 1e-6,
+                     error_estimate: str = "auto"):
     """An image's solves over MPI ranks (`--backend petsc`: parallel/run.py); SpecError for
     a Gmsh cell or a mesh file, which run serially."""
     if not isinstance(spec, ImageSpec):
         raise SpecError("backend", "the petsc backend solves labelled images only; a Gmsh cell or a mesh file "
                                    "runs serially (--backend auto)")
     from constriction.parallel.run import solve_over_mpi
-    return solve_over_mpi(spec, progress, sweep, tol)
+    return solve_over_mpi(spec, progress, sweep, tol, error_estimate)

@@ -1,20 +1,21 @@
 """An image's run over MPI ranks: what pipeline.run gives serially (R_dc, R_inf, the split,
 the effective conductivity and tortuosity factor, and unless the sweep is DC only the
 reduced sweep's spectrum and DRT), every rank computing its band, every rank returning
-the same numbers (rank 0 writes them: cli/main.py). Not yet over ranks: the error bar, the
-fields, the floating bodies' currents and the reference electrodes (said in the summary)."""
+the same numbers (rank 0 writes them: cli/main.py), the error bar too. Not yet over ranks:
+the fields, the floating bodies' currents and the reference electrodes (said in the summary)."""
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from constriction.analysis.spectrum import Spectrum
 from constriction.analysis.split import ConstrictionSplit
 from constriction.discretised import Discretised
+from constriction.image.error_bar import ASSUMED_ORDER, OBSERVED_ORDER_MAX_VOXELS, Levels, estimates
 from constriction.image.read import ImageError, ImageSpec, read_rows, solved_shape
 from constriction.image.transport import transport
 from constriction.image.voxels import (CONNECTIVITY, ELECTROLYTE, GAS, INSULATOR, METAL, METHOD, GridError,
@@ -35,7 +36,6 @@ from constriction.units import UM
 NO_DIRECT = "the direct sweep (the reference) runs serially: over MPI ranks the sweep is the reduced one"
 NOT_OVER_RANKS = ("over MPI ranks not computed yet: the fields (fields.vti), the floating bodies' currents and the "
                   "reference electrodes (run serially for them)")
-NO_ERROR_BAR = "not computed: the error bar over MPI ranks is not built yet (run the image serially for it)"
 
 
 @dataclass(frozen=True)
@@ -45,58 +45,42 @@ class Unknowns:
     bodies: tuple = ()
 
 
-def solve_over_mpi(spec: ImageSpec, progress: bool = True, sweep: str = "reduced",
-                   tol: float = 1e-6) -> tuple[Discretised, Solved, bool]:
+@dataclass(frozen=True)
+class DCStage:
+    """An image's DC stage over the ranks: its band, the band's voxels as read and solved,
+    the metal bodies, the system of R_dc and its solve, R_inf and the split."""
+    band: Band
+    shape: tuple[int, int, int]
+    voxel_um: tuple[float, float, float]
+    kind: np.ndarray
+    sigma: np.ndarray
+    metal: object
+    system: object
+    dc: BandDC
+    R_inf_ohm: float
+    split: ConstrictionSplit
+
+
+def solve_over_mpi(spec: ImageSpec, progress: bool = True, sweep: str = "reduced", tol: float = 1e-6,
+                   error_estimate: str = "auto") -> tuple[Discretised, Solved, bool]:
     """The solves of an image (a resolved spec) over the ranks of MPI's world communicator:
-    DC (R_dc, R_inf, the split) and, unless its sweep is DC only, the reduced sweep to `tol`;
-    the cell and what its solves give, as pipeline.run's, and whether this rank keeps quiet
-    (all but rank 0). SpecError for a direct sweep (serial only)."""
+    DC (R_dc, R_inf, the split), the error bar (error_estimate as RunOptions'), and unless
+    its sweep is DC only the reduced sweep to `tol`; the cell and what its solves give, as
+    pipeline.run's, and whether this rank keeps quiet (all but rank 0). SpecError for a
+    direct sweep (serial only)."""
     if sweep != "reduced" and not spec.sweep.dc_only:
         raise SpecError("sweep", NO_DIRECT)
     _, comm = world()
     progress = progress and comm.rank == 0
     t0 = time.perf_counter()
-    shape = solved_shape(spec)
-    try:
-        band = band_of(comm, shape[0], spec.subdivide)
-    except ValueError as err:
-        raise SpecError("image", str(err)) from None
-    _check_memory(band, math.prod(shape))
-    say(f"{spec.name}: {math.prod(shape):,} voxels in {comm.size} bands of rows over MPI ranks "
-        f"(rank 0: rows {band.lo}-{band.hi - 1} of {shape[0]})", progress)
-    lo, hi = band.held
-    labels = read_rows(spec, lo, hi)
-    kind, sigma, eps = coefficients(labels, spec)
-    spacing = tuple(v * UM for v in labels.turned_voxel_um)
-    try:
-        metal = metal_bodies(band, kind)
-    except GridError as err:
-        raise ImageError(spec.path, str(err)) from None
-    system = band_system(band, kind, sigma, eps, spacing, metal, capacitance=not spec.sweep.dc_only)
-    seconds = {"mesh_and_assemble": time.perf_counter() - t0}
-
+    stage = dc_stage(spec, comm, progress, capacitance=not spec.sweep.dc_only)
+    band, system, dc, split = stage.band, stage.system, stage.dc, stage.split
+    seconds = {"dc": time.perf_counter() - t0}  # reading, assembling, R_dc, R_inf and the split: one stage here
+    cell = _cell(stage)
     t0 = time.perf_counter()
-    dc = _solved(band, system, spec, "R_dc", progress)
-    if not dc.joined:
-        raise ImageError(spec.path, "no electrolyte path between the working and the counter electrode through "
-                                    "voxel faces: the cell does not conduct at DC (its conducting phases do not "
-                                    "percolate)")
-    any_gas = bool(any_rank(band, np.array([np.any(kind[band.own] == GAS)]))[0])
-    shorted = gas_shorted(band, kind, metal) if any_gas else None
-    R_inf = dc.R_ohm
-    if any_gas:
-        R_inf = _solved(band, band_system(band, kind, sigma, eps, spacing, shorted), spec, "R_inf", progress).R_ohm
-    seconds["dc"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    split = _split(band, spec, kind, sigma, spacing, shorted, dc.R_ohm, progress)
-    seconds["split"] = time.perf_counter() - t0
-    if split.why_unknown:
-        say(f"{spec.name}: warning: {split.why_unknown}", progress)
-
-    cell = _cell(band, shape, spacing, kind, sigma, metal, system, dc)
-    discretisation = Discretisation(method=METHOD, connectivity=CONNECTIVITY, solved_voxel_um=labels.turned_voxel_um,
-                                    subdivide=spec.subdivide, note=NO_ERROR_BAR)
+    discretisation = _error_bar(spec, stage, comm, error_estimate, progress)
+    seconds["error_estimate"] = time.perf_counter() - t0
+    R_inf = stage.R_inf_ohm
     backend = f"petsc ({comm.size} MPI ranks)"
     if spec.sweep.dc_only:
         say(f"{spec.name}: DC only, no spectrum", progress)
@@ -120,6 +104,72 @@ def solve_over_mpi(spec: ImageSpec, progress: bool = True, sweep: str = "reduced
                     sweep_mismatch=model.conservation, sweep=record, model=model, probes=None, admittance=None,
                     seconds=seconds)
     return cell, solved, comm.rank != 0
+
+
+def dc_stage(spec: ImageSpec, comm, progress: bool, capacitance: bool = False) -> DCStage:
+    """Read this rank's band of the image and solve the DC cells over all ranks (R_dc, R_inf,
+    the split's reference); C assembled too with `capacitance` (for the sweep)."""
+    shape = solved_shape(spec)
+    try:
+        band = band_of(comm, shape[0], spec.subdivide)
+    except ValueError as err:
+        raise SpecError("image", str(err)) from None
+    _check_memory(band, math.prod(shape))
+    say(f"{spec.name}: {math.prod(shape):,} voxels in {comm.size} bands of rows over MPI ranks "
+        f"(rank 0: rows {band.lo}-{band.hi - 1} of {shape[0]})", progress)
+    labels = read_rows(spec, *band.held)
+    kind, sigma, eps = coefficients(labels, spec)
+    spacing = tuple(v * UM for v in labels.turned_voxel_um)
+    try:
+        metal = metal_bodies(band, kind)
+    except GridError as err:
+        raise ImageError(spec.path, str(err)) from None
+    system = band_system(band, kind, sigma, eps, spacing, metal, capacitance=capacitance)
+    dc = _solved(band, system, spec, "R_dc", progress)
+    if not dc.joined:
+        raise ImageError(spec.path, "no electrolyte path between the working and the counter electrode through "
+                                    "voxel faces: the cell does not conduct at DC (its conducting phases do not "
+                                    "percolate)")
+    any_gas = bool(any_rank(band, np.array([np.any(kind[band.own] == GAS)]))[0])
+    shorted = gas_shorted(band, kind, metal) if any_gas else None
+    R_inf = dc.R_ohm
+    if any_gas:
+        R_inf = _solved(band, band_system(band, kind, sigma, eps, spacing, shorted), spec, "R_inf", progress).R_ohm
+    split = _split(band, spec, kind, sigma, spacing, shorted, dc.R_ohm, progress)
+    if split.why_unknown:
+        say(f"{spec.name}: warning: {split.why_unknown}", progress)
+    return DCStage(band=band, shape=shape, voxel_um=labels.turned_voxel_um, kind=kind, sigma=sigma, metal=metal,
+                   system=system, dc=dc, R_inf_ohm=R_inf, split=split)
+
+
+def _error_bar(spec: ImageSpec, stage: DCStage, comm, policy: str, progress: bool) -> Discretisation:
+    """image/error_bar.py over the ranks: R_dc, R_inf and R_cstr at 2x (and, for small images,
+    4x) the subdivision, where every machine has the memory for its ranks, and their
+    Richardson extrapolation."""
+    levels, note = [Levels(spec.subdivide, stage.dc.R_ohm, stage.R_inf_ohm, stage.split.R_bulk_ohm)], ""
+    voxels = math.prod(stage.shape)
+    for factor in (2, 4) if policy != "never" else ():
+        count = voxels * factor**3
+        if factor == 4 and count > OBSERVED_ORDER_MAX_VOXELS:
+            note = f"order assumed {ASSUMED_ORDER:g}: the third level ({count:,} voxels) was not solved"
+            break
+        try:
+            _check_memory(stage.band, count)
+        except SpecError:
+            if factor == 2:
+                note = (f"not computed: subdivision {spec.subdivide * factor} ({count:,} voxels) needs more memory "
+                        f"than the machines of these {comm.size} MPI ranks have free")
+            break
+        finer = replace(spec, subdivide=spec.subdivide * factor)
+        say(f"{spec.name}: error estimate, DC solves at {finer.subdivide}x{finer.subdivide}x{finer.subdivide} "
+            f"sub-voxels per voxel ({count:,} voxels)", progress)
+        level = dc_stage(finer, comm, False)
+        levels.append(Levels(finer.subdivide, level.dc.R_ohm, level.R_inf_ohm, level.split.R_bulk_ohm))
+    if policy == "never":
+        note = "not computed (switched off)"
+    found = estimates(levels) if len(levels) > 1 else {}
+    return Discretisation(method=METHOD, connectivity=CONNECTIVITY, solved_voxel_um=stage.voxel_um,
+                          subdivide=spec.subdivide, note=note, **found)
 
 
 def _check_memory(band: Band, voxels: int) -> None:
@@ -192,22 +242,23 @@ def _bulk_sigma(band: Band, kind, sigma) -> float:
     return float(found[np.argmax(np.bincount(at, counts))]) if found.size else math.nan
 
 
-def _cell(band: Band, shape, spacing, kind, sigma, metal, system, dc: BandDC) -> Discretised:
+def _cell(stage: DCStage) -> Discretised:
     """The Discretised record analyse reads (sizes, the contact area, the transport)."""
+    band, shape, kind, sigma, metal, dc = stage.band, stage.shape, stage.kind, stage.sigma, stage.metal, stage.dc
+    spacing = tuple(v * UM for v in stage.voxel_um)
     own = band.own
     layers = int(np.count_nonzero(any_rank(band, (kind[own] != METAL).any(axis=(0, 1)))))
     conducting = sigma[own] > 0
     voxel = metal.body[own] < 0  # an unknown of this band's, not a metal body's
-    percolating = conducting & voxel & (dc.component[np.where(voxel, system.unknown - system.start, 0)]
-                                        == dc.we_component)
-    sigma_0 = _bulk_sigma(band, kind, sigma)
+    unknown = stage.system.unknown - stage.system.start
+    percolating = conducting & voxel & (dc.component[np.where(voxel, unknown, 0)] == dc.we_component)
     we_metal = (metal.body >= 0) & (metal.role[np.maximum(metal.body, 0)] == WE)
     rows = slice(own.start, own.stop + (1 if band.hi < band.n0 else 0))
     area = total(band, contact_area(we_metal[rows], kind[rows] == ELECTROLYTE, spacing, band.hi - band.lo))
     face = shape[0] * spacing[0] * shape[1] * spacing[1]
     found = transport(dc.R_ohm, layers * spacing[2], face, layers * shape[0] * shape[1],
                       int(total(band, int(np.count_nonzero(conducting)))),
-                      int(total(band, int(np.count_nonzero(percolating)))), sigma_0)
-    return Discretised(system=Unknowns(system.n_dofs), thickness_m=shape[2] * spacing[2], electrode_area_m2=face,
-                       contact_area_m2=area, counter_area_m2=face, elements=math.prod(shape), order=1,
-                       split=None, fields=None, transport=lambda R_dc: found)
+                      int(total(band, int(np.count_nonzero(percolating)))), _bulk_sigma(band, kind, sigma))
+    return Discretised(system=Unknowns(stage.system.n_dofs), thickness_m=shape[2] * spacing[2],
+                       electrode_area_m2=face, contact_area_m2=area, counter_area_m2=face, elements=math.prod(shape),
+                       order=1, split=None, fields=None, transport=lambda R_dc: found)

@@ -43,7 +43,7 @@ def test_the_ranks_give_the_serial_numbers(tmp_path, case):
     two electrolytes: R_dc, R_inf, R_bulk and the transport numbers within 1e-8 of the
     serial run (scipy/pyamg), every check of the run ok."""
     spec = image_spec(tmp_path, 48, case)
-    serial = run(spec, progress=False, error_estimate="never").summary
+    serial = run(spec, progress=False).summary
     over_ranks = run(spec, backend="petsc", progress=False).summary
     expected, got = numbers(serial), numbers(over_ranks)
     assert serial.R_inf_ohm < serial.R_dc_ohm and math.isfinite(serial.constriction.R_bulk_ohm)
@@ -51,7 +51,12 @@ def test_the_ranks_give_the_serial_numbers(tmp_path, case):
         assert got[name] == pytest.approx(expected[name], rel=1e-8), name
     assert over_ranks.conservation.dc_relative_mismatch < 1e-8
     assert over_ranks.sweep.backend.startswith("petsc")
-    assert "MPI" in over_ranks.discretisation.note  # no error bar over ranks yet: said, not faked
+    for name in ("R_dc", "R_inf", "R_cstr"):  # the error bar: the 2x subdivided cells over the ranks too
+        mine, theirs = getattr(over_ranks.discretisation, name), getattr(serial.discretisation, name)
+        assert mine.subdivisions == theirs.subdivisions == (1, 2)
+        np.testing.assert_allclose(mine.values_ohm, theirs.values_ohm, rtol=1e-8)
+        assert mine.error_ohm == pytest.approx(theirs.error_ohm, rel=1e-6)
+    assert over_ranks.discretisation.note == serial.discretisation.note
 
 
 @pytest.mark.parametrize("face", ["-x", "+y"])
@@ -59,7 +64,7 @@ def test_other_faces_and_an_odd_band(tmp_path, face):
     """The WE on another face (the bands then run along another axis of the file), 37 rows."""
     spec = image_spec(tmp_path, 37, "porous", face)
     serial = run(spec, progress=False, error_estimate="never").summary
-    got = numbers(run(spec, backend="petsc", progress=False).summary)
+    got = numbers(run(spec, backend="petsc", progress=False, error_estimate="never").summary)
     for name, value in numbers(serial).items():
         assert got[name] == pytest.approx(value, rel=1e-8), name
 
@@ -91,10 +96,10 @@ def test_the_spectrum_over_ranks_is_the_serial_one(tmp_path, case, f_max):
     """The reduced sweep over ranks (its snapshots at s -> 0; up to 1 THz its real shifts
     too): Z(f) within 1e-8 of the serial run's, every check ok."""
     from dataclasses import replace
-    spec = image_spec(tmp_path, 40, case)
+    spec = image_spec(tmp_path, 48, case)
     spec = replace(spec, sweep=replace(spec.sweep, kind="spectrum", f_min_Hz=1.0, f_max_Hz=f_max, points_per_decade=4))
     serial = run(spec, progress=False, error_estimate="never")
-    over_ranks = run(spec, backend="petsc", progress=False)
+    over_ranks = run(spec, backend="petsc", progress=False, error_estimate="never")
     np.testing.assert_allclose(over_ranks.spectrum.Z_ohm, serial.spectrum.Z_ohm, rtol=1e-8)
     assert over_ranks.summary.R_inf_ohm == pytest.approx(serial.summary.R_inf_ohm, rel=1e-8)
     assert over_ranks.summary.conservation.worst < 1e-7 and over_ranks.summary.passive
