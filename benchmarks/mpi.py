@@ -87,7 +87,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.worker:
         return worker(args.worker, args.dc, "petsc" if args.petsc else "auto")
-    from petsc4py import PETSc  # noqa: F401  (refuse here, not in a worker, where it is missing)
+    import petsc4py  # noqa: F401  (refused here, not in a worker, where it is missing)
     print(f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{time.strftime('%Y-%m-%d')}")
     print("| image | run | unknowns | serial (amg) | 1 rank | 2 ranks | peak: serial | peak per rank: 1 | 2 | "

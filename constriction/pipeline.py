@@ -29,8 +29,7 @@ from constriction.image.voxel_fields import GridFields, read_vti, write_vti
 from constriction.image.read import ImageSpec
 from constriction.io.folders import ResultError, check_folder, write_folder
 from constriction.io.summary import (ArcSummary, BodySummary, Conservation, Constriction, ContactCurrentSummary,
-                                     CPESummary, Discretisation, ProbeSummary, Summary, SweepSummary,
-                                     SymmetricSummary, TerminalSummary, complex_pair)
+                                     CPESummary, ProbeSummary, Summary, SweepSummary, TerminalSummary, complex_pair)
 from constriction.memory import available_bytes, gib
 from constriction.options import PLOTS, SWEEPS
 from constriction.progress import say as progress_line

@@ -93,8 +93,8 @@ def _parser() -> argparse.ArgumentParser:
                               "tortuosity factor, its error bar), no spectrum; as [sweep] kind = \"dc\"")
     run_cmd.add_argument("--backend", choices=BACKENDS, default="auto",
                          help="sparse solver for the real solves (DC and reduced-model shifts); petsc: an "
-                              "image's DC solves over MPI ranks (mpiexec -n N constriction run ... --backend "
-                              "petsc --dc; needs petsc4py and mpi4py)")
+                              "image over MPI ranks, each holding a band of it (mpiexec -n N constriction run "
+                              "IMAGE.toml --backend petsc; needs petsc4py and mpi4py)")
     run_cmd.add_argument("--max-memory", dest="max_memory_GiB", metavar="GIB", type=_positive_finite, default=None,
                          help="refuse a run estimated (before meshing or reading) to need more memory than "
                               "this many GiB (default: the memory available on this machine)")

@@ -269,7 +269,7 @@ class _TiffPages:
             return np.stack([tif.asarray(key=k)[index[1:]] for k in pages])
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        return self[(slice(None),) * 3]
+        return self[(slice(None),) * self.ndim]
 
 
 def _extruded(spec: ImageSpec, mask: np.ndarray) -> np.ndarray:

@@ -117,7 +117,7 @@ def dc_stage(spec: ImageSpec, comm, progress: bool, capacitance: bool = False) -
     _check_memory(band, math.prod(shape))
     say(f"{spec.name}: {math.prod(shape):,} voxels in {comm.size} bands of rows over MPI ranks "
         f"(rank 0: rows {band.lo}-{band.hi - 1} of {shape[0]})", progress)
-    labels = read_rows(spec, *band.held)
+    labels = _read_band(spec, band)
     kind, sigma, eps = coefficients(labels, spec)
     spacing = tuple(v * UM for v in labels.turned_voxel_um)
     try:
@@ -140,6 +140,20 @@ def dc_stage(spec: ImageSpec, comm, progress: bool, capacitance: bool = False) -
         say(f"{spec.name}: warning: {split.why_unknown}", progress)
     return DCStage(band=band, shape=shape, voxel_um=labels.turned_voxel_um, kind=kind, sigma=sigma, metal=metal,
                    system=system, dc=dc, R_inf_ohm=R_inf, split=split)
+
+
+def _read_band(spec: ImageSpec, band: Band):
+    """This rank's rows of the image; an ImageError on any rank (a label with no phase in one
+    band only) raised on every rank, so that none waits for the others."""
+    labels, reason = None, None
+    try:
+        labels = read_rows(spec, *band.held)
+    except ImageError as err:
+        reason = err.reason
+    reason = next((r for r in band.comm.allgather(reason) if r is not None), None)
+    if reason is not None:
+        raise ImageError(spec.path, reason)
+    return labels
 
 
 def _error_bar(spec: ImageSpec, stage: DCStage, comm, policy: str, progress: bool) -> Discretisation:

@@ -129,3 +129,15 @@ def test_too_large_for_the_ranks_is_refused_before_reading(tmp_path, monkeypatch
     monkeypatch.setattr(over_ranks, "read_rows", lambda *a: pytest.fail("read before refusing"))
     with pytest.raises(SpecError, match="MPI ranks: about .* a rank"):
         run(spec, backend="petsc", progress=False)
+
+
+def test_a_label_in_one_band_only_is_refused_on_every_rank(tmp_path):
+    """A label with no phase in the last rows (one rank's band): every rank raises the
+    ImageError (none waits for the others)."""
+    from constriction.image.read import ImageError
+    spec = image_spec(tmp_path, 24, "porous")
+    zyx = np.load(spec.path)
+    zyx[:, :, -1][zyx[:, :, -1] != 2] = 9  # the turned first axis is the file's x: its last rows
+    np.save(spec.path, zyx)
+    with pytest.raises(ImageError, match="label value.*9.*no phase"):
+        run(spec, backend="petsc", progress=False)
