@@ -58,6 +58,8 @@ class Discretised:
     terminals: tuple = ()               # ((name, unknowns), ...): floating metal reference electrodes
     symmetric: Callable | None = None   # (R_dc, Z_sym, backend) -> SymmetricSummary: mirrored CE
     transport: Callable | None = None   # images: R_dc -> Transport (effective conductivity, tortuosity)
+    bodies: Callable | None = None      # (model, f_Hz) -> BodySummary of each floating metal body, where no
+                                        # process holds every unknown (over MPI ranks: parallel/run.py)
 
 
 def lowest(potentials: dict) -> tuple:

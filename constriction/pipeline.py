@@ -242,7 +242,8 @@ def analyse(spec: CellSpec, cell: Discretised, solved: Solved, options: RunOptio
                                   sweep_max_relative_mismatch=float(solved.sweep_mismatch)),
         passive=spectrum is None or bool(np.all(spectrum.Z_ohm.real >= 0) and np.all(spectrum.Z_ohm.imag <= 0)),
         sweep=solved.sweep, seconds=seconds or solved.seconds,
-        metal_bodies=_bodies(system, model, f[0]) if system.bodies and len(f) else (),
+        metal_bodies=(() if not len(f) else cell.bodies(model, f[0]) if cell.bodies is not None else
+                      _bodies(system, model, f[0]) if system.bodies else ()),
         transport=None if cell.transport is None else cell.transport(R_dc),
         probes=_probe_summaries(spec, solved.probes), symmetric=solved.symmetric,
         terminals=None if solved.admittance is None else TerminalSummary(

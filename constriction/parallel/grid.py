@@ -77,6 +77,12 @@ class BandSystem:
     unknown: np.ndarray
     n_dofs: int
     C: sp.csr_matrix | None = None
+    floating: int = 0                 # floating bodies: the unknowns before the WE's
+
+    @property
+    def bodies(self) -> np.ndarray:
+        """The unknowns of the floating bodies (owned by the last rank)."""
+        return np.arange(self.n_dofs - 2 - self.floating, self.n_dofs - 2)
 
     @property
     def stop(self) -> int:
@@ -125,7 +131,8 @@ def band_system(band: Band, kind, sigma, eps, spacing_m, bodies: Bodies, capacit
     assert made.shape[1] == faces, "face unknowns counted and made differ"
     stop = start + voxels + faces + (n_dofs - n_vf if band.rank == band.size - 1 else 0)
     G, *C = _owned_rows(band, firsts, (start, stop), n_dofs, a, b, g, *([c] if capacitance else []))
-    return BandSystem(G=G, start=start, firsts=firsts, unknown=unknown, n_dofs=n_dofs, C=C[0] if C else None)
+    return BandSystem(G=G, start=start, firsts=firsts, unknown=unknown, n_dofs=n_dofs, C=C[0] if C else None,
+                      floating=int(floating.size))
 
 
 def _owner(firsts: np.ndarray, unknowns: np.ndarray) -> np.ndarray:

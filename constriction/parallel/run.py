@@ -1,14 +1,15 @@
 """An image's run over MPI ranks: what pipeline.run gives serially (R_dc, R_inf, the split,
 the effective conductivity and tortuosity factor, and unless the sweep is DC only the
 reduced sweep's spectrum and DRT), every rank computing its band, every rank returning
-the same numbers (rank 0 writes them: cli/main.py), the error bar too. Not yet over ranks:
-the fields, the floating bodies' currents and the reference electrodes (said in the summary)."""
+the same numbers (rank 0 writes them: cli/main.py), the error bar and the floating bodies
+too. Not yet over ranks: the fields and the reference electrodes (said in the summary)."""
 
 from __future__ import annotations
 
 import math
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from constriction.image.read import ImageError, ImageSpec, read_rows, solved_sha
 from constriction.image.transport import transport
 from constriction.image.voxels import (CONNECTIVITY, ELECTROLYTE, GAS, INSULATOR, METAL, METHOD, GridError,
                                        coefficients, contact_area)
-from constriction.io.summary import Discretisation, SweepSummary
+from constriction.io.summary import BodySummary, Discretisation, SweepSummary
 from constriction.parallel.bands import Band, any_rank, band_of, total
 from constriction.parallel.dc import BandDC, dc_solve
 from constriction.parallel.grid import WE, band_system, gas_shorted, metal_bodies
@@ -34,8 +35,8 @@ from constriction.spec import SpecError
 from constriction.units import UM
 
 NO_DIRECT = "the direct sweep (the reference) runs serially: over MPI ranks the sweep is the reduced one"
-NOT_OVER_RANKS = ("over MPI ranks not computed yet: the fields (fields.vti), the floating bodies' currents and the "
-                  "reference electrodes (run serially for them)")
+NOT_OVER_RANKS = ("over MPI ranks not computed yet: the fields (fields.vti, contacts.vtu and their plots) and the "
+                  "reference electrodes' impedances (run serially for them)")
 
 
 @dataclass(frozen=True)
@@ -275,4 +276,29 @@ def _cell(stage: DCStage) -> Discretised:
                       int(total(band, int(np.count_nonzero(percolating)))), _bulk_sigma(band, kind, sigma))
     return Discretised(system=Unknowns(stage.system.n_dofs), thickness_m=shape[2] * spacing[2],
                        electrode_area_m2=face, contact_area_m2=area, counter_area_m2=face, elements=math.prod(shape),
-                       order=1, split=None, fields=None, transport=lambda R_dc: found)
+                       order=1, split=None, fields=None, transport=lambda R_dc: found,
+                       bodies=partial(_body_summaries, band, stage.system))
+
+
+def _body_summaries(band: Band, system, model, f_Hz: float) -> tuple[BodySummary, ...]:
+    """pipeline._bodies over the ranks: every floating metal body's potential at f_Hz (from
+    the reduced basis; its unknown on the last rank) and the current through it, the sum of
+    the flows A_jb (x_j - x_b) that leave it with a positive real part, from the rows j of
+    each rank (A is symmetric: the body's column holds its row)."""
+    s = 2j * np.pi * f_Hz
+    mine = np.arange(system.start, system.stop)
+    x = np.zeros(mine.size, complex)
+    x[(mine != system.we) & (mine != system.ce)] = model.basis @ model.projection.state(s)
+    x[mine == system.we] = 1.0
+    last = band.size - 1
+    bodies = system.bodies
+    x_body = band.comm.bcast(x[bodies - system.start] if band.rank == last else None, root=last)
+    A = (system.G + s * system.C).tocsc()[:, bodies].tocoo()
+    beside = A.row + system.start != bodies[A.col]
+    flows = A.data[beside] * (x[A.row[beside]] - x_body[A.col[beside]])
+    leaving = np.bincount(A.col[beside], np.where(flows.real > 0, flows, 0).real, bodies.size) + \
+        1j * np.bincount(A.col[beside], np.where(flows.real > 0, flows, 0).imag, bodies.size)
+    through = band.comm.allreduce(leaving)
+    return tuple(BodySummary(frequency_Hz=float(f_Hz), potential_V=float(abs(v)),
+                             potential_phase_deg=float(np.degrees(np.angle(v))), current_through_A=float(abs(i)))
+                 for v, i in zip(x_body, through))

@@ -109,6 +109,11 @@ def test_the_spectrum_over_ranks_is_the_serial_one(tmp_path, case, f_max):
     if arc is not None:
         assert arc.C_cstr_F == pytest.approx(serial_arc.C_cstr_F, rel=1e-6)
     assert any("not computed yet" in w for w in over_ranks.summary.warnings)  # no fields over ranks: said
+    bodies, serial_bodies = over_ranks.summary.metal_bodies, serial.summary.metal_bodies
+    assert len(bodies) == len(serial_bodies) >= 1  # the floating cube: its potential and the current through it
+    for mine, theirs in zip(bodies, serial_bodies):
+        assert mine.potential_V == pytest.approx(theirs.potential_V, rel=1e-8)
+        assert mine.current_through_A == pytest.approx(theirs.current_through_A, rel=1e-6)
 
 
 def test_the_direct_sweep_is_refused_over_ranks(tmp_path):
