@@ -113,12 +113,10 @@ def run(spec: CellSpec, options: RunOptions | None = None, **choices) -> Result:
     options = replace(options or RunOptions(), **choices)
     spec = spec.at()  # every material at the spec's temperature, once, for everything below
     if options.backend == "petsc":  # an image over MPI ranks: each holds a band of it, rank 0 speaks
-        from constriction.parallel.run import NOT_OVER_RANKS
-        cell, solved, quiet = solve_over_ranks(spec, options.progress, options.sweep, options.tol,
-                                               options.error_estimate)
-        warnings = ((solved.split.why_unknown,) if solved.split.why_unknown else ()) + \
-            ((NOT_OVER_RANKS,) if solved.spectrum is not None else ())
-        return analyse(spec, cell, solved, replace(options, progress=options.progress and not quiet, fields=False),
+        cell, solved, quiet, not_here = solve_over_ranks(spec, options.progress, options.sweep, options.tol,
+                                                         options.error_estimate)
+        warnings = ((solved.split.why_unknown,) if solved.split.why_unknown else ()) + not_here
+        return analyse(spec, cell, solved, replace(options, progress=options.progress and not quiet),
                        solved.seconds, warnings)
     size = check_size(spec, options.max_memory_GiB)
     cell, seconds = discretised(spec, size, options.progress)

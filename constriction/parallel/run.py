@@ -1,8 +1,9 @@
 """An image's run over MPI ranks: what pipeline.run gives serially (R_dc, R_inf, the split,
 the effective conductivity and tortuosity factor, and unless the sweep is DC only the
 reduced sweep's spectrum and DRT), every rank computing its band, every rank returning
-the same numbers (rank 0 writes them: cli/main.py), the error bar and the floating bodies
-too. Not yet over ranks: the fields and the reference electrodes (said in the summary)."""
+the same numbers (rank 0 writes them: cli/main.py), the error bar, the floating bodies and
+(gathered on rank 0 where they fit) the fields too. Not yet over ranks: the reference
+electrodes' impedances (said in the summary)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ import numpy as np
 
 from constriction.analysis.spectrum import Spectrum
 from constriction.analysis.split import ConstrictionSplit
-from constriction.discretised import Discretised
+from constriction.discretised import Discretised, lowest
 from constriction.image.error_bar import ASSUMED_ORDER, OBSERVED_ORDER_MAX_VOXELS, Levels, estimates
 from constriction.image.read import ImageError, ImageSpec, read_rows, solved_shape
 from constriction.image.transport import transport
-from constriction.image.voxels import (CONNECTIVITY, ELECTROLYTE, GAS, INSULATOR, METAL, METHOD, GridError,
+from constriction.image.voxel_fields import grid_contact_current, grid_fields
+from constriction.image.voxels import (CONNECTIVITY, ELECTROLYTE, GAS, INSULATOR, METAL, METHOD, GridError, VoxelGrid,
                                        coefficients, contact_area)
 from constriction.io.summary import BodySummary, Discretisation, SweepSummary
 from constriction.parallel.bands import Band, any_rank, band_of, total
@@ -35,8 +37,11 @@ from constriction.spec import SpecError
 from constriction.units import UM
 
 NO_DIRECT = "the direct sweep (the reference) runs serially: over MPI ranks the sweep is the reduced one"
-NOT_OVER_RANKS = ("over MPI ranks not computed yet: the fields (fields.vti, contacts.vtu and their plots) and the "
-                  "reference electrodes' impedances (run serially for them)")
+NOT_OVER_RANKS = "over MPI ranks not computed yet: the reference electrodes' impedances (run serially for them)"
+NO_FIELDS = ("the fields were not written: the whole image's potentials would not fit in rank 0's memory (fields "
+             "written in pieces, one a rank, are still to come)")
+FIELDS_BYTES_PER_VOXEL = 100  # rank 0's whole-image arrays for the fields: the potentials at two frequencies,
+                              # the grid's kinds, coefficients and unknowns, and GridFields' own copy
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class DCStage:
     voxel_um: tuple[float, float, float]
     kind: np.ndarray
     sigma: np.ndarray
+    eps: np.ndarray
     metal: object
     system: object
     dc: BandDC
@@ -63,12 +69,12 @@ class DCStage:
 
 
 def solve_over_mpi(spec: ImageSpec, progress: bool = True, sweep: str = "reduced", tol: float = 1e-6,
-                   error_estimate: str = "auto") -> tuple[Discretised, Solved, bool]:
+                   error_estimate: str = "auto") -> tuple[Discretised, Solved, bool, tuple[str, ...]]:
     """The solves of an image (a resolved spec) over the ranks of MPI's world communicator:
     DC (R_dc, R_inf, the split), the error bar (error_estimate as RunOptions'), and unless
     its sweep is DC only the reduced sweep to `tol`; the cell and what its solves give, as
-    pipeline.run's, and whether this rank keeps quiet (all but rank 0). SpecError for a
-    direct sweep (serial only)."""
+    pipeline.run's, whether this rank keeps quiet (all but rank 0), and the warnings of what
+    was not computed over the ranks. SpecError for a direct sweep (serial only)."""
     if sweep != "reduced" and not spec.sweep.dc_only:
         raise SpecError("sweep", NO_DIRECT)
     _, comm = world()
@@ -90,12 +96,15 @@ def solve_over_mpi(spec: ImageSpec, progress: bool = True, sweep: str = "reduced
                         sweep=SweepSummary(kind="dc", backend=backend, n_frequencies=0, f_min_Hz=math.nan,
                                            f_max_Hz=math.nan),
                         model=None, probes=None, admittance=None, seconds=seconds)
-        return cell, solved, comm.rank != 0
+        return cell, solved, comm.rank != 0, ()
     say(f"{spec.name}: reduced sweep over {comm.size} ranks", progress)
     t0 = time.perf_counter()
     f = spec.frequencies_Hz()
     pencil, dc_interior = band_pencil(band, system, dc)
     model = reduce_pencil(pencil, f[0], f[-1], tol, progress, dc_interior)
+    mine = np.arange(system.start, system.stop)  # model.potential(f): the potentials of this rank's unknowns
+    model = replace(model, interior=np.flatnonzero((mine != system.we) & (mine != system.ce)),
+                    we=np.flatnonzero(mine == system.we), n_dofs=mine.size)
     seconds["sweep"] = time.perf_counter() - t0
     record = SweepSummary(kind="reduced", backend=backend, n_frequencies=len(f), f_min_Hz=float(f[0]),
                           f_max_Hz=float(f[-1]), n_shifts=len(model.shifts_Hz), n_moments=model.moments,
@@ -104,7 +113,9 @@ def solve_over_mpi(spec: ImageSpec, progress: bool = True, sweep: str = "reduced
                     discretisation=discretisation, spectrum=Spectrum(frequency_Hz=f, Z_ohm=model.impedance(f)),
                     sweep_mismatch=model.conservation, sweep=record, model=model, probes=None, admittance=None,
                     seconds=seconds)
-    return cell, solved, comm.rank != 0
+    warnings = (() if _fields_fit(band, math.prod(stage.shape)) else (NO_FIELDS,)) + \
+        ((NOT_OVER_RANKS,) if spec.probes else ())
+    return cell, solved, comm.rank != 0, warnings
 
 
 def dc_stage(spec: ImageSpec, comm, progress: bool, capacitance: bool = False) -> DCStage:
@@ -139,8 +150,8 @@ def dc_stage(spec: ImageSpec, comm, progress: bool, capacitance: bool = False) -
     split = _split(band, spec, kind, sigma, spacing, shorted, dc.R_ohm, progress)
     if split.why_unknown:
         say(f"{spec.name}: warning: {split.why_unknown}", progress)
-    return DCStage(band=band, shape=shape, voxel_um=labels.turned_voxel_um, kind=kind, sigma=sigma, metal=metal,
-                   system=system, dc=dc, R_inf_ohm=R_inf, split=split)
+    return DCStage(band=band, shape=shape, voxel_um=labels.turned_voxel_um, kind=kind, sigma=sigma, eps=eps,
+                   metal=metal, system=system, dc=dc, R_inf_ohm=R_inf, split=split)
 
 
 def _read_band(spec: ImageSpec, band: Band):
@@ -276,7 +287,7 @@ def _cell(stage: DCStage) -> Discretised:
                       int(total(band, int(np.count_nonzero(percolating)))), _bulk_sigma(band, kind, sigma))
     return Discretised(system=Unknowns(stage.system.n_dofs), thickness_m=shape[2] * spacing[2],
                        electrode_area_m2=face, contact_area_m2=area, counter_area_m2=face, elements=math.prod(shape),
-                       order=1, split=None, fields=None, transport=lambda R_dc: found,
+                       order=1, split=None, fields=partial(_gathered_fields, stage), transport=lambda R_dc: found,
                        bodies=partial(_body_summaries, band, stage.system))
 
 
@@ -286,10 +297,7 @@ def _body_summaries(band: Band, system, model, f_Hz: float) -> tuple[BodySummary
     the flows A_jb (x_j - x_b) that leave it with a positive real part, from the rows j of
     each rank (A is symmetric: the body's column holds its row)."""
     s = 2j * np.pi * f_Hz
-    mine = np.arange(system.start, system.stop)
-    x = np.zeros(mine.size, complex)
-    x[(mine != system.we) & (mine != system.ce)] = model.basis @ model.projection.state(s)
-    x[mine == system.we] = 1.0
+    x = model.potential(f_Hz)
     last = band.size - 1
     bodies = system.bodies
     x_body = band.comm.bcast(x[bodies - system.start] if band.rank == last else None, root=last)
@@ -302,3 +310,40 @@ def _body_summaries(band: Band, system, model, f_Hz: float) -> tuple[BodySummary
     return tuple(BodySummary(frequency_Hz=float(f_Hz), potential_V=float(abs(v)),
                              potential_phase_deg=float(np.degrees(np.angle(v))), current_through_A=float(abs(i)))
                  for v, i in zip(x_body, through))
+
+
+def _gathered_fields(stage: DCStage, potentials: dict) -> tuple:
+    """(GridFields, ContactCurrent) of the whole image on rank 0 (None, None on the others):
+    every rank's voxel potentials at each frequency ({f_Hz: this rank's unknowns}), its
+    kinds and coefficients gathered, and voxel_fields.py's serial functions on them. Where
+    rank 0 could not hold them (FIELDS_BYTES_PER_VOXEL), (None, None) on every rank."""
+    band, system, comm = stage.band, stage.system, stage.band.comm
+    voxels = math.prod(stage.shape)
+    if not _fields_fit(band, voxels):
+        return None, None
+    last = band.size - 1
+    first_body = system.n_dofs - 2 - system.floating
+    own = band.own
+    phi = {}
+    for f, x in potentials.items():  # bodies, WE and CE are the last rank's last unknowns
+        tail = comm.bcast(x[first_body - system.start:] if band.rank == last else None, root=last)
+        body = system.unknown >= first_body
+        values = np.where(body, tail[np.maximum(system.unknown - first_body, 0)],
+                          x[np.where(body, 0, system.unknown - system.start)])
+        phi[f] = comm.gather(values, root=0)
+    metal = stage.metal
+    we_metal = (metal.body >= 0) & (metal.role[np.maximum(metal.body, 0)] == WE)
+    parts = [comm.gather(a[own], root=0) for a in (stage.kind, stage.sigma, stage.eps, we_metal)]
+    if band.rank != 0:
+        return None, None
+    kind, sigma, eps, we = (np.concatenate(p) for p in parts)
+    grid = VoxelGrid(shape=stage.shape, spacing_m=tuple(v * UM for v in stage.voxel_um),
+                     unknown=np.arange(voxels).reshape(stage.shape), sigma=sigma, eps=eps, kind=kind, we_metal=we,
+                     floating_bodies=system.floating, n_dofs=voxels)
+    whole = {f: np.concatenate(p).ravel() for f, p in phi.items()}
+    return grid_fields(grid, whole), grid_contact_current(grid, *lowest(whole))
+
+
+def _fields_fit(band: Band, voxels: int) -> bool:
+    """Whether rank 0 has the memory for the whole image's fields (the same answer on every rank)."""
+    return band.comm.bcast(voxels * FIELDS_BYTES_PER_VOXEL < available_bytes() if band.rank == 0 else None, root=0)
