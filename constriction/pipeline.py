@@ -185,7 +185,7 @@ def solve(spec: CellSpec, cell: Discretised, options: RunOptions) -> Solved:
     if cell.terminals:  # floating metal references: the terminal admittance matrix, from the same shifts
         names = ("WE", "CE", *(name for name, _ in cell.terminals))
         Y = terminal_admittance(system, [system.we, system.ce, *(dofs for _, dofs in cell.terminals)], f,
-                                None if model is None else _real_shifts(model, f), backend)
+                                None if model is None else model.real_shifts(f), backend)
         admittance = TerminalAdmittance(f, names, Y)
     symmetric = None
     if cell.symmetric is not None and options.split:  # a mirrored CE: the cell against its halves
@@ -277,12 +277,6 @@ def _potential(system, model, f_Hz: float) -> np.ndarray:
     if model is not None:
         return model.potential(f_Hz)
     return driven_solve(system.pencil(2j * np.pi * f_Hz), system.we, system.ce, system.interior, "superlu")[2]
-
-
-def _real_shifts(model: ReducedModel, f: np.ndarray) -> np.ndarray:
-    """The reduced model's real shifts (Hz), for the terminal admittance's own basis; where
-    its snapshots were all at s -> 0, three over the band."""
-    return model.shifts_Hz if len(model.shifts_Hz) else np.geomspace(f[0], f[-1], 3)
 
 
 def _sweep(system, f: np.ndarray, options: RunOptions, probe_rows=None, dc_potential=None):

@@ -54,15 +54,19 @@ def discretise_image(spec: ImageSpec, progress: bool = True, capacitance: bool |
 
 
 def _reference_body(spec: ImageSpec, k: int, labels, grid, system) -> int:
-    """The floating body (its unknown) that probe k's metal phase makes; SpecError if the
+    """The floating body (its unknown) that probe k's metal phase makes (reference_body)."""
+    values = [v for v, name in spec.labels.items() if name == spec.probes[k].phase]
+    return reference_body(spec, k, np.unique(grid.unknown[np.isin(labels.array, values)]), system.bodies)
+
+
+def reference_body(spec: ImageSpec, k: int, unknowns: np.ndarray, bodies) -> int:
+    """Probe k's floating body from the unknowns of its phase's voxels; SpecError if the
     phase is not in the image, makes several bodies, or touches an electrode."""
     probe = spec.probes[k]
-    values = [v for v, name in spec.labels.items() if name == probe.phase]
-    unknowns = np.unique(grid.unknown[np.isin(labels.array, values)])
     where = f"probes[{k}].phase"
     if unknowns.size == 0:
         raise SpecError(where, f"no voxel of {probe.phase!r} in the image (after crop and coarsening)")
-    if not set(unknowns.tolist()) <= set(system.bodies):
+    if not set(unknowns.tolist()) <= set(bodies):
         raise SpecError(where, f"{probe.phase!r} touches an electrode: a reference electrode must float")
     if unknowns.size > 1:
         raise SpecError(where, f"{probe.phase!r} makes {unknowns.size} separate metal bodies: one reference, one body")

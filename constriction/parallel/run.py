@@ -1,9 +1,9 @@
 """An image's run over MPI ranks: what pipeline.run gives serially (R_dc, R_inf, the split,
 the effective conductivity and tortuosity factor, and unless the sweep is DC only the
 reduced sweep's spectrum and DRT), every rank computing its band, every rank returning
-the same numbers (rank 0 writes them: cli/main.py), the error bar, the floating bodies and
-(gathered on rank 0 where they fit) the fields too. Not yet over ranks: the reference
-electrodes' impedances (said in the summary)."""
+the same numbers (rank 0 writes them: cli/main.py): the error bar, the floating bodies, the
+reference electrodes and (gathered on rank 0 where they fit) the fields too. The direct
+sweep is serial only."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from functools import partial
 
 import numpy as np
 
+from constriction.analysis.probes import ProbeImpedances
 from constriction.analysis.spectrum import Spectrum
 from constriction.analysis.split import ConstrictionSplit
 from constriction.discretised import Discretised, lowest
 from constriction.image.error_bar import ASSUMED_ORDER, OBSERVED_ORDER_MAX_VOXELS, Levels, estimates
+from constriction.image.source import reference_body
 from constriction.image.read import ImageError, ImageSpec, read_rows, solved_shape
 from constriction.image.transport import transport
 from constriction.image.voxel_fields import grid_contact_current, grid_fields
@@ -28,16 +30,16 @@ from constriction.parallel.bands import Band, any_rank, band_of, total
 from constriction.parallel.dc import BandDC, dc_solve
 from constriction.parallel.grid import WE, band_system, gas_shorted, metal_bodies
 from constriction.parallel.mpi import world
-from constriction.parallel.sweep import band_pencil
+from constriction.parallel.sweep import band_pencil, terminal_admittance_over_ranks
 from constriction.memory import available_bytes, gib, image_rank_bytes
 from constriction.progress import say
 from constriction.solve.reduced import reduce_pencil
+from constriction.solve.terminals import TerminalAdmittance
 from constriction.solved import Solved
 from constriction.spec import SpecError
 from constriction.units import UM
 
 NO_DIRECT = "the direct sweep (the reference) runs serially: over MPI ranks the sweep is the reduced one"
-NOT_OVER_RANKS = "over MPI ranks not computed yet: the reference electrodes' impedances (run serially for them)"
 NO_FIELDS = ("the fields were not written: the whole image's potentials would not fit in rank 0's memory (fields "
              "written in pieces, one a rank, are still to come)")
 FIELDS_BYTES_PER_VOXEL = 100  # rank 0's whole-image arrays for the fields: the potentials at two frequencies,
@@ -58,6 +60,7 @@ class DCStage:
     band: Band
     shape: tuple[int, int, int]
     voxel_um: tuple[float, float, float]
+    labels: np.ndarray        # the held rows' label values, as in the file
     kind: np.ndarray
     sigma: np.ndarray
     eps: np.ndarray
@@ -109,13 +112,39 @@ def solve_over_mpi(spec: ImageSpec, progress: bool = True, sweep: str = "reduced
     record = SweepSummary(kind="reduced", backend=backend, n_frequencies=len(f), f_min_Hz=float(f[0]),
                           f_max_Hz=float(f[-1]), n_shifts=len(model.shifts_Hz), n_moments=model.moments,
                           order=model.order, estimated_error=model.estimated_error, tolerance=tol)
+    Z = model.impedance(f)
+    probes, admittance = _references(spec, stage, model, f, Z) if spec.probes else (None, None)
     solved = Solved(R_dc_ohm=dc.R_ohm, R_inf_ohm=R_inf, dc_mismatch=dc.mismatch, split=split, symmetric=None,
-                    discretisation=discretisation, spectrum=Spectrum(frequency_Hz=f, Z_ohm=model.impedance(f)),
-                    sweep_mismatch=model.conservation, sweep=record, model=model, probes=None, admittance=None,
-                    seconds=seconds)
-    warnings = (() if _fields_fit(band, math.prod(stage.shape)) else (NO_FIELDS,)) + \
-        ((NOT_OVER_RANKS,) if spec.probes else ())
+                    discretisation=discretisation, spectrum=Spectrum(frequency_Hz=f, Z_ohm=Z),
+                    sweep_mismatch=model.conservation, sweep=record, model=model, probes=probes,
+                    admittance=admittance, seconds=seconds)
+    warnings = () if _fields_fit(band, math.prod(stage.shape)) else (NO_FIELDS,)
     return cell, solved, comm.rank != 0, warnings
+
+
+def _references(spec: ImageSpec, stage: DCStage, model, f: np.ndarray, Z: np.ndarray):
+    """(ProbeImpedances, TerminalAdmittance) of the spec's reference electrodes over the ranks,
+    as pipeline.solve gives them serially: each probe's floating body (image/source.py's
+    rules), its potential at every frequency from the reduced basis, and Y(s) of the WE, the
+    CE and the references from their own basis at the model's real shifts."""
+    band, system, comm = stage.band, stage.system, stage.band.comm
+    last = band.size - 1
+    bodies = [_reference_body(spec, k, stage) for k in range(len(spec.probes))]
+    potentials = [model.potential(fi) for fi in f]
+    phi = np.array([[comm.bcast(x[b - system.start] if band.rank == last else None, root=last) for x in potentials]
+                    for b in bodies])
+    names = tuple(p.name for p in spec.probes)
+    Y = terminal_admittance_over_ranks(band, system, [system.we, system.ce, *bodies], f, model.real_shifts(f))
+    return ProbeImpedances(f, names, phi, Z), TerminalAdmittance(f, ("WE", "CE", *names), Y)
+
+
+def _reference_body(spec: ImageSpec, k: int, stage: DCStage) -> int:
+    """image/source.py's reference_body over the ranks: the one floating body (its unknown)
+    that probe k's metal phase makes; SpecError otherwise."""
+    band, system = stage.band, stage.system
+    values = [v for v, name in spec.labels.items() if name == spec.probes[k].phase]
+    found = np.unique(system.unknown[np.isin(stage.labels[band.own], values)])
+    return reference_body(spec, k, np.unique(np.concatenate(band.comm.allgather(found))), system.bodies.tolist())
 
 
 def dc_stage(spec: ImageSpec, comm, progress: bool, capacitance: bool = False) -> DCStage:
@@ -150,7 +179,8 @@ def dc_stage(spec: ImageSpec, comm, progress: bool, capacitance: bool = False) -
     split = _split(band, spec, kind, sigma, spacing, shorted, dc.R_ohm, progress)
     if split.why_unknown:
         say(f"{spec.name}: warning: {split.why_unknown}", progress)
-    return DCStage(band=band, shape=shape, voxel_um=labels.turned_voxel_um, kind=kind, sigma=sigma, eps=eps,
+    return DCStage(band=band, shape=shape, voxel_um=labels.turned_voxel_um, labels=labels.array, kind=kind,
+                   sigma=sigma, eps=eps,
                    metal=metal, system=system, dc=dc, R_inf_ohm=R_inf, split=split)
 
 

@@ -11,6 +11,8 @@ lowest) in the conductance solve."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from constriction.parallel.bands import Band
@@ -18,7 +20,8 @@ from constriction.parallel.dc import BandDC, as_petsc, cg
 from constriction.parallel.grid import BandSystem
 from constriction.solve.linalg import AMG_RTOL
 from constriction.solve.moments import Condensation
-from constriction.solve.reduced import Pencil
+from constriction.solve.reduced import Pencil, orthonormal_extend
+from constriction.solve.terminals import kron_reduced
 
 # CG's relative residual at a real shift: linalg.AMG_RTOL, as serially. The start (the model so
 # far) often holds all but a part of 1e-9 of the solution, the part a shift adds to the basis:
@@ -29,42 +32,29 @@ SHIFT_RTOL = AMG_RTOL
 def band_pencil(band: Band, system: BandSystem, dc: BandDC) -> tuple[Pencil, np.ndarray]:
     """The Pencil of the cell whose rows `system` holds (G and C), and the DC solve's
     potentials on this rank's interior unknowns (the condensation's first snapshot)."""
-    from petsc4py import PETSc
-    comm = band.comm
-    last = band.size - 1
-    mine = np.arange(system.start, system.stop)
-    interior = (mine != system.we) & (mine != system.ce)
-    G, C = as_petsc(band, system.G), as_petsc(band, system.C)
-    rows = PETSc.IS().createGeneral(mine[interior].astype(PETSc.IntType), comm=comm)
-    G_II, C_II = G.createSubMatrix(rows, rows), C.createSubMatrix(rows, rows)
-
-    def column(M, dof: int):  # M e_dof: its interior rows, and its entries at the WE and the CE (bcast)
-        e = M.createVecRight()
-        e.set(0.0)
-        if band.rank == last:
-            e.setValue(dof, 1.0)
-        e.assemble()
-        out = M.createVecLeft()
-        M.mult(e, out)
-        values = out.getArray().copy()
-        ends = comm.bcast((values[system.we - system.start], values[system.ce - system.start])
-                          if band.rank == last else None, root=last)
-        return values[interior], ends
-
-    (g, (g0, _)), (c, (c0, _)) = column(G, system.we), column(C, system.we)
-    (ce_g, (ce_g0, _)), (ce_c, (ce_c0, _)) = column(G, system.ce), column(C, system.ce)
-
-    def shift_solver(s: float):
-        A = C_II.copy()
-        A.scale(s)
-        A.axpy(1.0, G_II, structure=PETSc.Mat.Structure.DIFFERENT_NONZERO_PATTERN)
-        return _solver(A, SHIFT_RTOL)
+    interior, G_II, C_II, (g, ce_g), (c, ce_c), G_WC, C_WC = _blocks(band, system, [system.we, system.ce])
+    (g0, ce_g0), (c0, ce_c0) = G_WC[0], C_WC[0]  # G_WW, G_WC: the WE's row at the WE and the CE
 
     pencil = Pencil(g=g, c=c, g0=float(g0), c0=float(c0), ce_g=ce_g, ce_c=ce_c, ce_g0=float(ce_g0),
-                    ce_c0=float(ce_c0), G_product=_product(G_II), C_product=_product(C_II), shift_solver=shift_solver,
+                    ce_c0=float(ce_c0), G_product=_product(G_II), C_product=_product(C_II),
+                    shift_solver=partial(_shift_solver, G_II, C_II),
                     condensed=_condensation(band, system, dc, interior, G_II, C_II),
-                    inner=lambda A, B: comm.allreduce(np.asarray(A.T @ B)))
+                    inner=partial(_inner, band.comm))
     return pencil, dc.x[interior]
+
+
+def _inner(comm, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """A^T B over every rank's rows."""
+    return comm.allreduce(np.asarray(A.T @ B))
+
+
+def _shift_solver(G_II, C_II, s: float):
+    """solve(b, x0) of (G_II + s C_II) x = b by CG + AMG to SHIFT_RTOL."""
+    from petsc4py import PETSc
+    A = C_II.copy()
+    A.scale(s)
+    A.axpy(1.0, G_II, structure=PETSc.Mat.Structure.DIFFERENT_NONZERO_PATTERN)
+    return _solver(A, SHIFT_RTOL)
 
 
 def _product(M):
@@ -159,3 +149,52 @@ def _ce_component(band: Band, system: BandSystem, dc: BandDC) -> int:
     last = band.size - 1
     return band.comm.bcast(int(dc.component[system.ce - system.start]) if band.rank == last else None, root=last)
 
+
+
+def terminal_admittance_over_ranks(band: Band, system: BandSystem, terminals: list[int], frequency_Hz: np.ndarray,
+                                   shifts_Hz: np.ndarray) -> np.ndarray:
+    """solve/terminals.py's reduced Y(s) (S; frequencies x T x T) of the terminals (one unknown
+    each, all on the last rank: the WE, the CE, floating bodies) over the ranks: a basis of
+    every terminal driven in turn and its derivative at each real shift."""
+    T = len(terminals)
+    interior, G_II, C_II, G_IT, C_IT, G_TT, C_TT = _blocks(band, system, terminals)
+    G_IT, C_IT = np.column_stack(G_IT), np.column_stack(C_IT)
+    inner = partial(_inner, band.comm)
+    C_product = _product(C_II)
+    V = np.zeros((int(interior.sum()), 0))
+    for f in shifts_Hz:
+        s = 2 * np.pi * f
+        solve = _shift_solver(G_II, C_II, s)
+        X = np.column_stack([solve(-(G_IT[:, k] + s * C_IT[:, k])) for k in range(T)])
+        dX = np.column_stack([solve(-(C_product(X[:, k]) + C_IT[:, k])) for k in range(T)])
+        V, _ = orthonormal_extend(V, np.column_stack([X, dX]), inner=inner)
+    return kron_reduced(G_TT, C_TT, inner(V, _product(G_II)(V)), inner(V, C_product(V)), inner(V, G_IT),
+                        inner(V, C_IT), 2j * np.pi * np.asarray(frequency_Hz, float))
+
+
+def _blocks(band: Band, system: BandSystem, terminals: list[int]):
+    """The interior (this rank's unknowns but the terminals, all on the last rank): its mask,
+    G_II and C_II (PETSc), each terminal's column of G and of C on it (lists of this rank's
+    rows), and G and C among the terminals (T x T, on every rank)."""
+    from petsc4py import PETSc
+    comm, last = band.comm, band.size - 1
+    mine = np.arange(system.start, system.stop)
+    interior = ~np.isin(mine, terminals)
+    G, C = as_petsc(band, system.G), as_petsc(band, system.C)
+    rows = PETSc.IS().createGeneral(mine[interior].astype(PETSc.IntType), comm=comm)
+    out = [interior, G.createSubMatrix(rows, rows), C.createSubMatrix(rows, rows)]
+    columns, among = {}, {}
+    for name, M in (("G", G), ("C", C)):
+        e, Me = M.createVecRight(), M.createVecLeft()
+        columns[name], among[name] = [], np.zeros((len(terminals), len(terminals)))
+        for k, t in enumerate(terminals):  # M e_t
+            e.set(0.0)
+            if band.rank == last:
+                e.setValue(t, 1.0)
+            e.assemble()
+            M.mult(e, Me)
+            values = Me.getArray().copy()
+            columns[name].append(values[interior])
+            among[name][:, k] = comm.bcast(values[np.asarray(terminals) - system.start] if band.rank == last
+                                           else None, root=last)
+    return (*out, columns["G"], columns["C"], among["G"], among["C"])

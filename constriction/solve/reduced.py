@@ -71,6 +71,12 @@ class ReducedModel:
         x[self.interior] = self.basis @ self.projection.state(2j * np.pi * frequency_Hz)
         return x
 
+    def real_shifts(self, frequency_Hz: np.ndarray) -> np.ndarray:
+        """Real shifts (Hz) for another basis over the same band (the terminal admittance's):
+        this model's, or three over the band where its snapshots were all at s -> 0."""
+        f = np.asarray(frequency_Hz, float)
+        return self.shifts_Hz if len(self.shifts_Hz) else np.geomspace(f[0], f[-1], 3)
+
     def impedance(self, frequency_Hz: np.ndarray) -> np.ndarray:
         """Z (ohm) at the given frequencies (Hz)."""
         s = 2j * np.pi * np.asarray(frequency_Hz, float)[:, None]

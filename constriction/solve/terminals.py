@@ -88,7 +88,12 @@ def terminal_admittance(system: System, terminals: list[np.ndarray], frequency_H
         del solve
         V, _ = orthonormal_extend(V, np.column_stack([X, dX]))
     G_r, C_r = V.T @ block_product(system.G, I, V), V.T @ block_product(system.C, I, V)
-    B_G, B_C = V.T @ G_IT, V.T @ C_IT
+    return kron_reduced(G_TT, C_TT, G_r, C_r, V.T @ G_IT, V.T @ C_IT, s_all)
+
+
+def kron_reduced(G_TT, C_TT, G_r, C_r, B_G, B_C, s_all: np.ndarray) -> np.ndarray:
+    """Y(s) = A_TT - B(s)^T A_r(s)^-1 B(s) at each s (frequencies x T x T), with A = G + s C on
+    the terminals (T x T), on the reduced interior (A_r) and between them (B = V^T A_IT)."""
     return np.array([G_TT + s * C_TT - (B_G + s * B_C).T @ np.linalg.solve(G_r + s * C_r, B_G + s * B_C)
                      for s in s_all])
 

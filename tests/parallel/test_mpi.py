@@ -155,3 +155,30 @@ def test_a_label_in_one_band_only_is_refused_on_every_rank(tmp_path):
     np.save(spec.path, zyx)
     with pytest.raises(ImageError, match="label value.*9.*no phase"):
         run(spec, backend="petsc", progress=False)
+
+
+def test_a_reference_electrode_over_ranks(tmp_path):
+    """The floating cube as a reference electrode ([[probes]]): its potential at every
+    frequency and the admittance matrix Y(s) of WE, CE and it, as the serial run gives them."""
+    from dataclasses import replace
+    spec = image_spec(tmp_path, 32, "interface")
+    zyx = np.load(spec.path)
+    c = 16
+    zyx[c - 3:c + 3, c - 3:c + 3, c - 3:c + 3][zyx[c - 3:c + 3, c - 3:c + 3, c - 3:c + 3] == 2] = 5  # the cube
+    np.save(spec.path, zyx)
+    spec = spec_from_dict({"image": {"path": str(spec.path), "voxel_um": [1.0, 1.5, 2.0],
+                                     "labels": MPI_LABELS | {"5": "reference"}},
+                           "phases": MPI_PHASES | {"reference": {"kind": "metal"}},
+                           "sweep": {"f_min_Hz": 1.0, "f_max_Hz": 1e6, "points_per_decade": 3},
+                           "probes": [{"name": "RE", "phase": "reference"}]}, name="re")
+    serial = run(spec, progress=False, error_estimate="never")
+    over_ranks = run(spec, backend="petsc", progress=False, error_estimate="never")
+    np.testing.assert_allclose(over_ranks.probes.potential_V, serial.probes.potential_V, rtol=1e-8)
+    np.testing.assert_allclose(over_ranks.admittance.Y_S, serial.admittance.Y_S, rtol=1e-7,
+                               atol=1e-9 * np.abs(serial.admittance.Y_S).max())
+    assert over_ranks.summary.terminals == replace(serial.summary.terminals,
+                                                   asymmetry=over_ranks.summary.terminals.asymmetry,
+                                                   passivity=over_ranks.summary.terminals.passivity,
+                                                   Z_cell_relative_mismatch=over_ranks.summary.terminals
+                                                   .Z_cell_relative_mismatch)
+    assert over_ranks.summary.terminals.Z_cell_relative_mismatch < 1e-6
