@@ -69,13 +69,17 @@ def test_other_faces_and_an_odd_band(tmp_path, face):
         assert got[name] == pytest.approx(value, rel=1e-8), name
 
 
-def test_the_command_writes_one_result_folder(tmp_path, capsys):
+@pytest.mark.parametrize("dc_only", [True, False])
+def test_the_command_writes_one_result_folder(tmp_path, capsys, dc_only):
     """`constriction run ... --backend petsc` under mpiexec: rank 0 writes the folder a
-    serial DC-only run writes, with the same R_dc."""
+    serial run writes (DC only; with the spectrum: its DRT, fields and plots), with the same R_dc."""
+    from dataclasses import replace
     from mpi4py import MPI
     from constriction.cli.main import main
     from constriction.pipeline import write_result
     spec = image_spec(tmp_path, 32, "interface")
+    if not dc_only:
+        spec = replace(spec, sweep=replace(spec.sweep, kind="spectrum", f_min_Hz=1.0, f_max_Hz=1e6))
     toml = tmp_path / "cell.toml"
     serial = run(spec, progress=False, error_estimate="never")
     write_result(serial, tmp_path / "serial")
