@@ -65,20 +65,24 @@ class Levels:
     R_bulk_ohm: float | None
 
 
-def finer_levels(spec, voxels: int, policy: str, dc_values, progress: bool = True) -> tuple[list[Levels], str]:
+def finer_levels(spec, voxels: int, policy: str, dc_values, progress: bool = True, need_bytes=image_dc_bytes,
+                 budget: int | None = None, machine: int | None = None) -> tuple[list[Levels], str]:
     """The levels above the spec's own subdivision that the policy and the memory allow.
 
     voxels: the image's voxel count at the spec's subdivision; dc_values(spec) -> Levels
-    solves one level. Returns the levels and a note saying what was left out and why."""
+    solves one level. need_bytes(voxels): what a level takes; budget and machine: the memory
+    free and in all (bytes; default: this machine's; over MPI ranks: parallel/run.py's).
+    Returns the levels and a note saying what was left out and why."""
     if policy not in CHOICES:
         raise ValueError(f"unknown error estimate policy {policy!r} (choose from {', '.join(CHOICES)})")
     if policy == "never":
         return [], "not computed (switched off)"
     levels, note = [], ""
-    budget, machine = available_bytes(), total_bytes()
+    budget = available_bytes() if budget is None else budget
+    machine = total_bytes() if machine is None else machine
     for factor in (2, 4):
         n, count = spec.subdivide * factor, voxels * factor**3
-        need = image_dc_bytes(count)
+        need = need_bytes(count)
         if factor == 4 and count > OBSERVED_ORDER_MAX_VOXELS and (policy == "auto" or need > budget):
             note = f"order assumed {ASSUMED_ORDER:g}: the third level ({count:,} voxels) was not solved"
             break

@@ -133,6 +133,12 @@ class GridError(ValueError):
     """A voxel cell that cannot be solved (no WE, a short circuit, no conducting path)."""
 
 
+NO_WE = "has no metal on the working-electrode face: nothing carries the current in"
+SHORT = "a metal body touches both electrodes: a short circuit"
+NO_PATH = ("no electrolyte path between the working and the counter electrode through voxel faces: the cell does "
+           "not conduct at DC (its conducting phases do not percolate)")
+
+
 def assemble_grid(kind: np.ndarray, sigma: np.ndarray, eps: np.ndarray, spacing_m,
                   check_percolation: bool = True, capacitance: bool = True) -> tuple[VoxelGrid, System]:
     """G (S) and C (F) of the finite volumes of a voxel cell (C zero without `capacitance`:
@@ -140,9 +146,9 @@ def assemble_grid(kind: np.ndarray, sigma: np.ndarray, eps: np.ndarray, spacing_
     or (with `check_percolation`) conducts nothing at DC."""
     body, n_bodies, at_we, at_ce = _metal_bodies(kind)
     if not at_we:
-        raise GridError("has no metal on the working-electrode face: nothing carries the current in")
+        raise GridError(NO_WE)
     if at_we & at_ce:
-        raise GridError("a metal body touches both electrodes: a short circuit")
+        raise GridError(SHORT)
     unknown, n_voxels, floating = _number_voxels(body, n_bodies, at_we, at_ce)
     we_metal = np.isin(body, sorted(at_we))
     del body
@@ -273,8 +279,7 @@ def _check_percolation(G: sp.csr_matrix, we: int, ce: int) -> None:
     from scipy.sparse.csgraph import connected_components
     _, component = connected_components(G, directed=False)
     if component[we] != component[ce]:
-        raise GridError("no electrolyte path between the working and the counter electrode through voxel "
-                        "faces: the cell does not conduct at DC (its conducting phases do not percolate)")
+        raise GridError(NO_PATH)
 
 
 def _gas_groups(grid: VoxelGrid, faces: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
@@ -314,11 +319,15 @@ def bulk_reference(grid: VoxelGrid) -> tuple[np.ndarray, np.ndarray]:
     """(sigma, kind) of the same image in full contact: gas against the WE becomes WE
     metal, every other gas and insulator voxel the bulk electrolyte (the most common
     conductivity among the electrolyte voxels). Its DC resistance is R_bulk."""
-    kind, sigma = grid.kind.copy(), grid.sigma.copy()
-    gas, _, touching = _gas_bodies(kind, grid.we_metal)
-    into_metal = np.isin(gas, sorted(touching))
-    values, counts = np.unique(sigma[kind == ELECTROLYTE], return_counts=True)
-    bulk = values[np.argmax(counts)]
+    gas, _, touching = _gas_bodies(grid.kind, grid.we_metal)
+    values, counts = np.unique(grid.sigma[grid.kind == ELECTROLYTE], return_counts=True)
+    return in_full_contact(grid.kind, grid.sigma, np.isin(gas, sorted(touching)), values[np.argmax(counts)])
+
+
+def in_full_contact(kind: np.ndarray, sigma: np.ndarray, into_metal: np.ndarray, bulk: float):
+    """(sigma, kind) with the voxels `into_metal` (gas against the WE) made metal and every
+    other gas and insulator voxel the bulk electrolyte of conductivity `bulk` (S/m)."""
+    kind, sigma = kind.copy(), sigma.copy()
     other = (kind == GAS) & ~into_metal | (kind == INSULATOR)
     kind[into_metal], sigma[into_metal] = METAL, 0.0
     kind[other], sigma[other] = ELECTROLYTE, bulk

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from scipy import ndimage
 from scipy.sparse.csgraph import connected_components
 
-FACES = ndimage.generate_binary_structure(3, 1)
+from constriction.image.voxels import FACES
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from scipy import ndimage
 from scipy.sparse.csgraph import connected_components
 
-from constriction.image.voxels import GAS, METAL, GridError, _links, face_unknown_count
+from constriction.image.voxels import GAS, METAL, NO_WE, SHORT, GridError, _links, face_unknown_count
 from constriction.parallel.bands import FACES, Band, any_rank, exclusive_offset, held, join, merged_labels
 
 FLOATING, WE, CE = 0, 1, 2
@@ -34,6 +34,10 @@ class Bodies:
     body: np.ndarray
     role: np.ndarray
 
+    def of_role(self, role: int) -> np.ndarray:
+        """Whether each held voxel belongs to a body of this role (WE, CE, FLOATING)."""
+        return (self.body >= 0) & (self.role[np.maximum(self.body, 0)] == role)
+
 
 def metal_bodies(band: Band, kind: np.ndarray) -> Bodies:
     """The face-connected metal bodies of the image (kind on the held rows); GridError
@@ -42,9 +46,9 @@ def metal_bodies(band: Band, kind: np.ndarray) -> Bodies:
     own = body[band.own]
     top, bottom = (any_rank(band, _present(face, count)) for face in (own[:, :, -1], own[:, :, 0]))
     if not top.any():
-        raise GridError("has no metal on the working-electrode face: nothing carries the current in")
+        raise GridError(NO_WE)
     if (top & bottom).any():
-        raise GridError("a metal body touches both electrodes: a short circuit")
+        raise GridError(SHORT)
     return Bodies(body=body, role=np.where(top, WE, np.where(bottom, CE, FLOATING)))
 
 
@@ -52,7 +56,7 @@ def gas_shorted(band: Band, kind: np.ndarray, metal: Bodies) -> Bodies:
     """The bodies of R_inf's cell: the metal bodies, and every face-connected gas body,
     joining the WE where it shares a face with the WE's metal, floating otherwise."""
     gas, count = merged_labels(band, kind[band.own] == GAS)
-    we_metal = (metal.body >= 0) & (metal.role[np.maximum(metal.body, 0)] == WE)
+    we_metal = metal.of_role(WE)
     beside = (ndimage.binary_dilation(we_metal, structure=FACES) & (gas >= 0))[band.own]
     touching = any_rank(band, _present(gas[band.own][beside], count))
     body = np.where(gas >= 0, metal.role.size + gas, metal.body)

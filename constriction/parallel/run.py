@@ -18,20 +18,20 @@ from constriction.analysis.probes import ProbeImpedances
 from constriction.analysis.spectrum import Spectrum
 from constriction.analysis.split import ConstrictionSplit
 from constriction.discretised import Discretised, lowest
-from constriction.image.error_bar import ASSUMED_ORDER, OBSERVED_ORDER_MAX_VOXELS, Levels, estimates
+from constriction.image.error_bar import Levels, estimates, finer_levels
 from constriction.image.source import reference_body
 from constriction.image.read import ImageError, ImageSpec, read_rows, solved_shape
 from constriction.image.transport import transport
 from constriction.image.voxel_fields import grid_contact_current, grid_fields
-from constriction.image.voxels import (CONNECTIVITY, ELECTROLYTE, GAS, INSULATOR, METAL, METHOD, GridError, VoxelGrid,
-                                       coefficients, contact_area)
+from constriction.image.voxels import (CONNECTIVITY, ELECTROLYTE, GAS, METAL, METHOD, NO_PATH, GridError,
+                                       VoxelGrid, coefficients, contact_area, in_full_contact)
 from constriction.io.summary import BodySummary, Discretisation, SweepSummary
 from constriction.parallel.bands import Band, any_rank, band_of, total
 from constriction.parallel.dc import BandDC, dc_solve
 from constriction.parallel.grid import WE, band_system, gas_shorted, metal_bodies
 from constriction.parallel.mpi import world
 from constriction.parallel.sweep import band_pencil, terminal_admittance_over_ranks
-from constriction.memory import available_bytes, gib, image_rank_bytes
+from constriction.memory import available_bytes, gib, image_rank_bytes, total_bytes
 from constriction.progress import say
 from constriction.solve.reduced import reduce_pencil
 from constriction.solve.terminals import TerminalAdmittance
@@ -147,15 +147,18 @@ def _reference_body(spec: ImageSpec, k: int, stage: DCStage) -> int:
     return reference_body(spec, k, np.unique(np.concatenate(band.comm.allgather(found))), system.bodies.tolist())
 
 
-def dc_stage(spec: ImageSpec, comm, progress: bool, capacitance: bool = False) -> DCStage:
+def dc_stage(spec: ImageSpec, comm, progress: bool, capacitance: bool = False,
+             memory_checked: bool = False) -> DCStage:
     """Read this rank's band of the image and solve the DC cells over all ranks (R_dc, R_inf,
-    the split's reference); C assembled too with `capacitance` (for the sweep)."""
+    the split's reference); C assembled too with `capacitance` (for the sweep). The memory
+    is checked first unless the caller did (the error bar's levels: finer_levels)."""
     shape = solved_shape(spec)
     try:
         band = band_of(comm, shape[0], spec.subdivide)
     except ValueError as err:
         raise SpecError("image", str(err)) from None
-    _check_memory(band, math.prod(shape))
+    if not memory_checked:
+        _check_memory(band, math.prod(shape))
     say(f"{spec.name}: {math.prod(shape):,} voxels in {comm.size} bands of rows over MPI ranks "
         f"(rank 0: rows {band.lo}-{band.hi - 1} of {shape[0]})", progress)
     labels = _read_band(spec, band)
@@ -168,9 +171,7 @@ def dc_stage(spec: ImageSpec, comm, progress: bool, capacitance: bool = False) -
     system = band_system(band, kind, sigma, eps, spacing, metal, capacitance=capacitance)
     dc = _solved(band, system, spec, "R_dc", progress)
     if not dc.joined:
-        raise ImageError(spec.path, "no electrolyte path between the working and the counter electrode through "
-                                    "voxel faces: the cell does not conduct at DC (its conducting phases do not "
-                                    "percolate)")
+        raise ImageError(spec.path, NO_PATH)
     any_gas = bool(any_rank(band, np.array([np.any(kind[band.own] == GAS)]))[0])
     shorted = gas_shorted(band, kind, metal) if any_gas else None
     R_inf = dc.R_ohm
@@ -199,47 +200,38 @@ def _read_band(spec: ImageSpec, band: Band):
 
 
 def _error_bar(spec: ImageSpec, stage: DCStage, comm, policy: str, progress: bool) -> Discretisation:
-    """image/error_bar.py over the ranks: R_dc, R_inf and R_cstr at 2x (and, for small images,
-    4x) the subdivision, where every machine has the memory for its ranks, and their
-    Richardson extrapolation."""
-    levels, note = [Levels(spec.subdivide, stage.dc.R_ohm, stage.R_inf_ohm, stage.split.R_bulk_ohm)], ""
-    voxels = math.prod(stage.shape)
-    for factor in (2, 4) if policy != "never" else ():
-        count = voxels * factor**3
-        if factor == 4 and count > OBSERVED_ORDER_MAX_VOXELS:
-            note = f"order assumed {ASSUMED_ORDER:g}: the third level ({count:,} voxels) was not solved"
-            break
-        try:
-            _check_memory(stage.band, count)
-        except SpecError:
-            if factor == 2:
-                note = (f"not computed: subdivision {spec.subdivide * factor} ({count:,} voxels) needs more memory "
-                        f"than the machines of these {comm.size} MPI ranks have free")
-            break
-        finer = replace(spec, subdivide=spec.subdivide * factor)
-        say(f"{spec.name}: error estimate, DC solves at {finer.subdivide}x{finer.subdivide}x{finer.subdivide} "
-            f"sub-voxels per voxel ({count:,} voxels)", progress)
-        level = dc_stage(finer, comm, False)
-        levels.append(Levels(finer.subdivide, level.dc.R_ohm, level.R_inf_ohm, level.split.R_bulk_ohm))
-    if policy == "never":
-        note = "not computed (switched off)"
-    found = estimates(levels) if len(levels) > 1 else {}
+    """image/error_bar.py over the ranks: R_dc, R_inf and R_cstr at the finer subdivisions
+    its policy and the ranks' memory allow (finer_levels), and their Richardson extrapolation."""
+    def dc_values(finer: ImageSpec) -> Levels:
+        level = dc_stage(finer, comm, False, memory_checked=True)
+        return Levels(finer.subdivide, level.dc.R_ohm, level.R_inf_ohm, level.split.R_bulk_ohm)
+
+    levels, note = finer_levels(spec, math.prod(stage.shape), policy, dc_values, progress, *_memory(stage.band))
+    own = Levels(spec.subdivide, stage.dc.R_ohm, stage.R_inf_ohm, stage.split.R_bulk_ohm)
     return Discretisation(method=METHOD, connectivity=CONNECTIVITY, solved_voxel_um=stage.voxel_um,
-                          subdivide=spec.subdivide, note=note, **found)
+                          subdivide=spec.subdivide, note=note, **(estimates([own, *levels]) if levels else {}))
+
+
+def _memory(band: Band):
+    """(need_bytes(voxels): what the ranks on one machine take together for a run of that many
+    voxels; the least memory free, and in all, of the ranks' machines), alike on every rank."""
+    from mpi4py import MPI
+    on_this_machine = band.comm.Split_type(MPI.COMM_TYPE_SHARED)
+    ranks_here = band.comm.allreduce(on_this_machine.size, op=MPI.MAX)
+    on_this_machine.Free()
+    budget = band.comm.allreduce(available_bytes(), op=MPI.MIN)
+    machine = band.comm.allreduce(total_bytes(), op=MPI.MIN)
+    return (lambda voxels: ranks_here * image_rank_bytes(voxels, band.size)), budget, machine
 
 
 def _check_memory(band: Band, voxels: int) -> None:
     """SpecError, before reading, where the ranks on a machine need more than it has free."""
-    from mpi4py import MPI
-    need = image_rank_bytes(voxels, band.size)
-    on_this_machine = band.comm.Split_type(MPI.COMM_TYPE_SHARED)
-    ranks_here = on_this_machine.size
-    on_this_machine.Free()
-    short = any_rank(band, np.array([need * ranks_here > available_bytes()]))[0]
-    if short:
-        raise SpecError("image", f"{voxels:,} voxels over {band.size} MPI ranks: about {gib(need)} a rank "
-                                 f"estimated, more than a machine here has free for its ranks; run more ranks "
-                                 f"on more machines, or crop or coarsen the image")
+    need_bytes, budget, _ = _memory(band)
+    if need_bytes(voxels) > budget:
+        raise SpecError("image", f"{voxels:,} voxels over {band.size} MPI ranks: about "
+                                 f"{gib(image_rank_bytes(voxels, band.size))} a rank estimated, more than a machine "
+                                 f"here has free for its ranks; run more ranks on more machines, or crop or coarsen "
+                                 f"the image")
 
 
 def _solved(band: Band, system, spec, what: str, progress: bool) -> BandDC:
@@ -253,12 +245,8 @@ def _solved(band: Band, system, spec, what: str, progress: bool) -> BandDC:
 def _split(band: Band, spec, kind, sigma, spacing, shorted, R_dc: float, progress: bool) -> ConstrictionSplit:
     """voxels.image_split over the bands: the same image in full contact (gas against the WE
     becomes WE metal, other gas and insulators the bulk electrolyte) gives R_bulk."""
-    kind, sigma = kind.copy(), sigma.copy()
-    if shorted is not None:
-        into_metal = (shorted.body >= 0) & (shorted.role[np.maximum(shorted.body, 0)] == WE) & (kind == GAS)
-        kind[into_metal], sigma[into_metal] = METAL, 0.0
-    other = (kind == GAS) | (kind == INSULATOR)
-    kind[other], sigma[other] = ELECTROLYTE, _bulk_sigma(band, kind, sigma)
+    into_metal = np.zeros(kind.shape, bool) if shorted is None else shorted.of_role(WE) & (kind == GAS)
+    sigma, kind = in_full_contact(kind, sigma, into_metal, _bulk_sigma(band, kind, sigma))
     R_bulk = _slab_resistance(band, kind, sigma, spacing)
     if R_bulk is None:
         try:
@@ -308,7 +296,7 @@ def _cell(stage: DCStage) -> Discretised:
     voxel = metal.body[own] < 0  # an unknown of this band's, not a metal body's
     unknown = stage.system.unknown - stage.system.start
     percolating = conducting & voxel & (dc.component[np.where(voxel, unknown, 0)] == dc.we_component)
-    we_metal = (metal.body >= 0) & (metal.role[np.maximum(metal.body, 0)] == WE)
+    we_metal = metal.of_role(WE)
     rows = slice(own.start, own.stop + (1 if band.hi < band.n0 else 0))
     area = total(band, contact_area(we_metal[rows], kind[rows] == ELECTROLYTE, spacing, band.hi - band.lo))
     face = shape[0] * spacing[0] * shape[1] * spacing[1]
@@ -362,7 +350,7 @@ def _gathered_fields(stage: DCStage, potentials: dict) -> tuple:
                           x[np.where(body, 0, system.unknown - system.start)])
         phi[f] = comm.gather(values, root=0)
     metal = stage.metal
-    we_metal = (metal.body >= 0) & (metal.role[np.maximum(metal.body, 0)] == WE)
+    we_metal = metal.of_role(WE)
     parts = [comm.gather(a[own], root=0) for a in (stage.kind, stage.sigma, stage.eps, we_metal)]
     if band.rank != 0:
         return None, None

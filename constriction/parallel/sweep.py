@@ -18,6 +18,7 @@ import numpy as np
 from constriction.parallel.bands import Band
 from constriction.parallel.dc import BandDC, as_petsc, cg
 from constriction.parallel.grid import BandSystem
+from constriction.solve.direct import DC_RTOL
 from constriction.solve.linalg import AMG_RTOL
 from constriction.solve.moments import Condensation
 from constriction.solve.reduced import Pencil, orthonormal_extend
@@ -97,7 +98,7 @@ def _condensation(band: Band, system: BandSystem, dc: BandDC, interior: np.ndarr
     diagonal = system.diagonal()[interior]
     component = dc.component[interior]
     capacitive = diagonal == 0
-    conducting = np.isin(component, [dc.we_component, _ce_component(band, system, dc)])
+    conducting = component == dc.we_component  # the CE's too: a sweep follows a DC solve that joined them
     island = ~capacitive & ~conducting
     found = np.unique(np.concatenate(comm.allgather(np.unique(component[island]))))  # every island, on every rank
     n_cap = comm.allgather(int(np.count_nonzero(capacitive)))
@@ -139,16 +140,9 @@ def _condensation(band: Band, system: BandSystem, dc: BandDC, interior: np.ndarr
         N.multTranspose(spread_out, a)
         return a.getArray().copy()
 
-    from constriction.solve.direct import DC_RTOL
     return Condensation(solved=np.flatnonzero(solved), spread=spread, gather=gather,
                         conductance_solve=_solver(G_solved, DC_RTOL), capacitance_solve=_solver(K, DC_RTOL),
                         islands=int(found.size))
-
-
-def _ce_component(band: Band, system: BandSystem, dc: BandDC) -> int:
-    last = band.size - 1
-    return band.comm.bcast(int(dc.component[system.ce - system.start]) if band.rank == last else None, root=last)
-
 
 
 def terminal_admittance_over_ranks(band: Band, system: BandSystem, terminals: list[int], frequency_Hz: np.ndarray,
