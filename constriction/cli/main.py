@@ -100,12 +100,11 @@ def _parser() -> argparse.ArgumentParser:
                               "this many GiB (default: the memory available on this machine)")
     estimate = run_cmd.add_mutually_exclusive_group()
     estimate.add_argument("--error-estimate", dest="error_estimate", action="store_const", const="always",
-                          default="auto", help="images: solve the 2x subdivided DC cells for the error bar even "
-                                               "where they exceed the memory available (by default they are "
-                                               "solved where they fit; the 4x level, for the observed order, "
-                                               "only where it fits)")
+                          default="auto", help="images: besides the brackets of the continuum values (the "
+                                               "default error bar), solve the 2x subdivided DC cells (and the "
+                                               "4x for small images) for Richardson's extrapolation")
     estimate.add_argument("--no-error-estimate", dest="error_estimate", action="store_const", const="never",
-                          help="images: no error bar (no subdivided DC solves)")
+                          help="images: no error bar")
     plot_cmd = commands.add_parser("plot", help="(re)draw the plots of a result folder")
     plot_cmd.add_argument("result", type=Path, help="folder written by `constriction run`")
     plot_cmd.add_argument("--kind", choices=("all", *PLOTS), default="all")
@@ -269,7 +268,8 @@ def _numbers(s) -> str:
     if d is not None:
         lines.append(f"  voxels {' x '.join(f'{v:.4g}' for v in d.solved_voxel_um)} µm ({d.method}; current through "
                      f"{d.connectivity})")
-    bar = {name: _error_bar(getattr(d, name, None)) for name in ("R_dc", "R_inf", "R_cstr")}
+    bar = {name: _error_bar(getattr(d, f"{name}_bracket", None) or getattr(d, name, None))
+           for name in ("R_dc", "R_inf", "R_cstr")}
     if math.isfinite(s.R_dc_ohm):
         lines.append(f"  R_dc   = {s.R_dc_ohm:.5g}{bar['R_dc']} Ω  ({s.R_dc_ohm * area:.5g} Ω cm²)")
     else:
@@ -280,6 +280,10 @@ def _numbers(s) -> str:
     elif math.isfinite(c.R_cstr_ohm):
         lines.append(f"  R_cstr = {c.R_cstr_ohm:.5g}{bar['R_cstr']} Ω  ({c.R_cstr_ohm * area:.5g} Ω cm²): "
                      f"static {c.R_static_ohm:.4g} Ω + dynamic {c.R_dynamic_ohm:.4g} Ω")
+    if d is not None and d.R_dc_bracket is not None:
+        b = d.R_dc_bracket
+        lines.append(f"  error bar: the continuum R_dc of these voxels lies in [{b.lower_ohm:.5g}, {b.upper_ohm:.5g}] Ω "
+                     f"(Dirichlet's and Thomson's bounds; finite volumes overestimate an image's R)")
     if d is not None and d.R_dc is not None:
         e = d.R_dc
         lines.append(f"  error bar: subdivisions {', '.join(map(str, e.subdivisions))}, order {e.order:.2g} "
@@ -350,6 +354,6 @@ def _numbers(s) -> str:
 
 
 def _error_bar(estimate) -> str:
-    """" ± Y" for a quantity with an error estimate, "" without."""
+    """" ± Y" for a quantity with an error estimate (a Bracket or Richardson's), "" without."""
     return "" if estimate is None else f" ± {estimate.error_ohm:.2g}"
 

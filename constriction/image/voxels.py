@@ -324,6 +324,14 @@ def bulk_reference(grid: VoxelGrid) -> tuple[np.ndarray, np.ndarray]:
     return in_full_contact(grid.kind, grid.sigma, np.isin(gas, sorted(touching)), values[np.argmax(counts)])
 
 
+def shorted_cell(grid: VoxelGrid) -> tuple[np.ndarray, np.ndarray]:
+    """(sigma, kind) of R_inf's cell as voxels: every gas voxel metal (gas against the WE
+    joins it, a void becomes a floating body), as dc_solution's short_gaps treats them."""
+    kind, sigma = grid.kind.copy(), grid.sigma.copy()
+    kind[kind == GAS] = METAL
+    return sigma, kind
+
+
 def in_full_contact(kind: np.ndarray, sigma: np.ndarray, into_metal: np.ndarray, bulk: float):
     """(sigma, kind) with the voxels `into_metal` (gas against the WE) made metal and every
     other gas and insulator voxel the bulk electrolyte of conductivity `bulk` (S/m)."""

@@ -103,8 +103,19 @@ class ErrorEstimate:
 
 
 @dataclass(frozen=True)
+class Bracket:
+    """Where the continuum value of a resistance lies, lower_ohm <= R <= upper_ohm, from
+    Dirichlet's and Thomson's principles on the image's own voxels (image/bounds.py); no
+    factor to trust. error_ohm: the farther end from the value reported."""
+    lower_ohm: float
+    upper_ohm: float
+    error_ohm: float
+
+
+@dataclass(frozen=True)
 class Discretisation:
-    """How an image was discretised, and the error bar its subdivisions give."""
+    """How an image was discretised, and its error bars: the brackets of the continuum
+    values (by default), and Richardson's estimates from finer subdivisions (when asked)."""
     method: str                       # voxels.METHOD
     connectivity: str                 # voxels.CONNECTIVITY
     solved_voxel_um: tuple[float, float, float]  # along the solved axes, after coarsening and subdivision
@@ -113,6 +124,9 @@ class Discretisation:
     R_inf: ErrorEstimate | None = None
     R_cstr: ErrorEstimate | None = None
     note: str = ""                    # what was not computed, and why
+    R_dc_bracket: Bracket | None = None
+    R_inf_bracket: Bracket | None = None
+    R_cstr_bracket: Bracket | None = None
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,8 @@ from constriction.units import UM
 NO_DIRECT = "the direct sweep (the reference) runs serially: over MPI ranks the sweep is the reduced one"
 NO_FIELDS = ("the fields were not written: the whole image's potentials would not fit in rank 0's memory (fields "
              "written in pieces, one a rank, are still to come)")
+NO_BRACKETS = ("no brackets over MPI ranks (the serial run's default error bar): Richardson's estimate from "
+               "subdivisions instead")
 FIELDS_BYTES_PER_VOXEL = 100  # rank 0's whole-image arrays for the fields: the potentials at two frequencies,
                               # the grid's kinds, coefficients and unknowns, and GridFields' own copy
 
@@ -201,13 +203,16 @@ def _read_band(spec: ImageSpec, band: Band):
 
 def _error_bar(spec: ImageSpec, stage: DCStage, comm, policy: str, progress: bool) -> Discretisation:
     """image/error_bar.py over the ranks: R_dc, R_inf and R_cstr at the finer subdivisions
-    its policy and the ranks' memory allow (finer_levels), and their Richardson extrapolation."""
+    its policy and the ranks' memory allow (finer_levels; "auto": where they fit), and their
+    Richardson extrapolation; no brackets (NO_BRACKETS)."""
     def dc_values(finer: ImageSpec) -> Levels:
         level = dc_stage(finer, comm, False, memory_checked=True)
         return Levels(finer.subdivide, level.dc.R_ohm, level.R_inf_ohm, level.split.R_bulk_ohm)
 
     levels, note = finer_levels(spec, math.prod(stage.shape), policy, dc_values, progress, *_memory(stage.band))
     own = Levels(spec.subdivide, stage.dc.R_ohm, stage.R_inf_ohm, stage.split.R_bulk_ohm)
+    if policy != "never":  # the serial run's default bar: its Q1 potential is not built over ranks
+        note = "; ".join(filter(None, [NO_BRACKETS, note]))
     return Discretisation(method=METHOD, connectivity=CONNECTIVITY, solved_voxel_um=stage.voxel_um,
                           subdivide=spec.subdivide, note=note, **(estimates([own, *levels]) if levels else {}))
 

@@ -69,7 +69,7 @@ def test_voxels_that_meet_at_an_edge_only_pass_no_current_in_either_bound():
     grid, system = assemble_grid(kind, sigma, np.zeros_like(sigma), (1e-6,) * 3, check_percolation=False,
                                  capacitance=False)
     assert dc_solution(system).R_ohm == np.inf
-    assert potential_lower_bound(grid, "superlu") == (np.inf, "")
+    assert potential_lower_bound(grid, np.zeros(grid.n_dofs), np.inf) == (np.inf, "")  # the trilinear potential too
 
 
 def test_the_groups_of_a_vertex_are_its_face_connected_voxels():
@@ -104,7 +104,7 @@ def test_two_metal_bodies_meeting_at_an_edge_give_no_lower_bound():
     sigma = np.where(kind == ELECTROLYTE, 1.0, 0.0)
     grid, _ = assemble_grid(kind, sigma, np.zeros_like(sigma), (1e-6,) * 3, capacitance=False)
     assert grid.floating_bodies == 1
-    lower, why = potential_lower_bound(grid, "superlu")
+    lower, why = potential_lower_bound(grid, np.zeros(grid.n_dofs), np.inf)
     assert lower is None and "two metal bodies" in why
 
 

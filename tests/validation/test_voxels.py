@@ -193,10 +193,11 @@ def test_a_voxelised_spot_under_a_gap_converges_to_the_conforming_solve(tmp_path
     is singular at the contact rim), and Richardson's extrapolation from the 2x subdivided
     image (image/error_bar.py) is within 0.5 % of the conforming solve at 1 and 0.5 µm (+0.46,
     +0.39 %, and +0.36 % at 0.25 µm; the conforming solve is itself 0.18 % low, a lower
-    bound)."""
+    bound). The default error bar, the brackets of the continuum R_dc and R_inf, holds the
+    conforming values and narrows."""
     reference = _square_spot_gmsh(2.0, 0.1)
     results = [_square_spot(tmp_path, h, error_estimate=policy) for h, policy in
-               ((1.0, "auto"), (0.5, "auto"), (0.25, "never"))]  # at 0.25 µm: the slow test below
+               ((1.0, "always"), (0.5, "always"), (0.25, "never"))]  # at 0.25 µm: the slow test below
     errors = [np.abs(r.spectrum.Z_ohm / reference.spectrum.Z_ohm - 1).max() for r in results]
     orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
     assert np.all(orders > 0.8) and np.all(orders < 1.3), orders
@@ -207,6 +208,15 @@ def test_a_voxelised_spot_under_a_gap_converges_to_the_conforming_solve(tmp_path
         assert estimate.values_ohm[0] == r.summary.R_dc_ohm and estimate.subdivisions[:2] == (1, 2)
         assert estimate.extrapolated_ohm == pytest.approx(reference.summary.R_dc_ohm, rel=0.005)
         assert abs(r.summary.R_dc_ohm - reference.summary.R_dc_ohm) < estimate.error_ohm  # it brackets
+    widths = []
+    for r in results[:-1]:
+        d = r.summary.discretisation
+        for name in ("R_dc", "R_inf"):
+            b, value = getattr(d, f"{name}_bracket"), getattr(reference.summary, f"{name}_ohm")
+            assert b.lower_ohm <= value * (1 + 1e-12) and value <= b.upper_ohm * (1 + 1e-12)
+            assert b.upper_ohm <= getattr(r.summary, f"{name}_ohm") * (1 + 1e-12)
+        widths.append(d.R_dc_bracket.upper_ohm - d.R_dc_bracket.lower_ohm)
+    assert widths[1] < 0.7 * widths[0]
 
 
 @pytest.mark.slow
@@ -254,7 +264,7 @@ def test_a_floating_metal_cube_converges_to_the_conforming_solve_within_its_erro
     conforming = dc_resistance(system_of(spec)[1])[0]
     values = []
     for h in (1.0, 0.5):
-        summary = _floating_cube(tmp_path, h, "auto")
+        summary = _floating_cube(tmp_path, h, "always")
         estimate = summary.discretisation.R_dc
         assert abs(summary.R_dc_ohm - conforming) < estimate.error_ohm
         assert estimate.extrapolated_ohm == pytest.approx(conforming, rel=0.001)
@@ -465,13 +475,12 @@ def test_coarsening_past_the_image_is_refused_in_one_line(tmp_path, monkeypatch,
 
 
 @pytest.mark.parametrize("policy, available, machine, words", [
-    ("auto", 1, 2**40, "--error-estimate forces it"),
     ("always", 1, 1, "more than this machine's"),
     ("never", 2**40, 2**40, "switched off"),
 ])
 def test_the_error_bar_says_why_it_was_not_computed(tmp_path, monkeypatch, policy, available, machine, words):
-    """Too little memory for the 2x level (by default), more than the machine has (even
-    when forced), or switched off: no error bar, and the summary and the screen say why."""
+    """Subdivided levels larger than the machine (even when forced): no Richardson estimate,
+    the brackets still; switched off: neither. The summary and the screen say why."""
     from constriction.image import error_bar
     from constriction.cli.main import _numbers
     monkeypatch.setattr(error_bar, "available_bytes", lambda: available)
@@ -480,7 +489,21 @@ def test_the_error_bar_says_why_it_was_not_computed(tmp_path, monkeypatch, polic
                   error_estimate=policy).summary
     d = summary.discretisation
     assert d.R_dc is None and d.R_inf is None and d.R_cstr is None and words in d.note
-    assert "±" not in _numbers(summary) and words in _numbers(summary)
+    assert words in _numbers(summary)
+    assert (d.R_dc_bracket is None) == (policy == "never") and ("±" in _numbers(summary)) == (policy != "never")
+
+
+def test_over_mpi_ranks_the_default_error_bar_subdivides_where_memory_allows(tmp_path):
+    """parallel/run.py has no brackets: its "auto" solves the 2x level where it fits the
+    memory given, and says so where it does not."""
+    from constriction.image.error_bar import finer_levels
+    spec = image_spec(tmp_path, voxel_cell(), name="small")
+    solved = []
+    levels, note = finer_levels(spec, 1000, "auto", solved.append, progress=False, budget=1, machine=2**40)
+    assert levels == [] and solved == [] and "--error-estimate forces it" in note
+    levels, note = finer_levels(spec, 1000, "auto", lambda finer: finer.subdivide, progress=False, budget=2**40,
+                                machine=2**40)
+    assert levels == [2 * spec.subdivide, 4 * spec.subdivide] and note == ""
 
 
 def test_a_forced_error_bar_is_computed_beyond_the_memory_available(tmp_path, monkeypatch):
