@@ -14,7 +14,14 @@ estimator of the energy error (sigma h_F |[d_n u]|² over the interior facets, s
 |d_n u|² over the insulating walls; the P2 element residual left out), whose sum eta²
 stands for the conductance error G_h - G (R_dc is the power at 1 V), without its unknown
 constant: the ratio of the real error to eta² is what a calibration would need to hold.
-Issue 34 asks which estimate brackets reliably and cheaply.
+Fourth (`--only cr`): the complementary side. A Crouzeix-Raviart (nonconforming P1) solve on
+the same mesh: with no source, its element-wise flux -sigma grad u_CR is the lowest
+Raviart-Thomas mixed solution (Marini, 1985): divergence-free, normal-continuous, zero on the
+insulating walls, so its energy bounds R from above (Thomson), while the conforming solve
+bounds it from below (Dirichlet). [R_P2, R_CR] brackets R_dc of the meshed domain, for about
+one more DC solve. Issue 34 asks which estimate brackets reliably and cheaply.
+
+    python benchmarks/mesh_error_bar.py [--only cr]
 """
 
 import math
@@ -33,7 +40,7 @@ from constriction import run, spec_from_dict  # noqa: E402
 from constriction.geometry.assemble import materials_of, surface_admittance, system_of  # noqa: E402
 from constriction.geometry.tagged_mesh import TaggedMesh  # noqa: E402
 from constriction.solve.direct import dc_resistance, driven_solve  # noqa: E402
-from constriction.solve.fem import assemble  # noqa: E402
+from constriction.solve.fem import System, assemble, laplace  # noqa: E402
 
 SPOT = {"cell": {"shape": "cylinder", "radius_um": 50.0, "thickness_um": 100.0},
         "contacts": [{"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0}],
@@ -127,8 +134,46 @@ def by_residual(reference: float):
                   f"{real * G_h.real / eta2:.3f} |", flush=True)
 
 
+def crouzeix_raviart_resistance(tm: TaggedMesh, materials) -> tuple[float, int]:
+    """R_dc (ohm) of the nonconforming P1 solve on the mesh's straight tetrahedra (one dof a
+    facet; the electrodes' facets held), and its dof count: Thomson's upper bound."""
+    import scipy.sparse as sp
+    from skfem import Basis, ElementTetCR
+    basis = Basis(tm.mesh, ElementTetCR(), intorder=0)
+    G = sum(m.sigma_S_per_m * laplace.assemble(Basis(tm.mesh, ElementTetCR(), elements=tm.regions[name], intorder=0))
+            for name, m in materials.items())
+    we, ce = (np.unique(basis.get_dofs(tm.boundaries[k]).all()) for k in ("we", "ce"))
+    system = System(G=G.tocsr(), C=sp.csr_matrix(G.shape), we=we, ce=ce, shorted=np.array([], int), basis=basis)
+    return dc_resistance(system)[0], basis.N
+
+
+def by_crouzeix_raviart(reference: float):
+    print("\n| refine | elements | P1 | P2 (lower bound) | CR (upper bound) | bracket width | holds | P2 DC s | CR s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for refine in REFINES[1:] + (0.6,):
+        values, seconds = {}, {}
+        for order in (1, 2):
+            spec = spec_from_dict({**SPOT, "mesh": {"size_um": 10.0, "refine": refine, "order": order}}).at()
+            tm, system = system_of(spec)
+            t0 = time.perf_counter()
+            values[order] = dc_resistance(system)[0]
+            seconds[order] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        upper, _ = crouzeix_raviart_resistance(tm, materials_of(spec))
+        seconds["cr"] = time.perf_counter() - t0  # assembly included
+        error = {k: 100 * (v / reference - 1) for k, v in values.items()}
+        holds = values[2] <= reference <= upper
+        print(f"| {refine:g} | {tm.n_elements:,} | {error[1]:+.3f} % | {error[2]:+.4f} % | "
+              f"{100 * (upper / reference - 1):+.3f} % | {100 * (upper - values[2]) / reference:.3f} % | "
+              f"{'yes' if holds else 'NO'} | {seconds[2]:.1f} | {seconds['cr']:.1f} |", flush=True)
+
+
 if __name__ == "__main__":
-    main()
     reference = 1 / flux_tube_admittance(np.array([0.0]), 5e-6, 50e-6, 100e-6, 0.1, 10.0, n=320)[0].real
-    by_subdivision(reference)
-    by_residual(reference)
+    if sys.argv[1:] == ["--only", "cr"]:
+        by_crouzeix_raviart(reference)
+    else:
+        main()
+        by_subdivision(reference)
+        by_residual(reference)
+        by_crouzeix_raviart(reference)
