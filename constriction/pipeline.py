@@ -161,7 +161,7 @@ def solve(spec: CellSpec, cell: Discretised, options: RunOptions) -> Solved:
     clock["split"] = time.perf_counter() - t0
 
     discretisation = None
-    if cell.error_bar is not None:  # images: R_dc, R_inf, R_cstr at finer subdivisions
+    if cell.error_bar is not None:  # images: the brackets of R_dc, R_inf, R_cstr (Richardson when asked)
         t0 = time.perf_counter()
         discretisation = cell.error_bar(cell, (R_dc, R_inf, parts.R_bulk_ohm if options.split else None),
                                         options.error_estimate, backend, options.progress, dc.x)

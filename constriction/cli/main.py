@@ -282,8 +282,9 @@ def _numbers(s) -> str:
                      f"static {c.R_static_ohm:.4g} Ω + dynamic {c.R_dynamic_ohm:.4g} Ω")
     if d is not None and d.R_dc_bracket is not None:
         b = d.R_dc_bracket
-        lines.append(f"  error bar: the continuum R_dc of these voxels lies in [{b.lower_ohm:.5g}, {b.upper_ohm:.5g}] Ω "
-                     f"(Dirichlet's and Thomson's bounds; finite volumes overestimate an image's R)")
+        lines.append(f"  error bar: the continuum R_dc of these voxels lies in [{b.lower_ohm:.5g}, "
+                     f"{b.upper_ohm:.5g}] Ω (Dirichlet's and Thomson's bounds; finite volumes overestimate "
+                     f"an image's R)")
     if d is not None and d.R_dc is not None:
         e = d.R_dc
         lines.append(f"  error bar: subdivisions {', '.join(map(str, e.subdivisions))}, order {e.order:.2g} "

@@ -28,6 +28,10 @@ any iterate is admissible, so the bound holds wherever CG stops. (A full AMG sol
 assembled Q1 matrix, 64 entries a voxel, cost 5x the DC solve and narrowed the bracket by
 1.5 % of its width more: benchmarks/README.md.)
 
+Where two metal bodies meet at an edge or a corner of a conducting voxel, no potential
+takes both values there; they are joined (a short between them), which by Rayleigh's
+monotonicity only lowers R, so the lower bound holds for the cell as it is.
+
 Together, R_lower <= R <= R_upper <= R_fv from the image's own resolution: R_fv - R_lower
 is a guaranteed error bar on the reported value, and the bracket holds every value that
 finer subdivisions of the voxels give (they bound the same R).
@@ -38,6 +42,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from constriction.image.voxels import METAL, VoxelGrid, neighbour_slices
 
@@ -97,8 +103,8 @@ def potential_lower_bound(grid: VoxelGrid, x: np.ndarray | None, R_above_ohm: fl
     """Dirichlet's bound (ohm) from a trilinear (Q1) potential on the conducting voxels,
     started from the finite-volume potentials x (every dof; None: nothing conducts, inf)
     and improved by CG until the bracket under R_above_ohm (an upper bound) barely narrows
-    (`minimised`); None, with the reason, where two metal bodies meet at a vertex of a
-    conducting voxel."""
+    (`minimised`); None, with the reason, where the two electrodes meet at a vertex of a
+    conducting voxel (metal bodies that meet there are joined: vertex_unknowns)."""
     if x is None:
         return float("inf"), ""
     dof, _, metal_of, why = vertex_unknowns(grid)
@@ -148,8 +154,9 @@ class Q1Energy:
 def minimised(energy: Q1Energy, u: np.ndarray, free: np.ndarray, R_above: float) -> float:
     """The power of u after Jacobi-preconditioned CG on its free unknowns (u is updated),
     stopped once a step gains less than BRACKET_STEP of the bracket's width (R_above: the
-    upper end, ohm; inf: on to rounding) or the residual is at rounding. Every iterate is admissible, so the
-    bound holds wherever CG stops; CG lowers the power at every step, by alpha r.z."""
+    upper end, ohm; inf: on to rounding) or the residual is at rounding. Every iterate is
+    admissible, so the bound holds wherever CG stops; CG lowers the power at every step,
+    by alpha r.z."""
     d = np.where(free, energy.diagonal(), 1.0)
     power = energy.power(u)
     r = np.where(free, -energy.product(u), 0.0)
@@ -177,8 +184,12 @@ def minimised(energy: Q1Energy, u: np.ndarray, free: np.ndarray, R_above: float)
 def vertex_unknowns(grid: VoxelGrid):
     """The Q1 unknown of every (vertex, voxel of its block) pair, shape (n0+1, n1+1, n2+1, 8):
     one per face-connected group of conducting voxels at a vertex; the groups against one
-    metal body share that body's unknown. Returns (unknown, count, the metal unknown of each
-    (grid.unknown of the body; -1: none), a reason where two bodies meet)."""
+    metal body share that body's unknown. Where one group touches two bodies (they meet at
+    an edge or a corner of a conducting voxel: no potential takes both values there) the
+    two are joined, a short circuit between them, which by Rayleigh's monotonicity only
+    lowers R: the lower bound still holds. Returns (unknown, count, the metal unknown of
+    each (grid.unknown of the body; -1: none), a reason where none can be built: the two
+    electrodes joined)."""
     n = grid.shape
     vertices = tuple(m + 1 for m in n)
     conducting = np.pad(grid.sigma > 0, 1)
@@ -190,21 +201,25 @@ def vertex_unknowns(grid: VoxelGrid):
     group = GROUPS[mask]                                       # (vertices..., 8): -1 where not conducting
     n_vertices = int(np.prod(vertices))
     dof = np.arange(n_vertices).reshape(vertices)[..., None] * 4 + np.maximum(group, 0)
-    # the metal body each group touches through a face of its block, and the CE's bottom plane
-    touches = np.full(vertices + (4,), -1, np.int64)
-    clash = np.zeros(vertices + (4,), bool)
-    for o in CORNERS:
-        inside = group[..., _flat(o)] >= 0
-        for bit in (4, 2, 1):
-            neighbour = block(body, CORNERS[_flat(o) ^ bit])
-            at = np.nonzero(inside & (neighbour >= 0))
-            k = group[..., _flat(o)][at]
-            seen = touches[at + (k,)]
-            clash[at + (k,)] |= (seen >= 0) & (seen != neighbour[at])
-            touches[at + (k,)] = neighbour[at]
-    if clash.any():
-        return None, 0, None, ("two metal bodies meet at a corner or an edge of a conducting voxel: no "
-                               "potential can take both values there")
+    while True:  # the metal body each group touches through a face of its block
+        touches = np.full(vertices + (4,), -1, np.int64)
+        pairs = []
+        for o in CORNERS:
+            inside = group[..., _flat(o)] >= 0
+            for bit in (4, 2, 1):
+                neighbour = block(body, CORNERS[_flat(o) ^ bit])
+                at = np.nonzero(inside & (neighbour >= 0))
+                k = group[..., _flat(o)][at]
+                seen = touches[at + (k,)]
+                both = (seen >= 0) & (seen != neighbour[at])
+                pairs.append(np.stack([seen[both], neighbour[at][both]]))
+                touches[at + (k,)] = neighbour[at]
+        pairs = np.unique(np.hstack(pairs), axis=1)
+        if not pairs.size:
+            break
+        body, why = _joined(body, pairs, electrodes=(grid.n_dofs - 2, grid.n_dofs - 1))
+        if why:
+            return None, 0, None, why
     touches[:, :, 0, :] = grid.n_dofs - 1  # the bottom plane: the counter electrode (the WE there is a short)
     # the groups on one metal body become its unknown: the bodies are numbered after the vertices
     bodies, body_index = np.unique(touches[touches >= 0], return_inverse=True)
@@ -212,6 +227,29 @@ def vertex_unknowns(grid: VoxelGrid):
     relabel[np.flatnonzero(touches.ravel() >= 0)] = n_vertices * 4 + body_index
     metal_of = np.concatenate([np.full(n_vertices * 4, -1), bodies])
     return relabel[dof], n_vertices * 4 + bodies.size, metal_of, ""
+
+
+def _joined(body: np.ndarray, pairs: np.ndarray, electrodes: tuple[int, int]) -> tuple[np.ndarray, str]:
+    """The body array with each pair of bodies (2, m) that meet joined into one, under the
+    electrode's unknown where one is an electrode (else the smaller); a reason instead
+    where the WE and the CE would join."""
+    ids, local = np.unique(np.concatenate([pairs.ravel(), electrodes]), return_inverse=True)
+    m = ids.size
+    edges = local[:pairs.size].reshape(2, -1)
+    _, component = connected_components(sp.csr_matrix((np.ones(edges.shape[1]), edges), shape=(m, m)), directed=False)
+    we, ce = local[pairs.size:]
+    if component[we] == component[ce]:
+        return body, ("the two electrodes meet at a corner or an edge of a conducting voxel: no potential can take "
+                      "both values there")
+    target = np.empty(component.max() + 1, np.int64)
+    for k in range(target.size):
+        members = ids[component == k]
+        electrode = [e for e in electrodes if e in members]
+        target[k] = electrode[0] if electrode else members.min()
+    joined = body.copy()
+    at = np.isin(body, ids)
+    joined[at] = target[component][np.searchsorted(ids, body[at])]
+    return joined, ""
 
 
 def _flat(offset) -> int:

@@ -7,8 +7,9 @@ solve. R_dc's bracket from the run's DC solve; R_inf's from the cell with its ga
 metal (the cell R_inf describes); R_cstr's from R_dc's and the split reference's (exact
 where that is a slab). Nothing to extrapolate, no factor to trust.
 
-On request ("always", `--error-estimate`), also Richardson's estimate. Subdividing every voxel into n³ sub-voxels keeps the geometry (a union of cubes) exact and
-refines the grid, so the DC resistances at subdivision n, 2n and 4n converge to the
+On request ("always", `--error-estimate`), also Richardson's estimate. Subdividing every
+voxel into n³ sub-voxels keeps the geometry (a union of cubes) exact and refines the grid,
+so the DC resistances at subdivision n, 2n and 4n converge to the
 continuum value of the very geometry the image describes. With three levels the order is
 observed, p = log2((R_n - R_2n) / (R_2n - R_4n)); with two it is taken as 1, the order
 that the singular current at a contact rim or a re-entrant edge gives (the lowest that
@@ -132,8 +133,8 @@ def image_discretisation(spec, discretise, cell, values, policy: str, backend: s
     if policy not in CHOICES:
         raise ValueError(f"unknown error estimate policy {policy!r} (choose from {', '.join(CHOICES)})")
     grid = cell.system.grid
-    record = Discretisation(method=METHOD, connectivity=CONNECTIVITY, solved_voxel_um=tuple(d / UM for d in grid.spacing_m),
-                            subdivide=spec.subdivide)
+    record = Discretisation(method=METHOD, connectivity=CONNECTIVITY, subdivide=spec.subdivide,
+                            solved_voxel_um=tuple(d / UM for d in grid.spacing_m))
     if policy == "never":
         return replace(record, note="not computed (switched off)")
     say(f"{spec.name}: error bar, bounds from the image's own voxels", progress)
@@ -206,4 +207,4 @@ def _solved_bracket(grid, sigma: np.ndarray, kind: np.ndarray, backend: str,
 
 
 def _bracket(value: float, lower: float, upper: float) -> Bracket:
-    return Bracket(lower_ohm=lower, upper_ohm=upper, error_ohm=max(value - lower, upper - value))
+    return Bracket(lower_ohm=float(lower), upper_ohm=float(upper), error_ohm=float(max(value - lower, upper - value)))

@@ -94,18 +94,28 @@ def test_a_floating_metal_body_is_one_potential_in_the_bracket():
         assert found.R_lower_ohm <= finer_R <= found.R_upper_ohm <= R
 
 
-def test_two_metal_bodies_meeting_at_an_edge_give_no_lower_bound():
+def test_metal_bodies_meeting_at_an_edge_are_joined_in_the_lower_bound():
     """A floating metal voxel meeting the WE's metal along an edge only: the electrolyte
-    voxel beside both would need two potentials at that edge, so no trilinear potential is
-    admissible there."""
+    voxel beside both would need two potentials at that edge, so the lower bound joins the
+    two bodies (a short, which only lowers R); the bracket still holds the values at 2 and
+    4 sub-voxels per voxel. The WE and the CE meeting so: no lower bound, and why."""
     kind = _capped(np.full((3, 3, 3), ELECTROLYTE))
     kind[1, 1, 1] = METAL            # floating: its six face neighbours are electrolyte
     kind[2, 1, 2] = METAL            # under the cap: part of the WE, edge to edge with (1, 1, 1)
     sigma = np.where(kind == ELECTROLYTE, 1.0, 0.0)
     grid, _ = assemble_grid(kind, sigma, np.zeros_like(sigma), (1e-6,) * 3, capacitance=False)
     assert grid.floating_bodies == 1
+    R, found = _solved(kind, sigma)
+    for k in (2, 4):
+        finer_R, _ = _solved(kind, sigma, subdivide=k)
+        assert found.R_lower_ohm <= finer_R <= found.R_upper_ohm <= R
+    kind = _capped(np.full((3, 3, 3), ELECTROLYTE))
+    kind[1, 1, 0] = kind[1, 1, 1] = METAL  # a metal column on the CE ...
+    kind[2, 1, 2] = METAL                   # ... meeting the WE's along an edge
+    sigma = np.where(kind == ELECTROLYTE, 1.0, 0.0)
+    grid, _ = assemble_grid(kind, sigma, np.zeros_like(sigma), (1e-6,) * 3, capacitance=False)
     lower, why = potential_lower_bound(grid, np.zeros(grid.n_dofs), np.inf)
-    assert lower is None and "two metal bodies" in why
+    assert lower is None and "two electrodes meet" in why
 
 
 def test_the_synthetic_interface_is_bracketed_at_every_subdivision():
@@ -120,3 +130,33 @@ def test_the_synthetic_interface_is_bracketed_at_every_subdivision():
         assert found.R_lower_ohm <= finer.R_upper_ohm <= found.R_upper_ohm <= R
     R, found = solved[0]
     assert 0.9 * R < found.R_lower_ohm < found.R_upper_ohm < R
+
+
+def test_the_brackets_of_r_inf_and_r_cstr_hold_the_twice_subdivided_values():
+    """The 24³ synthetic interface through image/error_bar.brackets: R_inf's cell (its gas
+    made metal; voids meeting the WE at an edge joined to it in the lower bound) and R_cstr
+    (R_dc less the full-contact reference, both bracketed) hold the values of the same image
+    on 2³ sub-voxels per voxel, each below the finite volumes' own value."""
+    from cases import gas_interface
+    from constriction.image.error_bar import brackets
+    from constriction.image.voxels import image_split
+    from constriction.solve.direct import dc_resistance
+
+    def numbers(system):
+        dc = dc_solution(system)
+        R_inf = dc_resistance(system, short_gaps=True)[0]
+        return dc, (dc.R_ohm, R_inf, image_split(system.grid, dc.R_ohm).R_bulk_ohm)
+    coarse = gas_interface(24)
+    dc, values = numbers(coarse)
+    found, notes = brackets(coarse.grid, dc.x, values)
+    assert notes == []
+    kind, sigma, eps = (np.repeat(np.repeat(np.repeat(a, 2, 0), 2, 1), 2, 2)
+                        for a in (coarse.grid.kind, coarse.grid.sigma, coarse.grid.eps))
+    _, fine = assemble_grid(kind, sigma, eps, tuple(h / 2 for h in coarse.grid.spacing_m))
+    _, (R_dc, R_inf, R_bulk) = numbers(fine)
+    for name, value, finer in (("R_dc", values[0], R_dc), ("R_inf", values[1], R_inf),
+                               ("R_cstr", values[0] - values[2], R_dc - R_bulk)):
+        b = found[name]
+        assert b.lower_ohm <= finer <= b.upper_ohm, name
+        assert abs(finer - value) <= b.error_ohm, name
+    assert found["R_inf"].upper_ohm <= values[1] and found["R_inf"].upper_ohm < found["R_dc"].lower_ohm
