@@ -107,7 +107,7 @@ def potential_lower_bound(grid: VoxelGrid, x: np.ndarray | None, R_above_ohm: fl
     conducting voxel (metal bodies that meet there are joined: vertex_unknowns)."""
     if x is None:
         return float("inf"), ""
-    dof, _, metal_of, why = vertex_unknowns(grid)
+    dof, metal_of, why = vertex_unknowns(grid)
     if why:
         return None, why
     cells = np.argwhere(grid.sigma > 0)
@@ -187,8 +187,8 @@ def vertex_unknowns(grid: VoxelGrid):
     metal body share that body's unknown. Where one group touches two bodies (they meet at
     an edge or a corner of a conducting voxel: no potential takes both values there) the
     two are joined, a short circuit between them, which by Rayleigh's monotonicity only
-    lowers R: the lower bound still holds. Returns (unknown, count, the metal unknown of
-    each (grid.unknown of the body; -1: none), a reason where none can be built: the two
+    lowers R: the lower bound still holds. Returns (unknown, the metal unknown of each
+    (grid.unknown of the body; -1: none), a reason where none can be built: the two
     electrodes joined)."""
     n = grid.shape
     vertices = tuple(m + 1 for m in n)
@@ -219,14 +219,14 @@ def vertex_unknowns(grid: VoxelGrid):
             break
         body, why = _joined(body, pairs, electrodes=(grid.n_dofs - 2, grid.n_dofs - 1))
         if why:
-            return None, 0, None, why
+            return None, None, why
     touches[:, :, 0, :] = grid.n_dofs - 1  # the bottom plane: the counter electrode (the WE there is a short)
     # the groups on one metal body become its unknown: the bodies are numbered after the vertices
     bodies, body_index = np.unique(touches[touches >= 0], return_inverse=True)
     relabel = np.arange(n_vertices * 4)
     relabel[np.flatnonzero(touches.ravel() >= 0)] = n_vertices * 4 + body_index
     metal_of = np.concatenate([np.full(n_vertices * 4, -1), bodies])
-    return relabel[dof], n_vertices * 4 + bodies.size, metal_of, ""
+    return relabel[dof], metal_of, ""
 
 
 def _joined(body: np.ndarray, pairs: np.ndarray, electrodes: tuple[int, int]) -> tuple[np.ndarray, str]:

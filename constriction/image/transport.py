@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from constriction.image.voxels import ELECTROLYTE, METAL, VoxelGrid
+from constriction.image.voxels import METAL, VoxelGrid, bulk_sigma
 from constriction.io.summary import Transport
 from constriction.solve.fem import System
 from constriction.units import UM
@@ -36,10 +36,8 @@ def image_transport(grid: VoxelGrid, system: System, R_dc_ohm: float) -> Transpo
     component = system.components
     joined = component[system.we[0]] == component[system.ce[0]]  # else nothing percolates
     percolating = conducting & (component[grid.unknown] == component[system.we[0]]) & joined
-    values, counts = np.unique(grid.sigma[grid.kind == ELECTROLYTE], return_counts=True)
-    sigma_0 = float(values[np.argmax(counts)]) if values.size else math.nan
     return transport(R_dc_ohm, layers * grid.spacing_m[2], grid.face_area_m2, layers * grid.shape[0] * grid.shape[1],
-                     int(np.count_nonzero(conducting)), int(np.count_nonzero(percolating)), sigma_0)
+                     int(np.count_nonzero(conducting)), int(np.count_nonzero(percolating)), bulk_sigma(grid))
 
 
 def transport(R_dc_ohm: float, length_m: float, area_m2: float, volume_voxels: int, conducting: int,

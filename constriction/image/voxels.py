@@ -26,6 +26,7 @@ WE and last the CE.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -320,16 +321,22 @@ def bulk_reference(grid: VoxelGrid) -> tuple[np.ndarray, np.ndarray]:
     metal, every other gas and insulator voxel the bulk electrolyte (the most common
     conductivity among the electrolyte voxels). Its DC resistance is R_bulk."""
     gas, _, touching = _gas_bodies(grid.kind, grid.we_metal)
+    return in_full_contact(grid.kind, grid.sigma, np.isin(gas, sorted(touching)), bulk_sigma(grid))
+
+
+def bulk_sigma(grid: VoxelGrid) -> float:
+    """The bulk electrolyte's conductivity (S/m): the most common among the electrolyte
+    voxels (NaN where there are none)."""
     values, counts = np.unique(grid.sigma[grid.kind == ELECTROLYTE], return_counts=True)
-    return in_full_contact(grid.kind, grid.sigma, np.isin(gas, sorted(touching)), values[np.argmax(counts)])
+    return float(values[np.argmax(counts)]) if values.size else math.nan
 
 
 def shorted_cell(grid: VoxelGrid) -> tuple[np.ndarray, np.ndarray]:
     """(sigma, kind) of R_inf's cell as voxels: every gas voxel metal (gas against the WE
     joins it, a void becomes a floating body), as dc_solution's short_gaps treats them."""
-    kind, sigma = grid.kind.copy(), grid.sigma.copy()
+    kind = grid.kind.copy()
     kind[kind == GAS] = METAL
-    return sigma, kind
+    return grid.sigma, kind
 
 
 def in_full_contact(kind: np.ndarray, sigma: np.ndarray, into_metal: np.ndarray, bulk: float):
