@@ -346,7 +346,8 @@ def orthonormal_extend(V: np.ndarray, X: np.ndarray, drop: float = 1e-10,
                        inner=serial_inner) -> tuple[np.ndarray, float]:
     """Append the columns of X to the orthonormal V (Gram-Schmidt, twice), dropping
     directions already in the span. Also returns the largest relative part of a dropped
-    column that lay outside the span (0 if none was dropped). `inner`: as Pencil's."""
+    column that lay outside the span (0 if none was dropped, or only zero columns). `inner`:
+    as Pencil's."""
     outside = 0.0
     for x in X.T:
         norm = np.sqrt(inner(x, x))
@@ -355,6 +356,6 @@ def orthonormal_extend(V: np.ndarray, X: np.ndarray, drop: float = 1e-10,
         length = np.sqrt(inner(x, x))
         if length > drop * norm:
             V = np.column_stack([V, x / length])
-        else:
+        elif norm > 0:  # a zero column (a snapshot of a cell with nothing left to add) adds nothing
             outside = max(outside, length / norm)
     return V, outside
