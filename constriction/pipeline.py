@@ -31,7 +31,7 @@ from constriction.io.folders import ResultError, check_folder, write_folder
 from constriction.io.summary import (ArcSummary, BodySummary, Conservation, Constriction, ContactCurrentSummary,
                                      CPESummary, ProbeSummary, Summary, SweepSummary, TerminalSummary, complex_pair)
 from constriction.memory import available_bytes, gib
-from constriction.options import PLOTS, SWEEPS
+from constriction.options import ERROR_ESTIMATES, PLOTS, SWEEPS
 from constriction.progress import say as progress_line
 from constriction.solve.direct import (body_currents, dc_resistance, dc_solution, driven_solve, shorts_anything,
                                       sweep_direct)
@@ -101,6 +101,8 @@ class RunOptions:
     def __post_init__(self):
         if self.sweep not in SWEEPS:
             raise ValueError(f"unknown sweep {self.sweep!r} (choose from {', '.join(SWEEPS)})")
+        if self.error_estimate not in ERROR_ESTIMATES:
+            raise ValueError(f"unknown error estimate {self.error_estimate!r} (choose from {', '.join(ERROR_ESTIMATES)})")
         check_backend(self.backend)  # a backend that is not installed: refused before meshing
 
 

@@ -40,6 +40,7 @@ from constriction.image.voxels import (CONNECTIVITY, METHOD, GridError, assemble
                                        shorted_cell, slab_resistance)
 from constriction.io.summary import Bracket, Discretisation, ErrorEstimate
 from constriction.memory import available_bytes, image_dc_bytes, total_bytes
+from constriction.options import ERROR_ESTIMATES
 from constriction.progress import say
 from constriction.solve.direct import dc_resistance, dc_solution, shorts_anything
 from constriction.units import UM
@@ -47,7 +48,6 @@ from constriction.units import UM
 SAFETY = 1.25
 ASSUMED_ORDER = 1.0
 OBSERVED_ORDER_MAX_VOXELS = 2_000_000  # the third level (4n) only where its solves take seconds
-CHOICES = ("auto", "always", "never")
 SAME_CELL = 1e-6  # R_inf's cell as voxels (gas made metal) against R_inf: relative
 
 
@@ -84,8 +84,8 @@ def finer_levels(spec, voxels: int, policy: str, dc_values, progress: bool = Tru
     solves one level. need_bytes(voxels): what a level takes; budget and machine: the memory
     free and in all (bytes; default: this machine's; over MPI ranks: parallel/run.py's).
     Returns the levels and a note saying what was left out and why."""
-    if policy not in CHOICES:
-        raise ValueError(f"unknown error estimate policy {policy!r} (choose from {', '.join(CHOICES)})")
+    if policy not in ERROR_ESTIMATES:
+        raise ValueError(f"unknown error estimate policy {policy!r} (choose from {', '.join(ERROR_ESTIMATES)})")
     if policy == "never":
         return [], "not computed (switched off)"
     levels, note = [], ""
@@ -129,9 +129,8 @@ def image_discretisation(spec, discretise, cell, values, policy: str, backend: s
     brackets of R_dc, R_inf and R_cstr (`brackets`, from the DC solve's `potentials` at
     every dof); with "always", also their values at finer subdivisions and Richardson's
     extrapolation. `discretise(spec, progress, capacitance)` builds a subdivided cell;
-    `values` are (R_dc, R_inf, R_bulk or None) at the spec's own subdivision."""
-    if policy not in CHOICES:
-        raise ValueError(f"unknown error estimate policy {policy!r} (choose from {', '.join(CHOICES)})")
+    `values` are (R_dc, R_inf, R_bulk or None) at the spec's own subdivision; the policy is
+    one of ERROR_ESTIMATES (RunOptions checks it before anything is computed)."""
     grid = cell.system.grid
     record = Discretisation(method=METHOD, connectivity=CONNECTIVITY, subdivide=spec.subdivide,
                             solved_voxel_um=tuple(d / UM for d in grid.spacing_m))
@@ -204,4 +203,7 @@ def _solved_bracket(grid, sigma: np.ndarray, kind: np.ndarray, backend: str,
 
 
 def _bracket(value: float, lower: float, upper: float) -> Bracket:
-    return Bracket(lower_ohm=float(lower), upper_ohm=float(upper), error_ohm=float(max(value - lower, upper - value)))
+    """The Bracket of a value reported; its error the farther end, never below zero (a
+    slab's ends meet its value to round-off, either way)."""
+    return Bracket(lower_ohm=float(lower), upper_ohm=float(upper),
+                   error_ohm=float(max(value - lower, upper - value, 0.0)))

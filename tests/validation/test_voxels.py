@@ -506,6 +506,27 @@ def test_over_mpi_ranks_the_default_error_bar_subdivides_where_memory_allows(tmp
     assert levels == [2 * spec.subdivide, 4 * spec.subdivide] and note == ""
 
 
+@pytest.mark.parametrize("policy", ["sometimes", "", None, 3])
+def test_an_unknown_error_estimate_is_refused_before_reading(tmp_path, monkeypatch, policy):
+    from constriction.image import source
+    monkeypatch.setattr(source, "read_labels", lambda spec: pytest.fail("read before the refusal"))
+    with pytest.raises(ValueError, match="unknown error estimate"):
+        run(image_spec(tmp_path, voxel_cell(), name="small"), progress=False, error_estimate=policy)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # one layer: the sweep's snapshot past x_0 is zero
+@pytest.mark.parametrize("n", [2, 6])
+def test_a_slab_image_has_a_bracket_of_zero_width(tmp_path, n):
+    """The default error bar of a voxel slab (one layer of electrolyte, and five): both
+    bounds equal the finite volumes' R (exact for a slab) to round-off, and so does R_cstr's
+    against its slab reference; the error is never negative, whichever way round-off falls."""
+    d = run(image_spec(tmp_path, voxel_cell(n), name="small"), progress=False, cpe_fit=False,
+            fields=False).summary.discretisation
+    for b in (d.R_dc_bracket, d.R_inf_bracket):
+        assert 0.0 <= b.error_ohm <= 1e-9 * b.upper_ohm
+    assert 0.0 <= d.R_cstr_bracket.error_ohm <= 1e-9 * d.R_dc_bracket.upper_ohm
+
+
 def test_a_forced_error_bar_is_computed_beyond_the_memory_available(tmp_path, monkeypatch):
     from constriction.image import error_bar
     monkeypatch.setattr(error_bar, "available_bytes", lambda: 1)
