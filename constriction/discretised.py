@@ -39,7 +39,8 @@ class Discretised:
     split(R_dc, backend)   the static/dynamic split of R_dc (its reference cells);
     fields(potentials)     (Fields, ContactCurrent) from {f_Hz: potential}, the current at
                            the first frequency;
-    error_bar(...)         images only: the discretisation record (image/error_bar.py);
+    error_bar(...)         the discretisation record with its error bars (image/error_bar.py,
+                           solve/bounds.py);
     probes                 reference electrodes of a Gmsh cell (analysis/probes.py);
     terminals              those that are floating metal bodies, by name, with their
                            unknowns: terminals of the admittance matrix (solve/terminals.py);

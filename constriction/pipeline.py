@@ -84,9 +84,10 @@ class RunOptions:
     split, fields, arc: solve the reference cells of the static/dynamic split; compute the
     fields and the contact current; read the constriction arc off the spectrum (a study
     case skips what it does not keep).
-    error_estimate: for an image (image/error_bar.py): "auto", the brackets of the continuum
-    R_dc, R_inf and R_cstr from the image's own voxels; "always", also the DC resistances
-    at 2x (and 4x) subdivision and their Richardson extrapolation; "never", neither."""
+    error_estimate: "auto", the brackets of the continuum R_dc, R_inf and R_cstr from the
+    image's own voxels (image/error_bar.py) or the mesh's own tetrahedra (solve/bounds.py);
+    "always", for an image also the DC resistances at 2x (and 4x) subdivision and their
+    Richardson extrapolation; "never", neither."""
     sweep: str = "reduced"
     backend: str = "auto"
     tol: float = 1e-6
@@ -163,7 +164,7 @@ def solve(spec: CellSpec, cell: Discretised, options: RunOptions) -> Solved:
     clock["split"] = time.perf_counter() - t0
 
     discretisation = None
-    if cell.error_bar is not None:  # images: the brackets of R_dc, R_inf, R_cstr (Richardson when asked)
+    if cell.error_bar is not None:  # the brackets of R_dc, R_inf, R_cstr (an image's Richardson when asked)
         t0 = time.perf_counter()
         discretisation = cell.error_bar(cell, (R_dc, R_inf, parts.R_bulk_ohm if options.split else None),
                                         options.error_estimate, backend, options.progress, dc.x)

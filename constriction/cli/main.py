@@ -101,10 +101,11 @@ def _parser() -> argparse.ArgumentParser:
     estimate = run_cmd.add_mutually_exclusive_group()
     estimate.add_argument("--error-estimate", dest="error_estimate", action="store_const", const="always",
                           default="auto", help="images: besides the brackets of the continuum values (the "
-                                               "default error bar), solve the 2x subdivided DC cells (and the "
-                                               "4x for small images) for Richardson's extrapolation")
+                                               "default error bar, images and meshes alike), solve the 2x "
+                                               "subdivided DC cells (and the 4x for small images) for "
+                                               "Richardson's extrapolation")
     estimate.add_argument("--no-error-estimate", dest="error_estimate", action="store_const", const="never",
-                          help="images: no error bar")
+                          help="no error bar (saves the bounds' DC solves)")
     plot_cmd = commands.add_parser("plot", help="(re)draw the plots of a result folder")
     plot_cmd.add_argument("result", type=Path, help="folder written by `constriction run`")
     plot_cmd.add_argument("--kind", choices=("all", *PLOTS), default="all")
@@ -263,9 +264,10 @@ def _numbers(s) -> str:
     area = s.normalisation["ohm_cm2_geometric"]
     c = s.constriction
     d = s.discretisation
-    unknowns = "finite volumes" if d is not None else f"P{s.order}"
+    image = d is not None and d.solved_voxel_um is not None
+    unknowns = "finite volumes" if image else f"P{s.order}"
     lines = [f"{s.name}: {s.dofs:,} unknowns ({unknowns}), electrode {area:.4g} cm²"]
-    if d is not None:
+    if image:
         lines.append(f"  voxels {' x '.join(f'{v:.4g}' for v in d.solved_voxel_um)} µm ({d.method}; current through "
                      f"{d.connectivity})")
     bar = {name: _error_bar(getattr(d, f"{name}_bracket", None) or getattr(d, name, None))
@@ -282,9 +284,10 @@ def _numbers(s) -> str:
                      f"static {c.R_static_ohm:.4g} Ω + dynamic {c.R_dynamic_ohm:.4g} Ω")
     if d is not None and d.R_dc_bracket is not None:
         b = d.R_dc_bracket
-        lines.append(f"  error bar: the continuum R_dc of these voxels lies in [{b.lower_ohm:.5g}, "
-                     f"{b.upper_ohm:.5g}] Ω (Dirichlet's and Thomson's bounds; finite volumes overestimate "
-                     f"an image's R)")
+        why = ("finite volumes overestimate an image's R" if image else
+               f"the P{s.order} value is the lower end; a Crouzeix-Raviart solve on the same tetrahedra the upper")
+        lines.append(f"  error bar: the continuum R_dc of these {'voxels' if image else 'tetrahedra'} lies in "
+                     f"[{b.lower_ohm:.5g}, {b.upper_ohm:.5g}] Ω (Dirichlet's and Thomson's bounds; {why})")
     if d is not None and d.R_dc is not None:
         e = d.R_dc
         lines.append(f"  error bar: subdivisions {', '.join(map(str, e.subdivisions))}, order {e.order:.2g} "

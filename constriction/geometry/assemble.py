@@ -56,15 +56,27 @@ def surface_admittance(spec: Spec) -> tuple[float, float] | None:
 
 def system_of(spec: Spec) -> tuple[TaggedMesh, System]:
     """Mesh and assemble the cell described by `spec`."""
+    tm, grain_boundaries = tagged_cell(spec)
+    return tm, assembled(spec, tm, grain_boundaries)
+
+
+def tagged_cell(spec: Spec) -> tuple[TaggedMesh, tuple | None]:
+    """Mesh the cell: its TaggedMesh, and with zero-thickness grain boundaries their
+    (facing triangles, g, c, twins) for `assembled` (their nodes split, one copy a grain)."""
     mesh = build_mesh(spec)
     gb = grain_boundary_admittance(spec)
     if gb is None:
-        tm = tagged_mesh(mesh)
-        return tm, assemble(tm, materials_of(spec), spec.mesh.order, surface_admittance(spec))
+        return tagged_mesh(mesh), None
     mesh, facing, twins = split_grain_boundaries(mesh, _grain_numbers(mesh))
-    tm = tagged_mesh(mesh)
-    return tm, assemble(tm, materials_of(spec), spec.mesh.order, surface_admittance(spec),
-                        grain_boundaries=(facing, *gb), twins=twins)
+    return tagged_mesh(mesh), (facing, *gb, twins)
+
+
+def assembled(spec: Spec, tm: TaggedMesh, grain_boundaries: tuple | None, nonconforming: bool = False) -> System:
+    """The System of a meshed cell (tagged_cell); `nonconforming`: Crouzeix-Raviart's, whose
+    R_dc bounds the meshed cell's from above (solve/fem.py)."""
+    gb = {} if grain_boundaries is None else {"grain_boundaries": grain_boundaries[:3], "twins": grain_boundaries[3]}
+    return assemble(tm, materials_of(spec), spec.mesh.order, surface_admittance(spec), nonconforming=nonconforming,
+                    **gb)
 
 
 def _grain_numbers(mesh) -> dict[int, int]:

@@ -10,7 +10,7 @@ import numpy as np
 
 from constriction.analysis.spectrum import Spectrum
 from constriction.analysis.split import ConstrictionSplit
-from constriction.geometry.assemble import system_of
+from constriction.geometry.assemble import assembled, system_of, tagged_cell
 from constriction.io.summary import SymmetricSummary
 from constriction.solve.direct import dc_resistance
 from constriction.solve.reduced import reduce
@@ -42,13 +42,28 @@ def constriction_split(spec: Spec, R_dc: float, backend: str = "auto") -> Constr
 def _dc(spec: Spec, backend: str) -> float:
     """DC resistance of a reference cell (ohm): a homogeneous box slab in full contact
     is L / (sigma A), which the mesh reproduces exactly; anything else is solved."""
-    slab = (spec.cell.shape == "box" and spec.full_contact and spec.electrode.radius_um is None
-            and spec.grains is None and spec.interphase is None and spec.interface is None
-            and not spec.inclusions)
-    if slab:
+    if _slab(spec):
         material = spec.at().electrolyte
         return spec.cell.thickness_um * UM / (material.sigma_S_per_m * spec.cell.top_area_um2 * UM**2)
     return dc_resistance(system_of(spec)[1], backend=backend)[0]
+
+
+def _slab(spec: Spec) -> bool:
+    """A homogeneous box in full contact: its R is L / (sigma A), in closed form."""
+    return (spec.cell.shape == "box" and spec.full_contact and spec.electrode.radius_um is None
+            and spec.grains is None and spec.interphase is None and spec.interface is None
+            and not spec.inclusions)
+
+
+def reference_bracket(spec: Spec, R_bulk: float, backend: str = "auto") -> tuple[float, float]:
+    """(lower, upper) of the split reference's continuum R_bulk (ohm; solve/bounds.py): a
+    slab's exactly; else the conforming value and a Crouzeix-Raviart solve on its mesh
+    (Gmsh meshes the same spec alike)."""
+    reference = full_face(spec)
+    if _slab(reference):
+        return R_bulk, R_bulk
+    tm, grain_boundaries = tagged_cell(reference)
+    return R_bulk, dc_resistance(assembled(reference, tm, grain_boundaries, nonconforming=True), backend=backend)[0]
 
 
 def symmetric_summary(spec: Spec, R_sym: float, Z_sym: Spectrum, backend: str = "auto") -> SymmetricSummary:

@@ -7,11 +7,12 @@ from functools import partial
 
 from constriction.analysis.probes import probe_rows
 from constriction.discretised import Discretised, ProbeRows, Size
-from constriction.geometry.assemble import system_of
+from constriction.geometry.assemble import assembled, tagged_cell
 from constriction.geometry.cell import check_resolution, estimate_elements
 from constriction.geometry.mesh_fields import mesh_fields
-from constriction.geometry.reference_cells import constriction_split, symmetric_summary
+from constriction.geometry.reference_cells import constriction_split, reference_bracket, symmetric_summary
 from constriction.memory import mesh_run_bytes
+from constriction.solve.bounds import mesh_discretisation
 from constriction.spec import Spec, SpecError
 from constriction.units import UM
 
@@ -25,8 +26,10 @@ def cell_size(spec: Spec) -> Size:
 
 
 def discretise_cell(spec: Spec) -> Discretised:
-    """Mesh and assemble a resolved Spec; its split solves the reference cells (reference_cells.py)."""
-    tm, system = system_of(spec)
+    """Mesh and assemble a resolved Spec; its split solves the reference cells (reference_cells.py),
+    its error bar brackets R_dc, R_inf and R_cstr on the same tetrahedra (solve/bounds.py)."""
+    tm, grain_boundaries = tagged_cell(spec)
+    system = assembled(spec, tm, grain_boundaries)
     thickness = spec.cell.thickness_um * UM
     probes, terminals = None, ()
     if spec.probes:
@@ -45,4 +48,6 @@ def discretise_cell(spec: Spec) -> Discretised:
                        contact_area_m2=spec.contact_area_um2 * UM**2, counter_area_m2=tm.facet_area_m2("ce"),
                        elements=tm.n_elements, order=spec.mesh.order,
                        split=partial(constriction_split, spec),
+                       error_bar=partial(mesh_discretisation, partial(assembled, spec, tm, grain_boundaries, True),
+                                         partial(reference_bracket, spec), spec.name),
                        fields=mesh_fields(system, thickness))

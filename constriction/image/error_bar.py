@@ -164,12 +164,12 @@ def brackets(grid, potentials: np.ndarray | None, values, backend: str = "auto")
     dc = bounds(grid, potentials, R_dc)
     if dc.R_lower_ohm is None:
         return found, [f"no bracket: {dc.why}"]
-    found["R_dc"] = _bracket(R_dc, dc.R_lower_ohm, dc.R_upper_ohm)
+    found["R_dc"] = Bracket.around(R_dc, dc.R_lower_ohm, dc.R_upper_ohm)
     if R_inf == R_dc:  # nothing shorted: the same cell
         found["R_inf"] = found["R_dc"]
     else:
         shorted, why = _solved_bracket(grid, *shorted_cell(grid), backend, expected_ohm=R_inf)
-        found["R_inf"] = None if shorted is None else _bracket(R_inf, *shorted)
+        found["R_inf"] = None if shorted is None else Bracket.around(R_inf, *shorted)
         notes += [f"R_inf not bracketed: {why}"] if why else []
     if R_bulk is not None:
         sigma, kind = bulk_reference(grid)
@@ -178,7 +178,7 @@ def brackets(grid, potentials: np.ndarray | None, values, backend: str = "auto")
         if reference is None:
             notes.append(f"R_cstr not bracketed: {why}")
         else:
-            found["R_cstr"] = _bracket(R_dc - R_bulk, dc.R_lower_ohm - reference[1], dc.R_upper_ohm - reference[0])
+            found["R_cstr"] = Bracket.around(R_dc - R_bulk, dc.R_lower_ohm - reference[1], dc.R_upper_ohm - reference[0])
     return found, notes
 
 
@@ -201,9 +201,3 @@ def _solved_bracket(grid, sigma: np.ndarray, kind: np.ndarray, backend: str,
         return None, found.why
     return (found.R_lower_ohm, found.R_upper_ohm), ""
 
-
-def _bracket(value: float, lower: float, upper: float) -> Bracket:
-    """The Bracket of a value reported; its error the farther end, never below zero (a
-    slab's ends meet its value to round-off, either way)."""
-    return Bracket(lower_ohm=float(lower), upper_ohm=float(upper),
-                   error_ohm=float(max(value - lower, upper - value, 0.0)))

@@ -102,24 +102,37 @@ class ErrorEstimate:
     error_ohm: float                  # estimated error of values_ohm[0], the value reported
 
 
+BRACKET_ROUND_OFF = 1e-9  # a bracket's error below this times its value is round-off: 0
+
+
 @dataclass(frozen=True)
 class Bracket:
     """Where the continuum value of a resistance lies, lower_ohm <= R <= upper_ohm, from
-    Dirichlet's and Thomson's principles on the image's own voxels (image/bounds.py); no
-    factor to trust. error_ohm: the farther end from the value reported."""
+    Dirichlet's and Thomson's principles on the image's own voxels (image/bounds.py) or
+    the mesh's own tetrahedra (solve/bounds.py); no factor to trust. error_ohm: the
+    farther end from the value reported."""
     lower_ohm: float
     upper_ohm: float
     error_ohm: float
 
+    @classmethod
+    def around(cls, value: float, lower: float, upper: float) -> "Bracket":
+        """The Bracket of a value reported; its error the farther end, zero where that is
+        round-off (a slab's ends meet its value to BRACKET_ROUND_OFF, either way)."""
+        error = max(value - lower, upper - value)
+        return cls(lower_ohm=float(lower), upper_ohm=float(upper),
+                   error_ohm=float(error if error > BRACKET_ROUND_OFF * abs(value) else 0.0))
+
 
 @dataclass(frozen=True)
 class Discretisation:
-    """How an image was discretised, and its error bars: the brackets of the continuum
-    values (by default), and Richardson's estimates from finer subdivisions (when asked)."""
-    method: str                       # voxels.METHOD
-    connectivity: str                 # voxels.CONNECTIVITY
-    solved_voxel_um: tuple[float, float, float]  # along the solved axes, after coarsening and subdivision
-    subdivide: int
+    """How an image or a mesh was discretised, and its error bars: the brackets of the
+    continuum values (by default), and for an image Richardson's estimates from finer
+    subdivisions (when asked). The voxels' fields are None for a mesh."""
+    method: str                       # voxels.METHOD, or solve/bounds.py's
+    connectivity: str | None = None   # voxels.CONNECTIVITY
+    solved_voxel_um: tuple[float, float, float] | None = None  # along the solved axes, after coarsening and subdivision
+    subdivide: int | None = None
     R_dc: ErrorEstimate | None = None
     R_inf: ErrorEstimate | None = None
     R_cstr: ErrorEstimate | None = None
@@ -213,7 +226,7 @@ class Summary:
     sweep: SweepSummary
     seconds: dict[str, float] = field(default_factory=dict)
     metal_bodies: tuple[BodySummary, ...] = ()
-    discretisation: Discretisation | None = None   # images only
+    discretisation: Discretisation | None = None   # error bars (None: none computed)
     warnings: tuple[str, ...] = ()                   # what the resolution checks saw before meshing
     constriction_version: str = ""                   # the package that computed it (spec.toml beside it)
     probes: tuple[ProbeSummary, ...] = ()            # reference electrodes (terminals.csv beside it)

@@ -3,6 +3,8 @@ was read) and the Discretised cell, assembled like a Gmsh cell."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import meshio
 import numpy as np
 
@@ -12,6 +14,7 @@ from constriction.geometry.mesh_fields import mesh_fields
 from constriction.geometry.tagged_mesh import tagged_mesh
 from constriction.memory import mesh_run_bytes
 from constriction.meshfile.read import ELECTRODES, MeshFileSpec, read_mesh
+from constriction.solve.bounds import mesh_discretisation
 from constriction.solve.fem import assemble
 
 
@@ -24,13 +27,16 @@ def mesh_file_size(spec: MeshFileSpec) -> Size:
 
 def discretise_mesh_file(spec: MeshFileSpec) -> Discretised:
     """The mesh file as a Discretised cell: its groups renamed to ours, lengths scaled to
-    µm, assembled like a Gmsh cell. No reference cell: its split leaves R_dc whole."""
+    µm, assembled like a Gmsh cell, with its error bar (solve/bounds.py). No reference cell:
+    its split leaves R_dc whole."""
     tm, system, thickness = assemble_mesh_file(spec)
     we = tm.facet_area_m2("we")
+    nonconforming = partial(assemble, tm, spec.materials(), nonconforming=True)
     return Discretised(system=system, thickness_m=thickness, electrode_area_m2=we, contact_area_m2=we,
                        counter_area_m2=tm.facet_area_m2("ce"), elements=tm.n_elements, order=spec.order,
                        split=lambda R_dc, backend: ConstrictionSplit.unknown(R_dc),
-                       fields=mesh_fields(system, thickness))
+                       fields=mesh_fields(system, thickness),
+                       error_bar=partial(mesh_discretisation, nonconforming, None, spec.path.name))
 
 
 def assemble_mesh_file(spec: MeshFileSpec):

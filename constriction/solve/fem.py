@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from skfem import Basis, BilinearForm, ElementTetP1, ElementTetP2, FacetBasis
+from skfem import Basis, BilinearForm, ElementTetCR, ElementTetP1, ElementTetP2, FacetBasis
 from skfem.helpers import dot, grad
 
 from constriction.materials import Material
@@ -119,19 +119,22 @@ def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
              surface_admittance: tuple[float, float] | None = None,
              shorted_regions: tuple[str, ...] = ("gap", "pores"),
              grain_boundaries: tuple[np.ndarray, float, float] | None = None,
-             twins: np.ndarray | None = None) -> System:
+             twins: np.ndarray | None = None, nonconforming: bool = False) -> System:
     """Assemble G and C for the regions named in `materials` (region name -> Material).
 
     surface_admittance: (g in S/m², c in F/m²) on the `contacts` boundary, or None for
     contacts held at the metal potential (ideal, non-polarisable).
     grain_boundaries: (facing triangles (2, 3, n) from grains.split_grain_boundaries,
     g in S/m², c in F/m²): zero-thickness GBs, P1 only; `twins` then gives the node
-    each dof was split from, so that metal on a grain boundary stays one body."""
-    element = ElementTetP2() if order == 2 else ElementTetP1()
+    each dof was split from, so that metal on a grain boundary stays one body.
+    nonconforming: Crouzeix-Raviart elements instead (a dof a facet, its mean value; `order`
+    is then ignored), every facet form by the facet's mean (one point, its centroid):
+    the DC resistance is then Thomson's upper bound of the meshed cell's (solve/bounds.py)."""
+    element = ElementTetCR() if nonconforming else ElementTetP2() if order == 2 else ElementTetP1()
     # on straight tetrahedra grad(u) . grad(v) has degree 2 (order - 1): a rule of that
     # degree is exact, and smaller than scikit-fem's default (degree 2 order); the basis
     # over all elements only numbers the dofs, so one point per element will do there
-    exact = 2 * (order - 1)
+    exact = 0 if nonconforming else 2 * (order - 1)
     basis = Basis(tm.mesh, element, intorder=0)
     n = basis.N
     G = sp.csr_matrix((n, n))
@@ -140,6 +143,9 @@ def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
         K = _laplacian(tm.mesh, element, tm.regions[name], exact, n)
         G = G + material.sigma_S_per_m * K
         C = C + EPS0 * material.eps_r * K
+    if nonconforming:  # twins number nodes; a body split along a grain boundary only restricts the flux
+        twins = None
+
     def metal(region):
         if region not in tm.regions:
             return np.array([], int)
@@ -153,7 +159,8 @@ def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
         raise ValueError("working and counter electrode share dofs: the cell is too thin for its mesh")
     shorted, shorted_ce = _gas_against(basis, [tm.regions[r] for r in materials if r in shorted_regions], ce)
     if grain_boundaries is not None:
-        J = grain_boundary_jump(tm.mesh.p, grain_boundaries[0], n)
+        J = (facet_jump(tm.mesh, grain_boundaries[0]) if nonconforming else
+             grain_boundary_jump(tm.mesh.p, grain_boundaries[0], n))
         G, C = G + grain_boundaries[1] * J, C + grain_boundaries[2] * J
     surface = None
     if surface_admittance is not None:  # on the WE's contacts, and a mirrored CE's
@@ -271,7 +278,7 @@ def _with_surface_admittance(tm, basis, G, C, sides, g, c):
     n = basis.N + len(sides)
     rows, cols, values, held = [], [], [], []
     for k, (electrode, contacts, inner) in enumerate(sides):
-        M = mass.assemble(FacetBasis(tm.mesh, basis.elem, facets=tm.boundaries[contacts])).tocoo()
+        M = _contact_mass(tm.mesh, basis, tm.boundaries[contacts])
         m = np.asarray(M.sum(axis=1)).ravel()
         metal = basis.N + k
         on = np.flatnonzero(m)
@@ -293,10 +300,36 @@ def _with_surface_admittance(tm, basis, G, C, sides, g, c):
     return G, C, held, (G_s.tocsr(), C_s.tocsr())
 
 
+def _contact_mass(mesh, basis: Basis, facets: np.ndarray) -> sp.coo_matrix:
+    """int u v dA over the facets (m²): exact, or for Crouzeix-Raviart by each facet's
+    mean (its area on the facet's own dof: the dof is the facet's mean value)."""
+    if isinstance(basis.elem, ElementTetCR):
+        areas = _triangle_areas(mesh.p, mesh.facets[:, facets])
+        return sp.coo_matrix((areas, (facets, facets)), shape=(basis.N, basis.N))
+    return mass.assemble(FacetBasis(mesh, basis.elem, facets=facets)).tocoo()
+
+
+def _triangle_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Area of each triangle (3, n) of node numbers (m²)."""
+    a, b, c = (points[:, triangles[k]] for k in range(3))
+    return 0.5 * np.linalg.norm(np.cross((b - a).T, (c - a).T), axis=1)
+
+
+def facet_jump(mesh, facing: np.ndarray) -> sp.csr_matrix:
+    """The Crouzeix-Raviart form int_gb (u_A - u_B)(v_A - v_B) dA by each facet's mean:
+    |F| (u_A - u_B)(v_A - v_B) on the dofs (facets) of the facing triangles (2, 3, n)."""
+    index = {tuple(f): k for k, f in enumerate(np.sort(mesh.facets, axis=0).T.tolist())}
+    a, b = ([index[tuple(t)] for t in np.sort(facing[side], axis=0).T.tolist()] for side in (0, 1))
+    a, b = np.array(a, int), np.array(b, int)
+    area = _triangle_areas(mesh.p, mesh.facets[:, a])
+    n = mesh.facets.shape[1]
+    return sp.coo_matrix((np.concatenate([area, area, -area, -area]),
+                          (np.concatenate([a, b, a, b]), np.concatenate([a, b, b, a]))), shape=(n, n)).tocsr()
+
+
 def grain_boundary_jump(points: np.ndarray, facing: np.ndarray, n: int) -> sp.csr_matrix:
     """The P1 form int_gb (u_A - u_B)(v_A - v_B) dA over facing triangle pairs (m²)."""
-    a, b, c = (points[:, facing[0, k]] for k in range(3))
-    area = 0.5 * np.linalg.norm(np.cross((b - a).T, (c - a).T), axis=1)
+    area = _triangle_areas(points, facing[0])
     local = (np.ones((3, 3)) + np.eye(3)) / 12  # triangle mass matrix / area
     rows, cols, vals = [], [], []
     for side_i, sign_i in ((0, 1.0), (1, -1.0)):

@@ -14,10 +14,10 @@ from conftest import slab_impedance
 SIDE, L = 20.0, 10.0  # µm
 
 
-def slab_msh(path, unit: float = 1.0, gap: float = 0.0, size: float = 5.0):
+def slab_msh(path, unit: float = 1.0, gap: float = 0.0, size: float = 5.0, patch: float = 0.0):
     """A box slab meshed by Gmsh with the user's own group names: "bulk" (and "air", a gas
     layer on top over the whole face, with gap > 0), "top" and "bottom"; lengths in units
-    of `unit` µm."""
+    of `unit` µm. patch > 0: "top" is only a centred square of that side (no gap)."""
     gmsh.initialize()
     gmsh.option.setNumber("General.Terminal", 0)
     try:
@@ -28,16 +28,19 @@ def slab_msh(path, unit: float = 1.0, gap: float = 0.0, size: float = 5.0):
         if gap:
             volumes.append(occ.addBox(0, 0, L * s, SIDE * s, SIDE * s, gap * s))
             occ.fragment([(3, bulk)], [(3, volumes[1])])
+        if patch:
+            square = occ.addRectangle((SIDE - patch) / 2 * s, (SIDE - patch) / 2 * s, L * s, patch * s, patch * s)
+            occ.fragment([(3, bulk)], [(2, square)])
         occ.synchronize()
         top_z = (L + gap) * s
 
-        def face_at(z):
+        def face_at(z, side=SIDE):
             return [t for _, t in gmsh.model.getEntities(2) if abs(occ.getCenterOfMass(2, t)[2] - z) < 1e-9 * s
-                    and abs(occ.getMass(2, t) - (SIDE * s) ** 2) < 1e-6 * (SIDE * s) ** 2]
+                    and abs(occ.getMass(2, t) - (side * s) ** 2) < 1e-6 * (side * s) ** 2]
         gmsh.model.addPhysicalGroup(3, [bulk], name="bulk")
         if gap:
             gmsh.model.addPhysicalGroup(3, [volumes[1]], name="air")
-        gmsh.model.addPhysicalGroup(2, face_at(top_z), name="top")
+        gmsh.model.addPhysicalGroup(2, face_at(top_z, patch or SIDE), name="top")
         gmsh.model.addPhysicalGroup(2, face_at(0.0), name="bottom")
         gmsh.option.setNumber("Mesh.MeshSizeMax", size * s)
         gmsh.model.mesh.generate(3)
@@ -127,3 +130,25 @@ def test_a_mesh_file_result_reproduces_from_its_spec(tmp_path, monkeypatch):
     assert main(["run", "first/spec.toml", "--out", "again"]) == 0
     a, b = (Spectrum.from_csv(tmp_path / d / "spectrum.csv") for d in ("first", "again"))
     np.testing.assert_allclose(b.Z_ohm, a.Z_ohm, rtol=1e-12)
+
+
+def test_a_mesh_files_error_bar_brackets_its_cell(tmp_path, monkeypatch):
+    """The P1 value from below, a Crouzeix-Raviart solve on the same tetrahedra from above
+    (solve/bounds.py): a slab to round-off; a square electrode on part of the top face at
+    two mesh sizes, each bracket holding the other's lower end (both hold the one true value)."""
+    from constriction import load_spec, run
+    monkeypatch.chdir(tmp_path)
+    slab_msh(tmp_path / "slab.msh")
+    d = run(load_spec(write_spec(tmp_path)), progress=False).summary.discretisation
+    assert d.R_dc_bracket.upper_ohm == pytest.approx(d.R_dc_bracket.lower_ohm, rel=1e-9)
+    assert d.R_cstr_bracket is None  # a mesh file has no reference cell
+    brackets, dc = [], {"f_min_Hz = 1.0\nf_max_Hz = 1e9\npoints_per_decade = 2": 'kind = "dc"'}
+    for size in (5.0, 2.5):
+        slab_msh(tmp_path / "slab.msh", size=size, patch=8.0)
+        summary = run(load_spec(write_spec(tmp_path, **dc)), progress=False).summary
+        b = summary.discretisation.R_dc_bracket
+        assert b.lower_ohm == summary.R_dc_ohm < b.upper_ohm
+        assert b.error_ohm == b.upper_ohm - b.lower_ohm
+        brackets.append(b)
+    coarse, fine = brackets
+    assert coarse.lower_ohm < fine.lower_ohm < fine.upper_ohm < coarse.upper_ohm  # refined, both ends close in
