@@ -20,8 +20,15 @@ Raviart-Thomas mixed solution (Marini, 1985): divergence-free, normal-continuous
 insulating walls, so its energy bounds R from above (Thomson), while the conforming solve
 bounds it from below (Dirichlet). [R_P2, R_CR] brackets R_dc of the meshed domain, for about
 one more DC solve. Issue 34 asks which estimate brackets reliably and cheaply.
+Fifth (`--morphologies`): the error bar runs now carry (solve/bounds.py), on the five
+morphologies of issue 34 at the default mesh and a coarse one (refine 2): the P2 value, the
+bracket from a constant current in each tetrahedron (the default, RT0 = the CR solve above)
+and from a linear one (`--error-estimate`, BDM1), each bar's time against the DC stage and
+the whole default run (error bar off), and a reference: the disk spot's axisymmetric one,
+else the P2 value at refine 0.5 (a lower bound of the truth: it must lie below each
+bracket's upper end).
 
-    python benchmarks/mesh_error_bar.py [--only cr]
+    python benchmarks/mesh_error_bar.py [--only cr | --morphologies]
 """
 
 import math
@@ -168,9 +175,59 @@ def by_crouzeix_raviart(reference: float):
               f"{'yes' if holds else 'NO'} | {seconds[2]:.1f} | {seconds['cr']:.1f} |", flush=True)
 
 
+CYLINDER = {"shape": "cylinder", "radius_um": 50.0, "thickness_um": 100.0}
+ELECTROLYTE = {"electrolyte": {"sigma_S_per_m": 0.1, "eps_r": 10.0}}
+MORPHOLOGIES = {
+    "disk spot": {"cell": CYLINDER, "contacts": [{"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0}]},
+    "pixel-map square": {"cell": {"shape": "box", "side_um": 24.0, "thickness_um": 24.0},
+                         "layout": {"kind": "image", "pixels": [[1]], "pixel_um": 8.0}, "gap": {"height_um": 0.5}},
+    "square array": {"cell": CYLINDER, "layout": {"kind": "square", "period_um": 30.0, "radius_um": 4.0},
+                     "gap": {"height_um": 0.5}},
+    "lens pore": {"cell": CYLINDER, "pores": [{"x_um": 0.0, "y_um": 0.0, "radius_um": 20.0, "height_um": 3.0,
+                                               "shape": "lens"}]},
+    "floating metal sphere": {"cell": {"shape": "box", "side_um": 20.0, "thickness_um": 20.0},
+                              "inclusions": [{"shape": "sphere", "centre_um": [2.0, 0.0, 10.0], "radius_um": 4.0,
+                                              "material": "metal"}]},
+}
+
+
+def by_morphology(disk_reference: float):
+    print("\n| morphology | refine | elements | P2 R_dc | reference | RT0 bracket | BDM1 bracket | DC stage | "
+          "RT0 bar | BDM1 bar | default run (no bar) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, tables in MORPHOLOGIES.items():
+        base = {**tables, "materials": ELECTROLYTE}
+        fine = None
+        if name != "disk spot":
+            fine = run(spec_from_dict({**base, "mesh": {"refine": 0.5}, "sweep": {"kind": "dc"}}), progress=False,
+                       error_estimate="never").summary.R_dc_ohm
+        reference = disk_reference if fine is None else fine
+        for refine in (1.0, 2.0):
+            spec = spec_from_dict({**base, "mesh": {"refine": refine}, "sweep": {"kind": "dc"}})
+            bars = {}
+            for policy in ("auto", "always"):
+                summary = run(spec, progress=False, error_estimate=policy).summary
+                bars[policy] = (summary.discretisation.R_dc_bracket, summary.seconds["error_estimate"])
+            t0 = time.perf_counter()
+            run(spec_from_dict({**base, "mesh": {"refine": refine}, "sweep": {"f_min_Hz": 1.0, "f_max_Hz": 1e9}}),
+                progress=False, error_estimate="never")
+            whole = time.perf_counter() - t0
+
+            def pct(v):
+                return f"{100 * (v / reference - 1):+.3f} %"
+            dc = summary.seconds["dc"]
+            (b0, t_0), (b1, t_1) = bars["auto"], bars["always"]
+            print(f"| {name} | {refine:g} | {summary.elements:,} | {pct(summary.R_dc_ohm)} | "
+                  f"{'axisymmetric' if fine is None else 'P2 at refine 0.5'} | [{pct(b0.lower_ohm)}, "
+                  f"{pct(b0.upper_ohm)}] | [{pct(b1.lower_ohm)}, {pct(b1.upper_ohm)}] | {dc:.1f} s | "
+                  f"{t_0:.1f} s ({t_0 / dc:.1f}x) | {t_1:.1f} s ({t_1 / dc:.1f}x) | {whole:.1f} s |", flush=True)
+
+
 if __name__ == "__main__":
     reference = 1 / flux_tube_admittance(np.array([0.0]), 5e-6, 50e-6, 100e-6, 0.1, 10.0, n=320)[0].real
-    if sys.argv[1:] == ["--only", "cr"]:
+    if sys.argv[1:] == ["--morphologies"]:
+        by_morphology(reference)
+    elif sys.argv[1:] == ["--only", "cr"]:
         by_crouzeix_raviart(reference)
     else:
         main()

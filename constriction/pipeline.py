@@ -85,9 +85,10 @@ class RunOptions:
     fields and the contact current; read the constriction arc off the spectrum (a study
     case skips what it does not keep).
     error_estimate: "auto", the brackets of the continuum R_dc, R_inf and R_cstr from the
-    image's own voxels (image/error_bar.py) or the mesh's own tetrahedra (solve/bounds.py);
-    "always", for an image also the DC resistances at 2x (and 4x) subdivision and their
-    Richardson extrapolation; "never", neither."""
+    image's own voxels (image/error_bar.py) or the mesh's own tetrahedra (solve/bounds.py:
+    a current constant in each); "always", for an image also the DC resistances at 2x (and
+    4x) subdivision and their Richardson extrapolation, for a mesh the tight bracket (a
+    linear current in each tetrahedron, about ten DC solves); "never", neither."""
     sweep: str = "reduced"
     backend: str = "auto"
     tol: float = 1e-6

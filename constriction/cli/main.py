@@ -100,10 +100,12 @@ def _parser() -> argparse.ArgumentParser:
                               "this many GiB (default: the memory available on this machine)")
     estimate = run_cmd.add_mutually_exclusive_group()
     estimate.add_argument("--error-estimate", dest="error_estimate", action="store_const", const="always",
-                          default="auto", help="images: besides the brackets of the continuum values (the "
-                                               "default error bar, images and meshes alike), solve the 2x "
-                                               "subdivided DC cells (and the 4x for small images) for "
-                                               "Richardson's extrapolation")
+                          default="auto", help="a tighter error bar, for more time. Images: besides the "
+                                               "brackets of the continuum values (the default error bar), "
+                                               "solve the 2x subdivided DC cells (and the 4x for small "
+                                               "images) for Richardson's extrapolation. Meshes: bracket with "
+                                               "a current linear in each tetrahedron (second order, like "
+                                               "P2), not constant (about ten DC solves, not two)")
     estimate.add_argument("--no-error-estimate", dest="error_estimate", action="store_const", const="never",
                           help="no error bar (saves the bounds' DC solves)")
     plot_cmd = commands.add_parser("plot", help="(re)draw the plots of a result folder")
@@ -285,7 +287,7 @@ def _numbers(s) -> str:
     if d is not None and d.R_dc_bracket is not None:
         b = d.R_dc_bracket
         why = ("finite volumes overestimate an image's R" if image else
-               f"the P{s.order} value is the lower end; a Crouzeix-Raviart solve on the same tetrahedra the upper")
+               f"the P{s.order} value is the lower end; the mixed solve on the same tetrahedra the upper")
         lines.append(f"  error bar: the continuum R_dc of these {'voxels' if image else 'tetrahedra'} lies in "
                      f"[{b.lower_ohm:.5g}, {b.upper_ohm:.5g}] Ω (Dirichlet's and Thomson's bounds; {why})")
     if d is not None and d.R_dc is not None:

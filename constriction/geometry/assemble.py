@@ -71,11 +71,11 @@ def tagged_cell(spec: Spec) -> tuple[TaggedMesh, tuple | None]:
     return tagged_mesh(mesh), (facing, *gb, twins)
 
 
-def assembled(spec: Spec, tm: TaggedMesh, grain_boundaries: tuple | None, nonconforming: bool = False) -> System:
-    """The System of a meshed cell (tagged_cell); `nonconforming`: Crouzeix-Raviart's, whose
-    R_dc bounds the meshed cell's from above (solve/fem.py)."""
+def assembled(spec: Spec, tm: TaggedMesh, grain_boundaries: tuple | None, flux_degree: int | None = None) -> System:
+    """The System of a meshed cell (tagged_cell); with a `flux_degree` (0 or 1) its mixed
+    (flux) form on the faces, whose R_dc bounds the meshed cell's from above (solve/mixed.py)."""
     gb = {} if grain_boundaries is None else {"grain_boundaries": grain_boundaries[:3], "twins": grain_boundaries[3]}
-    return assemble(tm, materials_of(spec), spec.mesh.order, surface_admittance(spec), nonconforming=nonconforming,
+    return assemble(tm, materials_of(spec), spec.mesh.order, surface_admittance(spec), flux_degree=flux_degree,
                     **gb)
 
 

@@ -55,15 +55,15 @@ def _slab(spec: Spec) -> bool:
             and not spec.inclusions)
 
 
-def reference_bracket(spec: Spec, R_bulk: float, backend: str = "auto") -> tuple[float, float]:
+def reference_bracket(spec: Spec, R_bulk: float, flux_degree: int, backend: str = "auto") -> tuple[float, float]:
     """(lower, upper) of the split reference's continuum R_bulk (ohm; solve/bounds.py): a
-    slab's exactly; else the conforming value and a Crouzeix-Raviart solve on its mesh
-    (Gmsh meshes the same spec alike)."""
+    slab's exactly; else the conforming value and the mixed solve of that flux degree on its
+    mesh (Gmsh meshes the same spec alike)."""
     reference = full_face(spec)
     if _slab(reference):
         return R_bulk, R_bulk
     tm, grain_boundaries = tagged_cell(reference)
-    return R_bulk, dc_resistance(assembled(reference, tm, grain_boundaries, nonconforming=True), backend=backend)[0]
+    return R_bulk, dc_resistance(assembled(reference, tm, grain_boundaries, flux_degree), backend=backend)[0]
 
 
 def symmetric_summary(spec: Spec, R_sym: float, Z_sym: Spectrum, backend: str = "auto") -> SymmetricSummary:

@@ -48,6 +48,6 @@ def discretise_cell(spec: Spec) -> Discretised:
                        contact_area_m2=spec.contact_area_um2 * UM**2, counter_area_m2=tm.facet_area_m2("ce"),
                        elements=tm.n_elements, order=spec.mesh.order,
                        split=partial(constriction_split, spec),
-                       error_bar=partial(mesh_discretisation, partial(assembled, spec, tm, grain_boundaries, True),
+                       error_bar=partial(mesh_discretisation, partial(assembled, spec, tm, grain_boundaries),
                                          partial(reference_bracket, spec), spec.name),
                        fields=mesh_fields(system, thickness))

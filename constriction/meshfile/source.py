@@ -31,12 +31,17 @@ def discretise_mesh_file(spec: MeshFileSpec) -> Discretised:
     its split leaves R_dc whole."""
     tm, system, thickness = assemble_mesh_file(spec)
     we = tm.facet_area_m2("we")
-    nonconforming = partial(assemble, tm, spec.materials(), nonconforming=True)
     return Discretised(system=system, thickness_m=thickness, electrode_area_m2=we, contact_area_m2=we,
                        counter_area_m2=tm.facet_area_m2("ce"), elements=tm.n_elements, order=spec.order,
                        split=lambda R_dc, backend: ConstrictionSplit.unknown(R_dc),
                        fields=mesh_fields(system, thickness),
-                       error_bar=partial(mesh_discretisation, nonconforming, None, spec.path.name))
+                       error_bar=partial(mesh_discretisation, partial(_dual, tm, spec.materials()), None,
+                                         spec.path.name))
+
+
+def _dual(tm, materials, flux_degree: int):
+    """The mesh file's mixed System of that flux degree (solve/bounds.py)."""
+    return assemble(tm, materials, flux_degree=flux_degree)
 
 
 def assemble_mesh_file(spec: MeshFileSpec):

@@ -31,10 +31,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from skfem import Basis, BilinearForm, ElementTetCR, ElementTetP1, ElementTetP2, FacetBasis
+from skfem import Basis, BilinearForm, ElementTetP1, ElementTetP2, FacetBasis
 from skfem.helpers import dot, grad
 
 from constriction.materials import Material
+from constriction.solve.mixed import (LINEAR_FACE_MASS, FaceBasis, face_basis, face_jump, face_mass, jump_form,
+                                      mixed_laplacian, triangle_areas)
 from constriction.geometry.tagged_mesh import TaggedMesh
 from constriction.units import EPS0
 
@@ -119,7 +121,7 @@ def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
              surface_admittance: tuple[float, float] | None = None,
              shorted_regions: tuple[str, ...] = ("gap", "pores"),
              grain_boundaries: tuple[np.ndarray, float, float] | None = None,
-             twins: np.ndarray | None = None, nonconforming: bool = False) -> System:
+             twins: np.ndarray | None = None, flux_degree: int | None = None) -> System:
     """Assemble G and C for the regions named in `materials` (region name -> Material).
 
     surface_admittance: (g in S/m², c in F/m²) on the `contacts` boundary, or None for
@@ -127,23 +129,27 @@ def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
     grain_boundaries: (facing triangles (2, 3, n) from grains.split_grain_boundaries,
     g in S/m², c in F/m²): zero-thickness GBs, P1 only; `twins` then gives the node
     each dof was split from, so that metal on a grain boundary stays one body.
-    nonconforming: Crouzeix-Raviart elements instead (a dof a facet, its mean value; `order`
-    is then ignored), every facet form by the facet's mean (one point, its centroid):
-    the DC resistance is then Thomson's upper bound of the meshed cell's (solve/bounds.py)."""
-    element = ElementTetCR() if nonconforming else ElementTetP2() if order == 2 else ElementTetP1()
+    flux_degree: 0 or 1, the mixed (flux) form of that degree hybridised onto the faces
+    instead (solve/mixed.py; `order` is then ignored): its DC resistance is Thomson's upper
+    bound of the meshed cell's (solve/bounds.py); its C is left empty."""
+    element = ElementTetP2() if order == 2 else ElementTetP1()
     # on straight tetrahedra grad(u) . grad(v) has degree 2 (order - 1): a rule of that
     # degree is exact, and smaller than scikit-fem's default (degree 2 order); the basis
     # over all elements only numbers the dofs, so one point per element will do there
-    exact = 0 if nonconforming else 2 * (order - 1)
-    basis = Basis(tm.mesh, element, intorder=0)
+    exact = 2 * (order - 1)
+    dual = flux_degree is not None
+    basis = face_basis(tm.mesh, flux_degree) if dual else Basis(tm.mesh, element, intorder=0)
     n = basis.N
     G = sp.csr_matrix((n, n))
     C = sp.csr_matrix((n, n))
     for name, material in materials.items():
+        if dual:
+            G = G + material.sigma_S_per_m * mixed_laplacian(basis, tm.regions[name])
+            continue
         K = _laplacian(tm.mesh, element, tm.regions[name], exact, n)
         G = G + material.sigma_S_per_m * K
         C = C + EPS0 * material.eps_r * K
-    if nonconforming:  # twins number nodes; a body split along a grain boundary only restricts the flux
+    if dual:  # twins number nodes; a body split along a grain boundary only restricts the flux
         twins = None
 
     def metal(region):
@@ -159,8 +165,7 @@ def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
         raise ValueError("working and counter electrode share dofs: the cell is too thin for its mesh")
     shorted, shorted_ce = _gas_against(basis, [tm.regions[r] for r in materials if r in shorted_regions], ce)
     if grain_boundaries is not None:
-        J = (facet_jump(tm.mesh, grain_boundaries[0]) if nonconforming else
-             grain_boundary_jump(tm.mesh.p, grain_boundaries[0], n))
+        J = face_jump(basis, grain_boundaries[0]) if dual else grain_boundary_jump(tm.mesh.p, grain_boundaries[0], n)
         G, C = G + grain_boundaries[1] * J, C + grain_boundaries[2] * J
     surface = None
     if surface_admittance is not None:  # on the WE's contacts, and a mirrored CE's
@@ -238,7 +243,9 @@ def _joined_to_electrodes(system: System, touching) -> System:
 
 def facet_dofs(basis: Basis, facets: np.ndarray) -> np.ndarray:
     """Every dof on the given facets: for P1 their vertices (without building the mesh's
-    edges, as the general path does)."""
+    edges, as the general path does); for a FaceBasis their faces' dofs."""
+    if isinstance(basis, FaceBasis):
+        return basis.facet_dofs(facets)
     if isinstance(basis.elem, ElementTetP1):
         return np.unique(basis.mesh.facets[:, facets])
     return basis.get_dofs(facets).all() if len(facets) else np.array([], int)
@@ -300,44 +307,13 @@ def _with_surface_admittance(tm, basis, G, C, sides, g, c):
     return G, C, held, (G_s.tocsr(), C_s.tocsr())
 
 
-def _contact_mass(mesh, basis: Basis, facets: np.ndarray) -> sp.coo_matrix:
-    """int u v dA over the facets (m²): exact, or for Crouzeix-Raviart by each facet's
-    mean (its area on the facet's own dof: the dof is the facet's mean value)."""
-    if isinstance(basis.elem, ElementTetCR):
-        areas = _triangle_areas(mesh.p, mesh.facets[:, facets])
-        return sp.coo_matrix((areas, (facets, facets)), shape=(basis.N, basis.N))
+def _contact_mass(mesh, basis: Basis | FaceBasis, facets: np.ndarray) -> sp.coo_matrix:
+    """int u v dA over the facets (m²)."""
+    if isinstance(basis, FaceBasis):
+        return face_mass(basis, facets)
     return mass.assemble(FacetBasis(mesh, basis.elem, facets=facets)).tocoo()
-
-
-def _triangle_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    """Area of each triangle (3, n) of node numbers (m²)."""
-    a, b, c = (points[:, triangles[k]] for k in range(3))
-    return 0.5 * np.linalg.norm(np.cross((b - a).T, (c - a).T), axis=1)
-
-
-def facet_jump(mesh, facing: np.ndarray) -> sp.csr_matrix:
-    """The Crouzeix-Raviart form int_gb (u_A - u_B)(v_A - v_B) dA by each facet's mean:
-    |F| (u_A - u_B)(v_A - v_B) on the dofs (facets) of the facing triangles (2, 3, n)."""
-    index = {tuple(f): k for k, f in enumerate(np.sort(mesh.facets, axis=0).T.tolist())}
-    a, b = ([index[tuple(t)] for t in np.sort(facing[side], axis=0).T.tolist()] for side in (0, 1))
-    a, b = np.array(a, int), np.array(b, int)
-    area = _triangle_areas(mesh.p, mesh.facets[:, a])
-    n = mesh.facets.shape[1]
-    return sp.coo_matrix((np.concatenate([area, area, -area, -area]),
-                          (np.concatenate([a, b, a, b]), np.concatenate([a, b, b, a]))), shape=(n, n)).tocsr()
 
 
 def grain_boundary_jump(points: np.ndarray, facing: np.ndarray, n: int) -> sp.csr_matrix:
     """The P1 form int_gb (u_A - u_B)(v_A - v_B) dA over facing triangle pairs (m²)."""
-    area = _triangle_areas(points, facing[0])
-    local = (np.ones((3, 3)) + np.eye(3)) / 12  # triangle mass matrix / area
-    rows, cols, vals = [], [], []
-    for side_i, sign_i in ((0, 1.0), (1, -1.0)):
-        for side_j, sign_j in ((0, 1.0), (1, -1.0)):
-            for i in range(3):
-                for j in range(3):
-                    rows.append(facing[side_i, i])
-                    cols.append(facing[side_j, j])
-                    vals.append(sign_i * sign_j * local[i, j] * area)
-    return sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                         shape=(n, n)).tocsr()
+    return jump_form(facing, triangle_areas(points, facing[0]), LINEAR_FACE_MASS, n)

@@ -1,64 +1,80 @@
-"""A mesh's error bar (solve/bounds.py): its conforming R_dc from below (Dirichlet), a
-Crouzeix-Raviart solve on the same tetrahedra from above (Thomson), on Gmsh cells and
-mesh files."""
+"""A mesh's error bar (solve/bounds.py): its conforming R_dc from below (Dirichlet), the
+mixed solve on the same tetrahedra (solve/mixed.py) from above (Thomson), on Gmsh cells
+and mesh files."""
 
 import numpy as np
 import pytest
-from skfem import Basis, ElementTetCR, FacetBasis
 
 from axisymmetric import flux_tube_admittance
 from constriction import run
 from constriction.geometry.assemble import assembled, grain_boundary_admittance, surface_admittance, tagged_cell
 from constriction.solve.direct import dc_solution
+from constriction.solve.mixed import FLUX_FUNCTIONS, current_density, face_basis
 from conftest import SIGMA, EPS_R, make_spec
 
 BOX = {"shape": "box", "side_um": 20.0, "thickness_um": 20.0}
 SPOT = [{"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0}]
 
 
-def _thomson(spec):
-    """The Crouzeix-Raviart solve of a one-material cell, and its flux J = -sigma grad u
-    checked: (R_CR, the flux's energy per current squared, the largest normal-flux
-    imbalance on an interior facet, a grain boundary or an insulating wall, relative to the
-    mean flux through the CE)."""
+def _thomson(spec, degree):
+    """The mixed solve of a one-material cell, and its current density J checked: (R_mixed,
+    J's energy per current squared, the largest normal-flux imbalance at a face's vertex
+    across an interior face or a grain boundary, or through an insulating wall, relative to
+    the mean flux density through the CE)."""
     spec = spec.at()
     sigma = spec.electrolyte.sigma_S_per_m
     tm, gb = tagged_cell(spec)
-    system = assembled(spec, tm, gb, nonconforming=True)
+    mesh = tm.mesh
+    system = assembled(spec, tm, gb, flux_degree=degree)
     dc = dc_solution(system, backend="superlu")
-    mesh, u = tm.mesh, system.on_dofs(dc.x)
-    basis = Basis(mesh, ElementTetCR(), intorder=0)
-    grad = basis.interpolate(u[:basis.N]).grad[:, :, 0]                 # (3, tetrahedra)
-    volume = basis.dx.sum(axis=1)
-    energy = sigma * (volume * (grad**2).sum(axis=0)).sum()
+    basis = face_basis(mesh, degree)
+    lam = system.on_dofs(dc.x)[:basis.N]
+    elements = tm.regions["electrolyte"]
+    J = current_density(basis, elements, sigma, lam)                   # (n, vertex, xyz)
+    p = mesh.p
+    a, b, c = (p[:, mesh.facets[k]] for k in range(3))
+    normal = np.cross((b - a).T, (c - a).T)
+    area = 0.5 * np.linalg.norm(normal, axis=1)
+    normal /= 2 * area[:, None]
+    edges = p[:, mesh.t[1:, elements]] - p[:, mesh.t[0, elements]][:, None, :]         # (xyz, edge, n)
+    volume = np.abs(np.linalg.det(np.moveaxis(edges, 2, 0))) / 6
+    energy = (volume / 20 * ((J**2).sum(axis=(1, 2)) + (J.sum(axis=1) ** 2).sum(axis=1))).sum() / sigma
+    flux = {}  # (face, node) -> J.n (the face's own normal) from each tetrahedron holding it
+    for i, vertex in FLUX_FUNCTIONS:
+        faces = mesh.t2f[i, elements]
+        values = np.einsum("nj,nj->n", J[:, vertex], normal[faces])
+        for key, value in zip(zip(faces.tolist(), mesh.t[vertex, elements].tolist()), values.tolist()):
+            flux.setdefault(key, []).append(value)
 
-    def flux(facets, side=0):
-        """(sigma grad u . n on the side's tetrahedron, the facet areas): n outward of side
-        0's (of the only one, on the boundary)."""
-        fb = FacetBasis(mesh, ElementTetCR(), facets=facets, intorder=0, side=side)
-        return sigma * (fb.interpolate(u[:basis.N]).grad[:, :, 0] * fb.normals[:, :, 0]).sum(axis=0), fb.dx.sum(axis=1)
+    def through(faces):
+        """J.n at each face's three nodes (n, 3), in the order of mesh.facets."""
+        return np.array([[flux[(f, v)][0] for v in mesh.facets[:, f]] for f in faces])
 
-    ce, ce_area = flux(tm.boundaries["ce"])
-    current = abs((ce * ce_area).sum())
-    metal = np.unique(basis.element_dofs[:, [t for r in tm.regions if r.startswith("metal")
-                                             for t in tm.regions[r]]])  # a CR dof is its facet
-    interior = np.setdiff1d(np.flatnonzero(mesh.f2t[1] >= 0), metal)
-    jumps = [np.abs(flux(interior, 0)[0] - flux(interior, 1)[0]).max()]
-    electrodes = np.concatenate([tm.boundaries[k] for k in ("we", "ce", "contacts") if k in tm.boundaries])
+    def integral(j, faces, power):
+        """int over each face of (J.n)^power for J.n linear (power 1 or 2)."""
+        return area[faces] * (j.mean(axis=1) if power == 1 else ((j**2).sum(axis=1) + j.sum(axis=1) ** 2) / 12)
+
+    ce = tm.boundaries["ce"]
+    current = np.abs(integral(through(ce), ce, 1)).sum()  # each face's normal its own way: all current leaves
+    imbalance = [max((abs(v[0] - v[1]) for v in flux.values() if len(v) == 2), default=0.0)]
+    boundary = np.setdiff1d(mesh.boundary_facets(), np.concatenate([tm.boundaries[k] for k in ("we", "ce")]))
     if spec.interface is not None:  # the contacts' Robin term: |J.n|^2 / g
-        g, _ = surface_admittance(spec)
-        j, area = flux(tm.boundaries["contacts"])
-        energy += (area * j**2).sum() / g
-    if gb is not None:  # facing triangles: the same flux through both, |J.n|^2 / g_gb
+        contacts = tm.boundaries["contacts"]
+        energy += integral(through(contacts), contacts, 2).sum() / surface_admittance(spec)[0]
+        boundary = np.setdiff1d(boundary, contacts)
+    if gb is not None:  # facing triangles: the same flux through both (node k against node k)
         index = {tuple(f): k for k, f in enumerate(np.sort(mesh.facets, axis=0).T.tolist())}
-        a, b = (np.array([index[tuple(t)] for t in np.sort(gb[0][s], axis=0).T.tolist()]) for s in (0, 1))
-        (ja, area), (jb, _) = flux(a), flux(b)
-        jumps.append(np.abs(ja + jb).max())
-        energy += (area * ja**2).sum() / grain_boundary_admittance(spec)[0]
-        electrodes = np.concatenate([electrodes, a, b])
-    walls = np.setdiff1d(mesh.boundary_facets(), np.concatenate([electrodes, metal]))
-    jumps.append(np.abs(flux(walls)[0]).max())
-    return dc.R_ohm, energy / current**2, max(jumps) * ce_area.sum() / current
+        sides = [np.array([index[tuple(t)] for t in np.sort(gb[0][s], axis=0).T.tolist()]) for s in (0, 1)]
+        for f_a, f_b, nodes_a, nodes_b in zip(*sides, gb[0][0].T, gb[0][1].T):
+            for v_a, v_b in zip(nodes_a, nodes_b):  # both against face A's normal
+                j_b = flux[(f_b, v_b)][0] * np.sign(normal[f_a] @ normal[f_b])
+                imbalance.append(abs(flux[(f_a, v_a)][0] - j_b))
+        energy += integral(through(sides[0]), sides[0], 2).sum() / grain_boundary_admittance(spec)[0]
+        boundary = np.setdiff1d(boundary, np.concatenate(sides))
+    metal = np.concatenate([mesh.t2f[:, tm.regions[r]].ravel() for r in tm.regions if r.startswith("metal")] or [[]])
+    walls = np.setdiff1d(boundary, metal)
+    imbalance.append(np.abs(through(walls)).max())
+    return dc.R_ohm, energy / current**2, max(imbalance) * area[ce].sum() / current
 
 
 @pytest.mark.parametrize("tables", [
@@ -71,15 +87,15 @@ def _thomson(spec):
     {"cell": BOX, "mesh": {"size_um": 4.0},
      "inclusions": [{"shape": "sphere", "centre_um": [2.0, 0.0, 10.0], "radius_um": 3.0, "material": "metal"}]},
 ], ids=["spot", "charge transfer", "grain boundaries", "floating metal"])
-def test_the_crouzeix_raviart_flux_is_admissible_and_its_energy_is_the_upper_bound(tables):
-    """Thomson's bound needs a flux that is divergence-free (constant in each tetrahedron),
-    balanced across every facet and grain boundary and zero through the insulating walls;
-    the Crouzeix-Raviart solve's flux is one (Marini), and R_CR is exactly its energy, the
-    contacts' and grain boundaries' terms included. A facet form by any rule other than
-    the facet's mean breaks both."""
-    R_cr, energy, imbalance = _thomson(make_spec(**tables))
+@pytest.mark.parametrize("degree", [0, 1])
+def test_the_mixed_current_is_admissible_and_its_energy_is_the_upper_bound(tables, degree):
+    """Thomson's bound needs a current that is divergence-free, balanced across every face
+    and grain boundary and zero through the insulating walls: the mixed solve's is, at
+    each face's nodes, and its R is exactly its energy, the contacts' and grain
+    boundaries' terms included."""
+    R, energy, imbalance = _thomson(make_spec(**tables), degree)
     assert imbalance < 1e-8
-    assert energy == pytest.approx(R_cr, rel=1e-9)
+    assert energy == pytest.approx(R, rel=1e-9)
 
 
 def test_a_slab_is_bracketed_to_round_off():
@@ -104,7 +120,8 @@ def disk_spot_reference():
 @pytest.mark.parametrize("refine", [2.0, 1.0])
 def test_the_disk_spot_bracket_holds_the_axisymmetric_reference(refine, disk_spot_reference):
     """specs/single_spot.toml without its gap, at a coarse and the default mesh: the P2 value
-    below the reference, the Crouzeix-Raviart one above, R_cstr's bracket too."""
+    below the reference, the mixed one (flux degree 0, Crouzeix-Raviart's) above, R_cstr's
+    bracket too."""
     spec = make_spec(contacts=SPOT, mesh={"refine": refine}, sweep={"kind": "dc"})
     summary = run(spec, progress=False).summary
     reference = disk_spot_reference
@@ -118,6 +135,17 @@ def test_the_disk_spot_bracket_holds_the_axisymmetric_reference(refine, disk_spo
     assert d.R_cstr_bracket.lower_ohm < reference - slab < d.R_cstr_bracket.upper_ohm
 
 
+def test_the_linear_flux_brackets_the_disk_spot_tightly(disk_spot_reference):
+    """--error-estimate (flux degree 1, BDM1): second order like P2, so at the coarse mesh
+    the bracket holds the reference at a fifth of the default bracket's width."""
+    spec = make_spec(contacts=SPOT, mesh={"refine": 2.0}, sweep={"kind": "dc"})
+    loose, tight = (run(spec, progress=False, error_estimate=policy).summary.discretisation.R_dc_bracket
+                    for policy in ("auto", "always"))
+    assert tight.lower_ohm == pytest.approx(loose.lower_ohm, rel=1e-12)  # the P2 value, each run
+    assert tight.lower_ohm < disk_spot_reference < tight.upper_ohm < loose.upper_ohm
+    assert tight.upper_ohm - tight.lower_ohm < 0.2 * (loose.upper_ohm - loose.lower_ohm)
+
+
 def test_the_gap_is_shorted_in_r_infs_bracket():
     """A spot under a gap: R_inf's cell has the gap made metal; its bracket holds its own
     value and lies below R_dc's."""
@@ -128,7 +156,45 @@ def test_the_gap_is_shorted_in_r_infs_bracket():
     assert d.R_dc_bracket.lower_ohm == summary.R_dc_ohm < d.R_dc_bracket.upper_ohm
 
 
+def test_a_blocking_cell_brackets_r_inf_alone():
+    """A gap over the whole face: no DC path, so no R_dc to bracket; R_inf's cell (the gap
+    made metal) is the slab, bracketed exactly."""
+    summary = run(make_spec(cell=BOX, contacts=[], gap={"height_um": 0.5}, mesh={"size_um": 5.0},
+                            sweep={"kind": "dc"}), progress=False).summary
+    d = summary.discretisation
+    assert d.R_dc_bracket is None and "R_dc not bracketed" in d.note
+    assert d.R_inf_bracket.upper_ohm == pytest.approx(20e-6 / (SIGMA * (20e-6) ** 2), rel=1e-9)
+    assert d.R_inf_bracket.error_ohm == 0.0
+
+
 def test_no_error_bar_when_switched_off():
     spec = make_spec(contacts=SPOT, mesh={"refine": 2.0}, sweep={"kind": "dc"})
     d = run(spec, progress=False, error_estimate="never").summary.discretisation
     assert d.R_dc_bracket is None and d.note == "not computed (switched off)"
+
+
+MORPHOLOGIES = {  # issue 34's five, as in benchmarks/mesh_error_bar.py --morphologies
+    "pixel-map square": {"cell": {"shape": "box", "side_um": 24.0, "thickness_um": 24.0},
+                         "layout": {"kind": "image", "pixels": [[1]], "pixel_um": 8.0}, "gap": {"height_um": 0.5}},
+    "square array": {"layout": {"kind": "square", "period_um": 30.0, "radius_um": 4.0}, "gap": {"height_um": 0.5}},
+    "lens pore": {"pores": [{"x_um": 0.0, "y_um": 0.0, "radius_um": 20.0, "height_um": 3.0, "shape": "lens"}]},
+    "floating metal sphere": {"cell": BOX, "inclusions": [{"shape": "sphere", "centre_um": [2.0, 0.0, 10.0],
+                                                           "radius_um": 4.0, "material": "metal"}]},
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MORPHOLOGIES)
+def test_the_brackets_of_coarser_meshes_hold_the_finer_bracket(name):
+    """At the default mesh and a coarse one (refine 2), the bracket of R_dc and R_inf holds
+    the bracket at refine 0.5, so it holds every value that one admits, the converged one
+    included (the disk spot, against its reference, is above)."""
+    def brackets(refine):
+        d = run(make_spec(mesh={"refine": refine}, sweep={"kind": "dc"}, **MORPHOLOGIES[name]),
+                progress=False).summary.discretisation
+        return d.R_dc_bracket, d.R_inf_bracket
+
+    fine = brackets(0.5)
+    for refine in (1.0, 2.0):
+        for coarse, finer in zip(brackets(refine), fine):
+            assert coarse.lower_ohm <= finer.lower_ohm * (1 + 1e-9) and finer.upper_ohm <= coarse.upper_ohm

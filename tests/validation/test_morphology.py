@@ -156,6 +156,7 @@ def test_charge_transfer_without_a_double_layer_is_r_ct_in_series_with_the_slab(
     from constriction import run
     R_ct = 2.0  # ohm cm2
     result = run(make_spec(cell=BOX, mesh=COARSE, interface={"R_ct_ohm_cm2": R_ct}), sweep=sweep, progress=False,
+                 error_estimate="never",
                  fields=False, cpe_fit=False, split=False)
     A = (60 * UM) ** 2
     f = result.spectrum.frequency_Hz
