@@ -79,19 +79,6 @@ def main():
               f"{100 * (values[2] / reference - 1):+.3f} %: {'holds' if bar >= abs(values[2] - reference) else 'MISSES'}")
 
 
-def subdivided(tm: TaggedMesh) -> TaggedMesh:
-    """Every tetrahedron split into eight; regions kept by scikit-fem, each named boundary
-    rebuilt from the nodes on it (its vertices and the midpoints of its edges)."""
-    coarse, fine = tm.mesh, tm.mesh.refined()
-    boundaries = {}
-    for name, facets in tm.boundaries.items():
-        on = np.zeros(fine.p.shape[1], bool)
-        on[coarse.facets[:, facets].ravel()] = True
-        on[coarse.p.shape[1] + coarse.f2e[:, facets].ravel()] = True  # refined() numbers midpoints so
-        boundaries[name] = np.flatnonzero(on[fine.facets].all(axis=0))
-    return TaggedMesh(mesh=fine, regions=dict(fine.subdomains), boundaries=boundaries)
-
-
 def by_subdivision(reference: float):
     print("\n| order | refine | elements | R_dc | subdivided once | bar, order 1 assumed | bar, order 2 | DC s | subdivided s |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -101,7 +88,7 @@ def by_subdivision(reference: float):
         t0 = time.perf_counter()
         R = dc_resistance(system)[0]
         t1 = time.perf_counter()
-        fine = assemble(subdivided(tm), materials_of(spec), order, surface_admittance(spec))
+        fine = assemble(tm.refined(), materials_of(spec), order, surface_admittance(spec))
         R_fine = dc_resistance(fine)[0]
         t2 = time.perf_counter()
         bars = [1.25 * abs(R_fine + (R_fine - R) / (2**p - 1) - R) for p in (1.0, 2.0)]

@@ -36,7 +36,7 @@ def discretise_mesh_file(spec: MeshFileSpec) -> Discretised:
                        split=lambda R_dc, backend: ConstrictionSplit.unknown(R_dc),
                        fields=mesh_fields(system, thickness),
                        error_bar=partial(mesh_discretisation, partial(_dual, tm, spec.materials()), None,
-                                         spec.path.name))
+                                         spec.path.name, ""))
 
 
 def _dual(tm, materials, flux_degree: int):

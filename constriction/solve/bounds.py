@@ -48,16 +48,16 @@ def method(order: int, flux_degree: int) -> str:
             f"current {flux} in each (Thomson: an upper bound)")
 
 
-def mesh_discretisation(dual: Callable, reference: Callable | None, name: str, cell, values,
+def mesh_discretisation(dual: Callable, reference: Callable | None, name: str, geometry: str, cell, values,
                         policy: str, backend: str, progress: bool, potentials=None) -> Discretisation:
     """The discretisation record of a mesh: the brackets of R_dc, R_inf and R_cstr, from
     the mixed solve of the policy's flux degree (FLUX_DEGREE), none for "never".
 
     dual(flux_degree) -> the cell's mixed System on the same tetrahedra (solve/mixed.py);
     reference(R_bulk, flux_degree, backend) -> (lower, upper) of the split's reference, or
-    None where there is none; values: (R_dc, R_inf, R_bulk or None) of the conforming
-    solve (ohm). `potentials` (the DC solve's) are not needed here: the signature is the
-    image's."""
+    None where there is none; geometry: what the meshed geometry lacks of the spec's, for the
+    note ("" where nothing); values: (R_dc, R_inf, R_bulk or None) of the conforming solve
+    (ohm). `potentials` (the DC solve's) are not needed here: the signature is the image's."""
     if policy == "never":
         return Discretisation(method=f"P{cell.order} finite elements", note="not computed (switched off)")
     degree = FLUX_DEGREE[policy]
@@ -68,7 +68,7 @@ def mesh_discretisation(dual: Callable, reference: Callable | None, name: str, c
     say(f"{name}: error bar, Thomson's upper bound (the mixed form, flux degree {degree}, on the same "
         f"{cell.elements:,} tetrahedra)", progress)
     system = dual(degree)
-    found, notes = {}, []
+    found, notes = {}, [geometry] if geometry else []
     if math.isfinite(R_dc):
         upper = dc_resistance(system, backend=backend)[0]
         found["R_dc"] = Bracket.around(R_dc, R_dc, upper)
