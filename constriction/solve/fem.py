@@ -143,12 +143,10 @@ def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
     G = sp.csr_matrix((n, n))
     C = sp.csr_matrix((n, n))
     for name, material in materials.items():
-        if dual:
-            G = G + material.sigma_S_per_m * mixed_laplacian(basis, tm.regions[name])
-            continue
-        K = _laplacian(tm.mesh, element, tm.regions[name], exact, n)
+        K = _laplacian(tm.mesh, basis if dual else element, tm.regions[name], exact, n)
         G = G + material.sigma_S_per_m * K
-        C = C + EPS0 * material.eps_r * K
+        if not dual:  # the mixed form's C is not needed: its bound is of R_dc and R_inf
+            C = C + EPS0 * material.eps_r * K
     if dual:  # twins number nodes; a body split along a grain boundary only restricts the flux
         twins = None
 
@@ -187,11 +185,14 @@ def assemble(tm: TaggedMesh, materials: dict[str, Material], order: int = 2,
 
 def _laplacian(mesh, element, elements: np.ndarray, intorder: int, n: int) -> sp.csr_matrix:
     """The Laplacian of a region, assembled CHUNK elements at a time: the per-element
-    entries (16 or 100 per tetrahedron, with their row and column indices) then never
-    exist for the whole region at once."""
+    entries (16 or 100 per tetrahedron, with their row and column indices; 144 for the
+    mixed form's, where `element` is a FaceBasis) then never exist for the whole region
+    at once."""
     K = sp.csr_matrix((n, n))
     for start in range(0, len(elements), CHUNK):
-        K = K + laplace.assemble(Basis(mesh, element, elements=elements[start:start + CHUNK], intorder=intorder))
+        part = elements[start:start + CHUNK]
+        K = K + (mixed_laplacian(element, part) if isinstance(element, FaceBasis) else
+                 laplace.assemble(Basis(mesh, element, elements=part, intorder=intorder)))
     return K.tocsr()
 
 
