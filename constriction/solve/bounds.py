@@ -69,6 +69,9 @@ def mesh_discretisation(dual: Callable, reference: Callable | None, name: str, g
         f"{cell.elements:,} tetrahedra)", progress)
     system = dual(degree)
     found, notes = {}, [geometry] if geometry else []
+    if degree == 0:
+        notes.append("the upper end is first order: --error-estimate (a current linear in each tetrahedron) "
+                     "brings it to second order, for about ten DC solves")
     if math.isfinite(R_dc):
         upper = dc_resistance(system, backend=backend)[0]
         found["R_dc"] = Bracket.around(R_dc, R_dc, upper)
