@@ -178,7 +178,8 @@ def brackets(grid, potentials: np.ndarray | None, values, backend: str = "auto")
         if reference is None:
             notes.append(f"R_cstr not bracketed: {why}")
         else:
-            found["R_cstr"] = Bracket.around(R_dc - R_bulk, dc.R_lower_ohm - reference[1], dc.R_upper_ohm - reference[0])
+            found["R_cstr"] = Bracket.around(R_dc - R_bulk, dc.R_lower_ohm - reference[1],
+                                             dc.R_upper_ohm - reference[0])
     return found, notes
 
 

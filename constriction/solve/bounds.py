@@ -34,11 +34,15 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from constriction.io.summary import Bracket, Discretisation
+from constriction.memory import available_bytes, gib
 from constriction.progress import say
 from constriction.solve.direct import dc_resistance
 
 
 FLUX_DEGREE = {"auto": 0, "always": 1}  # the error-estimate policy's flux degree
+# the mixed face system's memory per tetrahedron, estimated from its entries (about 14 a
+# tetrahedron at degree 0, 126 at degree 1, 12 B each) with AMG's hierarchy and CG's vectors
+MIXED_BYTES_PER_ELEMENT = {0: 500, 1: 4000}
 
 
 def method(order: int, flux_degree: int) -> str:
@@ -60,7 +64,11 @@ def mesh_discretisation(dual: Callable, reference: Callable | None, name: str, g
     (ohm). `potentials` (the DC solve's) are not needed here: the signature is the image's."""
     if policy == "never":
         return Discretisation(method=f"P{cell.order} finite elements", note="not computed (switched off)")
-    degree = FLUX_DEGREE[policy]
+    degree, notes = FLUX_DEGREE[policy], []
+    if degree == 1 and cell.elements * MIXED_BYTES_PER_ELEMENT[1] > available_bytes():
+        degree = 0
+        notes.append(f"the linear current's system (about {gib(cell.elements * MIXED_BYTES_PER_ELEMENT[1])}) "
+                     f"does not fit the memory available: the constant one instead")
     record = Discretisation(method=method(cell.order, degree))
     R_dc, R_inf, R_bulk = values
     if not math.isfinite(R_inf):
@@ -68,8 +76,9 @@ def mesh_discretisation(dual: Callable, reference: Callable | None, name: str, g
     say(f"{name}: error bar, Thomson's upper bound (the mixed form, flux degree {degree}, on the same "
         f"{cell.elements:,} tetrahedra)", progress)
     system = dual(degree)
-    found, notes = {}, [geometry] if geometry else []
-    if degree == 0:
+    found = {}
+    notes += [geometry] if geometry else []
+    if policy == "auto":
         notes.append("the upper end is first order: --error-estimate (a current linear in each tetrahedron) "
                      "brings it to second order, for about ten DC solves")
     if math.isfinite(R_dc):

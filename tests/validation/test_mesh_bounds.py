@@ -146,6 +146,18 @@ def test_the_linear_flux_brackets_the_disk_spot_tightly(disk_spot_reference):
     assert tight.upper_ohm - tight.lower_ohm < 0.2 * (loose.upper_ohm - loose.lower_ohm)
 
 
+def test_the_linear_flux_is_not_built_past_the_memory_available(monkeypatch):
+    """--error-estimate on a machine without the memory for the linear current's system:
+    the constant one instead, and the note says so."""
+    from constriction.solve import bounds
+    monkeypatch.setattr(bounds, "available_bytes", lambda: 1)
+    spec = make_spec(cell=BOX, contacts=SPOT, mesh={"size_um": 5.0}, sweep={"kind": "dc"})
+    d = run(spec, progress=False, error_estimate="always").summary.discretisation
+    assert "does not fit the memory available" in d.note and "constant (RT0)" in d.method
+    default = run(spec, progress=False).summary.discretisation.R_dc_bracket
+    assert d.R_dc_bracket.upper_ohm == pytest.approx(default.upper_ohm, rel=1e-9)
+
+
 def test_the_gap_is_shorted_in_r_infs_bracket():
     """A spot under a gap: R_inf's cell has the gap made metal; its bracket holds its own
     value and lies below R_dc's."""
