@@ -154,11 +154,12 @@ def image_discretisation(spec, discretise, cell, values, policy: str, backend: s
 
 
 def brackets(grid, potentials: np.ndarray | None, values, backend: str = "auto") -> tuple[dict, list[str]]:
-    """{"R_dc", "R_inf", "R_cstr"}: the Bracket of each continuum value (None where it has
-    none), and notes on what was not bracketed and why. potentials: the DC solve's at every
-    dof (None: nothing conducts); values: (R_dc, R_inf, R_bulk or None) reported (ohm)."""
+    """{"R_dc", "R_inf", "R_cstr", "R_arc"}: the Bracket of each continuum value (None where
+    it has none; R_arc = R_dc - R_inf, the constriction arc's R), and notes on what was not
+    bracketed and why. potentials: the DC solve's at every dof (None: nothing conducts);
+    values: (R_dc, R_inf, R_bulk or None) reported (ohm)."""
     R_dc, R_inf, R_bulk = values
-    found, notes = dict.fromkeys(("R_dc", "R_inf", "R_cstr")), []
+    found, notes = dict.fromkeys(("R_dc", "R_inf", "R_cstr", "R_arc")), []
     if not math.isfinite(R_dc):
         return found, ["no bracket: nothing conducts at DC"]
     dc = bounds(grid, potentials, R_dc)
@@ -171,6 +172,8 @@ def brackets(grid, potentials: np.ndarray | None, values, backend: str = "auto")
         shorted, why = _solved_bracket(grid, *shorted_cell(grid), backend, expected_ohm=R_inf)
         found["R_inf"] = None if shorted is None else Bracket.around(R_inf, *shorted)
         notes += [f"R_inf not bracketed: {why}"] if why else []
+    if found["R_inf"] is not None and R_inf != R_dc:  # the arc's R, R_dc - R_inf
+        found["R_arc"] = found["R_dc"].minus(found["R_inf"], R_dc - R_inf)
     if R_bulk is not None:
         sigma, kind = bulk_reference(grid)
         slab = slab_resistance(sigma, kind, grid.spacing_m)

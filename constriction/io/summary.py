@@ -123,6 +123,10 @@ class Bracket:
         return cls(lower_ohm=float(lower), upper_ohm=float(upper),
                    error_ohm=float(error if error > BRACKET_ROUND_OFF * abs(value) else 0.0))
 
+    def minus(self, other: "Bracket", value: float) -> "Bracket":
+        """The Bracket of a difference (this one's value - the other's), reported as `value`."""
+        return Bracket.around(value, self.lower_ohm - other.upper_ohm, self.upper_ohm - other.lower_ohm)
+
 
 @dataclass(frozen=True)
 class Discretisation:
@@ -140,6 +144,7 @@ class Discretisation:
     R_dc_bracket: Bracket | None = None
     R_inf_bracket: Bracket | None = None
     R_cstr_bracket: Bracket | None = None
+    R_arc_bracket: Bracket | None = None   # the constriction arc's R = R_dc - R_inf (analysis/arcs.py)
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,8 @@ def mesh_discretisation(dual: Callable, reference: Callable | None, name: str, g
         notes.append("R_dc not bracketed: nothing conducts at DC")
     found["R_inf"] = found["R_dc"] if R_inf == R_dc else Bracket.around(
         R_inf, R_inf, dc_resistance(system, short_gaps=True, backend=backend)[0])
+    if "R_dc" in found and R_inf != R_dc:  # the arc's R, R_dc - R_inf
+        found["R_arc"] = found["R_dc"].minus(found["R_inf"], R_dc - R_inf)
     if R_bulk is not None and R_bulk == R_dc:  # the reference is the cell itself
         found["R_cstr"] = Bracket.around(0.0, 0.0, 0.0)
     elif R_bulk is not None and reference is not None and math.isfinite(R_dc):

@@ -155,7 +155,8 @@ def test_the_brackets_of_r_inf_and_r_cstr_hold_the_twice_subdivided_values():
     _, fine = assemble_grid(kind, sigma, eps, tuple(h / 2 for h in coarse.grid.spacing_m))
     _, (R_dc, R_inf, R_bulk) = numbers(fine)
     for name, value, finer in (("R_dc", values[0], R_dc), ("R_inf", values[1], R_inf),
-                               ("R_cstr", values[0] - values[2], R_dc - R_bulk)):
+                               ("R_cstr", values[0] - values[2], R_dc - R_bulk),
+                               ("R_arc", values[0] - values[1], R_dc - R_inf)):
         b = found[name]
         assert b.lower_ohm <= finer <= b.upper_ohm, name
         assert abs(finer - value) <= b.error_ohm, name

@@ -166,6 +166,10 @@ def test_the_gap_is_shorted_in_r_infs_bracket():
     d = summary.discretisation
     assert d.R_inf_bracket.lower_ohm == summary.R_inf_ohm < d.R_inf_bracket.upper_ohm < d.R_dc_bracket.lower_ohm
     assert d.R_dc_bracket.lower_ohm == summary.R_dc_ohm < d.R_dc_bracket.upper_ohm
+    arc = d.R_arc_bracket  # the arc's R = R_dc - R_inf: the two brackets' difference
+    assert arc.lower_ohm == pytest.approx(d.R_dc_bracket.lower_ohm - d.R_inf_bracket.upper_ohm, rel=1e-12)
+    assert arc.upper_ohm == pytest.approx(d.R_dc_bracket.upper_ohm - d.R_inf_bracket.lower_ohm, rel=1e-12)
+    assert arc.lower_ohm < summary.R_dc_ohm - summary.R_inf_ohm < arc.upper_ohm
 
 
 def test_a_blocking_cell_brackets_r_inf_alone():
