@@ -27,9 +27,7 @@ class TaggedMesh:
 
     def facet_area_m2(self, name: str) -> float:
         """Total area of a named boundary (m²), as meshed."""
-        p, f = self.mesh.p, self.mesh.facets[:, self.boundaries[name]]
-        a, b, c = p[:, f[0]], p[:, f[1]], p[:, f[2]]
-        return 0.5 * np.linalg.norm(np.cross((b - a).T, (c - a).T), axis=1).sum()
+        return float(triangle_areas(self.mesh.p, self.mesh.facets[:, self.boundaries[name]]).sum())
 
 
     def refined(self) -> "TaggedMesh":
@@ -71,6 +69,12 @@ def tagged_mesh(m: meshio.Mesh) -> TaggedMesh:
             boundaries[name] = facet_numbers(mesh.facets, np.vstack(triangles))
     mesh._subdomains, mesh._boundaries = regions or None, boundaries or None  # keeps the facets built
     return TaggedMesh(mesh=mesh, regions=regions, boundaries=boundaries)
+
+
+def triangle_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Area of each triangle (3, n) of point numbers (points in m: m²)."""
+    a, b, c = (points[:, triangles[k]] for k in range(3))
+    return 0.5 * np.linalg.norm(np.cross((b - a).T, (c - a).T), axis=1)
 
 
 def facet_numbers(facets: np.ndarray, triangles: np.ndarray) -> np.ndarray:

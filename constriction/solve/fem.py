@@ -36,8 +36,8 @@ from skfem.helpers import dot, grad
 
 from constriction.materials import Material
 from constriction.solve.mixed import (LINEAR_FACE_MASS, FaceBasis, face_basis, face_jump, face_mass, jump_form,
-                                      mixed_laplacian, triangle_areas)
-from constriction.geometry.tagged_mesh import TaggedMesh
+                                      mixed_laplacian)
+from constriction.geometry.tagged_mesh import TaggedMesh, triangle_areas
 from constriction.units import EPS0
 
 if TYPE_CHECKING:  # image/voxels.py builds its System from this module

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from constriction.geometry.tagged_mesh import facet_numbers, triangle_areas
+
 OPPOSITE = (3, 2, 1, 0)  # scikit-fem numbers a tetrahedron's faces (t2f) opposite its vertices 3, 2, 1, 0
 LINEAR_FACE_MASS = (np.ones((3, 3)) + np.eye(3)) / 12  # int φ_k φ_m dA / area of a triangle's linear functions
 FLUX_FUNCTIONS = tuple((face, a) for face in range(4) for a in range(4) if a != OPPOSITE[face])  # (face, vertex)
@@ -146,8 +148,7 @@ def face_jump(basis: FaceBasis, facing: np.ndarray) -> sp.csr_matrix:
     """int_gb (λ_A - λ_B)(μ_A - μ_B) dA over facing triangles (2, 3, n), node k of one
     against node k of the other (m²)."""
     mesh = basis.mesh
-    index = {tuple(f): k for k, f in enumerate(np.sort(mesh.facets, axis=0).T.tolist())}
-    faces = [np.array([index[tuple(t)] for t in np.sort(facing[side], axis=0).T.tolist()], int) for side in (0, 1)]
+    faces = [facet_numbers(mesh.facets, facing[side].T) for side in (0, 1)]
     if basis.degree == 1:  # λ's dof at the face's vertex facing node k of the other face
         dofs = [3 * f + np.argmax(mesh.facets[:, f][:, None, :] == facing[side][None, :, :], axis=0)
                 for side, f in enumerate(faces)]
@@ -169,12 +170,6 @@ def jump_form(dofs, area: np.ndarray, local: np.ndarray, n: int) -> sp.csr_matri
                     values.append(sign_a * sign_b * local[k, m] * area)
     return sp.coo_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
                          shape=(n, n)).tocsr()
-
-
-def triangle_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    """Area of each triangle (3, n) of point numbers (m²)."""
-    a, b, c = (points[:, triangles[k]] for k in range(3))
-    return 0.5 * np.linalg.norm(np.cross((b - a).T, (c - a).T), axis=1)
 
 
 def current_density(basis: FaceBasis, elements: np.ndarray, sigma: float, potentials: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ import pytest
 from axisymmetric import flux_tube_admittance
 from constriction import run
 from constriction.geometry.assemble import assembled, grain_boundary_admittance, surface_admittance, tagged_cell
+from constriction.geometry.tagged_mesh import facet_numbers
 from constriction.solve.direct import dc_resistance, dc_solution
 from constriction.solve.mixed import FLUX_FUNCTIONS, current_density, face_basis
 from conftest import SIGMA, EPS_R, make_spec
@@ -63,8 +64,7 @@ def _thomson(spec, degree):
         energy += integral(through(contacts), contacts, 2).sum() / surface_admittance(spec)[0]
         boundary = np.setdiff1d(boundary, contacts)
     if gb is not None:  # facing triangles: the same flux through both (node k against node k)
-        index = {tuple(f): k for k, f in enumerate(np.sort(mesh.facets, axis=0).T.tolist())}
-        sides = [np.array([index[tuple(t)] for t in np.sort(gb[0][s], axis=0).T.tolist()]) for s in (0, 1)]
+        sides = [facet_numbers(mesh.facets, gb[0][s].T) for s in (0, 1)]
         for f_a, f_b, nodes_a, nodes_b in zip(*sides, gb[0][0].T, gb[0][1].T):
             for v_a, v_b in zip(nodes_a, nodes_b):  # both against face A's normal
                 j_b = flux[(f_b, v_b)][0] * np.sign(normal[f_a] @ normal[f_b])
