@@ -133,6 +133,9 @@ def test_the_disk_spot_bracket_holds_the_axisymmetric_reference(refine, disk_spo
     R_cstr = summary.constriction.R_cstr_ohm
     assert d.R_cstr_bracket.lower_ohm <= R_cstr <= d.R_cstr_bracket.upper_ohm
     assert d.R_cstr_bracket.lower_ohm < reference - slab < d.R_cstr_bracket.upper_ohm
+    tm, _ = tagged_cell(spec.at())  # the note: the meshed rim, a polygon, holds less contact area
+    short = 1 - tm.facet_area_m2("contacts") / (np.pi * (5e-6) ** 2)
+    assert 0 < short < 2e-3 and f"contacts hold {100 * short:.2g} % less area" in d.note
 
 
 def test_the_linear_flux_brackets_the_disk_spot_tightly(disk_spot_reference):
