@@ -125,8 +125,17 @@ def run(spec: CellSpec, options: RunOptions | None = None, **choices) -> Result:
     size = check_size(spec, options.max_memory_GiB)
     cell, seconds = discretised(spec, size, options.progress)
     solved = solve(spec, cell, options)
-    warnings = size.warnings + ((solved.split.why_unknown,) if solved.split.why_unknown else ())
+    warnings = size.warnings + ((solved.split.why_unknown,) if solved.split.why_unknown else ()) + _short_of(solved)
     return analyse(spec, cell, solved, options, seconds | solved.seconds, warnings)
+
+
+def _short_of(solved: Solved) -> tuple[str, ...]:
+    """The warning of a mesh adapted to a tolerance that its last mesh did not reach."""
+    d = solved.discretisation
+    if d is None or not d.mesh_steps or d.mesh_steps[-1].width <= d.tolerance:
+        return ()
+    return (f"mesh.tolerance {d.tolerance:g} not reached: R_dc's bracket is {100 * d.mesh_steps[-1].width:.3g} % "
+            f"wide (the error bar's note says why)",)
 
 
 def discretised(spec, size: Size, progress: bool = True) -> tuple[Discretised, dict]:

@@ -38,7 +38,7 @@ def discretise(spec: CellSpec, progress: bool = True) -> Discretised:
         from constriction.meshfile.source import discretise_mesh_file
         return discretise_mesh_file(spec)
     from constriction.geometry.source import discretise_cell
-    return discretise_cell(spec)
+    return discretise_cell(spec, progress)
 
 
 def solve_over_ranks(spec: CellSpec, progress: bool = True, sweep: str = "reduced", tol: float = 1e-6,

@@ -294,11 +294,14 @@ class Sweep:
 @dataclass(frozen=True)
 class MeshOptions:
     """size_um: far-field element size; edge_size_um: size at contact edges
-    (default: the smallest spot or electrode radius / 25); refine scales both."""
+    (default: the smallest spot or electrode radius / 25); refine scales both.
+    tolerance: the width of R_dc's error bar over R_dc to refine the mesh to
+    (geometry/adapt.py); None: the fixed grading alone."""
     size_um: float = 10.0
     edge_size_um: float | None = None
     refine: float = 1.0
     order: int = 2
+    tolerance: float | None = None
 
 
 @runtime_checkable

@@ -60,10 +60,11 @@ def system_of(spec: Spec) -> tuple[TaggedMesh, System]:
     return tm, assembled(spec, tm, grain_boundaries)
 
 
-def tagged_cell(spec: Spec) -> tuple[TaggedMesh, tuple | None]:
-    """Mesh the cell: its TaggedMesh, and with zero-thickness grain boundaries their
-    (facing triangles, g, c, twins) for `assembled` (their nodes split, one copy a grain)."""
-    mesh = build_mesh(spec)
+def tagged_cell(spec: Spec, sizes: tuple | None = None) -> tuple[TaggedMesh, tuple | None]:
+    """Mesh the cell (with an earlier mesh's `sizes` beside the grading: cell.build_mesh): its
+    TaggedMesh, and with zero-thickness grain boundaries their (facing triangles, g, c,
+    twins) for `assembled` (their nodes split, one copy a grain)."""
+    mesh = build_mesh(spec, sizes=sizes)
     gb = grain_boundary_admittance(spec)
     if gb is None:
         return tagged_mesh(mesh), None

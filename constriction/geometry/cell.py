@@ -44,12 +44,14 @@ INCLUSION_GRADING = 0.5   # and growing by this much per µm away from it (no si
 SURFACE_GROUPS = ("we", "contacts", "ce", "contacts_ce", "gb")
 
 
-def build_mesh(spec: Spec, verbose: bool = False) -> meshio.Mesh:
-    """Mesh the cell described by `spec`; points in µm, cell sets named as above."""
+def build_mesh(spec: Spec, verbose: bool = False, sizes: tuple | None = None) -> meshio.Mesh:
+    """Mesh the cell described by `spec`; points in µm, cell sets named as above.
+    `sizes`: (tetrahedra (n, 4 vertices, xyz), the size at each of their vertices (n, 4)),
+    both in µm: an earlier mesh's wish (geometry/adapt.py), a size field beside the grading."""
     with _gmsh_session(verbose):
         groups, edge_curves, pieces_of = _build_model(spec)
         circles = circular_rims(groups["contacts"] + groups["contacts_ce"])  # (graded for P2)
-        _set_mesh_sizes(spec, edge_curves, circles, pieces_of)
+        _set_mesh_sizes(spec, edge_curves, circles, pieces_of, sizes)
         for name, tags in groups.items():
             dim = 2 if name in SURFACE_GROUPS else 3
             if tags:
@@ -403,7 +405,8 @@ def _tags(dimtags) -> list[int]:
     return [abs(t) for _, t in dimtags]
 
 
-def _set_mesh_sizes(spec: Spec, edge_curves: list[int], circles: list[int], inclusion_pieces: list[list[int]]):
+def _set_mesh_sizes(spec: Spec, edge_curves: list[int], circles: list[int], inclusion_pieces: list[list[int]],
+                    sizes: tuple | None = None):
     """Graded sizes: edge_size at the contact (or electrode) edges, growing linearly
     with distance up to the far-field size; both scaled by mesh.refine. Circular contact
     rims (`circles`) keep edge_size out to RIM_TUBE edge sizes with P2, the tube in which
@@ -432,9 +435,10 @@ def _set_mesh_sizes(spec: Spec, edge_curves: list[int], circles: list[int], incl
     gmsh.option.setNumber("Mesh.LcIntegrationPrecision", 1e-6)
     rims = sorted(set(circles) & set(edge_curves)) if m.order == 2 else []
     others = sorted(set(edge_curves) - set(rims))
-    sizes = [_graded_from("CurvesList", others, edge, far)] if others else []
-    sizes += [_graded_from("CurvesList", rims, edge, far, flat=RIM_TUBE * edge)] if rims else []
-    _set_background(sizes + _inclusion_sizes(spec, inclusion_pieces, edge_curves))
+    fields = [_graded_from("CurvesList", others, edge, far)] if others else []
+    fields += [_graded_from("CurvesList", rims, edge, far, flat=RIM_TUBE * edge)] if rims else []
+    fields += [_interpolated(*sizes)] if sizes is not None else []
+    _set_background(fields + _inclusion_sizes(spec, inclusion_pieces, edge_curves))
 
 
 def _graded_from(kind: str, entities: list[int], size: float, far: float, grading: float = GRADING,
@@ -452,6 +456,17 @@ def _graded_from(kind: str, entities: list[int], size: float, far: float, gradin
     field.setNumber(graded, "DistMin", flat)
     field.setNumber(graded, "DistMax", flat + max(far - size, 0.0) / grading)
     return graded
+
+
+def _interpolated(tetrahedra: np.ndarray, size: np.ndarray) -> int:
+    """A size field linear in each of the tetrahedra (n, 4, xyz; µm) between the sizes at
+    their vertices (n, 4; µm): a post-processing view of scalar tetrahedra."""
+    view = gmsh.view.add("sizes")
+    values = np.concatenate([np.swapaxes(tetrahedra, 1, 2).reshape(-1, 12), size], axis=1)
+    gmsh.view.addListData(view, "SS", len(size), values.ravel().tolist())  # x's, y's, z's, values
+    field = gmsh.model.mesh.field.add("PostView")
+    gmsh.model.mesh.field.setNumber(field, "ViewTag", view)
+    return field
 
 
 def _set_background(fields: list[int]):

@@ -7,6 +7,7 @@ from functools import partial
 
 from constriction.analysis.probes import probe_rows
 from constriction.discretised import Discretised, ProbeRows, Size
+from constriction.geometry.adapt import adapted_cell
 from constriction.geometry.assemble import assembled, tagged_cell
 from constriction.geometry.cell import check_resolution, estimate_elements
 from constriction.geometry.mesh_fields import mesh_fields
@@ -25,11 +26,17 @@ def cell_size(spec: Spec) -> Size:
                 "mesh.size_um", tuple(check_resolution(spec)))
 
 
-def discretise_cell(spec: Spec) -> Discretised:
-    """Mesh and assemble a resolved Spec; its split solves the reference cells (reference_cells.py),
+def discretise_cell(spec: Spec, progress: bool = True) -> Discretised:
+    """Mesh and assemble a resolved Spec (with a [mesh] tolerance, meshes until R_dc's
+    bracket is within it: adapt.py); its split solves the reference cells (reference_cells.py),
     its error bar brackets R_dc, R_inf and R_cstr on the same tetrahedra (solve/bounds.py)."""
-    tm, grain_boundaries = tagged_cell(spec)
-    system = assembled(spec, tm, grain_boundaries)
+    adapted = None
+    if spec.mesh.tolerance is not None:
+        adapted = adapted_cell(spec, progress)
+        tm, grain_boundaries, system = adapted.tm, adapted.grain_boundaries, adapted.system
+    else:
+        tm, grain_boundaries = tagged_cell(spec)
+        system = assembled(spec, tm, grain_boundaries)
     thickness = spec.cell.thickness_um * UM
     probes, terminals = None, ()
     if spec.probes:
@@ -49,7 +56,8 @@ def discretise_cell(spec: Spec) -> Discretised:
                        elements=tm.n_elements, order=spec.mesh.order,
                        split=partial(constriction_split, spec),
                        error_bar=partial(mesh_discretisation, partial(assembled, spec, tm, grain_boundaries),
-                                         partial(reference_bracket, spec), spec.name, _as_meshed(spec, tm)),
+                                         partial(reference_bracket, spec), spec.name, _as_meshed(spec, tm),
+                                         adapted=adapted),
                        fields=mesh_fields(system, thickness))
 
 

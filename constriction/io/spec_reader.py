@@ -40,6 +40,7 @@ def load_toml(path: str | Path, build):
 
 
 MAX_TOML_BYTES = 10_000_000
+MIN_TOLERANCE = 1e-5      # [mesh] tolerance at the least (finer: the meshes outgrow any memory)
 MAX_SPOTS = 20_000        # contact spots a layout may generate (each is meshed)
 PERFECT_CONTACT = 1e12  # R_ct this many times below the electrolyte's resistance is none
 
@@ -546,11 +547,15 @@ def _grains(t: dict, materials: dict, cell: Cell, mesh: MeshOptions) -> Grains |
 
 
 def _mesh(t: dict) -> MeshOptions:
-    only_keys(t, "mesh", {"size_um", "edge_size_um", "refine", "order"})
+    only_keys(t, "mesh", {"size_um", "edge_size_um", "refine", "order", "tolerance"})
     order = t.get("order", 2)
     if order not in (1, 2) or isinstance(order, bool):
         raise SpecError("mesh.order", f"must be 1 or 2, got {order!r}")
+    tolerance = number(t, "tolerance", "mesh", default=None)
+    if tolerance is not None and not MIN_TOLERANCE <= tolerance < 1:
+        raise SpecError("mesh.tolerance", f"must be at least {MIN_TOLERANCE:g} and below 1 (relative, on R_dc: "
+                                          f"1e-3 is 0.1 %), got {tolerance:g}")
     return MeshOptions(size_um=positive(t, "size_um", "mesh", default=10.0),
                        edge_size_um=positive(t, "edge_size_um", "mesh", default=None),
                        refine=positive(t, "refine", "mesh", default=1.0),
-                       order=order)
+                       order=order, tolerance=tolerance)

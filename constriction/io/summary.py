@@ -129,6 +129,21 @@ class Bracket:
 
 
 @dataclass(frozen=True)
+class MeshStep:
+    """One mesh of an adaptive run ([mesh] tolerance): its tetrahedra and R_dc's bracket on
+    them (the conforming value, the mixed one with a current linear in each tetrahedron)."""
+    elements: int
+    lower_ohm: float
+    upper_ohm: float
+    seconds: float
+
+    @property
+    def width(self) -> float:
+        """The bracket's width over its lower end."""
+        return self.upper_ohm / self.lower_ohm - 1
+
+
+@dataclass(frozen=True)
 class Discretisation:
     """How an image or a mesh was discretised, and its error bars: the brackets of the
     continuum values (by default), and for an image Richardson's estimates from finer
@@ -145,6 +160,8 @@ class Discretisation:
     R_inf_bracket: Bracket | None = None
     R_cstr_bracket: Bracket | None = None
     R_arc_bracket: Bracket | None = None   # the constriction arc's R = R_dc - R_inf (analysis/arcs.py)
+    tolerance: float | None = None    # a mesh's [mesh] tolerance, relative on R_dc (None: fixed grading)
+    mesh_steps: tuple[MeshStep, ...] = ()  # each mesh the adaptive run solved, the last the one used
 
 
 @dataclass(frozen=True)

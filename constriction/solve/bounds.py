@@ -33,10 +33,15 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
+import numpy as np
+from skfem import Basis
+
 from constriction.io.summary import Bracket, Discretisation
 from constriction.memory import available_bytes, gib
 from constriction.progress import say
 from constriction.solve.direct import dc_resistance
+from constriction.solve.fem import CHUNK, System
+from constriction.solve.mixed import current_density
 
 
 FLUX_DEGREE = {"auto": 0, "always": 1}  # the error-estimate policy's flux degree
@@ -53,7 +58,7 @@ def method(order: int, flux_degree: int) -> str:
 
 
 def mesh_discretisation(dual: Callable, reference: Callable | None, name: str, geometry: str, cell, values,
-                        policy: str, backend: str, progress: bool, potentials=None) -> Discretisation:
+                        policy: str, backend: str, progress: bool, potentials=None, adapted=None) -> Discretisation:
     """The discretisation record of a mesh: the brackets of R_dc, R_inf and R_cstr, from
     the mixed solve of the policy's flux degree (FLUX_DEGREE), none for "never".
 
@@ -61,7 +66,17 @@ def mesh_discretisation(dual: Callable, reference: Callable | None, name: str, g
     reference(R_bulk, flux_degree, backend) -> (lower, upper) of the split's reference, or
     None where there is none; geometry: what the meshed geometry lacks of the spec's, for the
     note ("" where nothing); values: (R_dc, R_inf, R_bulk or None) of the conforming solve
-    (ohm). `potentials` (the DC solve's) are not needed here: the signature is the image's."""
+    (ohm). `potentials` (the DC solve's) are not needed here: the signature is the image's.
+    `adapted` (geometry/adapt.py's Adapted, of a [mesh] tolerance): its last mesh's R_dc
+    bracket is known, at flux degree 1 whatever the policy; "never" then skips the others."""
+    R_dc, R_inf, R_bulk = values
+    if adapted is not None and adapted.steps:
+        record = Discretisation(method=method(cell.order, 1), tolerance=adapted.tolerance,
+                                mesh_steps=adapted.steps, R_dc_bracket=Bracket.around(R_dc, R_dc, adapted.upper_ohm))
+        if policy == "never":
+            return replace(record, note=f"{adapted.note}; R_inf and R_cstr not bracketed (switched off)")
+        return _brackets(dual, reference, name, geometry, cell, values, 1, backend, progress, [adapted.note],
+                         record)
     if policy == "never":
         return Discretisation(method=f"P{cell.order} finite elements", note="not computed (switched off)")
     degree, notes = FLUX_DEGREE[policy], []
@@ -69,24 +84,31 @@ def mesh_discretisation(dual: Callable, reference: Callable | None, name: str, g
         degree = 0
         notes.append(f"the linear current's system (about {gib(cell.elements * MIXED_BYTES_PER_ELEMENT[1])}) "
                      f"does not fit the memory available: the constant one instead")
-    record = Discretisation(method=method(cell.order, degree))
+    if policy == "auto":
+        notes.append("the upper end is first order: --error-estimate (a current linear in each tetrahedron) "
+                     "brings it to second order, for about ten DC solves")
+    return _brackets(dual, reference, name, geometry, cell, values, degree, backend, progress, notes,
+                     Discretisation(method=method(cell.order, degree)))
+
+
+def _brackets(dual, reference, name, geometry, cell, values, degree, backend, progress, notes,
+              record: Discretisation) -> Discretisation:
+    """The record with the brackets of R_dc (unless it has it), R_inf, R_arc and R_cstr
+    from the mixed solves at `degree`, and the notes."""
     R_dc, R_inf, R_bulk = values
     if not math.isfinite(R_inf):
         return replace(record, note="no bracket: nothing conducts at DC, nor with the gas shorted")
     say(f"{name}: error bar, Thomson's upper bound (the mixed form, flux degree {degree}, on the same "
         f"{cell.elements:,} tetrahedra)", progress)
     system = dual(degree)
-    found = {}
-    notes += [geometry] if geometry else []
-    if policy == "auto":
-        notes.append("the upper end is first order: --error-estimate (a current linear in each tetrahedron) "
-                     "brings it to second order, for about ten DC solves")
-    if math.isfinite(R_dc):
+    notes = ([geometry] if geometry else []) + notes
+    found = {"R_dc": record.R_dc_bracket} if record.R_dc_bracket is not None else {}
+    if math.isfinite(R_dc) and "R_dc" not in found:
         upper = dc_resistance(system, backend=backend)[0]
         found["R_dc"] = Bracket.around(R_dc, R_dc, upper)
         if not math.isfinite(upper):
             notes.append("the upper bound is infinite: the current passes an edge or a corner only (no area)")
-    else:
+    elif not math.isfinite(R_dc):
         notes.append("R_dc not bracketed: nothing conducts at DC")
     found["R_inf"] = found["R_dc"] if R_inf == R_dc else Bracket.around(
         R_inf, R_inf, dc_resistance(system, short_gaps=True, backend=backend)[0])
@@ -98,3 +120,24 @@ def mesh_discretisation(dual: Callable, reference: Callable | None, name: str, g
         lower, above = reference(R_bulk, degree, backend)
         found["R_cstr"] = Bracket.around(R_dc - R_bulk, R_dc - above, found["R_dc"].upper_ohm - lower)
     return replace(record, note="; ".join(notes), **{f"{key}_bracket": b for key, b in found.items()})
+
+
+def hypercircle(system: System, dual: System, x: np.ndarray, y: np.ndarray,
+                conducting: list[tuple[np.ndarray, float]]) -> np.ndarray:
+    """Where the bracket's width lives: per tetrahedron, int_K sigma |grad u + J / sigma|²
+    (S, at 1 V) of the conforming potential u (the unknowns x of `system`) and the mixed
+    current J (the unknowns y of `dual`, its flux-degree-1 System). Prager and Synge: over
+    the cell it sums to 1/R_conforming - 1/R_mixed, the bracket's width in conductance (less
+    a contact's or a grain boundary's share, which lives on faces). conducting: (elements,
+    sigma in S/m) of each region that conducts; the others get 0."""
+    basis, faces = system.basis, dual.basis
+    u, lam = system.on_dofs(x)[:basis.N], dual.on_dofs(y)[:faces.N]
+    width = np.zeros(basis.mesh.t.shape[1])
+    for elements, sigma in conducting:
+        for start in range(0, len(elements), CHUNK):
+            part = elements[start:start + CHUNK]
+            at = Basis(basis.mesh, basis.elem, elements=part, intorder=2)  # |linear|²: degree 2 is exact
+            barycentric = np.vstack([1 - at.X.sum(axis=0), at.X])       # (vertex, point)
+            J = np.einsum("nvj,vq->jnq", current_density(faces, part, sigma, lam), barycentric)
+            width[part] = sigma * np.einsum("jnq,nq->n", (at.interpolate(u).grad + J / sigma) ** 2, at.dx)
+    return width

@@ -35,6 +35,8 @@ SPOT = {"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0}
     ({"sweep": {"f_min_Hz": 0.0, "f_max_Hz": 1e3}}, "sweep.f_min_Hz", "> 0"),
     ({"sweep": {"f_max_Hz": 1e3}}, "sweep.f_min_Hz", "missing"),
     ({"mesh": {"order": 3}}, "mesh.order", "1 or 2"),
+    ({"mesh": {"tolerance": 0.0}}, "mesh.tolerance", "at least 1e-05"),
+    ({"mesh": {"tolerance": 2.0}}, "mesh.tolerance", "below 1"),
     ({"mesh": {"size_um": "fine"}}, "mesh.size_um", "finite number"),
     ({"materials": {"electrolyte": {"eps_r": 10.0}}}, "materials.electrolyte.sigma_S_per_m", "missing"),
     ({"materials": {}}, "materials.electrolyte", "missing"),

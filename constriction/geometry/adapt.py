@@ -1,0 +1,146 @@
+"""Meshes that reach the tolerance asked: [mesh] tolerance, relative, on R_dc.
+
+Each step meshes the cell and brackets its R_dc on those tetrahedra (solve/bounds.py): the
+conforming value from below, the mixed solve with a current linear in each tetrahedron
+(second order, like P2) from above. The step stops the loop when the bracket's width over
+R_dc is within the tolerance. Otherwise the width says where the mesh is too coarse: it is
+a sum over tetrahedra (bounds.hypercircle, Prager and Synge), and the fewest tetrahedra
+that hold MARKED of it get SHRINK times their longest edge as a size field inside them
+(Dörfler's marking). Gmsh meshes the cell again with those fields beside its own grading
+(cell.build_mesh's refinements): they accumulate, so no region is coarsened, and the
+circular rims' node moves are made again on each new mesh. The loop also stops after
+MAX_STEPS meshes, or where the next mesh's estimate does not fit the memory available
+(then it says so, and the run carries the bracket it reached).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from constriction.geometry.assemble import assembled, materials_of, tagged_cell
+from constriction.geometry.tagged_mesh import TaggedMesh
+from constriction.io.summary import MeshStep
+from constriction.memory import available_bytes, gib, mesh_run_bytes
+from constriction.progress import say
+from constriction.solve.bounds import MIXED_BYTES_PER_ELEMENT, hypercircle
+from constriction.solve.direct import dc_solution
+from constriction.solve.fem import System
+from constriction.spec import Spec
+from constriction.units import UM
+
+SAFETY = 0.7     # the next mesh aims at this share of the tolerance
+COUNT_POWER = {1: 2.0, 2: 1.0}  # with N times the tetrahedra to the power (P1, P2) the width falls N times:
+                                # measured for P2 on the pixel square and disk spot (N^-4/3 asymptotically)
+GROWTH = 8.0     # the next mesh has at most this many times the tetrahedra (each mesh recalibrates)
+MIN_SHRINK = 1 / 3  # a tetrahedron's next size over its present one at the least
+MAX_GROWTH = 2.0    # and at the most (never coarser than the spec's own grading: cell.py takes the smaller)
+MAX_STEPS = 8    # meshes at the most
+
+
+@dataclass(frozen=True)
+class Adapted:
+    """The last mesh of an adaptive run, assembled, and what the steps found: `upper_ohm`
+    the last mixed solve's R_dc, `why` ("" where the tolerance was reached) what stopped it."""
+    tm: TaggedMesh
+    grain_boundaries: tuple | None
+    system: System
+    tolerance: float
+    steps: tuple[MeshStep, ...]
+    why: str
+
+    @property
+    def upper_ohm(self) -> float:
+        return self.steps[-1].upper_ohm if self.steps else math.inf
+
+    @property
+    def note(self) -> str:
+        """What the error bar's note says of the adaptation."""
+        first, last = self.steps[0], self.steps[-1]
+        meshes = (f"{len(self.steps)} meshes, {first.elements:,} to {last.elements:,} tetrahedra, "
+                  f"R_dc's bracket {100 * first.width:.3g} % to {100 * last.width:.3g} % wide")
+        if not self.why:
+            return f"mesh adapted to the tolerance {self.tolerance:g} ({meshes})"
+        return f"mesh.tolerance {self.tolerance:g} not reached: {self.why} ({meshes})"
+
+
+def adapted_cell(spec: Spec, progress: bool = True, backend: str = "auto") -> Adapted:
+    """Mesh a resolved Spec again and again until R_dc's bracket is within spec.mesh.tolerance."""
+    tolerance, sizes, steps = spec.mesh.tolerance, None, []
+    conducting = [(name, m.sigma_S_per_m) for name, m in materials_of(spec).items() if m.sigma_S_per_m > 0]
+    while True:
+        t0 = time.perf_counter()
+        tm, grain_boundaries = tagged_cell(spec, sizes)
+        system = assembled(spec, tm, grain_boundaries)
+        fits = _fits(tm.n_elements, spec.mesh.order)
+        if not fits:
+            return Adapted(tm, grain_boundaries, system, tolerance, tuple(steps),
+                           f"the linear current's system on {tm.n_elements:,} tetrahedra does not fit the memory "
+                           f"available ({gib(available_bytes())})")
+        lower = dc_solution(system, backend=backend)
+        if not math.isfinite(lower.R_ohm):
+            return Adapted(tm, grain_boundaries, system, tolerance, tuple(steps),
+                           "nothing conducts at DC: no R_dc to refine the mesh on")
+        dual = assembled(spec, tm, grain_boundaries, flux_degree=1)
+        upper = dc_solution(dual, backend=backend)
+        steps.append(MeshStep(elements=tm.n_elements, lower_ohm=lower.R_ohm, upper_ohm=upper.R_ohm,
+                              seconds=time.perf_counter() - t0))
+        say(f"{spec.name}: mesh {len(steps)}: {tm.n_elements:,} tetrahedra, R_dc in [{lower.R_ohm:.6g}, "
+            f"{upper.R_ohm:.6g}] ohm, {100 * steps[-1].width:.3g} % wide (tolerance {100 * tolerance:g} %)",
+            progress)
+        if steps[-1].width <= tolerance:
+            return Adapted(tm, grain_boundaries, system, tolerance, tuple(steps), "")
+        if not math.isfinite(upper.R_ohm):
+            return Adapted(tm, grain_boundaries, system, tolerance, tuple(steps),
+                           "the current passes an edge or a corner only (no area): no upper bound to refine on")
+        if len(steps) == MAX_STEPS:
+            return Adapted(tm, grain_boundaries, system, tolerance, tuple(steps), f"{MAX_STEPS} meshes solved")
+        width = hypercircle(system, dual, lower.x, upper.x, [(tm.regions[name], sigma)
+                                                                   for name, sigma in conducting])
+        tetrahedra = tm.mesh.p[:, tm.mesh.t].T / UM     # (n, vertex, xyz), µm
+        h = _mean_edges(tetrahedra)
+        count = tm.n_elements * (steps[-1].width / (SAFETY * tolerance)) ** COUNT_POWER[spec.mesh.order]
+        shrink = _shrink(width, h, min(count, GROWTH * tm.n_elements), spec.mesh.order)
+        sizes = (tetrahedra, _at_vertices(tm.mesh.t, shrink * h))
+        expected = int(np.sum(shrink ** -3.0))
+        if not _fits(expected, spec.mesh.order):
+            return Adapted(tm, grain_boundaries, system, tolerance, tuple(steps),
+                           f"the next mesh (about {expected:,} tetrahedra) would not fit the memory available "
+                           f"({gib(available_bytes())})")
+
+
+def _fits(elements: int, order: int) -> bool:
+    """Whether a mesh of that many tetrahedra and its linear current's system fit in memory."""
+    return mesh_run_bytes(elements, order) + elements * MIXED_BYTES_PER_ELEMENT[1] <= available_bytes()
+
+
+def _shrink(width: np.ndarray, h: np.ndarray, count: float, order: int) -> np.ndarray:
+    """Each tetrahedron's new size over its present one h (µm), for a mesh of about `count`
+    tetrahedra that spreads the width (S) evenly: a width per volume that falls as h to the
+    power 2 order (smooth P1, P2) gives the sizes C^(-1 / (2 order + 3)) of its constant C,
+    scaled to the count (a tetrahedron of size h holds (h / h_new)³ new ones). Shrinks are
+    kept within [MIN_SHRINK, MAX_GROWTH]; a rim's or corner's tetrahedra, whose widths fall
+    more slowly, are found again on the next mesh."""
+    C = np.maximum(width, 1e-300) / h ** (2 * order + 3)
+    shape = C ** (-1 / (2 * order + 3)) / h                  # the new size over h, up to a common factor
+    scale = (np.sum(shape ** -3.0) / count) ** (1 / 3)
+    shrink = np.clip(scale * shape, MIN_SHRINK, MAX_GROWTH)
+    shrink[width <= 0] = MAX_GROWTH                           # no current: gas, insulators
+    return shrink
+
+
+def _mean_edges(tetrahedra: np.ndarray) -> np.ndarray:
+    """The mean of each tetrahedron's six edges (its units): what Gmsh's size meant."""
+    pairs = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+    return np.mean([np.linalg.norm(tetrahedra[:, a] - tetrahedra[:, b], axis=1) for a, b in pairs], axis=0)
+
+
+def _at_vertices(t: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """The smallest size of the tetrahedra at each vertex, for each tetrahedron's vertices (n, 4)."""
+    smallest = np.full(t.max() + 1, np.inf)
+    for corner in t:
+        np.minimum.at(smallest, corner, size)
+    return smallest[t].T
