@@ -2,15 +2,15 @@
 
 Each step meshes the cell and brackets its R_dc on those tetrahedra (solve/bounds.py): the
 conforming value from below, the mixed solve with a current linear in each tetrahedron
-(second order, like P2) from above. The step stops the loop when the bracket's width over
-R_dc is within the tolerance. Otherwise the width says where the mesh is too coarse: it is
-a sum over tetrahedra (bounds.hypercircle, Prager and Synge), and the fewest tetrahedra
-that hold MARKED of it get SHRINK times their longest edge as a size field inside them
-(Dörfler's marking). Gmsh meshes the cell again with those fields beside its own grading
-(cell.build_mesh's refinements): they accumulate, so no region is coarsened, and the
-circular rims' node moves are made again on each new mesh. The loop also stops after
-MAX_STEPS meshes, or where the next mesh's estimate does not fit the memory available
-(then it says so, and the run carries the bracket it reached).
+(second order, like P2) from above. The loop stops when the bracket's width over R_dc is
+within the tolerance. Otherwise the width says where the mesh is too coarse: it is a sum
+over tetrahedra (bounds.hypercircle, Prager and Synge). The next mesh gets as many more
+tetrahedra as the width must fall (COUNT_POWER, at most GROWTH times), sized so that each
+holds an equal share of it (_shrink), as a size field beside the spec's own grading
+(cell.build_mesh's `sizes`: never coarser than that grading). The circular rims' node
+moves are made again on each new mesh. The loop also stops after MAX_STEPS meshes, where
+the next mesh would not fit the memory available, or where there is no R_dc or no upper
+bound to refine on; the run then carries the bracket it reached and warns.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def adapted_cell(spec: Spec, progress: bool = True, backend: str = "auto") -> Ad
         count = tm.n_elements * (steps[-1].width / (SAFETY * tolerance)) ** COUNT_POWER[spec.mesh.order]
         shrink = _shrink(width, h, min(count, GROWTH * tm.n_elements), spec.mesh.order)
         sizes = (tetrahedra, _at_vertices(tm.mesh.t, shrink * h))
-        expected = int(np.sum(shrink ** -3.0))
+        expected = int(np.sum(np.minimum(shrink, 1.0) ** -3.0))  # never coarser than the grading
         if not _fits(expected, spec.mesh.order):
             return Adapted(tm, grain_boundaries, system, tolerance, tuple(steps),
                            f"the next mesh (about {expected:,} tetrahedra) would not fit the memory available "

@@ -21,7 +21,8 @@ from constriction.units import UM
 def cell_size(spec: Spec) -> Size:
     """The Size of a Gmsh cell, estimated before meshing, with the resolution warnings."""
     n = estimate_elements(spec)
-    return Size(n, mesh_run_bytes(n, spec.mesh.order), f"about {n:,} P{spec.mesh.order} elements",
+    first = ", the first mesh of those that reach mesh.tolerance" if spec.mesh.tolerance is not None else ""
+    return Size(n, mesh_run_bytes(n, spec.mesh.order), f"about {n:,} P{spec.mesh.order} elements{first}",
                 "meshing (Gmsh) and assembling", "coarsen mesh.size_um, mesh.edge_size_um or mesh.refine",
                 "mesh.size_um", tuple(check_resolution(spec)))
 

@@ -88,12 +88,14 @@ def test_switched_off_the_adapted_bracket_is_still_kept():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, tables", [("pixel-map square", PIXEL_SQUARE), ("lens pore", LENS_PORE)])
-def test_the_adaptive_run_reaches_a_tenth_of_a_percent(name, tables):
-    """Issue 34's check: the pixel-map square (-2.2 % at the default mesh) and the lens pore
-    reach 0.1 % from the default mesh."""
-    spec = make_spec(sweep={"kind": "dc"}, mesh={"tolerance": 1e-3}, **tables)
+@pytest.mark.parametrize("name, tables, refine", [("pixel-map square", PIXEL_SQUARE, 1.0),
+                                                  ("lens pore", LENS_PORE, 2.0)])
+def test_the_adaptive_run_reaches_a_tenth_of_a_percent(name, tables, refine):
+    """Issue 34's check: the pixel-map square from its default mesh (-2.2 %, a bracket 3.9 %
+    wide) and the lens pore from a coarse one (its default mesh is within 0.1 % already)
+    reach 0.1 %; the pixel square's meshes, of one polygon, all bracket the same value."""
+    spec = make_spec(sweep={"kind": "dc"}, mesh={"tolerance": 1e-3, "refine": refine}, **tables)
     d = run(spec, progress=False).summary.discretisation
     assert d.mesh_steps[-1].width <= 1e-3 < d.mesh_steps[0].width
-    if name == "pixel-map square":  # a polygon: every mesh brackets the same continuum value
+    if name == "pixel-map square":
         _held_by_every_step(d.mesh_steps)
