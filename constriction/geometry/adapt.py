@@ -1,8 +1,9 @@
 """Meshes that reach the tolerance asked: [mesh] tolerance, relative, on R_dc.
 
 Each step meshes the cell and brackets its R_dc on those tetrahedra (solve/bounds.py): the
-conforming value from below, the mixed solve with a current linear in each tetrahedron
-(second order, like P2) from above. The loop stops when the bracket's width over R_dc is
+conforming value from below, the mixed solve from above, its current of the order's
+convergence (FLUX_DEGREE: linear in each tetrahedron for P2, second order like it; constant
+for P1, first order like it, and a third of the unknowns). The loop stops when the bracket's width over R_dc is
 within the tolerance. Otherwise the width says where the mesh is too coarse: it is a sum
 over tetrahedra (bounds.hypercircle, Prager and Synge). The next mesh gets as many more
 tetrahedra as the width must fall (COUNT_POWER, at most GROWTH times), sized so that each
@@ -39,6 +40,7 @@ GROWTH = 8.0     # the next mesh has at most this many times the tetrahedra (eac
 MIN_SHRINK = 1 / 3  # a tetrahedron's next size over its present one at the least
 MAX_GROWTH = 2.0    # and at the most (never coarser than the spec's own grading: cell.py takes the smaller)
 MAX_STEPS = 8    # meshes at the most
+FLUX_DEGREE = {1: 0, 2: 1}  # the mixed solve's current per order: of P1's first order, of P2's second
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class Adapted:
     grain_boundaries: tuple | None
     system: System
     tolerance: float
+    flux_degree: int
     steps: tuple[MeshStep, ...]
     why: str
 
@@ -70,21 +73,21 @@ class Adapted:
 def adapted_cell(spec: Spec, progress: bool = True, backend: str = "auto") -> Adapted:
     """Mesh a resolved Spec again and again until R_dc's bracket is within spec.mesh.tolerance."""
     tolerance, sizes, steps = spec.mesh.tolerance, None, []
+    degree = FLUX_DEGREE[spec.mesh.order]
     conducting = [(name, m.sigma_S_per_m) for name, m in materials_of(spec).items() if m.sigma_S_per_m > 0]
     while True:
         t0 = time.perf_counter()
         tm, grain_boundaries = tagged_cell(spec, sizes)
         system = assembled(spec, tm, grain_boundaries)
-        fits = _fits(tm.n_elements, spec.mesh.order)
-        if not fits:
-            return Adapted(tm, grain_boundaries, system, tolerance, tuple(steps),
-                           f"the linear current's system on {tm.n_elements:,} tetrahedra does not fit the memory "
+        if not _fits(tm.n_elements, degree, spec.mesh.order):
+            return Adapted(tm, grain_boundaries, system, tolerance, degree, tuple(steps),
+                           f"the mixed solve's system on {tm.n_elements:,} tetrahedra does not fit the memory "
                            f"available ({gib(available_bytes())})")
         lower = dc_solution(system, backend=backend)
         if not math.isfinite(lower.R_ohm):
-            return Adapted(tm, grain_boundaries, system, tolerance, tuple(steps),
+            return Adapted(tm, grain_boundaries, system, tolerance, degree, tuple(steps),
                            "nothing conducts at DC: no R_dc to refine the mesh on")
-        dual = assembled(spec, tm, grain_boundaries, flux_degree=1)
+        dual = assembled(spec, tm, grain_boundaries, flux_degree=degree)
         upper = dc_solution(dual, backend=backend)
         steps.append(MeshStep(elements=tm.n_elements, lower_ohm=lower.R_ohm, upper_ohm=upper.R_ohm,
                               seconds=time.perf_counter() - t0))
@@ -92,12 +95,12 @@ def adapted_cell(spec: Spec, progress: bool = True, backend: str = "auto") -> Ad
             f"{upper.R_ohm:.6g}] ohm, {100 * steps[-1].width:.3g} % wide (tolerance {100 * tolerance:g} %)",
             progress)
         if steps[-1].width <= tolerance:
-            return Adapted(tm, grain_boundaries, system, tolerance, tuple(steps), "")
+            return Adapted(tm, grain_boundaries, system, tolerance, degree, tuple(steps), "")
         if not math.isfinite(upper.R_ohm):
-            return Adapted(tm, grain_boundaries, system, tolerance, tuple(steps),
+            return Adapted(tm, grain_boundaries, system, tolerance, degree, tuple(steps),
                            "the current passes an edge or a corner only (no area): no upper bound to refine on")
         if len(steps) == MAX_STEPS:
-            return Adapted(tm, grain_boundaries, system, tolerance, tuple(steps), f"{MAX_STEPS} meshes solved")
+            return Adapted(tm, grain_boundaries, system, tolerance, degree, tuple(steps), f"{MAX_STEPS} meshes solved")
         width = hypercircle(system, dual, lower.x, upper.x, [(tm.regions[name], sigma)
                                                                    for name, sigma in conducting])
         tetrahedra = tm.mesh.p[:, tm.mesh.t].T / UM     # (n, vertex, xyz), µm
@@ -106,15 +109,15 @@ def adapted_cell(spec: Spec, progress: bool = True, backend: str = "auto") -> Ad
         shrink = _shrink(width, h, min(count, GROWTH * tm.n_elements), spec.mesh.order)
         sizes = (tetrahedra, _at_vertices(tm.mesh.t, shrink * h))
         expected = int(np.sum(np.minimum(shrink, 1.0) ** -3.0))  # never coarser than the grading
-        if not _fits(expected, spec.mesh.order):
-            return Adapted(tm, grain_boundaries, system, tolerance, tuple(steps),
+        if not _fits(expected, degree, spec.mesh.order):
+            return Adapted(tm, grain_boundaries, system, tolerance, degree, tuple(steps),
                            f"the next mesh (about {expected:,} tetrahedra) would not fit the memory available "
                            f"({gib(available_bytes())})")
 
 
-def _fits(elements: int, order: int) -> bool:
-    """Whether a mesh of that many tetrahedra and its linear current's system fit in memory."""
-    return mesh_run_bytes(elements, order) + elements * MIXED_BYTES_PER_ELEMENT[1] <= available_bytes()
+def _fits(elements: int, degree: int, order: int) -> bool:
+    """Whether a mesh of that many tetrahedra and its mixed solve's system fit in memory."""
+    return mesh_run_bytes(elements, order) + elements * MIXED_BYTES_PER_ELEMENT[degree] <= available_bytes()
 
 
 def _shrink(width: np.ndarray, h: np.ndarray, count: float, order: int) -> np.ndarray:

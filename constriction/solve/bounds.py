@@ -68,15 +68,15 @@ def mesh_discretisation(dual: Callable, reference: Callable | None, name: str, g
     note ("" where nothing); values: (R_dc, R_inf, R_bulk or None) of the conforming solve
     (ohm). `potentials` (the DC solve's) are not needed here: the signature is the image's.
     `adapted` (geometry/adapt.py's Adapted, of a [mesh] tolerance): its last mesh's R_dc
-    bracket is known, at flux degree 1 whatever the policy; "never" then skips the others."""
+    bracket is known, at its flux degree whatever the policy; "never" then skips the others."""
     R_dc, R_inf, R_bulk = values
     if adapted is not None and adapted.steps:
-        record = Discretisation(method=method(cell.order, 1), tolerance=adapted.tolerance,
+        record = Discretisation(method=method(cell.order, adapted.flux_degree), tolerance=adapted.tolerance,
                                 mesh_steps=adapted.steps, R_dc_bracket=Bracket.around(R_dc, R_dc, adapted.upper_ohm))
         if policy == "never":
             return replace(record, note=f"{adapted.note}; R_inf and R_cstr not bracketed (switched off)")
-        return _brackets(dual, reference, name, geometry, cell, values, 1, backend, progress, [adapted.note],
-                         record)
+        return _brackets(dual, reference, name, geometry, cell, values, adapted.flux_degree, backend, progress,
+                         [adapted.note], record)
     if policy == "never":
         return Discretisation(method=f"P{cell.order} finite elements", note="not computed (switched off)")
     degree, notes = FLUX_DEGREE[policy], []
@@ -126,7 +126,7 @@ def hypercircle(system: System, dual: System, x: np.ndarray, y: np.ndarray,
                 conducting: list[tuple[np.ndarray, float]]) -> np.ndarray:
     """Where the bracket's width lives: per tetrahedron, int_K sigma |grad u + J / sigma|²
     (S, at 1 V) of the conforming potential u (the unknowns x of `system`) and the mixed
-    current J (the unknowns y of `dual`, its flux-degree-1 System). Prager and Synge: over
+    current J (the unknowns y of `dual`, its mixed System of either flux degree). Prager and Synge: over
     the cell it sums to 1/R_conforming - 1/R_mixed, the bracket's width in conductance (less
     a contact's or a grain boundary's share, which lives on faces). conducting: (elements,
     sigma in S/m) of each region that conducts; the others get 0."""
