@@ -132,10 +132,10 @@ def run(spec: CellSpec, options: RunOptions | None = None, **choices) -> Result:
 def _short_of(solved: Solved) -> tuple[str, ...]:
     """The warning of a mesh adapted to a tolerance that its last mesh did not reach."""
     d = solved.discretisation
-    if d is None or not d.mesh_steps or d.mesh_steps[-1].width <= d.tolerance:
+    if d is None or d.tolerance is None or (d.mesh_steps and d.mesh_steps[-1].width <= d.tolerance):
         return ()
-    return (f"mesh.tolerance {d.tolerance:g} not reached: R_dc's bracket is {100 * d.mesh_steps[-1].width:.3g} % "
-            f"wide (the error bar's note says why)",)
+    wide = f"R_dc's bracket is {100 * d.mesh_steps[-1].width:.3g} % wide" if d.mesh_steps else "no mesh bracketed"
+    return (f"mesh.tolerance {d.tolerance:g} not reached: {wide} (the error bar's note says why)",)
 
 
 def discretised(spec, size: Size, progress: bool = True) -> tuple[Discretised, dict]:

@@ -62,6 +62,8 @@ class Adapted:
     @property
     def note(self) -> str:
         """What the error bar's note says of the adaptation."""
+        if not self.steps:
+            return f"mesh.tolerance {self.tolerance:g} not reached: {self.why} (the first mesh kept)"
         first, last = self.steps[0], self.steps[-1]
         meshes = (f"{len(self.steps)} meshes, {first.elements:,} to {last.elements:,} tetrahedra, "
                   f"R_dc's bracket {100 * first.width:.3g} % to {100 * last.width:.3g} % wide")

@@ -77,9 +77,12 @@ def mesh_discretisation(dual: Callable, reference: Callable | None, name: str, g
             return replace(record, note=f"{adapted.note}; R_inf and R_cstr not bracketed (switched off)")
         return _brackets(dual, reference, name, geometry, cell, values, adapted.flux_degree, backend, progress,
                          [adapted.note], record)
+    short = [] if adapted is None else [adapted.note]  # not one mesh solved: too large, or no DC path
+    tolerance = None if adapted is None else adapted.tolerance
     if policy == "never":
-        return Discretisation(method=f"P{cell.order} finite elements", note="not computed (switched off)")
-    degree, notes = FLUX_DEGREE[policy], []
+        return Discretisation(method=f"P{cell.order} finite elements", tolerance=tolerance,
+                              note="; ".join(short + ["not computed (switched off)"]))
+    degree, notes = FLUX_DEGREE[policy], short
     if degree == 1 and cell.elements * MIXED_BYTES_PER_ELEMENT[1] > available_bytes():
         degree = 0
         notes.append(f"the linear current's system (about {gib(cell.elements * MIXED_BYTES_PER_ELEMENT[1])}) "
@@ -88,7 +91,7 @@ def mesh_discretisation(dual: Callable, reference: Callable | None, name: str, g
         notes.append("the upper end is first order: --error-estimate (a current linear in each tetrahedron) "
                      "brings it to second order, for about ten DC solves")
     return _brackets(dual, reference, name, geometry, cell, values, degree, backend, progress, notes,
-                     Discretisation(method=method(cell.order, degree)))
+                     Discretisation(method=method(cell.order, degree), tolerance=tolerance))
 
 
 def _brackets(dual, reference, name, geometry, cell, values, degree, backend, progress, notes,
@@ -97,7 +100,7 @@ def _brackets(dual, reference, name, geometry, cell, values, degree, backend, pr
     from the mixed solves at `degree`, and the notes."""
     R_dc, R_inf, R_bulk = values
     if not math.isfinite(R_inf):
-        return replace(record, note="no bracket: nothing conducts at DC, nor with the gas shorted")
+        return replace(record, note="; ".join(notes + ["no bracket: nothing conducts at DC, nor with the gas shorted"]))
     say(f"{name}: error bar, Thomson's upper bound (the mixed form, flux degree {degree}, on the same "
         f"{cell.elements:,} tetrahedra)", progress)
     system = dual(degree)

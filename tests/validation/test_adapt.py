@@ -7,6 +7,7 @@ import pytest
 
 from constriction import run
 from constriction.geometry import adapt
+from constriction.io.summary import Summary
 from constriction.geometry.assemble import assembled, materials_of, tagged_cell
 from constriction.solve.bounds import hypercircle
 from constriction.solve.direct import dc_solution
@@ -40,7 +41,7 @@ def test_the_hypercircle_sums_to_the_brackets_width():
     assert tm.mesh.p[2, tm.mesh.t[:, worst]].max(axis=0).min() == pytest.approx(24e-6)
 
 
-def test_a_pixel_square_reaches_a_coarse_tolerance():
+def test_a_pixel_square_reaches_a_coarse_tolerance(tmp_path):
     """From the default mesh (a bracket about 4 % wide) to 2 %: a finer mesh where the
     hypercircle said, its bracket within the tolerance, kept by the run."""
     spec = make_spec(sweep={"kind": "dc"}, mesh={"tolerance": 0.02}, **PIXEL_SQUARE)
@@ -57,6 +58,17 @@ def test_a_pixel_square_reaches_a_coarse_tolerance():
     assert b.lower_ohm == pytest.approx(steps[-1].lower_ohm, rel=1e-8)  # the same mesh, solved again
     assert result.summary.elements == steps[-1].elements
     assert not any("tolerance" in w for w in result.summary.warnings)
+    result.summary.write(tmp_path / "summary.json")  # every mesh kept in summary.json
+    assert Summary.read(tmp_path / "summary.json").discretisation.mesh_steps == steps
+
+
+def test_a_p1_mesh_adapts_with_the_constant_current():
+    """P1 converges at first order, and so does the constant current (RT0), for a third of
+    the linear one's unknowns: the pixel square's P1 bracket (16 % wide) to 10 %."""
+    spec = make_spec(sweep={"kind": "dc"}, mesh={"tolerance": 0.1, "order": 1}, **PIXEL_SQUARE)
+    d = run(spec, progress=False, error_estimate="never").summary.discretisation
+    assert "constant (RT0)" in d.method and len(d.mesh_steps) >= 2 and d.mesh_steps[-1].width <= 0.1
+    _held_by_every_step(d.mesh_steps)
 
 
 def test_a_slab_is_within_any_tolerance_at_once():
@@ -77,6 +89,18 @@ def test_the_next_mesh_past_the_memory_available_stops_with_a_warning(monkeypatc
     assert len(d.mesh_steps) == 1 and "would not fit the memory available" in d.note
     assert d.R_dc_bracket.upper_ohm == d.mesh_steps[0].upper_ohm
     assert any("mesh.tolerance 0.001 not reached" in w for w in summary.warnings)
+
+
+def test_a_blocking_cell_has_no_r_dc_to_adapt_to_and_says_so():
+    """A gap over the whole face: no DC path. The first mesh is kept, R_inf bracketed on it
+    as without a tolerance, and the run warns that the tolerance was not reached."""
+    spec = make_spec(cell={"shape": "box", "side_um": 20.0, "thickness_um": 20.0}, contacts=[],
+                     gap={"height_um": 0.5}, mesh={"size_um": 5.0, "tolerance": 0.01}, sweep={"kind": "dc"})
+    summary = run(spec, progress=False).summary
+    d = summary.discretisation
+    assert d.mesh_steps == () and d.tolerance == 0.01 and d.R_inf_bracket is not None
+    assert "not reached: nothing conducts at DC" in d.note
+    assert any("mesh.tolerance 0.01 not reached: no mesh bracketed" in w for w in summary.warnings)
 
 
 def test_switched_off_the_adapted_bracket_is_still_kept():
