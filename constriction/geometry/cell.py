@@ -422,7 +422,7 @@ def _set_mesh_sizes(spec: Spec, edge_curves: list[int], circles: list[int], incl
     # curved faces whose size nothing else sets: the cylinder wall, pore walls, inclusions
     # (contact, electrode and void outlines are graded from their edges, much finer than
     # this); computing curvature costs a third of a small case's meshing
-    curved = spec.cell.shape == "cylinder" or spec.pores or spec.inclusions
+    curved = _curved_walls(spec)
     gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", round(ELEMENTS_PER_CIRCLE / m.refine) if curved else 0)
     gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0)
     gmsh.option.setNumber("Mesh.Algorithm3D", 10)  # HXT: fast and robust on graded meshes
@@ -439,6 +439,12 @@ def _set_mesh_sizes(spec: Spec, edge_curves: list[int], circles: list[int], incl
     fields += [_graded_from("CurvesList", rims, edge, far, flat=RIM_TUBE * edge)] if rims else []
     fields += [_interpolated(*sizes)] if sizes is not None else []
     _set_background(fields + _inclusion_sizes(spec, inclusion_pieces, edge_curves))
+
+
+def _curved_walls(spec: Spec) -> bool:
+    """Whether the cell has curved faces whose facets only mesh.refine sets (the cylinder's
+    wall, pores, inclusions)."""
+    return bool(spec.cell.shape == "cylinder" or spec.pores or spec.inclusions)
 
 
 def _graded_from(kind: str, entities: list[int], size: float, far: float, grading: float = GRADING,
@@ -565,6 +571,10 @@ def check_resolution(spec: Spec) -> list[str]:
     if spec.has_gap and edge > 10 * spec.gap.height_um:
         warnings.append(f"contact-edge elements of {edge:.3g} µm over a gap {spec.gap.height_um:.3g} µm high: "
                         f"flat elements in the gap (mesh.edge_size_um)")
+    if m.tolerance is not None and m.refine > 1 and _curved_walls(spec):
+        warnings.append(f"curved faces get {round(ELEMENTS_PER_CIRCLE / m.refine)} facets a circle at mesh.refine "
+                        f"{m.refine:g}, whatever mesh.tolerance: the bracket is of those facets' geometry (refine 1 "
+                        f"gives {ELEMENTS_PER_CIRCLE})")
     return warnings
 
 
