@@ -1,10 +1,10 @@
 """Meshes that reach the tolerance asked: [mesh] tolerance, relative, on R_dc.
 
 Each step meshes the cell and brackets its R_dc on those tetrahedra (solve/bounds.py): the
-conforming value from below, the mixed solve from above, its current of the order's
-convergence (FLUX_DEGREE: linear in each tetrahedron for P2, second order like it; constant
-for P1, first order like it, and a third of the unknowns). The loop stops when the bracket's width over R_dc is
-within the tolerance. Otherwise the width says where the mesh is too coarse: it is a sum
+conforming value from below, the mixed solve from above, its current converging as the
+order does (FLUX_DEGREE: linear in each tetrahedron for P2, second order like it; constant
+for P1, first order like it, for a third of the unknowns). The loop stops when the
+bracket's width over R_dc is within the tolerance. Otherwise the width says where the mesh is too coarse: it is a sum
 over tetrahedra (bounds.hypercircle, Prager and Synge). The next mesh gets as many more
 tetrahedra as the width must fall (COUNT_POWER, at most GROWTH times), sized so that each
 holds an equal share of it (_shrink), as a size field beside the spec's own grading
@@ -102,14 +102,14 @@ def adapted_cell(spec: Spec, progress: bool = True, backend: str = "auto") -> Ad
             return Adapted(tm, grain_boundaries, system, tolerance, degree, tuple(steps),
                            "the current passes an edge or a corner only (no area): no upper bound to refine on")
         if len(steps) == MAX_STEPS:
-            return Adapted(tm, grain_boundaries, system, tolerance, degree, tuple(steps), f"{MAX_STEPS} meshes solved")
+            return Adapted(tm, grain_boundaries, system, tolerance, degree, tuple(steps),
+                           f"{MAX_STEPS} meshes solved")
         width = hypercircle(system, dual, lower.x, upper.x, [(tm.regions[name], sigma)
                                                                    for name, sigma in conducting])
         tetrahedra = tm.mesh.p[:, tm.mesh.t].T / UM     # (n, vertex, xyz), µm
-        h = _mean_edges(tetrahedra)
         count = tm.n_elements * (steps[-1].width / (SAFETY * tolerance)) ** COUNT_POWER[spec.mesh.order]
-        shrink = _shrink(width, h, min(count, GROWTH * tm.n_elements), spec.mesh.order)
-        sizes = (tetrahedra, _at_vertices(tm.mesh.t, shrink * h))
+        shrink = _shrink(width, min(count, GROWTH * tm.n_elements), spec.mesh.order)
+        sizes = (tetrahedra, _at_vertices(tm.mesh.t, shrink * _mean_edges(tetrahedra)))
         expected = int(np.sum(np.minimum(shrink, 1.0) ** -3.0))  # never coarser than the grading
         if not _fits(expected, degree, spec.mesh.order):
             return Adapted(tm, grain_boundaries, system, tolerance, degree, tuple(steps),
@@ -122,18 +122,18 @@ def _fits(elements: int, degree: int, order: int) -> bool:
     return mesh_run_bytes(elements, order) + elements * MIXED_BYTES_PER_ELEMENT[degree] <= available_bytes()
 
 
-def _shrink(width: np.ndarray, h: np.ndarray, count: float, order: int) -> np.ndarray:
-    """Each tetrahedron's new size over its present one h (µm), for a mesh of about `count`
-    tetrahedra that spreads the width (S) evenly: a width per volume that falls as h to the
-    power 2 order (smooth P1, P2) gives the sizes C^(-1 / (2 order + 3)) of its constant C,
-    scaled to the count (a tetrahedron of size h holds (h / h_new)³ new ones). Shrinks are
-    kept within [MIN_SHRINK, MAX_GROWTH]; a rim's or corner's tetrahedra, whose widths fall
-    more slowly, are found again on the next mesh."""
-    C = np.maximum(width, 1e-300) / h ** (2 * order + 3)
-    shape = C ** (-1 / (2 * order + 3)) / h                  # the new size over h, up to a common factor
+def _shrink(width: np.ndarray, count: float, order: int) -> np.ndarray:
+    """Each tetrahedron's new size over its present one, for a mesh of about `count`
+    tetrahedra that spreads the width (S) evenly. A width that falls as the size to the
+    power 2 order + 3 (smooth P1 or P2: h^(2 order) per volume) is spread evenly by new sizes
+    in proportion to h width^(-1 / (2 order + 3)); their common factor gives the count (a
+    tetrahedron of size h holds (h / h_new)³ new ones). Shrinks are kept within
+    [MIN_SHRINK, MAX_GROWTH]; a rim's or a corner's tetrahedra, whose widths fall more
+    slowly, are found again on the next mesh."""
+    shape = np.maximum(width, 1e-300) ** (-1 / (2 * order + 3))   # the shrink, up to a common factor
     scale = (np.sum(shape ** -3.0) / count) ** (1 / 3)
     shrink = np.clip(scale * shape, MIN_SHRINK, MAX_GROWTH)
-    shrink[width <= 0] = MAX_GROWTH                           # no current: gas, insulators
+    shrink[width <= 0] = MAX_GROWTH                                 # no current: gas, insulators
     return shrink
 
 
