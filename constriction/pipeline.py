@@ -123,7 +123,7 @@ def run(spec: CellSpec, options: RunOptions | None = None, **choices) -> Result:
         return analyse(spec, cell, solved, replace(options, progress=options.progress and not quiet),
                        solved.seconds, warnings)
     size = check_size(spec, options.max_memory_GiB)
-    cell, seconds = discretised(spec, size, options.progress)
+    cell, seconds = discretised(spec, size, options.progress, options.backend)
     solved = solve(spec, cell, options)
     warnings = size.warnings + ((solved.split.why_unknown,) if solved.split.why_unknown else ()) + _short_of(solved)
     return analyse(spec, cell, solved, options, seconds | solved.seconds, warnings)
@@ -138,14 +138,15 @@ def _short_of(solved: Solved) -> tuple[str, ...]:
     return (f"mesh.tolerance {d.tolerance:g} not reached: {wide} (the error bar's note says why)",)
 
 
-def discretised(spec, size: Size, progress: bool = True) -> tuple[Discretised, dict]:
-    """The Discretised cell of a resolved spec (sources.py), and the seconds it took."""
+def discretised(spec, size: Size, progress: bool = True, backend: str = "auto") -> tuple[Discretised, dict]:
+    """The Discretised cell of a resolved spec (sources.py), and the seconds it took;
+    `backend` solves a Gmsh cell's meshes to a tolerance."""
     say = partial(progress_line, enabled=progress)
     say(f"{spec.name}: {size.doing} ({size.what}, about {gib(size.bytes)} of memory estimated)")
     for warning in size.warnings:
         say(f"{spec.name}: warning: {warning}")
     t0 = time.perf_counter()
-    cell = discretise(spec, progress)
+    cell = discretise(spec, progress, backend)
     if not cell.system.interior.size:
         raise SpecError(size.key, "the mesh has no unknown potential: every node lies on an electrode "
                                   "(a cell thinner than its elements): refine it")

@@ -28,9 +28,9 @@ def size_of(spec: CellSpec) -> Size:
     return cell_size(spec)
 
 
-def discretise(spec: CellSpec, progress: bool = True) -> Discretised:
-    """The Discretised cell of a resolved Spec (Gmsh), ImageSpec (voxels) or MeshFileSpec
-    (the user's mesh)."""
+def discretise(spec: CellSpec, progress: bool = True, backend: str = "auto") -> Discretised:
+    """The Discretised cell of a resolved Spec (Gmsh; `backend` solves its meshes to a
+    [mesh] tolerance), ImageSpec (voxels) or MeshFileSpec (the user's mesh)."""
     if isinstance(spec, ImageSpec):
         from constriction.image.source import discretise_image
         return discretise_image(spec, progress)
@@ -38,7 +38,7 @@ def discretise(spec: CellSpec, progress: bool = True) -> Discretised:
         from constriction.meshfile.source import discretise_mesh_file
         return discretise_mesh_file(spec)
     from constriction.geometry.source import discretise_cell
-    return discretise_cell(spec, progress)
+    return discretise_cell(spec, progress, backend)
 
 
 def solve_over_ranks(spec: CellSpec, progress: bool = True, sweep: str = "reduced", tol: float = 1e-6,

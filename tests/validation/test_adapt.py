@@ -103,6 +103,19 @@ def test_a_blocking_cell_has_no_r_dc_to_adapt_to_and_says_so():
     assert any("mesh.tolerance 0.01 not reached: no mesh bracketed" in w for w in summary.warnings)
 
 
+def test_the_meshes_are_solved_with_the_backend_asked(monkeypatch):
+    """--backend reaches the adaptive loop's solves (P2 and mixed), not only the run's."""
+    asked = []
+
+    def solution(system, short_gaps=False, backend="auto"):
+        asked.append(backend)
+        return dc_solution(system, short_gaps, backend)
+    monkeypatch.setattr(adapt, "dc_solution", solution)
+    run(make_spec(sweep={"kind": "dc"}, mesh={"tolerance": 0.05}, **PIXEL_SQUARE), progress=False,
+        backend="superlu", error_estimate="never")
+    assert asked == ["superlu", "superlu"]
+
+
 def test_switched_off_the_adapted_bracket_is_still_kept():
     """error_estimate="never" (studies): the mesh is still adapted (the tolerance is the
     spec's), R_dc's bracket comes with it, R_inf's is not computed."""
