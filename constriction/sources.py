@@ -29,8 +29,8 @@ def size_of(spec: CellSpec) -> Size:
 
 
 def discretise(spec: CellSpec, progress: bool = True, backend: str = "auto") -> Discretised:
-    """The Discretised cell of a resolved Spec (Gmsh; `backend` solves its meshes to a
-    [mesh] tolerance), ImageSpec (voxels) or MeshFileSpec (the user's mesh)."""
+    """The Discretised cell of a resolved Spec (Gmsh), ImageSpec (voxels) or MeshFileSpec
+    (the user's mesh); `backend` solves a Gmsh cell's meshes to a [mesh] tolerance."""
     if isinstance(spec, ImageSpec):
         from constriction.image.source import discretise_image
         return discretise_image(spec, progress)
