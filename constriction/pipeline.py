@@ -58,11 +58,16 @@ class Result:
     admittance: TerminalAdmittance | None = None  # Y(s) of WE, CE and the metal references
 
 
+def memory_budget(max_memory_GiB: float | None = None) -> int:
+    """The bytes a run may use: --max-memory, else the memory available here."""
+    return available_bytes() if max_memory_GiB is None else int(max_memory_GiB * 2**30)
+
+
 def check_size(spec, max_memory_GiB: float | None = None) -> Size:
     """The Size of a run on `spec` (sources.size_of); SpecError, before meshing or reading,
     where its memory exceeds `max_memory_GiB` (default: the memory available here)."""
     size = size_of(spec)
-    budget = available_bytes() if max_memory_GiB is None else max_memory_GiB * 2**30
+    budget = memory_budget(max_memory_GiB)
     if size.bytes > budget:
         source = "available on this machine" if max_memory_GiB is None else "allowed by --max-memory"
         raise SpecError(size.key, f"{size.what}: about {gib(size.bytes)} estimated, above the {gib(budget)} "
@@ -123,7 +128,7 @@ def run(spec: CellSpec, options: RunOptions | None = None, **choices) -> Result:
         return analyse(spec, cell, solved, replace(options, progress=options.progress and not quiet),
                        solved.seconds, warnings)
     size = check_size(spec, options.max_memory_GiB)
-    cell, seconds = discretised(spec, size, options.progress, options.backend)
+    cell, seconds = discretised(spec, size, options.progress, options.backend, memory_budget(options.max_memory_GiB))
     solved = solve(spec, cell, options)
     warnings = size.warnings + ((solved.split.why_unknown,) if solved.split.why_unknown else ()) + _short_of(solved)
     return analyse(spec, cell, solved, options, seconds | solved.seconds, warnings)
@@ -138,15 +143,16 @@ def _short_of(solved: Solved) -> tuple[str, ...]:
     return (f"mesh.tolerance {d.tolerance:g} not reached: {wide} (the error bar's note says why)",)
 
 
-def discretised(spec, size: Size, progress: bool = True, backend: str = "auto") -> tuple[Discretised, dict]:
+def discretised(spec, size: Size, progress: bool = True, backend: str = "auto",
+                budget: int | None = None) -> tuple[Discretised, dict]:
     """The Discretised cell of a resolved spec (sources.py), and the seconds it took;
-    `backend` solves a Gmsh cell's meshes to a tolerance."""
+    `backend` and `budget` (bytes) are those of a Gmsh cell's meshes to a tolerance."""
     say = partial(progress_line, enabled=progress)
     say(f"{spec.name}: {size.doing} ({size.what}, about {gib(size.bytes)} of memory estimated)")
     for warning in size.warnings:
         say(f"{spec.name}: warning: {warning}")
     t0 = time.perf_counter()
-    cell = discretise(spec, progress, backend)
+    cell = discretise(spec, progress, backend, budget)
     if not cell.system.interior.size:
         raise SpecError(size.key, "the mesh has no unknown potential: every node lies on an electrode "
                                   "(a cell thinner than its elements): refine it")

@@ -28,9 +28,10 @@ def size_of(spec: CellSpec) -> Size:
     return cell_size(spec)
 
 
-def discretise(spec: CellSpec, progress: bool = True, backend: str = "auto") -> Discretised:
+def discretise(spec: CellSpec, progress: bool = True, backend: str = "auto", budget: int | None = None) -> Discretised:
     """The Discretised cell of a resolved Spec (Gmsh), ImageSpec (voxels) or MeshFileSpec
-    (the user's mesh); `backend` solves a Gmsh cell's meshes to a [mesh] tolerance."""
+    (the user's mesh); `backend` and `budget` (bytes; None: the memory available) are those
+    of a Gmsh cell's meshes to a [mesh] tolerance."""
     if isinstance(spec, ImageSpec):
         from constriction.image.source import discretise_image
         return discretise_image(spec, progress)
@@ -38,7 +39,7 @@ def discretise(spec: CellSpec, progress: bool = True, backend: str = "auto") -> 
         from constriction.meshfile.source import discretise_mesh_file
         return discretise_mesh_file(spec)
     from constriction.geometry.source import discretise_cell
-    return discretise_cell(spec, progress, backend)
+    return discretise_cell(spec, progress, backend, budget)
 
 
 def solve_over_ranks(spec: CellSpec, progress: bool = True, sweep: str = "reduced", tol: float = 1e-6,

@@ -4,13 +4,13 @@ Each step meshes the cell and brackets its R_dc on those tetrahedra (solve/bound
 conforming value from below, the mixed solve from above, its current converging as the
 order does (FLUX_DEGREE: linear in each tetrahedron for P2, second order like it; constant
 for P1, first order like it, for a third of the unknowns). The loop stops when the
-bracket's width over R_dc is within the tolerance. Otherwise the width says where the mesh is too coarse: it is a sum
-over tetrahedra (bounds.hypercircle, Prager and Synge). The next mesh gets as many more
+bracket's width over R_dc is within the tolerance. Otherwise the width says where the mesh
+is too coarse: it is a sum over tetrahedra (bounds.hypercircle, Prager and Synge). The next mesh gets as many more
 tetrahedra as the width must fall (COUNT_POWER, at most GROWTH times), sized so that each
 holds an equal share of it (_shrink), as a size field beside the spec's own grading
 (cell.build_mesh's `sizes`: never coarser than that grading). The circular rims' node
 moves are made again on each new mesh. The loop also stops after MAX_STEPS meshes, where
-the next mesh would not fit the memory available, or where there is no R_dc or no upper
+the next mesh would not fit the run's memory budget, or where there is no R_dc or no upper
 bound to refine on; the run then carries the bracket it reached and warns.
 """
 
@@ -27,7 +27,7 @@ from constriction.geometry.tagged_mesh import TaggedMesh
 from constriction.io.summary import MeshStep
 from constriction.memory import available_bytes, gib, mesh_run_bytes
 from constriction.progress import say
-from constriction.solve.bounds import MIXED_BYTES_PER_ELEMENT, hypercircle
+from constriction.solve.bounds import hypercircle, mixed_bytes
 from constriction.solve.direct import dc_solution
 from constriction.solve.fem import System
 from constriction.spec import Spec
@@ -57,7 +57,7 @@ class Adapted:
 
     @property
     def upper_ohm(self) -> float:
-        return self.steps[-1].upper_ohm if self.steps else math.inf
+        return self.steps[-1].upper_ohm
 
     @property
     def note(self) -> str:
@@ -72,19 +72,25 @@ class Adapted:
         return f"mesh.tolerance {self.tolerance:g} not reached: {self.why} ({meshes})"
 
 
-def adapted_cell(spec: Spec, progress: bool = True, backend: str = "auto") -> Adapted:
-    """Mesh a resolved Spec again and again until R_dc's bracket is within spec.mesh.tolerance."""
+def adapted_cell(spec: Spec, progress: bool = True, backend: str = "auto", budget: int | None = None) -> Adapted:
+    """Mesh a resolved Spec again and again until R_dc's bracket is within spec.mesh.tolerance,
+    each mesh and its mixed solve within `budget` (bytes; None: the memory available)."""
     tolerance, sizes, steps = spec.mesh.tolerance, None, []
+    budget = available_bytes() if budget is None else budget
     degree = FLUX_DEGREE[spec.mesh.order]
+
+    def fits(elements: int) -> bool:
+        return mesh_run_bytes(elements, spec.mesh.order) + mixed_bytes(elements, degree) <= budget
+
     conducting = [(name, m.sigma_S_per_m) for name, m in materials_of(spec).items() if m.sigma_S_per_m > 0]
     while True:
         t0 = time.perf_counter()
         tm, grain_boundaries = tagged_cell(spec, sizes)
         system = assembled(spec, tm, grain_boundaries)
-        if not _fits(tm.n_elements, degree, spec.mesh.order):
+        if not fits(tm.n_elements):
             return Adapted(tm, grain_boundaries, system, tolerance, degree, tuple(steps),
                            f"the mixed solve's system on {tm.n_elements:,} tetrahedra does not fit the memory "
-                           f"available ({gib(available_bytes())})")
+                           f"available to this run ({gib(budget)})")
         lower = dc_solution(system, backend=backend)
         if not math.isfinite(lower.R_ohm):
             return Adapted(tm, grain_boundaries, system, tolerance, degree, tuple(steps),
@@ -111,15 +117,10 @@ def adapted_cell(spec: Spec, progress: bool = True, backend: str = "auto") -> Ad
         shrink = _shrink(width, min(count, GROWTH * tm.n_elements), spec.mesh.order)
         sizes = (tetrahedra, _at_vertices(tm.mesh.t, shrink * _mean_edges(tetrahedra)))
         expected = int(np.sum(np.minimum(shrink, 1.0) ** -3.0))  # never coarser than the grading
-        if not _fits(expected, degree, spec.mesh.order):
+        if not fits(expected):
             return Adapted(tm, grain_boundaries, system, tolerance, degree, tuple(steps),
                            f"the next mesh (about {expected:,} tetrahedra) would not fit the memory available "
-                           f"({gib(available_bytes())})")
-
-
-def _fits(elements: int, degree: int, order: int) -> bool:
-    """Whether a mesh of that many tetrahedra and its mixed solve's system fit in memory."""
-    return mesh_run_bytes(elements, order) + elements * MIXED_BYTES_PER_ELEMENT[degree] <= available_bytes()
+                           f"to this run ({gib(budget)})")
 
 
 def _shrink(width: np.ndarray, count: float, order: int) -> np.ndarray:

@@ -27,13 +27,13 @@ def cell_size(spec: Spec) -> Size:
                 "mesh.size_um", tuple(check_resolution(spec)))
 
 
-def discretise_cell(spec: Spec, progress: bool = True, backend: str = "auto") -> Discretised:
+def discretise_cell(spec: Spec, progress: bool = True, backend: str = "auto", budget: int | None = None) -> Discretised:
     """Mesh and assemble a resolved Spec (with a [mesh] tolerance, meshes until R_dc's
     bracket is within it: adapt.py); its split solves the reference cells (reference_cells.py),
     its error bar brackets R_dc, R_inf and R_cstr on the same tetrahedra (solve/bounds.py)."""
     adapted = None
     if spec.mesh.tolerance is not None:
-        adapted = adapted_cell(spec, progress, backend)
+        adapted = adapted_cell(spec, progress, backend, budget)
         tm, grain_boundaries, system = adapted.tm, adapted.grain_boundaries, adapted.system
     else:
         tm, grain_boundaries = tagged_cell(spec)

@@ -50,6 +50,11 @@ FLUX_DEGREE = {"auto": 0, "always": 1}  # the error-estimate policy's flux degre
 MIXED_BYTES_PER_ELEMENT = {0: 500, 1: 4000}
 
 
+def mixed_bytes(elements: int, flux_degree: int) -> int:
+    """Memory of the mixed solve on that many tetrahedra at that flux degree (bytes)."""
+    return elements * MIXED_BYTES_PER_ELEMENT[flux_degree]
+
+
 def method(order: int, flux_degree: int) -> str:
     """What a mesh's Discretisation says it is."""
     flux = "constant (RT0)" if flux_degree == 0 else "linear (BDM1)"
@@ -83,9 +88,9 @@ def mesh_discretisation(dual: Callable, reference: Callable | None, name: str, g
         return Discretisation(method=f"P{cell.order} finite elements", tolerance=tolerance,
                               note="; ".join(short + ["not computed (switched off)"]))
     degree, notes = FLUX_DEGREE[policy], short
-    if degree == 1 and cell.elements * MIXED_BYTES_PER_ELEMENT[1] > available_bytes():
+    if degree == 1 and mixed_bytes(cell.elements, 1) > available_bytes():
         degree = 0
-        notes.append(f"the linear current's system (about {gib(cell.elements * MIXED_BYTES_PER_ELEMENT[1])}) "
+        notes.append(f"the linear current's system (about {gib(mixed_bytes(cell.elements, 1))}) "
                      f"does not fit the memory available: the constant one instead")
     if policy == "auto":
         notes.append("the upper end is first order: --error-estimate (a current linear in each tetrahedron) "
@@ -100,7 +105,8 @@ def _brackets(dual, reference, name, geometry, cell, values, degree, backend, pr
     from the mixed solves at `degree`, and the notes."""
     R_dc, R_inf, R_bulk = values
     if not math.isfinite(R_inf):
-        return replace(record, note="; ".join(notes + ["no bracket: nothing conducts at DC, nor with the gas shorted"]))
+        return replace(record, note="; ".join(notes + ["no bracket: nothing conducts at DC, nor with the gas "
+                                                       "shorted"]))
     say(f"{name}: error bar, Thomson's upper bound (the mixed form, flux degree {degree}, on the same "
         f"{cell.elements:,} tetrahedra)", progress)
     system = dual(degree)
@@ -129,8 +135,8 @@ def hypercircle(system: System, dual: System, x: np.ndarray, y: np.ndarray,
                 conducting: list[tuple[np.ndarray, float]]) -> np.ndarray:
     """Where the bracket's width lives: per tetrahedron, int_K sigma |grad u + J / sigma|²
     (S, at 1 V) of the conforming potential u (the unknowns x of `system`) and the mixed
-    current J (the unknowns y of `dual`, its mixed System of either flux degree). Prager and Synge: over
-    the cell it sums to 1/R_conforming - 1/R_mixed, the bracket's width in conductance (less
+    current J (the unknowns y of `dual`, its mixed System of either flux degree). Prager
+    and Synge: over the cell it sums to 1/R_conforming - 1/R_mixed, the bracket's width in conductance (less
     a contact's or a grain boundary's share, which lives on faces). conducting: (elements,
     sigma in S/m) of each region that conducts; the others get 0."""
     basis, faces = system.basis, dual.basis

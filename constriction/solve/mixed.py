@@ -174,8 +174,8 @@ def jump_form(dofs, area: np.ndarray, local: np.ndarray, n: int) -> sp.csr_matri
 
 def current_density(basis: FaceBasis, elements: np.ndarray, sigma: float, potentials: np.ndarray) -> np.ndarray:
     """J (A/m²) in each of the elements at each of its vertices (n, vertex, xyz), from the
-    faces' potentials (V) of a solve at conductivity sigma (S/m): for checking that J is
-    admissible (tests)."""
+    faces' potentials (V) of a solve at conductivity sigma (S/m): for the bracket's width per
+    tetrahedron (bounds.hypercircle) and for checking that J is admissible (tests)."""
     M, B, C = _local(basis, elements)
     coefficients = -sigma * np.einsum("nkl,njl,nj->nk", _flux_map(M, B), C,
                                       potentials[basis.element_dofs[:, elements].T])

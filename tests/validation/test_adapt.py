@@ -9,7 +9,8 @@ from constriction import run
 from constriction.geometry import adapt
 from constriction.io.summary import Summary
 from constriction.geometry.assemble import assembled, materials_of, tagged_cell
-from constriction.solve.bounds import hypercircle
+from constriction.memory import mesh_run_bytes
+from constriction.solve.bounds import hypercircle, mixed_bytes
 from constriction.solve.direct import dc_solution
 from conftest import make_spec
 
@@ -79,12 +80,12 @@ def test_a_slab_is_within_any_tolerance_at_once():
     assert len(d.mesh_steps) == 1 and d.mesh_steps[0].width < 1e-9
 
 
-def test_the_next_mesh_past_the_memory_available_stops_with_a_warning(monkeypatch):
-    """Where the next mesh would not fit, the run keeps the last one, says why in the note and
-    warns that the tolerance was not reached."""
-    monkeypatch.setattr(adapt, "_fits", lambda elements, degree, order: elements < 10_000)
+def test_the_next_mesh_past_the_memory_available_stops_with_a_warning():
+    """Where the next mesh would not fit --max-memory, the run keeps the last one, says why in
+    the note and warns that the tolerance was not reached."""
     spec = make_spec(sweep={"kind": "dc"}, mesh={"tolerance": 1e-3}, **PIXEL_SQUARE)
-    summary = run(spec, progress=False).summary
+    budget = mesh_run_bytes(10_000, 2) + mixed_bytes(10_000, 1)  # the first mesh (4,470) fits, not the next
+    summary = run(spec, progress=False, max_memory_GiB=budget / 2**30).summary
     d = summary.discretisation
     assert len(d.mesh_steps) == 1 and "would not fit the memory available" in d.note
     assert d.R_dc_bracket.upper_ohm == d.mesh_steps[0].upper_ohm
