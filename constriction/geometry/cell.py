@@ -29,7 +29,7 @@ import meshio
 import numpy as np
 
 from constriction.geometry.grains import grain_volumes, shared_faces
-from constriction.geometry.rims import circular_rims, graded_coordinates
+from constriction.geometry.rims import circular_rims, graded_coordinates, straight_edges
 from constriction.spec import Spec, SpecError
 
 MAX_SIZE_RANGE = 1e4  # far-field over contact-edge element size at the most (DESIGN.md: Gmsh's 2D pass
@@ -50,8 +50,9 @@ def build_mesh(spec: Spec, verbose: bool = False, sizes: tuple | None = None) ->
     both in µm: an earlier mesh's wish (geometry/adapt.py), a size field beside the grading."""
     with _gmsh_session(verbose):
         groups, edge_curves, pieces_of = _build_model(spec)
-        circles = circular_rims(groups["contacts"] + groups["contacts_ce"])  # (graded for P2)
-        _set_mesh_sizes(spec, edge_curves, circles, pieces_of, sizes)
+        circles = circular_rims(groups["contacts"] + groups["contacts_ce"])  # (the tube for P2)
+        lines = straight_edges(groups["contacts"] + groups["contacts_ce"], edge_curves)
+        _set_mesh_sizes(spec, edge_curves, circles + lines, pieces_of, sizes)
         for name, tags in groups.items():
             dim = 2 if name in SURFACE_GROUPS else 3
             if tags:
@@ -63,7 +64,8 @@ def build_mesh(spec: Spec, verbose: bool = False, sizes: tuple | None = None) ->
                             f"thinner than their neighbours' element size are the usual cause: "
                             f"check the sizes in [mesh] against the smallest feature") from None
         min_tube = 2 * edge_size_um(spec) * spec.mesh.refine
-        return _read_mesh(lambda tags, xyz: graded_coordinates(tags, xyz, circles, groups["electrolyte"], min_tube))
+        return _read_mesh(lambda tags, xyz: graded_coordinates(tags, xyz, circles, groups["electrolyte"], min_tube,
+                                                               lines))
 
 
 def _read_mesh(move) -> meshio.Mesh:
@@ -405,15 +407,15 @@ def _tags(dimtags) -> list[int]:
     return [abs(t) for _, t in dimtags]
 
 
-def _set_mesh_sizes(spec: Spec, edge_curves: list[int], circles: list[int], inclusion_pieces: list[list[int]],
+def _set_mesh_sizes(spec: Spec, edge_curves: list[int], graded: list[int], inclusion_pieces: list[list[int]],
                     sizes: tuple | None = None):
     """Graded sizes: edge_size at the contact (or electrode) edges, growing linearly
     with distance up to the far-field size; both scaled by mesh.refine. Circular contact
-    rims (`circles`) keep edge_size out to RIM_TUBE edge sizes with P2, the tube in which
-    geometry/rims.py then grades the nodes toward the rim (P1, whose error is mostly elsewhere, is
-    graded there too but without the extra elements: study cells stay small). Curved surfaces
-    get ELEMENTS_PER_CIRCLE / refine elements per circle, so that the faceting error
-    also vanishes under refinement."""
+    rims and straight contact edges (`graded`) keep edge_size out to RIM_TUBE edge sizes with P2,
+    the tube in which geometry/rims.py then grades the nodes toward them (P1, whose error is mostly
+    elsewhere, is graded at circular rims too but without the extra elements: study cells stay
+    small). Curved surfaces get ELEMENTS_PER_CIRCLE / refine elements per circle, so that the
+    faceting error also vanishes under refinement."""
     m = spec.mesh
     far = m.size_um * m.refine
     edge = edge_size_um(spec) * m.refine
@@ -433,7 +435,7 @@ def _set_mesh_sizes(spec: Spec, edge_curves: list[int], circles: list[int], incl
     # where nodes go along curves: integrating 1/size to 1e-6 rather than Gmsh's 1e-9 makes
     # the same mesh (to a few nodes) and saves a quarter of a small case's meshing
     gmsh.option.setNumber("Mesh.LcIntegrationPrecision", 1e-6)
-    rims = sorted(set(circles) & set(edge_curves)) if m.order == 2 else []
+    rims = sorted(set(graded) & set(edge_curves)) if m.order == 2 else []
     others = sorted(set(edge_curves) - set(rims))
     fields = [_graded_from("CurvesList", others, edge, far)] if others else []
     fields += [_graded_from("CurvesList", rims, edge, far, flat=RIM_TUBE * edge)] if rims else []
@@ -587,20 +589,21 @@ def estimate_elements(spec: Spec) -> int:
     far, edge = m.size_um * m.refine, min(edge_size_um(spec), m.size_um) * m.refine
     volume = spec.cell.top_area_um2 * spec.cell.thickness_um + spec.electrode_area_um2 * spec.gap.height_um
     volume += sum(math.pi * p.radius_um**2 * p.height_um for p in spec.pores)
-    rims = sum(2 * math.pi * r for r in [c.radius_um for c in spec.contacts or ()] + [p.radius_um for p in spec.pores])
-    rims += sum(4 * math.pi * v.radius_um for v in spec.voids)
+    outlines = sum(2 * math.pi * c.radius_um for c in spec.contacts or ())  # contact edges: graded at P2
     if spec.contact_map is not None:
-        rims += sum(2 * (w + h) for _, _, w, h in spec.contact_map.rectangles())
+        outlines += sum(2 * (w + h) for _, _, w, h in spec.contact_map.rectangles())
+    rims = outlines + sum(2 * math.pi * p.radius_um for p in spec.pores) + sum(4 * math.pi * v.radius_um
+                                                                               for v in spec.voids)
     if spec.electrode.radius_um is not None:
         rims += 2 * math.pi * spec.electrode.radius_um
     # per unit rim length: int 2 pi r dr / h(r)^3 over the tube, h = edge out to `flat`, then
-    # edge + g (r - flat) up to the far size; flat = RIM_TUBE edges at P2 contact circles
+    # edge + g (r - flat) up to the far size; flat = RIM_TUBE edges at P2 contact outlines
     def tube(flat):
         g = GRADING
         return math.pi * flat**2 / edge**3 + 2 * math.pi * (
             (1 / (2 * edge) - 1 / far + edge / (2 * far**2)) / g**2 + flat * (1 / edge**2 - 1 / far**2) / (2 * g))
-    circles = sum(2 * math.pi * c.radius_um for c in spec.contacts or ()) if m.order == 2 else 0.0
-    rim_elements = (rims - circles) * tube(0.0) + circles * tube(RIM_TUBE * edge)
+    graded = outlines if m.order == 2 else 0.0
+    rim_elements = (rims - graded) * tube(0.0) + graded * tube(RIM_TUBE * edge)
     # a cylinder's wall carries ELEMENTS_PER_CIRCLE / refine elements per circle: a layer of
     # elements of that size (per unit area: 1 / h²) where it is finer than the far field
     wall = 0.0
