@@ -1,0 +1,44 @@
+"""Straight contact edges graded by node moves (geometry/rims.py), on an 8 µm pixel square.
+
+    python benchmarks/straight_edges.py
+
+The pixel square of tests/validation/test_accuracy.py (docs/REFERENCE.md, "A square
+contact": R_dc in [707,911.4, 708,339.4] ohm), DC only, P2, at the default edge size
+(pixel / 10 = 0.8 µm) and finer: the P2 R_dc with the edges graded (today) and with the same
+elements where Gmsh placed them, against the middle of that bracket (+- 0.03 %), the
+tetrahedra, and the time of the whole run (no error bar).
+"""
+
+import time
+
+import constriction.geometry.cell as geometry
+from constriction import run, spec_from_dict
+
+SQUARE = {"cell": {"shape": "box", "side_um": 24.0, "thickness_um": 24.0},
+          "layout": {"kind": "image", "pixels": [[1]], "pixel_um": 8.0}, "gap": {"height_um": 0.5},
+          "materials": {"electrolyte": {"sigma_S_per_m": 0.1, "eps_r": 10.0}}, "sweep": {"kind": "dc"}}
+BRACKET_OHM = (707_911.4, 708_339.4)
+EDGE_SIZES_UM = (0.8, 0.4, 0.2, 0.1)
+
+
+def main():
+    middle = sum(BRACKET_OHM) / 2
+    graded = geometry.graded_coordinates
+    print("| edge size | tetrahedra | graded | time | as Gmsh placed them |")
+    print("|---|---|---|---|---|")
+    for edge in EDGE_SIZES_UM:
+        spec = spec_from_dict({**SQUARE, "mesh": {"edge_size_um": edge}})
+        t0 = time.perf_counter()
+        summary = run(spec, progress=False, error_estimate="never").summary
+        seconds = time.perf_counter() - t0
+        geometry.graded_coordinates = lambda tags, xyz, *args: xyz
+        try:
+            as_meshed = run(spec, progress=False, error_estimate="never").summary.R_dc_ohm
+        finally:
+            geometry.graded_coordinates = graded
+        print(f"| {edge:g} µm | {summary.elements:,} | {100 * (summary.R_dc_ohm / middle - 1):+.3f} % | "
+              f"{seconds:.1f} s | {100 * (as_meshed / middle - 1):+.3f} % |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
