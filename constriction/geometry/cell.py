@@ -50,7 +50,8 @@ def build_mesh(spec: Spec, verbose: bool = False, sizes: tuple | None = None) ->
     both in µm: an earlier mesh's wish (geometry/adapt.py), a size field beside the grading."""
     with _gmsh_session(verbose):
         groups, edge_curves, pieces_of = _build_model(spec)
-        circles = circular_rims(groups["contacts"] + groups["contacts_ce"])  # (the tube for P2)
+        # contact edges graded by node moves (geometry/rims.py), at P2 in a tube of edge-sized elements
+        circles = circular_rims(groups["contacts"] + groups["contacts_ce"])
         lines = straight_edges(groups["contacts"] + groups["contacts_ce"], edge_curves)
         _set_mesh_sizes(spec, edge_curves, circles + lines, pieces_of, sizes)
         for name, tags in groups.items():
