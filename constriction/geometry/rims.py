@@ -34,7 +34,9 @@ across them (_Edge): x across the edge in the contact's plane, z into the electr
 one-to-one map at corners, where the tubes of two edges overlap and their moves compose.
 Which nodes may move is checked on what the move does (_off_entity): a point never, a node
 on a straight curve only along it, on a plane only within it, on any other curve or surface
-never; ρ0 stays within CLEARANCE of the nearest node it would carry off. Measured on an
+never; ρ0 stays within CLEARANCE of the nearest node it would carry off. With no chords to
+keep nodes off, ρ'/ρ is floored at a constant (EDGE_FLOOR): tetrahedra at most about five
+times thinner than Gmsh made them, which the mixed solve's AMG takes in its stride. Measured on an
 8 µm pixel square (benchmarks/README.md, "Straight contact edges"): −2.18 % to −0.83 % at the
 default mesh; extra moves toward the corners (radial, after or before the edges' moves)
 and finer isotropic sizes there did not pay.
@@ -50,10 +52,12 @@ import numpy as np
 POWERS = (3.0, 2.5, 2.0, 1.5)  # γ: the first that turns no tetrahedron inside out
 TUBE_FRACTION = 0.5  # ρ0 at most this fraction of the rim radius
 EDGE_TUBE = 1.0      # of a straight edge's half-length (measured on the pixel square: 0.5 left -0.42 %
-                     # at half the edge size, 0.8 -0.31 %, 1.0 -0.27 %)
+                     # at half the edge size, 0.8 -0.31 %, 1.0 -0.27 %, with the floor then at segment / a)
 FLOOR = 1.0          # ρ'/ρ at least this times (rim segment / a): keeps nodes off the chords
+EDGE_FLOOR = 0.2     # a straight edge's ρ'/ρ at least this (no chords to keep off): thinner tetrahedra
+                     # slowed the mixed solve's AMG (144 CG iterations at 63 k tetrahedra, 56 with it)
 FADE = 1.0           # a straight edge's move fades out over this many ρ0 beyond its ends
-CLEARANCE = 0.45     # and this fraction of the distance to the nearest node that must stay
+CLEARANCE = 0.45     # ρ0 at most this fraction of the distance to the nearest node that must stay
 
 
 def graded_coordinates(tags: np.ndarray, xyz: np.ndarray, circles: list[int],
@@ -84,8 +88,7 @@ def graded_coordinates(tags: np.ndarray, xyz: np.ndarray, circles: list[int],
         rho0 = edge.tube_radius(moved, entity_of)
         if rho0 < min_tube_um:
             continue
-        segment = edge.length / (entity_of[(1, curve)].size + 1)
-        moved = _first_untangled(lambda power: edge.move(moved, rho0, segment, power), moved, volume, v0)
+        moved = _first_untangled(lambda power: edge.move(moved, rho0, power), moved, volume, v0)
     return moved
 
 
@@ -164,7 +167,7 @@ class _Edge:
         x, z, _, beyond = self.frame(xyz)
         reach = np.maximum(np.hypot(x, z), beyond / FADE)
         rho0 = EDGE_TUBE * self.a
-        probe = self.move(xyz, rho0 / CLEARANCE, 0.0, POWERS[-1]) - xyz  # the directions of the move
+        probe = self.move(xyz, rho0 / CLEARANCE, POWERS[-1]) - xyz  # the directions of the move
         for (dim, tag), nodes in entity_of.items():
             if dim == 3 or (dim == 1 and tag == self.curve) or not nodes.size:
                 continue
@@ -175,13 +178,12 @@ class _Edge:
                     rho0 = min(rho0, CLEARANCE * reach[near][off].min())
         return rho0
 
-    def move(self, xyz: np.ndarray, rho0: float, segment: float, power: float) -> np.ndarray:
+    def move(self, xyz: np.ndarray, rho0: float, power: float) -> np.ndarray:
         x, z, across, beyond = self.frame(xyz)
         rho = np.hypot(x, z)
         near = (rho < rho0) & (beyond < FADE * rho0)
         s = rho[near] / rho0
-        floor = min(FLOOR * segment / self.a, 1.0)
-        factor = floor + (1 - floor) * s ** (power - 1) * np.exp((power - 1) * (1 - s))
+        factor = EDGE_FLOOR + (1 - EDGE_FLOOR) * s ** (power - 1) * np.exp((power - 1) * (1 - s))
         fade = _smoothstep(1 - beyond[near] / (FADE * rho0))
         factor = 1 - fade * (1 - factor)
         shift_x = x[near] * (factor - 1)

@@ -66,7 +66,7 @@ PIXEL_SQUARE_R_OHM = (707_911.4, 708_339.4)
 def test_straight_contact_edges_are_graded_and_converge(monkeypatch):
     """The square's edges are graded as rims are (geometry/rims.py). Measured: -0.83 % at
     the default mesh (-1.71 % with the same elements as Gmsh placed them, -2.18 % before the
-    edges kept their size out to RIM_TUBE), -0.27 % at half the edge size; a P2 value
+    edges kept their size out to RIM_TUBE), -0.29 % at half the edge size; a P2 value
     is a lower bound of R_dc, so each is below the bracket."""
     import constriction.geometry.cell as geometry
 
