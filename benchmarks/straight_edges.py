@@ -9,14 +9,17 @@ elements where Gmsh placed them, against the middle of that bracket (+- 0.03 %),
 tetrahedra, and the time of the whole run (no error bar).
 """
 
+import sys
 import time
+from pathlib import Path
 
-import constriction.geometry.cell as geometry
-from constriction import run, spec_from_dict
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mesh_error_bar import ELECTROLYTE, MORPHOLOGIES  # noqa: E402
 
-SQUARE = {"cell": {"shape": "box", "side_um": 24.0, "thickness_um": 24.0},
-          "layout": {"kind": "image", "pixels": [[1]], "pixel_um": 8.0}, "gap": {"height_um": 0.5},
-          "materials": {"electrolyte": {"sigma_S_per_m": 0.1, "eps_r": 10.0}}, "sweep": {"kind": "dc"}}
+import constriction.geometry.cell as geometry  # noqa: E402
+from constriction import run, spec_from_dict  # noqa: E402
+
+SQUARE = {**MORPHOLOGIES["pixel-map square"], "materials": ELECTROLYTE, "sweep": {"kind": "dc"}}
 BRACKET_OHM = (707_911.4, 708_339.4)
 EDGE_SIZES_UM = (0.8, 0.4, 0.2, 0.1)
 

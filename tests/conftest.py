@@ -22,6 +22,10 @@ from constriction.reference import flux_tube_resistance, slab_impedance  # noqa:
 from cases import STUDY, TINY_SPEC
 
 SIGMA, EPS_R = 0.1, 10.0  # S/m, electrolyte
+# an 8 µm square contact (a pixel map of one pixel) under a 0.5 µm gap, centred on a 24 µm cube
+# (its converged R_dc: docs/REFERENCE.md, "A square contact"; tests/validation/test_accuracy.py)
+PIXEL_SQUARE = {"cell": {"shape": "box", "side_um": 24.0, "thickness_um": 24.0},
+                "layout": {"kind": "image", "pixels": [[1]], "pixel_um": 8.0}, "gap": {"height_um": 0.5}}
 
 
 def make_spec(**tables):

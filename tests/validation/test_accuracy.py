@@ -15,7 +15,7 @@ from constriction.io.spec_reader import load_spec
 from constriction.solve.direct import dc_resistance
 
 from axisymmetric import flux_tube_admittance
-from conftest import SIGMA, EPS_R, flux_tube_resistance, make_spec, system_of
+from conftest import EPS_R, PIXEL_SQUARE, SIGMA, flux_tube_resistance, make_spec, system_of
 
 B_UM, L_UM = 50.0, 100.0
 
@@ -54,12 +54,9 @@ def test_single_spot_example_spectrum_against_the_axisymmetric_reference():
     assert error.max() < 0.001
 
 
-# An 8 µm square contact (a pixel map of one pixel) under a 0.5 µm gap, centred on a 24 µm cube
-# of electrolyte: R_dc lies in this bracket (ohm), where the brackets of two adaptive runs
+# The pixel square's R_dc lies in this bracket (ohm), where the brackets of two adaptive runs
 # ([mesh] tolerance 1e-3, isotropic and graded meshes) overlap; each holds it by itself
 # (docs/REFERENCE.md, "A square contact").
-PIXEL_SQUARE = {"cell": {"shape": "box", "side_um": 24.0, "thickness_um": 24.0},
-                "layout": {"kind": "image", "pixels": [[1]], "pixel_um": 8.0}, "gap": {"height_um": 0.5}}
 PIXEL_SQUARE_R_OHM = (707_911.4, 708_339.4)
 
 

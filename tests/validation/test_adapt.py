@@ -12,10 +12,8 @@ from constriction.geometry.assemble import assembled, materials_of, tagged_cell
 from constriction.memory import mesh_run_bytes
 from constriction.solve.bounds import hypercircle, mixed_bytes
 from constriction.solve.direct import dc_solution
-from conftest import make_spec
+from conftest import PIXEL_SQUARE, make_spec
 
-PIXEL_SQUARE = {"cell": {"shape": "box", "side_um": 24.0, "thickness_um": 24.0},
-                "layout": {"kind": "image", "pixels": [[1]], "pixel_um": 8.0}, "gap": {"height_um": 0.5}}
 LENS_PORE = {"pores": [{"x_um": 0.0, "y_um": 0.0, "radius_um": 20.0, "height_um": 3.0, "shape": "lens"}]}
 
 

@@ -11,7 +11,7 @@ from constriction.geometry.assemble import assembled, grain_boundary_admittance,
 from constriction.geometry.tagged_mesh import facet_numbers
 from constriction.solve.direct import dc_resistance, dc_solution
 from constriction.solve.mixed import FLUX_FUNCTIONS, current_density, face_basis
-from conftest import SIGMA, EPS_R, make_spec
+from conftest import EPS_R, PIXEL_SQUARE, SIGMA, make_spec
 
 BOX = {"shape": "box", "side_um": 20.0, "thickness_um": 20.0}
 SPOT = [{"x_um": 0.0, "y_um": 0.0, "radius_um": 5.0}]
@@ -193,8 +193,7 @@ def test_no_error_bar_when_switched_off():
 
 
 MORPHOLOGIES = {  # issue 34's five (the array in a smaller cell than benchmarks/mesh_error_bar.py's)
-    "pixel-map square": {"cell": {"shape": "box", "side_um": 24.0, "thickness_um": 24.0},
-                         "layout": {"kind": "image", "pixels": [[1]], "pixel_um": 8.0}, "gap": {"height_um": 0.5}},
+    "pixel-map square": PIXEL_SQUARE,
     "square array": {"cell": {"shape": "box", "side_um": 60.0, "thickness_um": 60.0},
                      "layout": {"kind": "square", "period_um": 30.0, "radius_um": 4.0}, "gap": {"height_um": 0.5}},
     "lens pore": {"pores": [{"x_um": 0.0, "y_um": 0.0, "radius_um": 20.0, "height_um": 3.0, "shape": "lens"}]},
