@@ -31,13 +31,13 @@ def size_of(spec: CellSpec) -> Size:
 def discretise(spec: CellSpec, progress: bool = True, backend: str = "auto", budget: int | None = None) -> Discretised:
     """The Discretised cell of a resolved Spec (Gmsh), ImageSpec (voxels) or MeshFileSpec
     (the user's mesh); `backend` and `budget` (bytes; None: the memory available) are those
-    of a Gmsh cell's meshes to a [mesh] tolerance."""
+    of a Gmsh cell's meshes to a [mesh] tolerance, the budget also that of a mesh's error bar."""
     if isinstance(spec, ImageSpec):
         from constriction.image.source import discretise_image
         return discretise_image(spec, progress)
     if isinstance(spec, MeshFileSpec):
         from constriction.meshfile.source import discretise_mesh_file
-        return discretise_mesh_file(spec)
+        return discretise_mesh_file(spec, budget)
     from constriction.geometry.source import discretise_cell
     return discretise_cell(spec, progress, backend, budget)
 

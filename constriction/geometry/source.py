@@ -58,7 +58,7 @@ def discretise_cell(spec: Spec, progress: bool = True, backend: str = "auto", bu
                        split=partial(constriction_split, spec),
                        error_bar=partial(mesh_discretisation, partial(assembled, spec, tm, grain_boundaries),
                                          partial(reference_bracket, spec), spec.name, _as_meshed(spec, tm),
-                                         adapted=adapted),
+                                         adapted=adapted, budget=budget),
                        fields=mesh_fields(system, thickness))
 
 

@@ -25,10 +25,10 @@ def mesh_file_size(spec: MeshFileSpec) -> Size:
                 f"reading {spec.path.name} and assembling", "coarsen the mesh or use order = 1", "mesh_file")
 
 
-def discretise_mesh_file(spec: MeshFileSpec) -> Discretised:
+def discretise_mesh_file(spec: MeshFileSpec, budget: int | None = None) -> Discretised:
     """The mesh file as a Discretised cell: its groups renamed to ours, lengths scaled to
-    µm, assembled like a Gmsh cell, with its error bar (solve/bounds.py). No reference cell:
-    its split leaves R_dc whole."""
+    µm, assembled like a Gmsh cell, with its error bar (solve/bounds.py; `budget`, bytes, the
+    memory it may take). No reference cell: its split leaves R_dc whole."""
     tm, system, thickness = assemble_mesh_file(spec)
     we = tm.facet_area_m2("we")
     return Discretised(system=system, thickness_m=thickness, electrode_area_m2=we, contact_area_m2=we,
@@ -36,7 +36,7 @@ def discretise_mesh_file(spec: MeshFileSpec) -> Discretised:
                        split=lambda R_dc, backend: ConstrictionSplit.unknown(R_dc),
                        fields=mesh_fields(system, thickness),
                        error_bar=partial(mesh_discretisation, partial(_dual, tm, spec.materials()), None,
-                                         spec.path.name, ""))
+                                         spec.path.name, "", budget=budget))
 
 
 def _dual(tm, materials, flux_degree: int):

@@ -37,7 +37,7 @@ import numpy as np
 from skfem import Basis
 
 from constriction.io.summary import Bracket, Discretisation
-from constriction.memory import available_bytes, gib
+from constriction.memory import available_bytes, gib, mesh_run_bytes
 from constriction.progress import say
 from constriction.solve.direct import dc_resistance
 from constriction.solve.fem import CHUNK, System
@@ -63,7 +63,8 @@ def method(order: int, flux_degree: int) -> str:
 
 
 def mesh_discretisation(dual: Callable, reference: Callable | None, name: str, geometry: str, cell, values,
-                        policy: str, backend: str, progress: bool, potentials=None, adapted=None) -> Discretisation:
+                        policy: str, backend: str, progress: bool, potentials=None, adapted=None,
+                        budget: int | None = None) -> Discretisation:
     """The discretisation record of a mesh: the brackets of R_dc, R_inf and R_cstr, from
     the mixed solve of the policy's flux degree (FLUX_DEGREE), none for "never".
 
@@ -73,7 +74,9 @@ def mesh_discretisation(dual: Callable, reference: Callable | None, name: str, g
     note ("" where nothing); values: (R_dc, R_inf, R_bulk or None) of the conforming solve
     (ohm). `potentials` (the DC solve's) are not needed here: the signature is the image's.
     `adapted` (geometry/adapt.py's Adapted, of a [mesh] tolerance): its last mesh's R_dc
-    bracket is known, at its flux degree whatever the policy; "never" then skips the others."""
+    bracket is known, at its flux degree whatever the policy; "never" then skips the others.
+    `budget` (bytes; default: the memory available here): where the linear current's system
+    does not fit in it beside the run (as adapt.py counts), the constant one's instead."""
     R_dc, R_inf, R_bulk = values
     if adapted is not None and adapted.steps:
         record = Discretisation(method=method(cell.order, adapted.flux_degree), tolerance=adapted.tolerance,
@@ -88,10 +91,11 @@ def mesh_discretisation(dual: Callable, reference: Callable | None, name: str, g
         return Discretisation(method=f"P{cell.order} finite elements", tolerance=tolerance,
                               note="; ".join(short + ["not computed (switched off)"]))
     degree, notes = FLUX_DEGREE[policy], short
-    if degree == 1 and mixed_bytes(cell.elements, 1) > available_bytes():
+    budget = available_bytes() if budget is None else budget
+    if degree == 1 and mesh_run_bytes(cell.elements, cell.order) + mixed_bytes(cell.elements, 1) > budget:
         degree = 0
-        notes.append(f"the linear current's system (about {gib(mixed_bytes(cell.elements, 1))}) "
-                     f"does not fit the memory available: the constant one instead")
+        notes.append(f"the linear current's system (about {gib(mixed_bytes(cell.elements, 1))}) does not fit "
+                     f"beside the run in its memory budget of {gib(budget)}: the constant one instead")
     if policy == "auto":
         notes.append("the upper end is first order: --error-estimate (a current linear in each tetrahedron) "
                      "brings it to second order, for about ten DC solves")

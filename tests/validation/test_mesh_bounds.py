@@ -149,16 +149,21 @@ def test_the_linear_flux_brackets_the_disk_spot_tightly(disk_spot_reference):
     assert tight.upper_ohm - tight.lower_ohm < 0.2 * (loose.upper_ohm - loose.lower_ohm)
 
 
-def test_the_linear_flux_is_not_built_past_the_memory_available(monkeypatch):
-    """--error-estimate on a machine without the memory for the linear current's system:
-    the constant one instead, and the note says so."""
-    from constriction.solve import bounds
-    monkeypatch.setattr(bounds, "available_bytes", lambda: 1)
+def test_the_linear_flux_is_not_built_past_the_memory_budget():
+    """--error-estimate where the linear current's system does not fit beside the run in
+    its memory budget (--max-memory; by default the memory available here): the constant
+    one instead, and the note says so."""
+    from constriction.memory import mesh_run_bytes
+    from constriction.solve.bounds import mixed_bytes
     spec = make_spec(cell=BOX, contacts=SPOT, mesh={"size_um": 5.0}, sweep={"kind": "dc"})
-    d = run(spec, progress=False, error_estimate="always").summary.discretisation
-    assert "does not fit the memory available" in d.note and "constant (RT0)" in d.method
-    default = run(spec, progress=False).summary.discretisation.R_dc_bracket
-    assert d.R_dc_bracket.upper_ohm == pytest.approx(default.upper_ohm, rel=1e-9)
+    default = run(spec, progress=False).summary
+    n = default.elements
+    tight = (mesh_run_bytes(n, 2) + mixed_bytes(n, 1) / 2) / 2**30  # the run fits, the linear current not
+    d = run(spec, progress=False, error_estimate="always", max_memory_GiB=tight).summary.discretisation
+    assert "does not fit beside the run" in d.note and "constant (RT0)" in d.method
+    assert d.R_dc_bracket.upper_ohm == pytest.approx(default.discretisation.R_dc_bracket.upper_ohm, rel=1e-9)
+    roomy = run(spec, progress=False, error_estimate="always", max_memory_GiB=2 * tight).summary.discretisation
+    assert "linear (BDM1)" in roomy.method
 
 
 def test_the_gap_is_shorted_in_r_infs_bracket():
