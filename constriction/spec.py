@@ -90,6 +90,16 @@ class ContactMap:
     def area_um2(self) -> float:
         return sum(map(sum, self.mask)) * self.pixel_um**2
 
+    @property
+    def outline_um(self) -> float:
+        """Length of the contact's outline (µm): the pixel sides between contact and not."""
+        rows = [(False,) + tuple(row) + (False,) for row in self.mask]
+        blank = (False,) * len(rows[0])
+        rows = [blank] + rows + [blank]
+        across = sum(a != b for row in rows for a, b in zip(row, row[1:]))
+        down = sum(a != b for upper, lower in zip(rows, rows[1:]) for a, b in zip(upper, lower))
+        return (across + down) * self.pixel_um
+
     def rectangles(self) -> list[tuple[float, float, float, float]]:
         """Runs of contact pixels along each row as (x0, y0, width, height) in µm."""
         p, rows, cols = self.pixel_um, len(self.mask), len(self.mask[0])

@@ -26,6 +26,7 @@ SIGMA, EPS_R = 0.1, 10.0  # S/m, electrolyte
 # (its converged R_dc: docs/REFERENCE.md, "A square contact"; tests/validation/test_accuracy.py)
 PIXEL_SQUARE = {"cell": {"shape": "box", "side_um": 24.0, "thickness_um": 24.0},
                 "layout": {"kind": "image", "pixels": [[1]], "pixel_um": 8.0}, "gap": {"height_um": 0.5}}
+COARSE_PIXEL_EDGE = {"edge_size_um": 0.8}  # the square's pixel / 10: its bracket about 1.5 % wide
 
 
 def make_spec(**tables):

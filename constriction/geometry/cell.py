@@ -38,6 +38,7 @@ GRADING = 0.25  # element size grows by this much per µm of distance from a con
 RIM_TUBE = 1.25  # circular contact rims keep the edge size this many edge sizes out (P2)
 PER_GRAIN = {"layers": 300, "brick": 200, "voronoi": 200}  # tetrahedra a grain adds (fitted)
 WALL = 4.0       # tetrahedra per wall triangle-area h² of a cylinder's curved wall (fitted, see estimate_elements)
+MAP_EDGE_DIVISIONS = 16  # a contact map's edge size: its area / outline / 16 (docs/DESIGN.md)
 ELEMENTS_PER_CIRCLE = 96  # a full circle at refine 1: the meshed disk area is then 0.07 % short
 INCLUSION_DIVISIONS = 6   # element size at an inclusion's surface: its smallest dimension / 6
 INCLUSION_GRADING = 0.5   # and growing by this much per µm away from it (no singular edge there)
@@ -530,15 +531,19 @@ def edge_size_um(spec: Spec) -> float:
 
 def _edge_setters(spec: Spec) -> list[tuple[str, float, float]]:
     """(key, its value in µm, the element size it sets at its edge in µm) of every outline
-    that sets the contact-edge size: a radius / 25, a contact map's pixel / 10."""
+    that sets the contact-edge size: a radius / 25; a contact map's area / outline / 16
+    (a disk's radius / 25 is its area / outline / 12.5: straight edges and corners need
+    finer), at most its pixel / 10."""
     radii = [(f"contacts[{k}].radius_um", c.radius_um) for k, c in enumerate(spec.contacts or ())]
     radii += [(f"pores[{k}].radius_um", p.radius_um) for k, p in enumerate(spec.pores)]
     radii += [(f"voids[{k}].radius_um", v.radius_um) for k, v in enumerate(spec.voids)]
     if spec.electrode.radius_um is not None:
         radii.append(("electrode.radius_um", spec.electrode.radius_um))
     setters = [(key, r, r / 25) for key, r in radii]
-    if spec.contact_map is not None:  # a pixel gets ~10 elements across
-        setters.append(("layout.pixel_um", spec.contact_map.pixel_um, spec.contact_map.pixel_um / 10))
+    if spec.contact_map is not None:  # at least ~10 elements across a pixel, finer where its outline is long
+        cmap = spec.contact_map
+        setters.append(("layout.pixel_um", cmap.pixel_um,
+                        min(cmap.pixel_um / 10, cmap.area_um2 / cmap.outline_um / MAP_EDGE_DIVISIONS)))
     return setters
 
 
@@ -592,7 +597,7 @@ def estimate_elements(spec: Spec) -> int:
     volume += sum(math.pi * p.radius_um**2 * p.height_um for p in spec.pores)
     outlines = sum(2 * math.pi * c.radius_um for c in spec.contacts or ())  # contact edges: graded at P2
     if spec.contact_map is not None:
-        outlines += sum(2 * (w + h) for _, _, w, h in spec.contact_map.rectangles())
+        outlines += spec.contact_map.outline_um
     rims = outlines + sum(2 * math.pi * p.radius_um for p in spec.pores) + sum(4 * math.pi * v.radius_um
                                                                                for v in spec.voids)
     if spec.electrode.radius_um is not None:

@@ -12,7 +12,7 @@ from constriction.geometry.assemble import assembled, materials_of, tagged_cell
 from constriction.memory import mesh_run_bytes
 from constriction.solve.bounds import hypercircle, mixed_bytes
 from constriction.solve.direct import dc_solution
-from conftest import PIXEL_SQUARE, make_spec
+from conftest import COARSE_PIXEL_EDGE, PIXEL_SQUARE, make_spec
 
 LENS_PORE = {"pores": [{"x_um": 0.0, "y_um": 0.0, "radius_um": 20.0, "height_um": 3.0, "shape": "lens"}]}
 
@@ -41,15 +41,16 @@ def test_the_hypercircle_sums_to_the_brackets_width():
 
 
 def test_a_pixel_square_reaches_a_coarse_tolerance(tmp_path):
-    """From the default mesh (a bracket about 1.5 % wide) to 1 %: a finer mesh where the
+    """From a coarse mesh (a bracket about 1.5 % wide) to 1 %: a finer mesh where the
     hypercircle said, its bracket within the tolerance, kept by the run."""
-    spec = make_spec(sweep={"kind": "dc"}, mesh={"tolerance": 0.01}, **PIXEL_SQUARE)
+    spec = make_spec(sweep={"kind": "dc"}, mesh={"tolerance": 0.01, **COARSE_PIXEL_EDGE}, **PIXEL_SQUARE)
     result = run(spec, progress=False)
     d = result.summary.discretisation
     steps = d.mesh_steps
     assert len(steps) >= 2 and steps[0].width > 0.01 >= steps[-1].width
-    assert steps[-1].elements > steps[0].elements == run(make_spec(sweep={"kind": "dc"}, **PIXEL_SQUARE),
-                                                         progress=False, error_estimate="never").summary.elements
+    unadapted = make_spec(sweep={"kind": "dc"}, mesh=COARSE_PIXEL_EDGE, **PIXEL_SQUARE)
+    assert steps[-1].elements > steps[0].elements == run(unadapted, progress=False,
+                                                         error_estimate="never").summary.elements
     _held_by_every_step(steps)
     assert d.tolerance == 0.01 and "linear (BDM1)" in d.method and "mesh adapted to the tolerance 0.01" in d.note
     b = d.R_dc_bracket
@@ -63,8 +64,8 @@ def test_a_pixel_square_reaches_a_coarse_tolerance(tmp_path):
 
 def test_a_p1_mesh_adapts_with_the_constant_current():
     """P1 converges at first order, and so does the constant current (RT0), for a third of
-    the linear one's unknowns: the pixel square's P1 bracket (16 % wide) to 10 %."""
-    spec = make_spec(sweep={"kind": "dc"}, mesh={"tolerance": 0.1, "order": 1}, **PIXEL_SQUARE)
+    the linear one's unknowns: the pixel square's P1 bracket (16 % wide on a coarse mesh) to 10 %."""
+    spec = make_spec(sweep={"kind": "dc"}, mesh={"tolerance": 0.1, "order": 1, **COARSE_PIXEL_EDGE}, **PIXEL_SQUARE)
     d = run(spec, progress=False, error_estimate="never").summary.discretisation
     assert "constant (RT0)" in d.method and len(d.mesh_steps) >= 2 and d.mesh_steps[-1].width <= 0.1
     _held_by_every_step(d.mesh_steps)
@@ -81,8 +82,8 @@ def test_a_slab_is_within_any_tolerance_at_once():
 def test_the_next_mesh_past_the_memory_available_stops_with_a_warning():
     """Where the next mesh would not fit --max-memory, the run keeps the last one, says why in
     the note and warns that the tolerance was not reached."""
-    spec = make_spec(sweep={"kind": "dc"}, mesh={"tolerance": 1e-3}, **PIXEL_SQUARE)
-    budget = mesh_run_bytes(10_000, 2) + mixed_bytes(10_000, 1)  # the first mesh (4,470) fits, not the next
+    spec = make_spec(sweep={"kind": "dc"}, mesh={"tolerance": 1e-3, **COARSE_PIXEL_EDGE}, **PIXEL_SQUARE)
+    budget = mesh_run_bytes(10_000, 2) + mixed_bytes(10_000, 1)  # the first mesh (6,345) fits, not the next
     summary = run(spec, progress=False, max_memory_GiB=budget / 2**30).summary
     d = summary.discretisation
     assert len(d.mesh_steps) == 1 and "would not fit the memory available" in d.note
