@@ -3,10 +3,11 @@
     python benchmarks/straight_edges.py
 
 The pixel square of tests/validation/test_accuracy.py (docs/REFERENCE.md, "A square
-contact": R_dc in [707,911.4, 708,339.4] ohm), DC only, P2, at the default edge size
-(pixel / 10 = 0.8 µm) and finer: the P2 R_dc with the edges graded (today) and with the same
-elements where Gmsh placed them, against the middle of that bracket (+- 0.03 %), the
-tetrahedra, and the time of the whole run (no error bar).
+contact": R_dc in [708,054.5, 708,233.1] ohm), DC only, P2, at an edge size of pixel / 10
+(0.8 µm, the default until it became the map's area / outline / 16 = 0.125 µm) and finer:
+the P2 R_dc with the edges graded (today) and with the same elements where Gmsh placed them,
+against the middle of that bracket (+- 0.013 %), the tetrahedra, and the time of the whole
+run (no error bar).
 """
 
 import sys
@@ -20,7 +21,7 @@ import constriction.geometry.cell as geometry  # noqa: E402
 from constriction import run, spec_from_dict  # noqa: E402
 
 SQUARE = {**MORPHOLOGIES["pixel-map square"], "materials": ELECTROLYTE, "sweep": {"kind": "dc"}}
-BRACKET_OHM = (707_911.4, 708_339.4)
+BRACKET_OHM = (708_054.5, 708_233.1)  # docs/REFERENCE.md
 EDGE_SIZES_UM = (0.8, 0.4, 0.2, 0.1)
 
 
