@@ -94,3 +94,17 @@ def test_every_example_spec_comes_back_from_its_plain_tables():
     assert len(specs) >= 6
     for spec in specs:
         assert spec_from_dict(spec.to_dict(), name=spec.name) == spec, spec.name
+
+
+@pytest.mark.parametrize("pixels, sides", [([[1]], 4), ([[1, 1], [1, 0]], 8), ([[1, 0], [0, 1]], 8),
+                                           ([[0, 1, 0], [1, 1, 1], [0, 1, 0]], 12), ([[1, 1, 1]], 8)])
+def test_a_contact_maps_outline_and_its_edge_size(pixels, sides):
+    """The outline counts the pixel sides between contact and not (inner sides of touching
+    pixels not): it sets a map's contact-edge size, area / outline / 16 but at most pixel / 10."""
+    from constriction.geometry.cell import edge_size_um
+    spec = make_spec(layout={"kind": "image", "pixels": pixels, "pixel_um": 2.0})
+    cmap = spec.contact_map
+    assert cmap.outline_um == pytest.approx(sides * 2.0)
+    assert edge_size_um(spec) == pytest.approx(min(0.2, cmap.area_um2 / cmap.outline_um / 16))
+    big = make_spec(layout={"kind": "image", "pixels": [[1] * 12] * 12, "pixel_um": 2.0})
+    assert edge_size_um(big) == pytest.approx(0.2)  # a wide map: pixel / 10, not coarser
