@@ -25,9 +25,9 @@ import numpy as np
 from constriction.geometry.assemble import assembled, materials_of, tagged_cell
 from constriction.geometry.tagged_mesh import TaggedMesh
 from constriction.io.summary import MeshStep
-from constriction.memory import available_bytes, gib, mesh_run_bytes
+from constriction.memory import available_bytes, gib
 from constriction.progress import say
-from constriction.solve.bounds import hypercircle, mixed_bytes
+from constriction.solve.bounds import hypercircle, mixed_fits
 from constriction.solve.direct import dc_solution
 from constriction.solve.fem import System
 from constriction.spec import Spec
@@ -80,7 +80,7 @@ def adapted_cell(spec: Spec, progress: bool = True, backend: str = "auto", budge
     degree = FLUX_DEGREE[spec.mesh.order]
 
     def fits(elements: int) -> bool:
-        return mesh_run_bytes(elements, spec.mesh.order) + mixed_bytes(elements, degree) <= budget
+        return mixed_fits(elements, spec.mesh.order, degree, budget)
 
     conducting = [(name, m.sigma_S_per_m) for name, m in materials_of(spec).items() if m.sigma_S_per_m > 0]
     while True:

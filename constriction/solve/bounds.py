@@ -55,6 +55,12 @@ def mixed_bytes(elements: int, flux_degree: int) -> int:
     return elements * MIXED_BYTES_PER_ELEMENT[flux_degree]
 
 
+def mixed_fits(elements: int, order: int, flux_degree: int, budget: int) -> bool:
+    """Whether a run on that many tetrahedra of that order and its mixed solve at that flux
+    degree fit together in `budget` (bytes)."""
+    return mesh_run_bytes(elements, order) + mixed_bytes(elements, flux_degree) <= budget
+
+
 def method(order: int, flux_degree: int) -> str:
     """What a mesh's Discretisation says it is."""
     flux = "constant (RT0)" if flux_degree == 0 else "linear (BDM1)"
@@ -92,7 +98,7 @@ def mesh_discretisation(dual: Callable, reference: Callable | None, name: str, g
                               note="; ".join(short + ["not computed (switched off)"]))
     degree, notes = FLUX_DEGREE[policy], short
     budget = available_bytes() if budget is None else budget
-    if degree == 1 and mesh_run_bytes(cell.elements, cell.order) + mixed_bytes(cell.elements, 1) > budget:
+    if degree == 1 and not mixed_fits(cell.elements, cell.order, 1, budget):
         degree = 0
         notes.append(f"the linear current's system (about {gib(mixed_bytes(cell.elements, 1))}) does not fit "
                      f"beside the run in its memory budget of {gib(budget)}: the constant one instead")
