@@ -9,7 +9,7 @@ from constriction.analysis.probes import probe_rows
 from constriction.discretised import Discretised, ProbeRows, Size
 from constriction.geometry.adapt import adapted_cell
 from constriction.geometry.assemble import assembled, tagged_cell
-from constriction.geometry.cell import check_resolution, estimate_elements
+from constriction.geometry.cell import check_resolution, edge_size_um, estimate_elements
 from constriction.geometry.mesh_fields import mesh_fields
 from constriction.geometry.reference_cells import constriction_split, reference_bracket, symmetric_summary
 from constriction.memory import mesh_run_bytes
@@ -22,8 +22,10 @@ def cell_size(spec: Spec) -> Size:
     """The Size of a Gmsh cell, estimated before meshing, with the resolution warnings."""
     n = estimate_elements(spec)
     first = ", the first mesh of those that reach mesh.tolerance" if spec.mesh.tolerance is not None else ""
+    edge = edge_size_um(spec) * spec.mesh.refine
     return Size(n, mesh_run_bytes(n, spec.mesh.order), f"about {n:,} P{spec.mesh.order} elements{first}",
-                "meshing (Gmsh) and assembling", "coarsen mesh.size_um, mesh.edge_size_um or mesh.refine",
+                "meshing (Gmsh) and assembling",
+                f"coarsen mesh.size_um, mesh.edge_size_um (the contact edges get {edge:.3g} µm) or mesh.refine",
                 "mesh.size_um", tuple(check_resolution(spec)))
 
 

@@ -108,3 +108,14 @@ def test_a_contact_maps_outline_and_its_edge_size(pixels, sides):
     assert edge_size_um(spec) == pytest.approx(min(0.2, cmap.area_um2 / cmap.outline_um / 16))
     big = make_spec(layout={"kind": "image", "pixels": [[1] * 12] * 12, "pixel_um": 2.0})
     assert edge_size_um(big) == pytest.approx(0.2)  # a wide map: pixel / 10, not coarser
+
+
+def test_a_map_too_large_for_the_memory_says_what_its_edges_get():
+    """A checkerboard of 1 µm pixels: its outline is long, its default edge size 1/64 µm, and
+    the run is refused before meshing with that size named beside the key to coarsen."""
+    from constriction.pipeline import check_size
+    board = [[(i + j) % 2 for j in range(20)] for i in range(20)]
+    spec = make_spec(layout={"kind": "image", "pixels": board, "pixel_um": 1.0})
+    with pytest.raises(SpecError) as err:
+        check_size(spec, max_memory_GiB=1.0)
+    assert "mesh.edge_size_um (the contact edges get 0.0156 µm)" in str(err.value)
