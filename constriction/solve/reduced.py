@@ -39,6 +39,8 @@ from constriction.progress import Progress
 CANDIDATES_PER_DECADE = 20
 MAX_SHIFTS = 40
 ONE_FREQUENCY_BAND = 10.0  # a one-frequency sweep's model is built over [f / 10, 10 f]
+# where a shift is at the worst change already: shifts up to half a decade either side of it
+NEAR_WORST = 10.0 ** np.array([1 / 2, -1 / 2, 1 / 4, -1 / 4, 3 / 8, -3 / 8, 1 / 8, -1 / 8])
 STALLS_TO_CONVERGE = 3  # shifts in a row (each in the widest gap) whose snapshots lie in the span
 MAX_MOMENTS = 8     # snapshots at s -> 0 (moments.py) at the most ...
 MOMENT_GAIN = 10.0  # ... each changing the model over the band by this much less than the one before
@@ -206,9 +208,11 @@ def reduce_pencil(pencil: Pencil, f_min_Hz: float, f_max_Hz: float, tol: float =
     bar = Progress("reduced model", unit="step", enabled=progress, every_s=0.0)  # a shift, or a snapshot at s -> 0
     proj = None
     project = partial(_project, pencil)
-    if pencil.condensed is not None:  # the s -> 0 snapshots stand in for the lowest shift
-        V, proj, Y_old, error, mismatch, n_moments = _moment_stage(pencil, project, s_band, tol, bar, dc_interior)
-        shifts = shifts[1:] if error >= tol else []
+    if pencil.condensed is not None:  # the s -> 0 snapshots stand in for the shifts at first, then
+        V, proj, Y_old, error, mismatch, n_moments, worst = _moment_stage(pencil, project, s_band, tol, bar,
+                                                                          dc_interior)
+        shifts = [candidates[worst]] if error >= tol else []  # every shift goes where the models differ most
+    informed = [True] * len(shifts)  # per shift: whether the change it makes counts as the error (_next_shift)
     for n_done in range(MAX_SHIFTS if shifts else 0):
         s = 2 * np.pi * shifts[n_done]
         solve = pencil.shift_solver(s)
@@ -228,7 +232,8 @@ def reduce_pencil(pencil: Pencil, f_min_Hz: float, f_max_Hz: float, tol: float =
             if stalled == STALLS_TO_CONVERGE and Y_old is not None:  # several such shifts in a
                 error = outside  # row add nothing, the basis holds the response everywhere
                 break
-            shifts.append(_widest_gap(shifts))
+            shifts.append(_widest_gap(shifts + [f_min_Hz, f_max_Hz]))
+            informed.append(False)
             continue
         stalled = 0
         proj = project(V, proj)
@@ -236,11 +241,12 @@ def reduce_pencil(pencil: Pencil, f_min_Hz: float, f_max_Hz: float, tol: float =
         if Y_old is not None:
             change = np.abs(Y - Y_old) / np.abs(Y)
             error = max(change.max(), outside)
-            if error < tol:
+            if error < tol and informed[n_done]:
                 break
-            if n_done + 1 == len(shifts):  # a shift where the models differ most, unless there is one
-                worst = candidates[np.argmax(change)]
-                shifts.append(worst if not np.isclose(shifts, worst, rtol=1e-6).any() else _widest_gap(shifts))
+            if n_done + 1 == len(shifts):  # a shift where the models differ most
+                where, at_worst = _next_shift(candidates[np.argmax(change)], shifts, f_min_Hz, f_max_Hz)
+                shifts.append(where)
+                informed.append(at_worst)
         Y_old = Y
     bar.close(f"order {V.shape[1]}, estimated error {error:.1e} (tolerance {tol:.0e})")
     mu, r, series = proj.pole_residue()
@@ -276,8 +282,9 @@ def _moment_stage(pencil: Pencil, project, s_band: np.ndarray, tol: float, bar, 
     a shift gives: x and its derivative), more while each changes the model over the band
     by MOMENT_GAIN less than the one before, up to MAX_MOMENTS or until the change is below
     `tol`. Returns (V, projection, Y over the band, last change, the conservation check, the
-    number of snapshots). The check: the WE and CE currents to first order in s, I_0 + s I_1
-    (DC and the capacitance), their largest relative mismatch over the band."""
+    number of snapshots, the index in the band where the last change was largest). The
+    check: the WE and CE currents to first order in s, I_0 + s I_1 (DC and the capacitance),
+    their largest relative mismatch over the band."""
     g, c, inner, condensed = pencil.g, pencil.c, pencil.inner, pencil.condensed
     V, proj, Y_old, change, previous = np.zeros((len(g), 0)), None, None, np.inf, None
     we_current, ce_current = [], []
@@ -294,13 +301,14 @@ def _moment_stage(pencil: Pencil, project, s_band: np.ndarray, tol: float, bar, 
         Y = proj.admittance(s_band)
         bar.update(f"s -> 0, order {k} ({condensed.islands} islands condensed), basis {V.shape[1]}")
         if Y_old is not None:
-            last, change = change, float(np.max(np.abs(Y - Y_old) / np.abs(Y)))
+            changes = np.abs(Y - Y_old) / np.abs(Y)
+            last, change = change, float(changes.max())
             if change < tol or (k >= 2 and change > last / MOMENT_GAIN):
                 break
         Y_old = Y
     (we_0, we_1), (ce_0, ce_1) = we_current, ce_current
     mismatch = float(np.max(np.abs((we_0 - ce_0) + s_band * (we_1 - ce_1)) / np.abs(we_0 + s_band * we_1)))
-    return V, proj, Y, change, mismatch, k + 1
+    return V, proj, Y, change, mismatch, k + 1, int(np.argmax(changes))
 
 
 def _galerkin_guess(V: np.ndarray, proj, s: float, b: np.ndarray, inner=serial_inner) -> np.ndarray | None:
@@ -333,6 +341,20 @@ def restricted(M, I: np.ndarray):
     if I.size and I[0] == 0 and I[-1] == I.size - 1:
         return M[:I.size, :I.size].tocsr()
     return M[I][:, I].tocsr()
+
+
+def _next_shift(worst: float, shifts: list[float], f_min: float, f_max: float) -> tuple[float, bool]:
+    """The next shift (Hz) for the largest change between two models at `worst`: there, or,
+    where a shift is there already (a real shift s = 2 pi f holds the response at j 2 pi f
+    only approximately), beside it (NEAR_WORST); else the widest gap between
+    the shifts and the band's ends. Also whether it is placed at or beside the worst change:
+    only then is the change it makes an estimate of the model's error (a shift where the
+    model already held adds nothing, and the models agree wherever neither holds; on a porous
+    16³ image, 1 Hz - 100 MHz, that stopped at 4.5e-9 with the model 1.5e-3 off)."""
+    for f in (worst, *(worst * NEAR_WORST)):
+        if not np.isclose(shifts, f, rtol=1e-6).any():
+            return f, True
+    return _widest_gap(shifts + [f_min, f_max]), False
 
 
 def _widest_gap(shifts: list[float]) -> float:
