@@ -118,8 +118,13 @@ def test_the_spectrum_over_ranks_is_the_serial_one(tmp_path, case, f_max):
     if over_ranks.fields is not None:  # rank 0: the fields of the whole image, gathered
         for f_mine, f_theirs in zip(over_ranks.fields.frequency_Hz, serial.fields.frequency_Hz):
             assert f_mine == pytest.approx(f_theirs, rel=1e-9)
-        # volts, WE at 1 V: the two solves' CG residuals (DC_RTOL) leave 5e-8 between them
-        np.testing.assert_allclose(over_ranks.fields.potential, serial.fields.potential, atol=1e-6)
+        # volts, WE at 1 V: at the lowest frequency the two DC solves' CG residuals (DC_RTOL)
+        # leave 5e-8 between them; at the higher one the model's potentials rest on snapshots
+        # solved to moments.SNAPSHOT_RTOL where no shift is near (the interface to 1 THz: 4e-6
+        # between the runs, both 7e-5 from the direct solve: a model converged to tol in Y
+        # holds potentials to about sqrt(tol))
+        np.testing.assert_allclose(over_ranks.fields.potential[0], serial.fields.potential[0], atol=1e-6)
+        np.testing.assert_allclose(over_ranks.fields.potential, serial.fields.potential, atol=1e-5)
         np.testing.assert_array_equal(over_ranks.fields.kind, serial.fields.kind)
         assert c.mean_A_per_m2_per_V == pytest.approx(serial_c.mean_A_per_m2_per_V, rel=1e-8)
         assert c.peak_over_mean == pytest.approx(serial_c.peak_over_mean, rel=1e-6)
