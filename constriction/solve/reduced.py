@@ -208,10 +208,10 @@ def reduce_pencil(pencil: Pencil, f_min_Hz: float, f_max_Hz: float, tol: float =
     bar = Progress("reduced model", unit="step", enabled=progress, every_s=0.0)  # a shift, or a snapshot at s -> 0
     proj = None
     project = partial(_project, pencil)
-    if pencil.condensed is not None:  # the s -> 0 snapshots stand in for the shifts at first, then
+    if pencil.condensed is not None:  # the snapshots at s -> 0 first; shifts only where they left the band
         V, proj, Y_old, error, mismatch, n_moments, worst = _moment_stage(pencil, project, s_band, tol, bar,
                                                                           dc_interior)
-        shifts = [candidates[worst]] if error >= tol else []  # every shift goes where the models differ most
+        shifts = [candidates[worst]] if error >= tol else []  # short, each where the models differ most
     informed = [True] * len(shifts)  # per shift: whether the change it makes counts as the error (_next_shift)
     for n_done in range(MAX_SHIFTS if shifts else 0):
         s = 2 * np.pi * shifts[n_done]
@@ -346,11 +346,11 @@ def restricted(M, I: np.ndarray):
 def _next_shift(worst: float, shifts: list[float], f_min: float, f_max: float) -> tuple[float, bool]:
     """The next shift (Hz) for the largest change between two models at `worst`: there, or,
     where a shift is there already (a real shift s = 2 pi f holds the response at j 2 pi f
-    only approximately), beside it (NEAR_WORST); else the widest gap between
-    the shifts and the band's ends. Also whether it is placed at or beside the worst change:
-    only then is the change it makes an estimate of the model's error (a shift where the
-    model already held adds nothing, and the models agree wherever neither holds; on a porous
-    16³ image, 1 Hz - 100 MHz, that stopped at 4.5e-9 with the model 1.5e-3 off)."""
+    only approximately), beside it (NEAR_WORST); else the widest gap between the shifts and
+    the band's ends. Also whether it is placed at or beside the worst change: only then is
+    the change it makes an estimate of the model's error (a shift where the model already
+    held adds nothing, and the models agree wherever neither holds; on a porous 16³ image,
+    1 Hz - 100 MHz, that stopped at 4.5e-9 with the model 1.5e-3 off)."""
     for f in (worst, *(worst * NEAR_WORST)):
         if not np.isclose(shifts, f, rtol=1e-6).any():
             return f, True
