@@ -232,7 +232,7 @@ def reduce_pencil(pencil: Pencil, f_min_Hz: float, f_max_Hz: float, tol: float =
             if stalled == STALLS_TO_CONVERGE and Y_old is not None:  # several such shifts in a
                 error = outside  # row add nothing, the basis holds the response everywhere
                 break
-            shifts.append(_widest_gap(shifts + [f_min_Hz, f_max_Hz]))
+            shifts.append(_widest_gap(shifts, f_min_Hz, f_max_Hz))
             informed.append(False)
             continue
         stalled = 0
@@ -354,12 +354,13 @@ def _next_shift(worst: float, shifts: list[float], f_min: float, f_max: float) -
     for f in (worst, *(worst * NEAR_WORST)):
         if not np.isclose(shifts, f, rtol=1e-6).any():
             return f, True
-    return _widest_gap(shifts + [f_min, f_max]), False
+    return _widest_gap(shifts, f_min, f_max), False
 
 
-def _widest_gap(shifts: list[float]) -> float:
-    """The geometric midpoint of the widest gap (in log) between the shifts so far (Hz)."""
-    f = np.sort(shifts)
+def _widest_gap(shifts: list[float], f_min: float, f_max: float) -> float:
+    """The geometric midpoint of the widest gap (in log) between the shifts so far and the
+    band's ends (Hz)."""
+    f = np.sort(shifts + [f_min, f_max])
     k = np.argmax(np.diff(np.log(f)))
     return float(np.sqrt(f[k] * f[k + 1]))
 
